@@ -1,0 +1,119 @@
+/**
+ * The data the protocol functions take and give: providers, clients, tokens.
+ * Plain data except the few provider hooks, which are small pure functions.
+ */
+
+export type GrantType =
+  | 'authorization_code'
+  | 'refresh_token'
+  | 'client_credentials'
+  | 'urn:ietf:params:oauth:grant-type:device_code'
+  | 'password'
+  | 'implicit';
+
+/** RFC 6749 §2.3, OpenID Connect Core §9 (`private_key_jwt` has room, not an implementation yet). */
+export type ClientAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic';
+
+export type PkceMethod = 'S256' | 'plain';
+
+/**
+ * The tokens of a session. `expiresAt` is absolute (epoch ms), computed from
+ * `expires_in` and the clock service when the response arrived; absent means
+ * the token does not expire.
+ */
+export interface TokenSet {
+  accessToken: string;
+  tokenType: string;
+  expiresAt?: number;
+  refreshToken?: string;
+  scope?: string[];
+  idToken?: string;
+  /** The response body as the server sent it (before any provider mapping), for provider extras. */
+  raw: Record<string, unknown>;
+}
+
+/**
+ * A provider's quirks, as data plus small pure functions (DESIGN.md: never
+ * branches inside the machines).
+ */
+export interface ProviderQuirks {
+  /** How token-endpoint requests are encoded. Default `form` (RFC 6749 §4.1.3); seed 003 takes `json`. */
+  tokenRequestEncoding?: 'form' | 'json';
+  /** The PKCE method's name on the wire, when the provider does not use RFC 7636's (seed 003: `{ S256: 'SHA-256' }`). */
+  pkceMethodNames?: Partial<Record<PkceMethod, string>>;
+  /**
+   * Maps a non-standard token response body into RFC 6749 §5.1 fields before
+   * validation (seed 002: `api_key` / `api_key_expires_in`, `null` = never expires).
+   * Must be pure; whatever it returns is validated like a standard body.
+   */
+  mapTokenResponse?: (body: Record<string, unknown>) => Record<string, unknown>;
+  /**
+   * A User-Agent format the provider requires, as a regular expression source
+   * (seed 000: `^OAuth [^/\\s]+/\\S+ \\(contact: [^)]+\\)`). Token requests
+   * without a matching `client.userAgent` fail with a `TypeError` before anything is sent.
+   */
+  userAgentPattern?: string;
+  /** The client authentication methods the provider accepts (seed 000: only `client_secret_post`). */
+  clientAuthMethods?: ClientAuthMethod[];
+  /**
+   * Scopes that only some grants may request, as patterns with a trailing `*`
+   * (seed 000: `{ 'service:*': ['client_credentials'] }`). A request for such a
+   * scope through another grant fails with `invalid_scope` before anything is sent.
+   */
+  scopeGrants?: Record<string, GrantType[]>;
+  /** Whether the provider requires PKCE even for confidential clients (seed 000, 002). Informational; PKCE is always sent. */
+  pkceRequired?: boolean;
+}
+
+/**
+ * Where a provider's endpoints are and what it supports: filled by discovery,
+ * written by hand, or taken from a profile in `oauth-machines/providers`.
+ */
+export interface ProviderConfig {
+  /** The issuer identifier (RFC 8414 §2); checked against `iss` in callbacks (RFC 9207). */
+  issuer?: string;
+  /** Base URL that relative endpoints are resolved against (seed 001: `server` + `/oauth2/token`). */
+  baseUrl?: string;
+  authorizationEndpoint?: string;
+  tokenEndpoint: string;
+  revocationEndpoint?: string;
+  introspectionEndpoint?: string;
+  userinfoEndpoint?: string;
+  deviceAuthorizationEndpoint?: string;
+  endSessionEndpoint?: string;
+  /** RFC 9207: the server sends `iss` in authorization responses, so a callback without it is rejected. */
+  authorizationResponseIssParameterSupported?: boolean;
+  codeChallengeMethodsSupported?: string[];
+  tokenEndpointAuthMethodsSupported?: string[];
+  grantTypesSupported?: string[];
+  scopesSupported?: string[];
+  /** Allow `http:` endpoints that are not loopback. Off by default (RFC 9700 §2.6: TLS everywhere). */
+  allowInsecureRequests?: boolean;
+  quirks?: ProviderQuirks;
+}
+
+/** What the application registered with the provider. */
+export interface ClientConfig {
+  clientId: string;
+  /** Confidential clients only; never in a browser entry. */
+  clientSecret?: string;
+  /** Default: `client_secret_basic` with a secret (or the provider's only allowed method), `none` without. */
+  authMethod?: ClientAuthMethod;
+  /** Sent exactly as registered (RFC 9700 §4.1.3). */
+  redirectUri?: string;
+  scopes?: string[];
+  /** PKCE method; `plain` only by explicit opt-in (RFC 9700 §2.1.1). Default `S256`. */
+  pkceMethod?: PkceMethod;
+  /** Sent as the `User-Agent` header of every request to the provider (servers; browsers do not let it be set). */
+  userAgent?: string;
+}
+
+/** A fully built HTTP request: the URL and a `RequestInit` with string headers and body. */
+export interface HttpRequest {
+  url: string;
+  init: {
+    method: 'GET' | 'POST';
+    headers: Record<string, string>;
+    body?: string;
+  };
+}
