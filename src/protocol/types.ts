@@ -79,6 +79,8 @@ export interface ProviderConfig {
   revocationEndpoint?: string;
   introspectionEndpoint?: string;
   userinfoEndpoint?: string;
+  /** A non-standard `GET` endpoint describing the bearer token (seed 004: `/v1/oauth/token/info`). */
+  tokenInfoEndpoint?: string;
   deviceAuthorizationEndpoint?: string;
   endSessionEndpoint?: string;
   /** RFC 9207: the server sends `iss` in authorization responses, so a callback without it is rejected. */
