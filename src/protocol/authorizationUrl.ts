@@ -1,0 +1,90 @@
+/**
+ * The authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.1).
+ */
+import { resolveEndpoint } from './endpoints.js';
+import { pkceMethodWireName } from './pkce.js';
+import { assertScopesAllowed, assertScopeSyntax } from './scopeGrants.js';
+import type { ClientConfig, PkceMethod, ProviderConfig } from './types.js';
+
+/** What varies per authorization request. */
+export interface AuthorizationUrlOptions {
+  state: string;
+  codeChallenge: string;
+  /** The RFC 7636 method; sent under the provider's wire name (`quirks.pkceMethodNames`). */
+  codeChallengeMethod: PkceMethod;
+  nonce?: string;
+  /** Default: `client.scopes`. */
+  scopes?: string[];
+  /** Default: `client.redirectUri`. */
+  redirectUri?: string;
+  /** Default: `code`. */
+  responseType?: string;
+  /** Further parameters (`prompt`, `login_hint`, `resource`…); they cannot replace the ones the library sets. */
+  extraParams?: Record<string, string>;
+}
+
+/** Parameters the library sets itself and extra parameters must not override. */
+const RESERVED_PARAMS: ReadonlySet<string> = new Set([
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'nonce',
+]);
+
+function nonEmpty(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
+  return value;
+}
+
+/**
+ * The URL to send the user agent to. Keeps a query the endpoint already has
+ * (RFC 6749 §3.1), refuses reserved scopes for this grant (`invalid_scope`)
+ * and throws `TypeError` on missing or malformed arguments.
+ */
+export function buildAuthorizationUrl(
+  provider: ProviderConfig,
+  client: ClientConfig,
+  options: AuthorizationUrlOptions,
+): string {
+  const clientId = nonEmpty(client.clientId, 'client.clientId');
+  const state = nonEmpty(options.state, 'state');
+  const codeChallenge = nonEmpty(options.codeChallenge, 'codeChallenge');
+  if (options.codeChallengeMethod !== 'S256' && options.codeChallengeMethod !== 'plain') {
+    throw new TypeError(`codeChallengeMethod must be 'S256' or 'plain', got ${String(options.codeChallengeMethod)}`);
+  }
+  const url = new URL(resolveEndpoint(provider, 'authorization'));
+  const scopes = options.scopes ?? client.scopes ?? [];
+  assertScopeSyntax(scopes);
+  assertScopesAllowed(provider, 'authorization_code', scopes);
+  const redirectUri = options.redirectUri ?? client.redirectUri;
+  if (redirectUri !== undefined) {
+    // RFC 6749 §3.1.2: the redirection endpoint URI MUST be an absolute URI. Sent exactly as given.
+    if (!URL.canParse(redirectUri)) throw new TypeError(`redirectUri must be an absolute URL: ${redirectUri}`);
+  }
+
+  const params: [string, string][] = [
+    ['response_type', nonEmpty(options.responseType ?? 'code', 'responseType')],
+    ['client_id', clientId],
+  ];
+  if (redirectUri !== undefined) params.push(['redirect_uri', redirectUri]);
+  if (scopes.length > 0) params.push(['scope', scopes.join(' ')]);
+  params.push(['state', state]);
+  params.push(['code_challenge', codeChallenge]);
+  params.push(['code_challenge_method', pkceMethodWireName(provider, options.codeChallengeMethod)]);
+  if (options.nonce !== undefined) params.push(['nonce', nonEmpty(options.nonce, 'nonce')]);
+  for (const [name, value] of Object.entries(options.extraParams ?? {})) {
+    if (RESERVED_PARAMS.has(name)) {
+      throw new TypeError(`extraParams cannot set ${name}: the library sets it`);
+    }
+    if (typeof value !== 'string') throw new TypeError(`extraParams.${name} must be a string`);
+    params.push([name, value]);
+  }
+  // RFC 6749 §3.1: the endpoint's own query is retained; our parameters replace same-named ones in it.
+  for (const [name] of params) url.searchParams.delete(name);
+  for (const [name, value] of params) url.searchParams.append(name, value);
+  return url.href;
+}

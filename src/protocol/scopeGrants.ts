@@ -1,0 +1,41 @@
+/**
+ * Scopes that a provider reserves to some grants (`quirks.scopeGrants`; seed
+ * 000: `service:*` only through client credentials).
+ */
+import { OAuthError } from './errors.js';
+import type { GrantType, ProviderConfig } from './types.js';
+
+function matches(pattern: string, scope: string): boolean {
+  return pattern.endsWith('*') ? scope.startsWith(pattern.slice(0, -1)) : scope === pattern;
+}
+
+/**
+ * Throws `OAuthError('invalid_scope')` when a scope is reserved by
+ * `provider.quirks.scopeGrants` to grants other than `grant`: the request is
+ * refused before anything is sent, as the server would refuse it anyway.
+ */
+export function assertScopesAllowed(provider: ProviderConfig, grant: GrantType, scopes: readonly string[]): void {
+  const reserved = provider.quirks?.scopeGrants;
+  if (reserved === undefined) return;
+  for (const scope of scopes) {
+    for (const [pattern, grants] of Object.entries(reserved)) {
+      if (matches(pattern, scope) && !grants.includes(grant)) {
+        throw new OAuthError('invalid_scope', {
+          description: `scope ${scope} is only granted through ${grants.join(', ') || 'no grant'}, not ${grant}`,
+        });
+      }
+    }
+  }
+}
+
+/**
+ * Checks scopes for RFC 6749 §3.3 syntax (non-empty, no space, printable
+ * ASCII except `"` and `\`); throws `TypeError` on a malformed one.
+ */
+export function assertScopeSyntax(scopes: readonly string[]): void {
+  for (const scope of scopes) {
+    if (typeof scope !== 'string' || !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope)) {
+      throw new TypeError(`scope ${JSON.stringify(scope)} is not a valid scope token (RFC 6749 §3.3)`);
+    }
+  }
+}
