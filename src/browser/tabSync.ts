@@ -1,0 +1,157 @@
+/**
+ * Keeping the tabs of one origin in step: what one tab does to the session
+ * (new tokens, a logout, a write to its storage) is told to the others.
+ *
+ * `BroadcastChannel` where it exists; otherwise, when the session lives in
+ * `localStorage`, the `storage` event (which fires in every other tab of the
+ * origin on a write); otherwise nothing, and each tab keeps one tab's
+ * guarantees. Neither transport echoes a message back to its sender.
+ */
+
+import type { TokenSet } from '../protocol/types.js';
+
+/** What a tab tells the others. */
+export type TabMessage =
+  /** The session changed here: new tokens, or none after a logout (storage is already cleared). */
+  | { type: 'session'; tokens?: TokenSet }
+  /** A write to per-tab storage, mirrored so a tab that waited for the lock re-reads the newest session. */
+  | { type: 'write'; key: string; value: string | null };
+
+/** The constructor of a `BroadcastChannel`, as far as tab sync uses it. */
+export type BroadcastChannelConstructor = new (name: string) => {
+  postMessage(message: unknown): void;
+  close(): void;
+  onmessage: ((this: never, event: MessageEvent) => unknown) | null;
+};
+
+/** The parts of `window` the storage-event fallback uses. */
+export interface StorageEventSource {
+  localStorage: Pick<Storage, 'setItem' | 'removeItem'>;
+  addEventListener(type: 'storage', listener: (event: StorageEvent) => void): void;
+  removeEventListener(type: 'storage', listener: (event: StorageEvent) => void): void;
+}
+
+/** An open link to the other tabs. */
+export interface TabChannel {
+  /** How messages travel: `broadcast-channel`, `storage-event` or `none` (this tab is alone). */
+  readonly transport: 'broadcast-channel' | 'storage-event' | 'none';
+  post(message: TabMessage): void;
+  close(): void;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isTokenSet(value: unknown): value is TokenSet {
+  return (
+    isRecord(value) &&
+    typeof value['accessToken'] === 'string' &&
+    typeof value['tokenType'] === 'string' &&
+    isRecord(value['raw']) &&
+    (value['expiresAt'] === undefined || typeof value['expiresAt'] === 'number') &&
+    (value['refreshToken'] === undefined || typeof value['refreshToken'] === 'string')
+  );
+}
+
+/**
+ * Reads a message from another tab. Anything else on the channel (another
+ * library, an older version of this one) is ignored rather than trusted.
+ */
+export function readTabMessage(data: unknown): TabMessage | undefined {
+  if (!isRecord(data)) return undefined;
+  if (data['type'] === 'session') {
+    if (data['tokens'] === undefined) return { type: 'session' };
+    return isTokenSet(data['tokens']) ? { type: 'session', tokens: data['tokens'] } : undefined;
+  }
+  if (data['type'] === 'write' && typeof data['key'] === 'string' && (data['value'] === null || typeof data['value'] === 'string')) {
+    return { type: 'write', key: data['key'], value: data['value'] };
+  }
+  return undefined;
+}
+
+/** Where a tab channel can come from; every part optional, as in a real browser. */
+export interface TabChannelSources {
+  BroadcastChannel?: BroadcastChannelConstructor | undefined;
+  /** Given only when the session is kept in `localStorage`: the `storage` event reports nothing else. */
+  storageEvents?: StorageEventSource | undefined;
+}
+
+const NO_CHANNEL: TabChannel = { transport: 'none', post() {}, close() {} };
+
+/**
+ * Opens the channel named `name` to the other tabs. Never throws: a transport
+ * that is missing or refuses to open (an opaque origin, storage disabled)
+ * falls through to the next, and finally to a channel that reaches nobody.
+ */
+export function openTabChannel(name: string, sources: TabChannelSources, receive: (message: TabMessage) => void): TabChannel {
+  const Channel = sources.BroadcastChannel;
+  if (typeof Channel === 'function') {
+    try {
+      const channel = new Channel(name);
+      channel.onmessage = (event: MessageEvent) => {
+        const message = readTabMessage(event.data);
+        if (message) receive(message);
+      };
+      return {
+        transport: 'broadcast-channel',
+        post(message) {
+          try {
+            channel.postMessage(message);
+          } catch {
+            // A closed channel or an uncloneable value: the other tabs miss one update, this tab goes on.
+          }
+        },
+        close() {
+          channel.onmessage = null;
+          channel.close();
+        },
+      };
+    } catch {
+      // Fall through to the storage event.
+    }
+  }
+  const events = sources.storageEvents;
+  if (events) return openStorageEventChannel(`${name}:message`, events, receive);
+  return NO_CHANNEL;
+}
+
+/**
+ * The `storage` event as a message bus: a write to `localStorage` fires the
+ * event in every other tab of the origin (HTML Living Standard §12.2.1), with
+ * the written value. The key is set and removed at once, so nothing stays
+ * behind; only the set (with a value) carries a message.
+ */
+function openStorageEventChannel(key: string, events: StorageEventSource, receive: (message: TabMessage) => void): TabChannel {
+  const listener = (event: StorageEvent): void => {
+    if (event.key !== key || event.newValue === null) return;
+    let data: unknown;
+    try {
+      data = JSON.parse(event.newValue);
+    } catch {
+      return;
+    }
+    const message = readTabMessage(data);
+    if (message) receive(message);
+  };
+  try {
+    events.addEventListener('storage', listener);
+  } catch {
+    return NO_CHANNEL;
+  }
+  return {
+    transport: 'storage-event',
+    post(message) {
+      try {
+        // Removed at once, so every set is a change from nothing and fires, even for two equal messages.
+        events.localStorage.setItem(key, JSON.stringify(message));
+        events.localStorage.removeItem(key);
+      } catch {
+        // Quota or disabled storage: this tab goes on alone.
+      }
+    },
+    close() {
+      events.removeEventListener('storage', listener);
+    },
+  };
+}
