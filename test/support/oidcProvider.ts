@@ -240,8 +240,12 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       clientCredentials: { enabled: true },
       deviceFlow: {
         enabled: true,
-        userCodeInputSource: async (ctx: KoaContext, form: string) => {
-          ctx.body = page('Sign-in', `${form}<button type="submit" form="op.deviceInputForm">Continue</button>`);
+        userCodeInputSource: async (ctx: KoaContext, form: string, _out: unknown, error: unknown) => {
+          const message = error === undefined ? 'Enter the code displayed on your device' : `Error: ${String(error)}`;
+          ctx.body = page(
+            'Sign-in',
+            `<p>${escapeHtml(message)}</p>${form}<button type="submit" form="op.deviceInputForm">Continue</button>`,
+          );
         },
         userCodeConfirmSource: async (ctx: KoaContext, form: string, _client: unknown, _info: unknown, userCode: string) => {
           ctx.body = page(

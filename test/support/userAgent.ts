@@ -311,6 +311,7 @@ export class UserAgent {
     isDone: (location: URL) => boolean,
   ): Promise<string | FinalPage> {
     let next: { url: string; method: 'GET' | 'POST'; form?: URLSearchParams } = { url, method: 'GET' };
+    let previousForm: string | undefined;
     for (let step = 0; step < MAX_STEPS; step++) {
       const response = await this.request(next.url, next);
       const location = response.headers.get('location');
@@ -325,6 +326,10 @@ export class UserAgent {
       const page: FinalPage = { url: next.url, status: response.status, title: pageTitle(html), text: textOf(html) };
       const form = readForms(html, next.url).find((f) => f.method === 'POST') ?? readForms(html, next.url)[0];
       if (response.status >= 400 || form === undefined) return page;
+      // The same form again is how a provider says "that was wrong" (an unknown user code, a bad password).
+      const signature = `${form.action} ${form.fields.map((f) => f.name).join(',')}`;
+      if (signature === previousForm) return page;
+      previousForm = signature;
       next = { url: form.action, method: form.method, form: fillForm(form, credentials, typed) };
       if (form.method === 'GET') {
         const target = new URL(form.action);
