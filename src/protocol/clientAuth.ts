@@ -1,0 +1,81 @@
+/**
+ * Client authentication at the token endpoint (RFC 6749 §2.3).
+ */
+import type { ClientAuthMethod, ClientConfig, ProviderConfig } from './types.js';
+
+const SECRET_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+
+/** application/x-www-form-urlencoded encoding of one value (WHATWG URL: space → `+`, all but `*-._` and alphanumerics escaped). */
+function formEncode(value: string): string {
+  return new URLSearchParams([['v', value]]).toString().slice(2);
+}
+
+/**
+ * The `Authorization` header value for HTTP Basic client authentication.
+ * RFC 6749 §2.3.1: the id and secret are form-encoded *before* base64, which
+ * differs from `encodeURIComponent` for spaces and `!'()*`.
+ */
+export function basicCredentials(clientId: string, clientSecret: string): string {
+  const pair = `${formEncode(clientId)}:${formEncode(clientSecret)}`;
+  // The form-encoded pair is ASCII, so btoa sees no code point above 0xFF.
+  return `Basic ${btoa(pair)}`;
+}
+
+/**
+ * The method a client authenticates with: `client.authMethod`; else, with a
+ * secret, `client_secret_basic` unless the provider only allows another secret
+ * method; else `none`. Throws `TypeError` when the provider forbids the method
+ * (`quirks.clientAuthMethods`) or a secret method lacks a secret. A public
+ * client (no secret) using `none` is not checked against the list: it does
+ * not authenticate at all (RFC 6749 §2.1), and providers that list only
+ * `client_secret_post` (seed 000) still serve public PKCE clients.
+ */
+export function resolveClientAuthMethod(provider: ProviderConfig, client: ClientConfig): ClientAuthMethod {
+  const allowed = provider.quirks?.clientAuthMethods;
+  const hasSecret = client.clientSecret !== undefined && client.clientSecret !== '';
+  let method: ClientAuthMethod;
+  if (client.authMethod !== undefined) method = client.authMethod;
+  else if (!hasSecret) method = 'none';
+  else if (allowed === undefined || allowed.includes('client_secret_basic')) method = 'client_secret_basic';
+  else method = SECRET_METHODS.find((m) => allowed.includes(m)) ?? 'client_secret_basic';
+
+  if (method !== 'none' && method !== 'client_secret_basic' && method !== 'client_secret_post') {
+    throw new TypeError(`unsupported client authentication method: ${String(method)}`);
+  }
+  if (method !== 'none' && !hasSecret) throw new TypeError(`${method} needs client.clientSecret`);
+  const exemptPublicClient = method === 'none' && !hasSecret;
+  if (allowed !== undefined && !exemptPublicClient && !allowed.includes(method)) {
+    throw new TypeError(`the provider does not accept ${method} (it accepts ${allowed.join(', ')})`);
+  }
+  return method;
+}
+
+/**
+ * Adds the client's authentication to a request's body parameters and
+ * headers (both mutated): `client_id` in the body for `none`, `client_id` and
+ * `client_secret` for `client_secret_post` (RFC 6749 §2.3.1), an
+ * `Authorization: Basic` header for `client_secret_basic`.
+ */
+export function applyClientAuth(
+  provider: ProviderConfig,
+  client: ClientConfig,
+  params: Record<string, string>,
+  headers: Record<string, string>,
+): void {
+  if (typeof client.clientId !== 'string' || client.clientId === '') {
+    throw new TypeError('client.clientId must be a non-empty string');
+  }
+  const method = resolveClientAuthMethod(provider, client);
+  switch (method) {
+    case 'none':
+      params['client_id'] = client.clientId;
+      return;
+    case 'client_secret_post':
+      params['client_id'] = client.clientId;
+      params['client_secret'] = client.clientSecret ?? '';
+      return;
+    case 'client_secret_basic':
+      headers['Authorization'] = basicCredentials(client.clientId, client.clientSecret ?? '');
+      return;
+  }
+}

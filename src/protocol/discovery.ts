@@ -1,0 +1,151 @@
+/**
+ * Authorization server metadata: RFC 8414 and OpenID Connect Discovery 1.0.
+ */
+import * as v from 'valibot';
+import type { FetchLike } from '../services/types.js';
+import { isLoopbackUrl } from './endpoints.js';
+import { OAuthError } from './errors.js';
+import { readErrorResponse, readJsonBody } from './errorResponse.js';
+import type { ProviderConfig } from './types.js';
+
+/** Which well-known document to read; `auto` tries RFC 8414 first, then OpenID on 404. */
+export type DiscoveryKind = 'auto' | 'oauth' | 'openid';
+
+export interface DiscoveryOptions {
+  kind?: DiscoveryKind;
+  signal?: AbortSignal;
+  /** Allow an `http:` issuer that is not loopback, and carry the permission into the returned config. */
+  allowInsecureRequests?: boolean;
+}
+
+const Url = v.pipe(v.string(), v.check((value) => URL.canParse(value), 'not an absolute URL'));
+const Strings = v.array(v.string());
+
+// RFC 8414 §2 / OIDC Discovery §3; only the fields the library uses are checked, the rest is ignored.
+const MetadataSchema = v.looseObject({
+  issuer: v.string(),
+  authorization_endpoint: v.exactOptional(Url),
+  token_endpoint: Url,
+  revocation_endpoint: v.exactOptional(Url),
+  introspection_endpoint: v.exactOptional(Url),
+  userinfo_endpoint: v.exactOptional(Url),
+  device_authorization_endpoint: v.exactOptional(Url),
+  end_session_endpoint: v.exactOptional(Url),
+  authorization_response_iss_parameter_supported: v.exactOptional(v.boolean()),
+  code_challenge_methods_supported: v.exactOptional(Strings),
+  token_endpoint_auth_methods_supported: v.exactOptional(Strings),
+  grant_types_supported: v.exactOptional(Strings),
+  scopes_supported: v.exactOptional(Strings),
+});
+
+function checkIssuer(issuer: string, allowInsecure: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new TypeError(`issuer must be an absolute URL: ${issuer}`);
+  }
+  // RFC 8414 §2: an https URL with no query or fragment.
+  if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
+    throw new TypeError(`issuer must not have a query or fragment: ${issuer}`);
+  }
+  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && (isLoopbackUrl(url) || allowInsecure));
+  if (!secure) throw new TypeError(`issuer must be an https URL (http only on loopback or with allowInsecureRequests): ${issuer}`);
+  return url;
+}
+
+/** RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path. */
+export function oauthMetadataUrl(issuer: string): string {
+  const url = new URL(issuer);
+  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+  return `${url.origin}/.well-known/oauth-authorization-server${path}`;
+}
+
+/** OIDC Discovery §4.1: the well-known segment is appended to the issuer. */
+export function openidMetadataUrl(issuer: string): string {
+  return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+}
+
+async function fetchMetadata(fetch: FetchLike, url: string, signal: AbortSignal | undefined): Promise<Response> {
+  const init: RequestInit = { method: 'GET', headers: { Accept: 'application/json' } };
+  if (signal !== undefined) init.signal = signal;
+  try {
+    return await fetch(url, init);
+  } catch (thrown) {
+    throw OAuthError.from(signal?.aborted === true && signal.reason instanceof Error ? signal.reason : thrown);
+  }
+}
+
+function toProviderConfig(metadata: v.InferOutput<typeof MetadataSchema>, allowInsecure: boolean): ProviderConfig {
+  const config: ProviderConfig = { issuer: metadata.issuer, tokenEndpoint: metadata.token_endpoint };
+  if (metadata.authorization_endpoint !== undefined) config.authorizationEndpoint = metadata.authorization_endpoint;
+  if (metadata.revocation_endpoint !== undefined) config.revocationEndpoint = metadata.revocation_endpoint;
+  if (metadata.introspection_endpoint !== undefined) config.introspectionEndpoint = metadata.introspection_endpoint;
+  if (metadata.userinfo_endpoint !== undefined) config.userinfoEndpoint = metadata.userinfo_endpoint;
+  if (metadata.device_authorization_endpoint !== undefined) {
+    config.deviceAuthorizationEndpoint = metadata.device_authorization_endpoint;
+  }
+  if (metadata.end_session_endpoint !== undefined) config.endSessionEndpoint = metadata.end_session_endpoint;
+  if (metadata.authorization_response_iss_parameter_supported !== undefined) {
+    config.authorizationResponseIssParameterSupported = metadata.authorization_response_iss_parameter_supported;
+  }
+  if (metadata.code_challenge_methods_supported !== undefined) {
+    config.codeChallengeMethodsSupported = metadata.code_challenge_methods_supported;
+  }
+  if (metadata.token_endpoint_auth_methods_supported !== undefined) {
+    config.tokenEndpointAuthMethodsSupported = metadata.token_endpoint_auth_methods_supported;
+  }
+  if (metadata.grant_types_supported !== undefined) config.grantTypesSupported = metadata.grant_types_supported;
+  if (metadata.scopes_supported !== undefined) config.scopesSupported = metadata.scopes_supported;
+  if (allowInsecure) config.allowInsecureRequests = true;
+  return config;
+}
+
+/**
+ * Reads the issuer's metadata into a `ProviderConfig`. `kind: 'auto'`
+ * (default) reads RFC 8414's document and falls back to OpenID's on 404. The
+ * document's `issuer` must equal `issuer` exactly (RFC 8414 §3.3, OIDC
+ * Discovery §4.3), else `OAuthError('issuer_mismatch')`; a malformed or
+ * non-JSON document is `invalid_response`; a failed fetch is `network_error`,
+ * `timeout` or `aborted`.
+ */
+export async function discover(
+  issuer: string,
+  services: { fetch: FetchLike },
+  options: DiscoveryOptions = {},
+): Promise<ProviderConfig> {
+  const kind = options.kind ?? 'auto';
+  if (kind !== 'auto' && kind !== 'oauth' && kind !== 'openid') throw new TypeError(`unknown discovery kind: ${String(kind)}`);
+  const allowInsecure = options.allowInsecureRequests === true;
+  checkIssuer(issuer, allowInsecure);
+
+  let response = await fetchMetadata(
+    services.fetch,
+    kind === 'openid' ? openidMetadataUrl(issuer) : oauthMetadataUrl(issuer),
+    options.signal,
+  );
+  if (kind === 'auto' && response.status === 404) {
+    await response.body?.cancel().catch(() => undefined);
+    response = await fetchMetadata(services.fetch, openidMetadataUrl(issuer), options.signal);
+  }
+  if (!response.ok) throw await readErrorResponse(response);
+  const body = await readJsonBody(response);
+  const result = v.safeParse(MetadataSchema, body);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const where = issue.path?.map((item) => String(item.key)).join('.') ?? 'document';
+    throw new OAuthError('invalid_response', {
+      description: `the metadata document has an invalid ${where}: ${issue.message}`,
+      status: response.status,
+      cause: body,
+    });
+  }
+  if (result.output.issuer !== issuer) {
+    throw new OAuthError('issuer_mismatch', {
+      description: `the metadata is for issuer ${result.output.issuer}, not ${issuer}`,
+      retryable: false,
+      cause: body,
+    });
+  }
+  return toProviderConfig(result.output, allowInsecure);
+}

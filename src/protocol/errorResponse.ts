@@ -1,0 +1,150 @@
+/**
+ * Reading response bodies safely, and turning error responses into
+ * `OAuthError`s (RFC 6749 §5.2, RFC 8628 §3.5, RFC 6750 §3).
+ */
+import { OAuthError } from './errors.js';
+
+/** The largest body the library reads by default: 1 MiB is far beyond any OAuth response. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+// RFC 6749 §5.2: error, error_description and error_uri use %x20-21 / %x23-5B / %x5D-7E.
+const ERROR_CODE = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
+
+function invalidResponse(response: Response, description: string, cause?: unknown): OAuthError {
+  return new OAuthError('invalid_response', { description, status: response.status, cause });
+}
+
+/** Whether the response declares a JSON media type (`application/json` or `…+json`). */
+function isJsonContentType(response: Response): boolean {
+  const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+}
+
+/** Reads at most `maxBytes` of the body as UTF-8; a larger or undecodable body is `invalid_response`. */
+async function readTextCapped(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw invalidResponse(response, `the response body is larger than ${maxBytes} bytes`);
+  }
+  if (response.body === null) return '';
+  if (response.bodyUsed) throw invalidResponse(response, 'the response body was already read');
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    // Bounded: every round either adds a byte towards maxBytes or counts towards the empty-chunk limit.
+    for (let emptyChunks = 0; emptyChunks < 10_000; ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (value.length === 0) {
+        emptyChunks++;
+        continue;
+      }
+      total += value.length;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw invalidResponse(response, `the response body is larger than ${maxBytes} bytes`);
+      }
+      chunks.push(value);
+    }
+  } catch (thrown) {
+    // A stream that fails mid-body is a transport failure (network_error, aborted, timeout).
+    throw OAuthError.from(thrown);
+  } finally {
+    reader.releaseLock();
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (thrown) {
+    throw invalidResponse(response, 'the response body is not UTF-8', thrown);
+  }
+}
+
+/**
+ * The response's JSON body, read with a size cap. Throws
+ * `OAuthError('invalid_response')` (with the HTTP status) when the content
+ * type is not JSON, the body is larger than `maxBytes` or does not parse.
+ */
+export async function readJsonBody(response: Response, options: { maxBytes?: number } = {}): Promise<unknown> {
+  const maxBytes = options.maxBytes ?? MAX_BODY_BYTES;
+  if (!isJsonContentType(response)) {
+    await response.body?.cancel().catch(() => undefined);
+    throw invalidResponse(
+      response,
+      `expected a JSON response, got ${response.headers.get('content-type') ?? 'no content type'} (HTTP ${response.status})`,
+    );
+  }
+  const text = await readTextCapped(response, maxBytes);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (thrown) {
+    throw invalidResponse(response, `the response body is not JSON (HTTP ${response.status})`, text);
+  }
+}
+
+/** The auth-params of a `WWW-Authenticate` header (RFC 7235 §2.1, RFC 6750 §3); the first of each name wins. */
+export function parseWwwAuthenticate(header: string): Record<string, string> {
+  const params: Record<string, string> = {};
+  const pattern = /([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))/g;
+  for (const match of header.matchAll(pattern)) {
+    const name = match[1]?.toLowerCase();
+    if (name === undefined || Object.hasOwn(params, name)) continue;
+    const quoted = match[2];
+    params[name] = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (match[3] ?? '');
+  }
+  return params;
+}
+
+function stringField(body: unknown, name: string): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const value: unknown = (body as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * The `OAuthError` an error response stands for; never throws. The code comes
+ * from the JSON body's `error` (RFC 6749 §5.2), else from the
+ * `WWW-Authenticate` header's `error` (RFC 6750 §3, e.g. a 401 from
+ * userinfo), else it is `invalid_response`. Status, header and the body (as
+ * `cause`) are kept; 429 and 5xx are retryable.
+ */
+export async function readErrorResponse(response: Response): Promise<OAuthError> {
+  const wwwAuthenticate = response.headers.get('www-authenticate') ?? undefined;
+  let body: unknown;
+  try {
+    body = isJsonContentType(response) ? await readJsonBody(response) : await readTextCapped(response, MAX_BODY_BYTES);
+  } catch (thrown) {
+    body = thrown;
+  }
+  const common = { status: response.status, wwwAuthenticate, cause: body };
+  const error = stringField(body, 'error');
+  if (error !== undefined && ERROR_CODE.test(error)) {
+    return new OAuthError(error, {
+      ...common,
+      description: stringField(body, 'error_description'),
+      uri: stringField(body, 'error_uri'),
+    });
+  }
+  if (wwwAuthenticate !== undefined) {
+    const params = parseWwwAuthenticate(wwwAuthenticate);
+    const headerError = params['error'];
+    if (headerError !== undefined && ERROR_CODE.test(headerError)) {
+      return new OAuthError(headerError, {
+        ...common,
+        description: params['error_description'],
+        uri: params['error_uri'],
+      });
+    }
+  }
+  return new OAuthError('invalid_response', {
+    ...common,
+    description: `HTTP ${response.status} without an OAuth error`,
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * What every request to a provider carries: the client's authentication, the
+ * body encoding, `Accept` and the User-Agent the provider may demand.
+ */
+import { applyClientAuth } from './clientAuth.js';
+import { resolveEndpoint, type EndpointName } from './endpoints.js';
+import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';
+
+/**
+ * Headers for the client's User-Agent. Throws `TypeError` when the provider
+ * requires a format (`quirks.userAgentPattern`, seed 000) and `userAgent` is
+ * missing or does not match: the server would refuse the request.
+ */
+export function userAgentHeaders(provider: ProviderConfig, userAgent: string | undefined): Record<string, string> {
+  const pattern = provider.quirks?.userAgentPattern;
+  if (pattern !== undefined) {
+    let expression: RegExp;
+    try {
+      expression = new RegExp(pattern);
+    } catch {
+      throw new TypeError(`quirks.userAgentPattern is not a regular expression: ${pattern}`);
+    }
+    if (userAgent === undefined || !expression.test(userAgent)) {
+      throw new TypeError(
+        userAgent === undefined
+          ? `the provider requires a User-Agent matching ${pattern}; set client.userAgent`
+          : `client.userAgent ${JSON.stringify(userAgent)} does not match the provider's required format ${pattern}`,
+      );
+    }
+  }
+  if (userAgent === undefined) return {};
+  if (userAgent === '' || /[\r\n]/.test(userAgent)) throw new TypeError('client.userAgent must be a non-empty single line');
+  return { 'User-Agent': userAgent };
+}
+
+/**
+ * An authenticated POST of `params` to one of the provider's endpoints, form
+ * encoded (RFC 6749 §4.1.3) or JSON (`encoding: 'json'`, seed 003).
+ */
+export function buildAuthenticatedPost(
+  provider: ProviderConfig,
+  client: ClientConfig,
+  endpoint: EndpointName,
+  params: Record<string, string>,
+  encoding: 'form' | 'json' = 'form',
+): HttpRequest {
+  const url = resolveEndpoint(provider, endpoint);
+  const headers: Record<string, string> = {
+    Accept: 'application/json',
+    ...userAgentHeaders(provider, client.userAgent),
+  };
+  const body: Record<string, string> = { ...params };
+  applyClientAuth(provider, client, body, headers);
+  if (encoding === 'json') {
+    headers['Content-Type'] = 'application/json';
+    return { url, init: { method: 'POST', headers, body: JSON.stringify(body) } };
+  }
+  headers['Content-Type'] = 'application/x-www-form-urlencoded';
+  return { url, init: { method: 'POST', headers, body: new URLSearchParams(body).toString() } };
+}
+
+/** Throws `TypeError` unless `value` is a non-empty string. */
+export function requireString(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
+  return value;
+}
+
+/** Adds extra parameters, refusing any that would replace one the library sets. */
+export function addExtraParams(
+  params: Record<string, string>,
+  extra: Record<string, string> | undefined,
+  reserved: readonly string[],
+): void {
+  for (const [name, value] of Object.entries(extra ?? {})) {
+    if (reserved.includes(name) || Object.hasOwn(params, name)) {
+      throw new TypeError(`extraParams cannot set ${name}: the library sets it`);
+    }
+    if (typeof value !== 'string') throw new TypeError(`extraParams.${name} must be a string`);
+    params[name] = value;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Token revocation (RFC 7009).
+ */
+import { readErrorResponse } from './errorResponse.js';
+import { buildAuthenticatedPost, requireString } from './providerRequest.js';
+import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';
+
+/** RFC 7009 §2.1: the token, an optional hint, and client authentication. */
+export function revocationRequest(
+  provider: ProviderConfig,
+  client: ClientConfig,
+  options: { token: string; tokenTypeHint?: 'access_token' | 'refresh_token' | (string & {}) },
+): HttpRequest {
+  const params: Record<string, string> = { token: requireString(options.token, 'token') };
+  if (options.tokenTypeHint !== undefined) params['token_type_hint'] = requireString(options.tokenTypeHint, 'tokenTypeHint');
+  return buildAuthenticatedPost(provider, client, 'revocation', params);
+}
+
+/**
+ * RFC 7009 §2.2: any 2xx is success whatever the body (an unknown token is
+ * success too); anything else is the server's `OAuthError` (503 retryable, §2.2.1).
+ */
+export async function readRevocationResponse(response: Response): Promise<void> {
+  if (!response.ok) throw await readErrorResponse(response);
+  await response.body?.cancel().catch(() => undefined);
+}

@@ -1,0 +1,112 @@
+/**
+ * Token endpoint requests (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6; RFC 8628 §3.4).
+ * Each builder validates its arguments (`TypeError`), refuses scopes the
+ * provider reserves to other grants (`OAuthError('invalid_scope')`) and returns
+ * a request ready for `fetch`.
+ */
+import { assertCodeVerifier } from './pkce.js';
+import { addExtraParams, buildAuthenticatedPost, requireString } from './providerRequest.js';
+import { assertScopesAllowed, assertScopeSyntax } from './scopeGrants.js';
+import type { ClientConfig, GrantType, HttpRequest, ProviderConfig } from './types.js';
+
+/** RFC 8628 §3.4. */
+export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** Parameters that extra parameters may never replace on a token request. */
+const RESERVED = ['grant_type', 'client_id', 'client_secret', 'scope', 'resource'] as const;
+
+function tokenPost(
+  provider: ProviderConfig,
+  client: ClientConfig,
+  grant: GrantType,
+  params: Record<string, string>,
+  scopes: readonly string[] | undefined,
+): HttpRequest {
+  const body: Record<string, string> = { grant_type: grant, ...params };
+  if (scopes !== undefined && scopes.length > 0) {
+    assertScopeSyntax(scopes);
+    assertScopesAllowed(provider, grant, scopes);
+    body['scope'] = scopes.join(' ');
+  }
+  return buildAuthenticatedPost(provider, client, 'token', body, provider.quirks?.tokenRequestEncoding ?? 'form');
+}
+
+function optionalRedirectUri(value: string | undefined): Record<string, string> {
+  if (value === undefined) return {};
+  if (!URL.canParse(value)) throw new TypeError(`redirectUri must be an absolute URL: ${value}`);
+  return { redirect_uri: value };
+}
+
+/** Builders of token endpoint requests, one per grant. */
+export const tokenRequest = {
+  /**
+   * RFC 6749 §4.1.3 with RFC 7636 §4.5: the code, its verifier and the
+   * redirect URI (default `client.redirectUri`) exactly as in the authorization request.
+   */
+  authorizationCode(
+    provider: ProviderConfig,
+    client: ClientConfig,
+    options: { code: string; codeVerifier: string; redirectUri?: string },
+  ): HttpRequest {
+    const code = requireString(options.code, 'code');
+    assertCodeVerifier(options.codeVerifier);
+    return tokenPost(
+      provider,
+      client,
+      'authorization_code',
+      { code, code_verifier: options.codeVerifier, ...optionalRedirectUri(options.redirectUri ?? client.redirectUri) },
+      undefined,
+    );
+  },
+
+  /** RFC 6749 §6; `scopes` narrows the grant and is omitted by default (the original scope applies). */
+  refreshToken(
+    provider: ProviderConfig,
+    client: ClientConfig,
+    options: { refreshToken: string; scopes?: string[] },
+  ): HttpRequest {
+    const refreshToken = requireString(options.refreshToken, 'refreshToken');
+    return tokenPost(provider, client, 'refresh_token', { refresh_token: refreshToken }, options.scopes);
+  },
+
+  /** RFC 6749 §4.4.2; scopes default to `client.scopes`; `resource` per RFC 8707 §2. */
+  clientCredentials(
+    provider: ProviderConfig,
+    client: ClientConfig,
+    options: { scopes?: string[]; resource?: string; extraParams?: Record<string, string> } = {},
+  ): HttpRequest {
+    const params: Record<string, string> = {};
+    if (options.resource !== undefined) {
+      // RFC 8707 §2: an absolute URI without a fragment.
+      if (!URL.canParse(options.resource) || new URL(options.resource).hash !== '') {
+        throw new TypeError(`resource must be an absolute URI without a fragment: ${options.resource}`);
+      }
+      params['resource'] = options.resource;
+    }
+    addExtraParams(params, options.extraParams, RESERVED);
+    return tokenPost(provider, client, 'client_credentials', params, options.scopes ?? client.scopes);
+  },
+
+  /** RFC 8628 §3.4: the device code from the device authorization response. */
+  deviceCode(provider: ProviderConfig, client: ClientConfig, options: { deviceCode: string }): HttpRequest {
+    const deviceCode = requireString(options.deviceCode, 'deviceCode');
+    return tokenPost(provider, client, DEVICE_CODE_GRANT_TYPE, { device_code: deviceCode }, undefined);
+  },
+
+  /** RFC 6749 §4.3.2 (removed by OAuth 2.1; legacy entry only); scopes default to `client.scopes`. */
+  password(
+    provider: ProviderConfig,
+    client: ClientConfig,
+    options: { username: string; password: string; scopes?: string[] },
+  ): HttpRequest {
+    const username = requireString(options.username, 'username');
+    if (typeof options.password !== 'string') throw new TypeError('password must be a string');
+    return tokenPost(
+      provider,
+      client,
+      'password',
+      { username, password: options.password },
+      options.scopes ?? client.scopes,
+    );
+  },
+};

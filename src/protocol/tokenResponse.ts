@@ -1,0 +1,115 @@
+/**
+ * The token endpoint's answer (RFC 6749 §5.1 success, §5.2 error), validated
+ * with valibot at the boundary.
+ */
+import * as v from 'valibot';
+import type { Clock } from '../services/types.js';
+import { OAuthError } from './errors.js';
+import { readErrorResponse, readJsonBody } from './errorResponse.js';
+import type { ProviderConfig, TokenSet } from './types.js';
+
+const NonEmptyString = v.pipe(v.string(), v.minLength(1));
+
+/** RFC 6749 §5.1; optional fields may be `null`, which means absent (seed 002: `null` = never expires). */
+const TokenResponseSchema = v.looseObject({
+  access_token: NonEmptyString,
+  token_type: NonEmptyString,
+  expires_in: v.nullish(
+    v.union([
+      v.pipe(v.number(), v.finite(), v.minValue(0)),
+      // Some servers send the number as a string.
+      v.pipe(v.string(), v.regex(/^\d{1,15}(\.\d{1,9})?$/), v.transform(Number)),
+    ]),
+  ),
+  refresh_token: v.nullish(NonEmptyString),
+  scope: v.nullish(v.string()),
+  id_token: v.nullish(NonEmptyString),
+});
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Token types are case-insensitive (RFC 6749 §5.1); the registered ones get their canonical spelling. */
+function normaliseTokenType(tokenType: string): string {
+  const lower = tokenType.toLowerCase();
+  if (lower === 'bearer') return 'Bearer';
+  if (lower === 'dpop') return 'DPoP';
+  return tokenType;
+}
+
+function invalid(description: string, cause: unknown): OAuthError {
+  return new OAuthError('invalid_response', { description, cause });
+}
+
+/**
+ * A `TokenSet` from a parsed token response body. Total: for any value it
+ * returns a `TokenSet` or throws `OAuthError` (`invalid_response` with the
+ * body as `cause`, or the server's own code for an error body sent with 2xx).
+ * `quirks.mapTokenResponse` maps the body first; `raw` is the body as sent.
+ */
+export function parseTokenResponseBody(provider: ProviderConfig, body: unknown, clock: Clock): TokenSet {
+  if (!isRecord(body)) throw invalid('the token response is not a JSON object', body);
+  // Some servers answer an error with 200 (RFC 6749 §5.2 says 400); the code is still the server's.
+  if (typeof body['error'] === 'string' && body['error'] !== '' && body['access_token'] === undefined) {
+    throw new OAuthError(body['error'], {
+      description: typeof body['error_description'] === 'string' ? body['error_description'] : undefined,
+      uri: typeof body['error_uri'] === 'string' ? body['error_uri'] : undefined,
+      cause: body,
+    });
+  }
+  let mapped: unknown = body;
+  const map = provider.quirks?.mapTokenResponse;
+  if (map !== undefined) {
+    try {
+      mapped = map({ ...body });
+    } catch (thrown) {
+      throw invalid('the provider mapping rejected the token response', thrown);
+    }
+    if (!isRecord(mapped)) throw invalid('the provider mapping did not return an object', body);
+  }
+  const result = v.safeParse(TokenResponseSchema, mapped);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const where = issue.path?.map((item) => String(item.key)).join('.') ?? 'body';
+    throw invalid(`the token response has an invalid ${where}: ${issue.message}`, body);
+  }
+  const fields = result.output;
+  const tokens: TokenSet = {
+    accessToken: fields.access_token,
+    tokenType: normaliseTokenType(fields.token_type),
+    raw: body,
+  };
+  if (fields.expires_in !== undefined && fields.expires_in !== null) {
+    const expiresAt = Math.floor(clock.now() + fields.expires_in * 1000);
+    if (!Number.isSafeInteger(expiresAt)) throw invalid('expires_in is out of range', body);
+    tokens.expiresAt = expiresAt;
+  }
+  if (fields.refresh_token !== undefined && fields.refresh_token !== null) tokens.refreshToken = fields.refresh_token;
+  if (fields.scope !== undefined && fields.scope !== null) tokens.scope = fields.scope.split(' ').filter((s) => s !== '');
+  if (fields.id_token !== undefined && fields.id_token !== null) tokens.idToken = fields.id_token;
+  return tokens;
+}
+
+/**
+ * Reads a token endpoint response: an error status becomes the server's
+ * `OAuthError` (`readErrorResponse`); a success body is read as JSON (at most
+ * 1 MiB) and checked by `parseTokenResponseBody`, with `expiresAt` from `clock`.
+ */
+export async function readTokenResponse(provider: ProviderConfig, response: Response, clock: Clock): Promise<TokenSet> {
+  if (!response.ok) throw await readErrorResponse(response);
+  const body = await readJsonBody(response);
+  try {
+    return parseTokenResponseBody(provider, body, clock);
+  } catch (thrown) {
+    const error = OAuthError.from(thrown, 'invalid_response');
+    if (error.status !== undefined) throw error;
+    throw new OAuthError(error.code, {
+      description: error.description,
+      uri: error.uri,
+      status: response.status,
+      retryable: error.retryable,
+      cause: error.cause,
+    });
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * UserInfo (OIDC Core §5.3) and provider token-info endpoints: a GET with the
+ * access token as a bearer credential (RFC 6750 §2.1).
+ */
+import { resolveEndpoint, resolveProviderUrl } from './endpoints.js';
+import { OAuthError } from './errors.js';
+import { readErrorResponse, readJsonBody } from './errorResponse.js';
+import { requireString, userAgentHeaders } from './providerRequest.js';
+import type { HttpRequest, ProviderConfig } from './types.js';
+
+// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * A GET of the userinfo endpoint (or `options.endpoint`, for instance
+ * `provider.tokenInfoEndpoint`) with `Authorization: Bearer`. `userAgent` is
+ * sent, and checked against `quirks.userAgentPattern`, like on token requests.
+ */
+export function userinfoRequest(
+  provider: ProviderConfig,
+  accessToken: string,
+  options: { endpoint?: string; userAgent?: string } = {},
+): HttpRequest {
+  const token = requireString(accessToken, 'accessToken');
+  if (!B64TOKEN.test(token)) throw new TypeError('accessToken is not a valid bearer token (RFC 6750 §2.1)');
+  const url =
+    options.endpoint === undefined
+      ? resolveEndpoint(provider, 'userinfo')
+      : resolveProviderUrl(provider, options.endpoint, 'endpoint').href;
+  return {
+    url,
+    init: {
+      method: 'GET',
+      headers: { Accept: 'application/json', Authorization: `Bearer ${token}`, ...userAgentHeaders(provider, options.userAgent) },
+    },
+  };
+}
+
+/** Reads the claims (a JSON object); a 401 becomes the `WWW-Authenticate` error (RFC 6750 §3.1, e.g. `invalid_token`). */
+export async function readUserinfoResponse(response: Response): Promise<Record<string, unknown>> {
+  if (!response.ok) throw await readErrorResponse(response);
+  const body = await readJsonBody(response);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new OAuthError('invalid_response', { description: 'the userinfo response is not a JSON object', status: response.status, cause: body });
+  }
+  return body as Record<string, unknown>;
+}
