@@ -208,6 +208,52 @@ describe('oidc-provider on 127.0.0.1', () => {
     expect(afterReuse.body.error).toBe('invalid_grant');
   });
 
+  it('revokes the tokens of a grant whose code is replayed', async () => {
+    const client = op.clients.post;
+    const { verifier, challenge } = pkcePair();
+    const redirectUri = client.redirectUris[0] ?? '';
+    const callback = new URL(
+      await authorize(
+        authorizationUrl({
+          client_id: client.clientId,
+          response_type: 'code',
+          redirect_uri: redirectUri,
+          scope: 'openid',
+          state: 's',
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+        }),
+      ),
+    );
+    const exchange = () =>
+      tokenRequest({
+        grant_type: 'authorization_code',
+        code: callback.searchParams.get('code') ?? '',
+        redirect_uri: redirectUri,
+        code_verifier: verifier,
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      });
+    const first = await exchange();
+    expect(first.status).toBe(200);
+    const introspect = async () => {
+      const response = await fetch(`${op.issuer}/token/introspection`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          token: String(first.body.access_token),
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+        }),
+      });
+      return ((await response.json()) as Record<string, unknown>).active;
+    };
+    expect(await introspect()).toBe(true);
+
+    const replay = await exchange();
+    expect(replay.body.error).toBe('invalid_grant');
+    expect(await introspect()).toBe(false);
+  });
+
   it('answers CORS for a public client only from its redirect URI origin (127.0.0.1 is not localhost)', async () => {
     const corsFrom = async (origin: string) =>
       (
