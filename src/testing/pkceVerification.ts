@@ -1,0 +1,32 @@
+/**
+ * PKCE checks on the server side (RFC 7636 §4.6), independent of the client's
+ * PKCE code.
+ */
+import { toBase64url } from './base64url.js';
+
+/** RFC 7636 §4.1: 43–128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~". */
+const VERIFIER_SYNTAX = /^[A-Za-z0-9\-._~]{43,128}$/;
+/** RFC 7636 §4.2: an S256 challenge is the 43-character base64url of a SHA-256 digest. */
+const S256_CHALLENGE_SYNTAX = /^[A-Za-z0-9\-_]{43}$/;
+
+export type StoredPkceMethod = 'S256' | 'plain';
+
+export function isValidVerifier(verifier: string): boolean {
+  return VERIFIER_SYNTAX.test(verifier);
+}
+
+export function isValidChallenge(challenge: string, method: StoredPkceMethod): boolean {
+  return method === 'S256' ? S256_CHALLENGE_SYNTAX.test(challenge) : VERIFIER_SYNTAX.test(challenge);
+}
+
+/** RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) == code_challenge, or equality for plain. */
+export async function verifierMatches(
+  verifier: string,
+  challenge: string,
+  method: StoredPkceMethod,
+): Promise<boolean> {
+  if (!isValidVerifier(verifier)) return false;
+  if (method === 'plain') return verifier === challenge;
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  return toBase64url(new Uint8Array(digest)) === challenge;
+}

@@ -1,0 +1,198 @@
+/**
+ * The public types of the test authorization server. Written independently of
+ * `src/protocol` (DESIGN.md): the fake must not share a line with the client
+ * it checks.
+ */
+
+/** How a registered client authenticates at the token endpoint (RFC 6749 §2.3). */
+export type TestClientAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic';
+
+/** The grant types the test server knows (RFC 6749, RFC 8628). */
+export type TestGrantType =
+  | 'authorization_code'
+  | 'refresh_token'
+  | 'client_credentials'
+  | 'urn:ietf:params:oauth:grant-type:device_code'
+  | 'password';
+
+/** A client registered with the test server. */
+export interface TestClient {
+  clientId: string;
+  /** Required for `client_secret_post` and `client_secret_basic`. */
+  clientSecret?: string;
+  authMethod: TestClientAuthMethod;
+  /** Matched by exact string equality (RFC 9700 §4.1.3). */
+  redirectUris: string[];
+  /** The grants this client may use; `refresh_token` must be listed for refresh tokens to be issued. */
+  grants: TestGrantType[];
+  /** The scopes this client may request. */
+  scopes: string[];
+  /** Require PKCE in authorization requests. Default `true` (OAuth 2.1 §4.1.1). */
+  pkceRequired?: boolean;
+}
+
+/** The end user the server signs in (auto-approval, device approval, password grant). */
+export interface TestUser {
+  sub: string;
+  /** Extra claims returned by userinfo and put in ID tokens (`email`, `name`, …). */
+  claims?: Record<string, unknown>;
+  /** Password-grant credentials (legacy); `username` defaults to `sub`. */
+  username?: string;
+  password?: string;
+}
+
+/** Behaviour of real providers the server can imitate (see the seeds in /work/shared/seeds). */
+export interface TestServerQuirks {
+  /** Accept `application/json` token requests as well as form bodies (seed 003). */
+  jsonTokenRequests?: boolean;
+  /** Announce and require S256 under this name instead of `S256` (seed 003: `'SHA-256'`). */
+  pkceMethodName?: string;
+  /** `'api_key'`: answer token requests with `{ api_key, api_key_expires_in }` (seed 002). */
+  tokenResponseShape?: 'standard' | 'api_key';
+  /** Seconds until an api_key expires, `null` = never (seed 002). Default `null`. */
+  apiKeyExpiresIn?: number | null;
+  /** Reject HTTP Basic client authentication with `invalid_client` (seed 000). */
+  clientSecretPostOnly?: boolean;
+  /** Back-channel requests whose `User-Agent` does not match fail with `invalid_request` (seed 000). */
+  userAgentPattern?: RegExp;
+  /**
+   * Scopes (exact, or a prefix ending in `*`) that only the listed grants may
+   * obtain (seed 000: `{ 'service:*': ['client_credentials'] }`); through any
+   * other grant they fail with `invalid_scope`.
+   */
+  grantOnlyScopes?: Record<string, string[]>;
+  /** Serve `GET /v1/oauth/token/info` (seed 004). */
+  tokenInfo?: boolean;
+}
+
+/** The endpoints a test can address (fault injection, log, paths). */
+export type TestEndpoint =
+  | 'authorize'
+  | 'token'
+  | 'revoke'
+  | 'introspect'
+  | 'userinfo'
+  | 'device_authorization'
+  | 'metadata'
+  | 'token_info';
+
+/** A controllable clock: expiry follows it, never real time. */
+export interface TestClock {
+  now(): number;
+  /** Moves the clock forward by `ms` milliseconds. */
+  advance(ms: number): void;
+  /** Sets the clock to an absolute time (epoch ms). */
+  set(epochMs: number): void;
+}
+
+export interface TestAuthorizationServerOptions {
+  /** The in-memory face's issuer. Default `https://auth.test`. May have a path (`https://auth.test/tenant`). */
+  issuer?: string;
+  clients?: TestClient[];
+  /** Default `{ sub: 'test-user' }`. */
+  user?: TestUser;
+  /** The time source; `server.clock.advance()` adds to it. Default: frozen at `Date.now()` of creation. */
+  clock?: { now(): number };
+  /** Seconds. Default 3600. */
+  accessTokenTtl?: number;
+  /** Seconds. Default 30 days. */
+  refreshTokenTtl?: number;
+  /** Seconds an authorization code lives. Default 60. */
+  codeTtl?: number;
+  /** Seconds a device code lives (RFC 8628 §3.2 `expires_in`). Default 600. */
+  deviceCodeTtl?: number;
+  /** Seconds between device polls (RFC 8628 §3.2 `interval`). Default 5. */
+  deviceInterval?: number;
+  /** Rotate refresh tokens on use, with reuse detection. Default `true`. */
+  rotateRefreshTokens?: boolean;
+  /**
+   * When refresh tokens are issued (only ever to clients registered for the
+   * `refresh_token` grant, never for client credentials): `'offline_access'`
+   * (default) when that scope was granted, `'always'`, or `'never'`.
+   */
+  refreshTokens?: 'offline_access' | 'always' | 'never';
+  /** Accept PKCE `plain` (RFC 7636 §4.2). Default `false` (RFC 9700 §2.1.1). */
+  allowPlainPkce?: boolean;
+  /** Enable the legacy password grant (RFC 6749 §4.3, removed by OAuth 2.1). Default `false`. */
+  passwordGrant?: boolean;
+  /**
+   * ID token signing, for tests only (never a real signature scheme to trust):
+   * `'none'` (default, unsigned) or `'HS256'` keyed with `idTokenKey`, else the
+   * client secret, else `'test-id-token-key'`.
+   */
+  idTokenAlg?: 'none' | 'HS256';
+  idTokenKey?: string;
+  /** Override endpoint paths (relative to the issuer), or `null` to switch an endpoint off. */
+  paths?: Partial<Record<Exclude<TestEndpoint, 'metadata'>, string | null>>;
+  quirks?: TestServerQuirks;
+  /** Keep secrets (client secrets, codes, verifiers, tokens, passwords) in `server.log`. Default `false`. */
+  logSecrets?: boolean;
+}
+
+/** What `server.fail` injects into the next request(s) to an endpoint. */
+export type TestFault =
+  | { status: number; body?: string | Record<string, unknown> | unknown[] }
+  | { oauthError: string; status?: number; description?: string }
+  | { delayMs: number }
+  | { drop: true }
+  | { notJson: true; status?: number }
+  | { wrongShape: true };
+
+/** One request as the server saw it. */
+export interface TestLogEntry {
+  /** Server clock time of the request (epoch ms). */
+  at: number;
+  endpoint: TestEndpoint | 'other';
+  method: string;
+  grantType?: string;
+  clientId?: string;
+  /** Query (GET) or body parameters; secrets replaced by `'[redacted]'` unless `logSecrets`. */
+  params: Record<string, string>;
+  /** The headers a test may want to check: `authorization` (redacted), `user-agent`, `content-type`, `origin`. */
+  headers: Record<string, string>;
+  /** The response status; `0` when the connection was dropped. */
+  status: number;
+  /** The OAuth error code the server answered with, if any. */
+  error?: string;
+  /** The injected fault that decided this response, if any. */
+  fault?: string;
+}
+
+/** A token the server issued, as `server.issuedTokens()` lists it. */
+export interface IssuedToken {
+  token: string;
+  kind: 'access_token' | 'refresh_token';
+  clientId: string;
+  sub?: string;
+  scopes: string[];
+  grantType: string;
+  issuedAt: number;
+  /** `null` = never expires. */
+  expiresAt: number | null;
+  revoked: boolean;
+  /** A rotated refresh token was replaced by a newer one; presenting it again is reuse. */
+  rotated: boolean;
+  active: boolean;
+}
+
+/** The next authorization decision (`server.nextAuthorization`). */
+export interface AuthorizationDecision {
+  /** Deny: redirect with `access_denied`. */
+  deny?: boolean;
+  /** Redirect with this error code (`server_error`, `temporarily_unavailable`, `login_required`…). */
+  error?: string;
+  errorDescription?: string;
+  /** Sign in this user instead of the default one. */
+  user?: TestUser;
+}
+
+export interface ListeningServer {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** The issuer on this face: `url` plus the configured issuer's path. */
+  issuer: string;
+  close(): Promise<void>;
+}
+
+/** A fetch-compatible function (the `fetch` service of the library). */
+export type TestFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
