@@ -1,0 +1,295 @@
+/**
+ * A backend-for-frontend route that redeems a browser app's authorization
+ * code with the client secret the browser must not hold (seed 001's server
+ * route, seed 004's confidential web app). The browser keeps its PKCE
+ * verifier and sends it along; the secret never leaves the server.
+ */
+import * as v from 'valibot';
+import { isOAuthError, type OAuthError } from '../protocol/errors.js';
+import { exchangeAuthorizationCode } from '../protocol/operations.js';
+import type { ClientAuthMethod, ProviderConfig, TokenSet } from '../protocol/types.js';
+import type { Services } from '../services/types.js';
+import { nodeServices } from './services.js';
+
+/** Options of {@link createCodeExchangeHandler}. */
+export interface CodeExchangeHandlerOptions {
+  /** The authorization server (endpoints and quirks), e.g. a profile from `oauth-machines/providers`. */
+  provider: ProviderConfig;
+  clientId: string;
+  /** The confidential client's secret; added on the server, never sent back. */
+  clientSecret: string;
+  /** Default: the protocol's choice (the provider's only allowed method, else `client_secret_basic`). */
+  authMethod?: ClientAuthMethod;
+  /** `User-Agent` sent to the provider (seed 000 requires one of a given form). */
+  userAgent?: string;
+  /**
+   * The redirect URIs the browser may name, compared by exact string
+   * equality (RFC 9700 §4.1.3): anything else is refused before the provider
+   * is asked.
+   */
+  redirectUris: readonly string[];
+  /** Whether the provider's refresh token is handed to the browser. Default `true`. */
+  includeRefreshToken?: boolean;
+  /** Largest accepted request body in bytes. Default 16 KiB. */
+  maxBodyBytes?: number;
+  /**
+   * Origins allowed to call the handler cross-origin (exact match, e.g.
+   * `https://app.example`). When set, preflights are answered and requests
+   * from any other `Origin` are refused with 403; when absent, no CORS
+   * headers are sent (same-origin deployments).
+   */
+  allowedOrigins?: readonly string[];
+  /** Services for the token request (`fetch`, `clock`). Default: {@link nodeServices}. */
+  services?: Partial<Services>;
+}
+
+/** A Fetch-API request handler: Node (via a small adapter), Deno, Bun, Workers. */
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+
+// RFC 7636 §4.1: code_verifier = 43*128unreserved.
+const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+const ExchangeInput = v.strictObject({
+  code: v.pipe(v.string('code must be a string'), v.minLength(1, 'code is empty'), v.maxLength(2048, 'code is too long')),
+  code_verifier: v.pipe(
+    v.string('code_verifier must be a string'),
+    v.regex(CODE_VERIFIER, 'code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.1)'),
+  ),
+  redirect_uri: v.pipe(
+    v.string('redirect_uri must be a string'),
+    v.minLength(1, 'redirect_uri is empty'),
+    v.maxLength(2048, 'redirect_uri is too long'),
+  ),
+  state: v.optional(v.pipe(v.string('state must be a string'), v.maxLength(1024, 'state is too long'))),
+});
+
+/** Fields of a TokenSet that the handler writes itself; the rest of `raw` passes through. */
+const STANDARD_FIELDS = new Set([
+  'access_token',
+  'token_type',
+  'expires_in',
+  'refresh_token',
+  'scope',
+  'id_token',
+]);
+const REFRESH_FIELDS = new Set(['refresh_token', 'refresh_token_expires_in']);
+
+/**
+ * Creates a Fetch-API handler that exchanges a browser's authorization code
+ * for tokens, adding the client secret on the server.
+ *
+ * The browser POSTs `application/json` `{ code, code_verifier, redirect_uri, state? }`;
+ * the handler answers the RFC 6749 §5.1 token response as JSON with
+ * `Cache-Control: no-store`. Bad input is answered 400 `invalid_request`
+ * (405, 413, 415 for the wrong method, size or media type) without any request
+ * to the provider; a provider's OAuth error keeps its 4xx status, a network
+ * failure, 5xx or malformed provider response becomes 502.
+ *
+ * @example
+ * ```ts
+ * const handler = createCodeExchangeHandler({
+ *   provider: { tokenEndpoint: 'https://id.example/token' },
+ *   clientId: 'web', clientSecret: process.env.CLIENT_SECRET!,
+ *   redirectUris: ['https://app.example/callback'],
+ * });
+ * const response = await handler(request);
+ * ```
+ */
+export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): FetchHandler {
+  if (options.clientId === '') throw new TypeError('createCodeExchangeHandler: clientId is empty');
+  if (options.clientSecret === '') {
+    throw new TypeError('createCodeExchangeHandler: clientSecret is empty (a public client needs no backend exchange)');
+  }
+  if (options.redirectUris.length === 0) throw new TypeError('createCodeExchangeHandler: redirectUris is empty');
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
+    throw new TypeError('createCodeExchangeHandler: maxBodyBytes must be a positive integer');
+  }
+  const redirectUris = new Set(options.redirectUris);
+  const allowedOrigins = options.allowedOrigins ? new Set(options.allowedOrigins) : undefined;
+  const includeRefreshToken = options.includeRefreshToken ?? true;
+  const services = nodeServices(options.services);
+  const client = {
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    ...(options.authMethod ? { authMethod: options.authMethod } : {}),
+    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+  };
+
+  return async function exchangeCode(request: Request): Promise<Response> {
+    const origin = request.headers.get('origin');
+    const cors = corsHeaders(allowedOrigins, origin);
+    if (allowedOrigins && origin !== null && !cors) {
+      return errorResponse(403, 'invalid_request', 'Origin not allowed', {});
+    }
+    if (request.method === 'OPTIONS' && allowedOrigins) {
+      // Fetch standard, CORS preflight: answer without reading a body.
+      return new Response(null, {
+        status: 204,
+        headers: {
+          ...cors,
+          'access-control-allow-methods': 'POST',
+          'access-control-allow-headers': 'content-type',
+          'access-control-max-age': '600',
+        },
+      });
+    }
+    const headers = cors ?? {};
+    if (request.method !== 'POST') {
+      return errorResponse(405, 'invalid_request', 'Only POST is allowed', { ...headers, allow: 'POST' });
+    }
+    if (!isJsonContentType(request.headers.get('content-type'))) {
+      return errorResponse(415, 'invalid_request', 'Content-Type must be application/json', headers);
+    }
+    const text = await readBodyText(request, maxBodyBytes);
+    if (text === TOO_LARGE) {
+      return errorResponse(413, 'invalid_request', `The body exceeds ${maxBodyBytes} bytes`, headers);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return errorResponse(400, 'invalid_request', 'The body is not valid JSON', headers);
+    }
+    const parsed = v.safeParse(ExchangeInput, json);
+    if (!parsed.success) {
+      return errorResponse(400, 'invalid_request', describeIssue(parsed.issues[0]), headers);
+    }
+    const input = parsed.output;
+    if (!redirectUris.has(input.redirect_uri)) {
+      return errorResponse(400, 'invalid_request', 'redirect_uri is not one of the registered redirect URIs', headers);
+    }
+
+    let tokens: TokenSet;
+    // The browser's request signal is not passed on: once sent, the single-use code is spent either way.
+    try {
+      tokens = await exchangeAuthorizationCode({
+        provider: options.provider,
+        client: { ...client, redirectUri: input.redirect_uri },
+        services,
+        code: input.code,
+        codeVerifier: input.code_verifier,
+        redirectUri: input.redirect_uri,
+      });
+    } catch (thrown) {
+      return providerFailure(thrown, options.clientSecret, headers);
+    }
+    const body = tokenResponseBody(tokens, services.clock.now(), includeRefreshToken);
+    return jsonResponse(200, body, headers);
+  };
+}
+
+/** RFC 6749 §5.1 body from a TokenSet: standard fields normalised (also for mapped providers), extras kept. */
+function tokenResponseBody(tokens: TokenSet, now: number, includeRefreshToken: boolean): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(tokens.raw)) {
+    if (STANDARD_FIELDS.has(name)) continue;
+    if (!includeRefreshToken && REFRESH_FIELDS.has(name)) continue;
+    body[name] = value;
+  }
+  body['access_token'] = tokens.accessToken;
+  body['token_type'] = tokens.tokenType;
+  if (tokens.expiresAt !== undefined) body['expires_in'] = Math.max(0, Math.floor((tokens.expiresAt - now) / 1000));
+  if (includeRefreshToken && tokens.refreshToken !== undefined) body['refresh_token'] = tokens.refreshToken;
+  if (tokens.scope !== undefined) body['scope'] = tokens.scope.join(' ');
+  if (tokens.idToken !== undefined) body['id_token'] = tokens.idToken;
+  return body;
+}
+
+function providerFailure(thrown: unknown, clientSecret: string, headers: Record<string, string>): Response {
+  if (!isOAuthError(thrown)) {
+    // A TypeError from the protocol is a configuration mistake on this server, not the browser's.
+    return errorResponse(500, 'server_error', 'The token exchange is misconfigured', headers);
+  }
+  const error: OAuthError = thrown;
+  const status = error.status;
+  const description = error.description === undefined ? undefined : redact(error.description, clientSecret);
+  // RFC 6749 §5.2: a provider's own 4xx error is the browser's business (invalid_grant: log in again).
+  if (status !== undefined && status >= 400 && status < 500 && error.code !== 'invalid_response') {
+    return errorResponse(status, redact(error.code, clientSecret), description, headers, error.uri);
+  }
+  // Network failure, timeout, 5xx or a body that did not validate: the upstream failed.
+  const code = error.code === 'temporarily_unavailable' ? 'temporarily_unavailable' : 'server_error';
+  return errorResponse(502, code, 'The authorization server could not complete the exchange', headers);
+}
+
+function redact(text: string, secret: string): string {
+  return secret.length > 0 ? text.split(secret).join('[redacted]') : text;
+}
+
+const TOO_LARGE = Symbol('too large');
+
+/** Reads at most `maxBytes` of the body, whatever Content-Length claims. */
+async function readBodyText(request: Request, maxBytes: number): Promise<string | typeof TOO_LARGE> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) return TOO_LARGE;
+  if (request.body === null) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return TOO_LARGE;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+}
+
+function isJsonContentType(value: string | null): boolean {
+  if (value === null) return false;
+  const essence = value.split(';', 1)[0]?.trim().toLowerCase();
+  return essence === 'application/json';
+}
+
+function corsHeaders(allowed: ReadonlySet<string> | undefined, origin: string | null): Record<string, string> | undefined {
+  if (!allowed || origin === null || !allowed.has(origin)) return undefined;
+  return { 'access-control-allow-origin': origin, vary: 'Origin' };
+}
+
+function describeIssue(issue: v.BaseIssue<unknown> | undefined): string {
+  if (!issue) return 'The body is invalid';
+  const path = v.getDotPath(issue);
+  if (issue.kind === 'schema' && issue.type === 'strict_object' && path !== null) return `${path} is not an accepted field`;
+  if (issue.input === undefined && path !== null) return `${path} is missing`;
+  if (path === null && issue.type === 'strict_object') return 'The body must be a JSON object';
+  return issue.message;
+}
+
+function errorResponse(
+  status: number,
+  error: string,
+  description: string | undefined,
+  headers: Record<string, string>,
+  uri?: string,
+): Response {
+  const body: Record<string, string> = { error };
+  if (description !== undefined) body['error_description'] = description;
+  if (uri !== undefined) body['error_uri'] = uri;
+  return jsonResponse(status, body, headers);
+}
+
+function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      ...headers,
+      'content-type': 'application/json;charset=UTF-8',
+      // RFC 6749 §5.1: responses carrying tokens must not be cached; errors neither.
+      'cache-control': 'no-store',
+      pragma: 'no-cache',
+    },
+  });
+}

@@ -1,0 +1,273 @@
+import { fc, test as propTest } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { OAuthError } from '../src/protocol/errors.js';
+import type { ProviderConfig } from '../src/protocol/types.js';
+import { createClientCredentialsCache, type ClientCredentialsCacheOptions } from '../src/server/tokenCache.js';
+import { createTestAuthorizationServer } from '../src/testing/index.js';
+
+const SCOPES = ['read', 'write', 'admin', 'audit'];
+
+function setup(overrides: Partial<ClientCredentialsCacheOptions> = {}, accessTokenTtl = 3600) {
+  const server = createTestAuthorizationServer({
+    clients: [
+      {
+        clientId: 'svc',
+        clientSecret: 'svc-secret',
+        authMethod: 'client_secret_basic',
+        redirectUris: [],
+        grants: ['client_credentials'],
+        scopes: SCOPES,
+      },
+    ],
+    accessTokenTtl,
+  });
+  const provider: ProviderConfig = { issuer: 'https://auth.test', tokenEndpoint: 'https://auth.test/token' };
+  const cache = createClientCredentialsCache({
+    provider,
+    clientId: 'svc',
+    clientSecret: 'svc-secret',
+    services: { fetch: server.fetch, clock: server.clock },
+    ...overrides,
+  });
+  const tokenRequests = () => server.tokenRequests('client_credentials');
+  return { server, cache, tokenRequests };
+}
+
+describe('createClientCredentialsCache', () => {
+  it('sends exactly one token request for 1,000 concurrent callers of one key', async () => {
+    const { cache, tokenRequests } = setup();
+    const callers = Array.from({ length: 1_000 }, () => cache.getAccessToken({ scopes: ['read'] }));
+    const tokens = await Promise.all(callers);
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).toMatch(/.+/);
+    expect(tokenRequests()).toHaveLength(1);
+    expect(tokenRequests()[0]?.params['scope']).toBe('read');
+  });
+
+  it('serves a cached token without asking the server again', async () => {
+    const { cache, tokenRequests } = setup();
+    const first = await cache.getAccessToken({ scopes: ['read'] });
+    const second = await cache.getAccessToken({ scopes: ['read'] });
+    expect(second).toBe(first);
+    expect(tokenRequests()).toHaveLength(1);
+  });
+
+  it('shares one token between scope lists that differ only in order and duplicates', async () => {
+    const { cache, tokenRequests } = setup();
+    const a = await cache.getAccessToken({ scopes: ['write', 'read'] });
+    const b = await cache.getAccessToken({ scopes: ['read', 'write', 'read'] });
+    expect(b).toBe(a);
+    expect(tokenRequests()).toHaveLength(1);
+    // The request carries the normalised scope set.
+    expect(tokenRequests()[0]?.params['scope']).toBe('read write');
+  });
+
+  propTest.prop([fc.shuffledSubarray(SCOPES, { minLength: 1 }), fc.array(fc.nat(), { minLength: 1, maxLength: 6 })], { numRuns: 40 })(
+    'any reordering or duplication of a scope set maps to the same key (one token request)',
+    async (scopes, picks) => {
+      const { cache, tokenRequests } = setup();
+      const reordered = [...scopes].reverse();
+      const duplicated = [...scopes, ...picks.map((pick) => scopes[pick % scopes.length] ?? 'read')];
+      const results = await Promise.all([
+        cache.getAccessToken({ scopes }),
+        cache.getAccessToken({ scopes: reordered }),
+        cache.getAccessToken({ scopes: duplicated }),
+      ]);
+      expect(new Set(results).size).toBe(1);
+      expect(tokenRequests()).toHaveLength(1);
+      expect(cache.size).toBe(1);
+    },
+  );
+
+  it('keeps a separate token per resource (RFC 8707)', async () => {
+    const { cache, tokenRequests } = setup();
+    const a = await cache.getAccessToken({ scopes: ['read'], resource: 'https://api-a.example/' });
+    const b = await cache.getAccessToken({ scopes: ['read'], resource: 'https://api-b.example/' });
+    const aAgain = await cache.getAccessToken({ scopes: ['read'], resource: 'https://api-a.example/' });
+    expect(b).not.toBe(a);
+    expect(aAgain).toBe(a);
+    expect(tokenRequests().map((entry) => entry.params['resource'])).toEqual([
+      'https://api-a.example/',
+      'https://api-b.example/',
+    ]);
+  });
+
+  it('keeps a separate token per scope set', async () => {
+    const { cache, tokenRequests } = setup();
+    const read = await cache.getAccessToken({ scopes: ['read'] });
+    const write = await cache.getAccessToken({ scopes: ['write'] });
+    expect(write).not.toBe(read);
+    expect(tokenRequests()).toHaveLength(2);
+  });
+
+  it('uses the configured default scopes when a call names none', async () => {
+    const { cache, tokenRequests } = setup({ scopes: ['write', 'read'] });
+    const a = await cache.getAccessToken();
+    const b = await cache.getAccessToken({ scopes: ['read', 'write'] });
+    expect(b).toBe(a);
+    expect(tokenRequests()[0]?.params['scope']).toBe('read write');
+  });
+
+  it('renews a token once it is within the skew of its expiry, not before', async () => {
+    const { server, cache, tokenRequests } = setup({ refreshSkewMs: 60_000 }, 3600);
+    const first = await cache.getTokens({ scopes: ['read'] });
+    expect(first.expiresAt).toBe(server.clock.now() + 3_600_000);
+
+    server.clock.advance(3_600_000 - 60_000 - 1);
+    expect((await cache.getTokens({ scopes: ['read'] })).accessToken).toBe(first.accessToken);
+    expect(tokenRequests()).toHaveLength(1);
+
+    server.clock.advance(1);
+    const callers = Array.from({ length: 100 }, () => cache.getAccessToken({ scopes: ['read'] }));
+    const renewed = await Promise.all(callers);
+    expect(new Set(renewed).size).toBe(1);
+    expect(renewed[0]).not.toBe(first.accessToken);
+    expect(tokenRequests()).toHaveLength(2);
+  });
+
+  it('caps the skew at half the lifetime of a short-lived token', async () => {
+    // 30 s tokens with a 60 s skew would otherwise be renewed on every call.
+    const { server, cache, tokenRequests } = setup({ refreshSkewMs: 60_000 }, 30);
+    const first = await cache.getAccessToken({ scopes: ['read'] });
+    server.clock.advance(14_999);
+    expect(await cache.getAccessToken({ scopes: ['read'] })).toBe(first);
+    server.clock.advance(1);
+    expect(await cache.getAccessToken({ scopes: ['read'] })).not.toBe(first);
+    expect(tokenRequests()).toHaveLength(2);
+  });
+
+  it('rejects every waiting caller with the same OAuthError and does not cache the failure', async () => {
+    const { server, cache, tokenRequests } = setup();
+    server.fail('token', { oauthError: 'invalid_client', status: 401 });
+    const callers = Array.from({ length: 50 }, () => cache.getAccessToken({ scopes: ['read'] }).then(
+      () => undefined,
+      (error: unknown) => error,
+    ));
+    const errors = await Promise.all(callers);
+    const first = errors[0];
+    expect(first).toBeInstanceOf(OAuthError);
+    expect((first as OAuthError).code).toBe('invalid_client');
+    expect((first as OAuthError).status).toBe(401);
+    expect(errors.every((error) => error === first)).toBe(true);
+    expect(tokenRequests()).toHaveLength(1);
+
+    // Not cached: the next call asks again and succeeds.
+    await expect(cache.getAccessToken({ scopes: ['read'] })).resolves.toMatch(/.+/);
+    expect(tokenRequests()).toHaveLength(2);
+  });
+
+  it('maps a dropped connection to a retryable network_error for every caller', async () => {
+    const { server, cache } = setup();
+    server.fail('token', { drop: true });
+    const results = await Promise.allSettled([cache.getAccessToken(), cache.getAccessToken()]);
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      if (result.status === 'rejected') {
+        expect(result.reason).toBeInstanceOf(OAuthError);
+        expect((result.reason as OAuthError).code).toBe('network_error');
+        expect((result.reason as OAuthError).retryable).toBe(true);
+      }
+    }
+  });
+
+  it('keeps serving a still-valid token when its renewal fails transiently, then renews', async () => {
+    const { server, cache, tokenRequests } = setup({ refreshSkewMs: 60_000 });
+    const first = await cache.getAccessToken();
+    server.clock.advance(3_600_000 - 30_000); // inside the skew, 30 s before expiry
+    server.fail('token', { status: 503, body: { error: 'temporarily_unavailable' } });
+    expect(await cache.getAccessToken()).toBe(first);
+    expect(tokenRequests()).toHaveLength(2);
+    // Within the pause after the failure the old token is served without a request.
+    expect(await cache.getAccessToken()).toBe(first);
+    expect(tokenRequests()).toHaveLength(2);
+    server.clock.advance(1_000);
+    const renewed = await cache.getAccessToken();
+    expect(renewed).not.toBe(first);
+    expect(tokenRequests()).toHaveLength(3);
+  });
+
+  it('does not serve an expired token when its renewal fails', async () => {
+    const { server, cache } = setup();
+    await cache.getAccessToken();
+    server.clock.advance(3_600_000);
+    server.fail('token', { status: 503, body: { error: 'temporarily_unavailable' } });
+    await expect(cache.getAccessToken()).rejects.toMatchObject({ code: 'temporarily_unavailable', retryable: true });
+  });
+
+  it('drops the least recently used key beyond maxEntries', async () => {
+    const { cache, tokenRequests } = setup({ maxEntries: 2 });
+    const read = await cache.getAccessToken({ scopes: ['read'] });
+    await cache.getAccessToken({ scopes: ['write'] });
+    expect(await cache.getAccessToken({ scopes: ['read'] })).toBe(read); // read is now the most recent
+    await cache.getAccessToken({ scopes: ['admin'] }); // evicts write
+    expect(cache.size).toBe(2);
+    expect(tokenRequests()).toHaveLength(3);
+    expect(await cache.getAccessToken({ scopes: ['read'] })).toBe(read);
+    expect(tokenRequests()).toHaveLength(3);
+    await cache.getAccessToken({ scopes: ['write'] });
+    expect(tokenRequests()).toHaveLength(4);
+  });
+
+  it('invalidates one key, leaving the others cached', async () => {
+    const { cache, tokenRequests } = setup();
+    const read = await cache.getAccessToken({ scopes: ['read'] });
+    const write = await cache.getAccessToken({ scopes: ['write'] });
+    cache.invalidate({ scopes: ['read'] });
+    expect(await cache.getAccessToken({ scopes: ['read'] })).not.toBe(read);
+    expect(await cache.getAccessToken({ scopes: ['write'] })).toBe(write);
+    expect(tokenRequests()).toHaveLength(3);
+  });
+
+  it('invalidates with an access token only when it is still the cached one', async () => {
+    const { cache, tokenRequests } = setup();
+    const first = await cache.getAccessToken({ scopes: ['read'] });
+    cache.invalidate({ scopes: ['read'], accessToken: first });
+    const second = await cache.getAccessToken({ scopes: ['read'] });
+    // A late report about the first token must not throw away the second.
+    cache.invalidate({ scopes: ['read'], accessToken: first });
+    expect(await cache.getAccessToken({ scopes: ['read'] })).toBe(second);
+    expect(tokenRequests()).toHaveLength(2);
+  });
+
+  it('invalidates every key without an argument, and clear() empties the cache', async () => {
+    const { cache, tokenRequests } = setup();
+    await cache.getAccessToken({ scopes: ['read'] });
+    await cache.getAccessToken({ scopes: ['write'] });
+    cache.invalidate();
+    await cache.getAccessToken({ scopes: ['read'] });
+    await cache.getAccessToken({ scopes: ['write'] });
+    expect(tokenRequests()).toHaveLength(4);
+    cache.clear();
+    expect(cache.size).toBe(0);
+    await cache.getAccessToken({ scopes: ['read'] });
+    expect(tokenRequests()).toHaveLength(5);
+  });
+
+  it('still answers callers whose request was under way when clear() ran, without storing the token', async () => {
+    const { server, cache, tokenRequests } = setup();
+    server.fail('token', { delayMs: 20 });
+    const pending = cache.getAccessToken({ scopes: ['read'] });
+    cache.clear();
+    const token = await pending;
+    expect(token).toMatch(/.+/);
+    expect(cache.size).toBe(0);
+    expect(await cache.getAccessToken({ scopes: ['read'] })).not.toBe(token);
+    expect(tokenRequests()).toHaveLength(2);
+  });
+
+  it('rejects scopes that are not RFC 6749 scope tokens and resources that are not absolute URIs', async () => {
+    const { cache, tokenRequests } = setup();
+    await expect(cache.getAccessToken({ scopes: ['two words'] })).rejects.toThrow(TypeError);
+    await expect(cache.getAccessToken({ scopes: [''] })).rejects.toThrow(TypeError);
+    await expect(cache.getTokens({ resource: '/relative' })).rejects.toThrow(TypeError);
+    await expect(cache.getAccessToken({ resource: 'https://api.example/#frag' })).rejects.toThrow(TypeError);
+    expect(tokenRequests()).toHaveLength(0);
+  });
+
+  it('refuses bad options up front', () => {
+    const provider = { tokenEndpoint: 'https://auth.test/token' };
+    expect(() => createClientCredentialsCache({ provider, clientId: '' })).toThrow(TypeError);
+    expect(() => createClientCredentialsCache({ provider, clientId: 'svc', maxEntries: 0 })).toThrow(TypeError);
+    expect(() => createClientCredentialsCache({ provider, clientId: 'svc', refreshSkewMs: -1 })).toThrow(TypeError);
+  });
+});
