@@ -113,6 +113,28 @@ describe('openTabChannel', () => {
     expect(viaStorage.transport).toBe('storage-event');
   });
 
+  it('flush resolves only after the messages other tabs posted before it were received', async () => {
+    const received: TabMessage[] = [];
+    const tabA = openTabChannel('oauth-machines:flush', { BroadcastChannel }, () => {});
+    const tabB = openTabChannel('oauth-machines:flush', { BroadcastChannel }, (message) => void received.push(message));
+    open.push(tabA, tabB);
+    for (let index = 0; index < 5; index++) tabA.post({ type: 'write', key: `k${index}`, value: String(index) });
+    expect(received).toEqual([]);
+    await tabB.flush();
+    expect(received.map((message) => (message.type === 'write' ? message.key : ''))).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);
+  });
+
+  it('flush never reaches the application as a message, in this tab or another', async () => {
+    const a: TabMessage[] = [];
+    const b: TabMessage[] = [];
+    const tabA = openTabChannel('oauth-machines:barrier', { BroadcastChannel }, (message) => void a.push(message));
+    const tabB = openTabChannel('oauth-machines:barrier', { BroadcastChannel }, (message) => void b.push(message));
+    open.push(tabA, tabB);
+    await tabA.flush();
+    await tabB.flush();
+    expect([...a, ...b]).toEqual([]);
+  });
+
   it('stops delivering after close', async () => {
     const b = inbox();
     const tabA = openTabChannel('oauth-machines:close', { BroadcastChannel }, () => {});

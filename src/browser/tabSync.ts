@@ -36,8 +36,19 @@ export interface TabChannel {
   /** How messages travel: `broadcast-channel`, `storage-event` or `none` (this tab is alone). */
   readonly transport: 'broadcast-channel' | 'storage-event' | 'none';
   post(message: TabMessage): void;
+  /**
+   * Resolves once every message other tabs posted before this call has been
+   * received here (a barrier through the channel itself), or after a short
+   * bound when the transport cannot tell. A tab that was just granted the
+   * refresh lock flushes first, so it re-reads the session the previous
+   * holder wrote.
+   */
+  flush(): Promise<void>;
   close(): void;
 }
+
+/** How long a flush waits for its own barrier before going on anyway. */
+const FLUSH_BOUND_MS = 250;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -77,7 +88,14 @@ export interface TabChannelSources {
   storageEvents?: StorageEventSource | undefined;
 }
 
-const NO_CHANNEL: TabChannel = { transport: 'none', post() {}, close() {} };
+const NO_CHANNEL: TabChannel = { transport: 'none', post() {}, flush: () => Promise.resolve(), close() {} };
+
+/** The next macrotask: events already queued (a `storage` event) are dispatched before it. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+let barrierCount = 0;
 
 /**
  * Opens the channel named `name` to the other tabs. Never throws: a transport
@@ -89,8 +107,14 @@ export function openTabChannel(name: string, sources: TabChannelSources, receive
   if (typeof Channel === 'function') {
     try {
       const channel = new Channel(name);
+      const barriers = new Map<string, () => void>();
       channel.onmessage = (event: MessageEvent) => {
-        const message = readTabMessage(event.data);
+        const data: unknown = event.data;
+        if (isRecord(data) && data['type'] === 'barrier' && typeof data['id'] === 'string') {
+          barriers.get(data['id'])?.();
+          return;
+        }
+        const message = readTabMessage(data);
         if (message) receive(message);
       };
       return {
@@ -102,9 +126,32 @@ export function openTabChannel(name: string, sources: TabChannelSources, receive
             // A closed channel or an uncloneable value: the other tabs miss one update, this tab goes on.
           }
         },
+        flush() {
+          // A second instance in this tab posts a barrier to the first: a channel delivers to each
+          // receiver in the order messages reached it, so whatever other tabs posted earlier comes first.
+          return new Promise<void>((resolve) => {
+            const id = `${Date.now()}:${++barrierCount}`;
+            let sibling: InstanceType<BroadcastChannelConstructor> | undefined;
+            const done = (): void => {
+              clearTimeout(timer);
+              barriers.delete(id);
+              sibling?.close();
+              resolve();
+            };
+            const timer = setTimeout(done, FLUSH_BOUND_MS);
+            barriers.set(id, done);
+            try {
+              sibling = new Channel(name);
+              sibling.postMessage({ type: 'barrier', id });
+            } catch {
+              done();
+            }
+          });
+        },
         close() {
           channel.onmessage = null;
           channel.close();
+          for (const release of [...barriers.values()]) release();
         },
       };
     } catch {
@@ -141,6 +188,8 @@ function openStorageEventChannel(key: string, events: StorageEventSource, receiv
   }
   return {
     transport: 'storage-event',
+    // Other tabs' storage events are queued as tasks when they write; one task later they have run here.
+    flush: nextTask,
     post(message) {
       try {
         // Removed at once, so every set is a change from nothing and fires, even for two equal messages.

@@ -1,0 +1,35 @@
+// Bundles the example with esbuild: `node examples/spa-vanilla/build.mjs`
+// writes examples/spa-vanilla/dist/{index.html,main.js} and prints the size.
+import { build } from 'esbuild';
+import { copyFile, mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outdir = join(here, 'dist');
+
+await mkdir(outdir, { recursive: true });
+const result = await build({
+  entryPoints: [join(here, 'main.ts')],
+  outfile: join(outdir, 'main.js'),
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: process.argv.includes('--no-minify') ? false : true,
+  sourcemap: true,
+  metafile: true,
+  // A browser bundle must not reach Node built-ins (DESIGN.md): fail the build if one is imported.
+  external: [],
+  logLevel: 'warning',
+});
+const nodeImports = Object.values(result.metafile.inputs).flatMap((input) =>
+  input.imports.filter((entry) => entry.path.startsWith('node:')).map((entry) => entry.path),
+);
+if (nodeImports.length > 0) {
+  console.error(`the browser bundle imports Node built-ins: ${nodeImports.join(', ')}`);
+  process.exit(1);
+}
+await copyFile(join(here, 'index.html'), join(outdir, 'index.html'));
+const { size } = await stat(join(outdir, 'main.js'));
+console.log(`examples/spa-vanilla/dist/main.js ${(size / 1024).toFixed(1)} KiB`);

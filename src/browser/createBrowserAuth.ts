@@ -1,0 +1,214 @@
+/**
+ * `createBrowserAuth`: the authorization code grant for a single-page app,
+ * with the browser's defaults filled in — `sessionStorage`, `location.assign`,
+ * the callback's parameters removed from the address bar — and the tabs of
+ * one origin kept in step (one refresh at a time, new tokens and logouts seen
+ * everywhere).
+ */
+
+import { createOAuthClient, type GrantActor, type LoginOptions, type OAuthClient } from '../client.js';
+import type { OAuthClientOptions } from '../client/options.js';
+import type { TokenSet } from '../protocol/types.js';
+import type { Services } from '../services/types.js';
+import { cleanAddressBar } from './addressBar.js';
+import { resolveEnvironment, type BrowserEnvironment } from './environment.js';
+import { validateBrowserOptions, type BrowserAuthOptions } from './options.js';
+import { openTabChannel, type StorageEventSource, type TabMessage } from './tabSync.js';
+import { chooseStore, tabStorage } from './tabStorage.js';
+
+/** The browser helper (see {@link createBrowserAuth}). Every rejection is an `OAuthError`. */
+export interface BrowserAuth {
+  /**
+   * Starts a login: creates state, PKCE (and a nonce with `openid`), stores
+   * them, and navigates to the authorization endpoint. Resolves with the
+   * authorization URL (the page is usually gone by then).
+   */
+  login(options?: LoginOptions): Promise<string>;
+  /**
+   * On the redirect page: checks the callback (state, `iss`, single use, time
+   * to live), redeems the code, stores the tokens, and removes the callback's
+   * parameters from the address bar (also when it fails). Rejects with the
+   * typed error: `state_mismatch` for a forged callback, `access_denied`,
+   * `pending_missing`, … A second call with the same URL while the first is
+   * under way (a framework running effects twice) shares the first one.
+   *
+   * @param url The callback URL; default `location.href`.
+   */
+  handleRedirectCallback(url?: string): Promise<TokenSet>;
+  /**
+   * A usable access token, refreshed when it is about to expire — once for
+   * every caller in every tab. Rejects with `login_required` without a session.
+   */
+  getAccessToken(): Promise<string>;
+  /** The current tokens when signed in, else `undefined` (after the stored session was restored). */
+  getTokenSet(): Promise<TokenSet | undefined>;
+  /** Ends the session (revoking where the provider allows) here and in every other tab. */
+  logout(): Promise<void>;
+  /**
+   * Calls `listener` whenever the tokens change — a login, a refresh, a
+   * logout, or any of those in another tab — with the new tokens or
+   * `undefined` when signed out. Returns the unsubscribe.
+   */
+  onTokenChange(listener: (tokens: TokenSet | undefined) => void): () => void;
+  /**
+   * The XState actor (for `@xstate/react`, the inspector, a UI reading tags).
+   * With `provider: { issuer }` it exists once discovery is done: await `ready`.
+   */
+  readonly actor: GrantActor<'authorization_code'>;
+  /** Resolves once discovery (if any) and the restore of the stored session are done. */
+  readonly ready: Promise<void>;
+  /** Stops the actor and leaves the other tabs (for tests, or an app that unmounts its auth). */
+  stop(): void;
+}
+
+/** The default of `storageKey`, as in the machines (`GrantOptions`). */
+const DEFAULT_STORAGE_KEY = 'oauth-machines';
+
+/** What tells two token sets apart for "did the session change": the tokens themselves. */
+function fingerprint(tokens: TokenSet | undefined): string {
+  return tokens === undefined ? '' : JSON.stringify([tokens.accessToken, tokens.refreshToken ?? null, tokens.expiresAt ?? null]);
+}
+
+function storageEventsOf(environment: BrowserEnvironment): StorageEventSource | undefined {
+  const { localStorage, addEventListener, removeEventListener } = environment;
+  if (!localStorage || !addEventListener || !removeEventListener) return undefined;
+  return { localStorage, addEventListener, removeEventListener };
+}
+
+/**
+ * Creates the SPA helper: the authorization code grant with PKCE for a
+ * public client, sessions in `sessionStorage` (or `'local'`, `'memory'`, any
+ * `StorageService`), navigation with `location.assign`, and tab sync through
+ * Web Locks and `BroadcastChannel` (the `storage` event when only
+ * `localStorage` can carry it). Each of those browser APIs is optional.
+ *
+ * Refuses (with a `TypeError`) options that carry a client secret or a client
+ * authentication method other than `'none'`: a browser cannot keep a secret.
+ *
+ * @example
+ * const auth = createBrowserAuth({
+ *   provider: { issuer: 'https://id.example' },
+ *   clientId: 'spa', redirectUri: `${location.origin}/callback`,
+ *   scopes: ['openid', 'offline_access'],
+ * });
+ * if (location.pathname === '/callback') await auth.handleRedirectCallback();
+ * const response = await fetch('/api', { headers: { Authorization: `Bearer ${await auth.getAccessToken()}` } });
+ */
+export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
+  validateBrowserOptions(options);
+  const environment = resolveEnvironment(options.environment);
+  const storageKey = options.storageKey ?? options.options?.storageKey ?? DEFAULT_STORAGE_KEY;
+  const chosen = chooseStore(options.storage, environment);
+
+  // Messages from other tabs are applied in the order they arrived, after the restore is done.
+  let inbox: Promise<void> = Promise.resolve();
+  const receive = (message: TabMessage): void => {
+    inbox = inbox.then(() => apply(message)).catch(() => undefined);
+  };
+  const channel = openTabChannel(`${storageKey}:tabs`, {
+    BroadcastChannel: environment.BroadcastChannel ?? undefined,
+    storageEvents: chosen.kind === 'local' ? storageEventsOf(environment) : undefined,
+  }, receive);
+  const { storage, applyMirroredWrite } = tabStorage(chosen, environment.locks ?? undefined, channel);
+
+  const services: Partial<Services> = { ...options.services, storage };
+  const location = environment.location;
+  if (services.navigate === undefined && location?.assign) {
+    services.navigate = (url) => location.assign?.(url);
+  }
+  const client = createOAuthClient(clientOptionsFrom(options, services, storageKey));
+
+  const listeners = new Set<(tokens: TokenSet | undefined) => void>();
+  let current: TokenSet | undefined;
+  let currentPrint = '';
+  // The fingerprint of tokens another tab announced and this tab is taking over: not announced back.
+  let adopting: string | undefined;
+
+  const apply = async (message: TabMessage): Promise<void> => {
+    if (message.type === 'write') {
+      await applyMirroredWrite(message.key, message.value);
+      return;
+    }
+    await client.ready;
+    const print = fingerprint(message.tokens);
+    if (print === currentPrint) return;
+    adopting = print;
+    // docs/architecture.md: SESSION_CHANGED with tokens → authenticated, without → idle (storage already cleared).
+    client.actor.send(message.tokens === undefined ? { type: 'SESSION_CHANGED' } : { type: 'SESSION_CHANGED', tokens: message.tokens });
+  };
+
+  client.subscribe((snapshot) => {
+    const tokens = snapshot.hasTag('signedIn') ? snapshot.context.tokens : undefined;
+    const print = fingerprint(tokens);
+    if (print === currentPrint) return;
+    current = tokens;
+    currentPrint = print;
+    const fromOtherTab = adopting === print;
+    adopting = undefined;
+    if (!fromOtherTab) channel.post(tokens === undefined ? { type: 'session' } : { type: 'session', tokens });
+    for (const listener of [...listeners]) {
+      try {
+        listener(current);
+      } catch (error) {
+        // One listener's bug must not keep the others (or the machine) from the change.
+        setTimeout(() => {
+          throw error;
+        });
+      }
+    }
+  });
+
+  let callbackInFlight: { url: string; result: Promise<TokenSet> } | undefined;
+
+  const auth: BrowserAuth = {
+    login: (loginOptions) => client.login(loginOptions),
+
+    handleRedirectCallback(url?: string): Promise<TokenSet> {
+      const href = url ?? location?.href;
+      if (href === undefined) {
+        return Promise.reject(new TypeError('handleRedirectCallback(url): no url given and no location to read it from'));
+      }
+      if (callbackInFlight?.url === href) return callbackInFlight.result;
+      const result = client.handleCallback(href).finally(() => {
+        // RFC 9700 §4.2.4: the code and state must not stay in the address bar, history or a Referer.
+        if (location) cleanAddressBar({ location, history: environment.history });
+        if (callbackInFlight?.result === result) callbackInFlight = undefined;
+      });
+      callbackInFlight = { url: href, result };
+      return result;
+    },
+
+    getAccessToken: () => client.getAccessToken(),
+    getTokenSet: () => client.getTokens(),
+    logout: () => client.logout(),
+
+    onTokenChange(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+
+    get actor() {
+      return client.actor;
+    },
+    ready: client.ready,
+
+    stop() {
+      listeners.clear();
+      channel.close();
+      client.stop();
+    },
+  };
+  return auth;
+}
+
+/** The client's options: the browser's own ones taken out, a public client (`authMethod: 'none'`). */
+function clientOptionsFrom(
+  options: BrowserAuthOptions,
+  services: Partial<Services>,
+  storageKey: string,
+): OAuthClientOptions<'authorization_code'> {
+  const { storage: _storage, environment: _environment, services: _services, ...shared } = options;
+  return { ...shared, grant: 'authorization_code', authMethod: 'none', services, storageKey };
+}

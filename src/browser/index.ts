@@ -1,0 +1,14 @@
+/**
+ * `oauth-machines/browser`: the single-page-app helper. A public client
+ * (no secret), sessions in `sessionStorage` by default, tabs kept in step.
+ *
+ * @packageDocumentation
+ */
+
+export { createBrowserAuth, type BrowserAuth } from './createBrowserAuth.js';
+export type { BrowserAuthOptions, BrowserStorageOption } from './options.js';
+export type { BrowserEnvironment } from './environment.js';
+export { urlWithoutCallbackParams } from './addressBar.js';
+export type { LoginOptions } from '../client.js';
+export type { TokenSet } from '../protocol/types.js';
+export { OAuthError, isOAuthError } from '../protocol/errors.js';
