@@ -254,7 +254,10 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
   const begin = (): Promise<void> => {
     const given: ProviderOption = options.provider;
     if (!needsDiscovery(given)) return start(given);
-    return discover(given.issuer, { fetch: services.fetch }, { signal: discovery.signal }).then((discovered) => {
+    const discoveryOptions = given.allowInsecureRequests
+      ? { signal: discovery.signal, allowInsecureRequests: true }
+      : { signal: discovery.signal };
+    return discover(given.issuer, { fetch: services.fetch }, discoveryOptions).then((discovered) => {
       if (stopped) throw stoppedError();
       const merged: ProviderConfig = { ...discovered };
       for (const [key, value] of Object.entries(given)) {
@@ -281,7 +284,8 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
       isReady = true;
     },
     (error: unknown) => {
-      throw stopped ? stoppedError() : OAuthError.from(error);
+      // A TypeError is a configuration mistake (say, an http issuer off loopback) and stays one.
+      throw stopped ? stoppedError() : error instanceof TypeError ? error : OAuthError.from(error);
     },
   );
   // Nobody may await `ready`: keep it rejecting for those who do, unhandled for none.
@@ -335,6 +339,8 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
       case 'authenticated':
         if (tokens === undefined) break;
         if (isFresh(tokens)) return tokens.accessToken;
+        // A refresh already failed transiently: the machine retries at expiry; until then the token is good.
+        if (error !== undefined && !isExpired(tokens)) return tokens.accessToken;
         if (!canRefresh(tokens)) {
           if (!isExpired(tokens)) return tokens.accessToken;
           throw loginRequired();

@@ -4,7 +4,7 @@
  * inside a redirect.
  */
 import type { InspectionEvent, Observer } from 'xstate';
-import type { GrantOptions } from '../../machines/types.js';
+import { resolveGrantOptions, type GrantOptions } from '../../machines/types.js';
 import type { ClientAuthMethod, ClientConfig, PkceMethod, ProviderConfig } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
 
@@ -112,6 +112,16 @@ export function validateClientOptions(options: OAuthClientOptions): void {
   }
   if (services?.navigate !== undefined && typeof services.navigate !== 'function') {
     fail('services.navigate must be a function');
+  }
+  if (options.options !== undefined) {
+    try {
+      resolveGrantOptions(options.options);
+    } catch (error) {
+      fail(error instanceof Error ? error.message : String(error));
+    }
+  }
+  if (options.storageKey !== undefined && (typeof options.storageKey !== 'string' || options.storageKey === '')) {
+    fail('storageKey must be a non-empty string');
   }
   if (typeof provider !== 'object' || provider === null) fail('provider is required');
   if (needsDiscovery(provider)) {

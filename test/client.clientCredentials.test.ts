@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { createWorld, tokenRequests } from './client.fixtures.js';
+
+describe('createOAuthClient — client credentials', () => {
+  it('login() resolves with the tokens of a client-credentials request', async () => {
+    const world = await createWorld();
+    const client = world.client('client_credentials');
+    const tokens = await client.login();
+    expect(tokens.accessToken).toBeTruthy();
+    expect(tokens.scope).toEqual(['read']);
+    expect(tokenRequests(world, 'client_credentials')).toBe(1);
+    client.stop();
+  });
+
+  it('getAccessToken() logs in on demand, once for any number of concurrent callers', async () => {
+    const world = await createWorld();
+    const client = world.client('client_credentials');
+    const tokens = await Promise.all(Array.from({ length: 500 }, () => client.getAccessToken()));
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokenRequests(world, 'client_credentials')).toBe(1);
+    client.stop();
+  });
+
+  it('getAccessToken() gets a new token when the current one is within the refresh skew', async () => {
+    const world = await createWorld();
+    const client = world.client('client_credentials');
+    const first = await client.getAccessToken();
+    world.clock.advance(3_600_000 - 5_000);
+    const second = await client.getAccessToken();
+    expect(second).not.toBe(first);
+    expect(tokenRequests(world, 'client_credentials')).toBe(2);
+    client.stop();
+  });
+
+  it('a wrong secret rejects with invalid_client, and the next demand tries again', async () => {
+    const world = await createWorld();
+    const client = world.client('client_credentials', { clientSecret: 'wrong-secret-wrong-secret' });
+    await expect(client.getAccessToken()).rejects.toMatchObject({ name: 'OAuthError', code: 'invalid_client' });
+    await expect(client.login()).rejects.toMatchObject({ code: 'invalid_client' });
+    expect(tokenRequests(world, 'client_credentials')).toBe(2);
+    client.stop();
+  });
+
+  it('logout() ends the session; the next getAccessToken() asks for a new token', async () => {
+    const world = await createWorld();
+    const client = world.client('client_credentials');
+    const first = await client.getAccessToken();
+    await client.logout();
+    expect(await client.getTokens()).toBeUndefined();
+    const second = await client.getAccessToken();
+    expect(second).not.toBe(first);
+    client.stop();
+  });
+});
