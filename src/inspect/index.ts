@@ -1,0 +1,3 @@
+export { createFlowRecorder, type FlowEntry, type FlowRecorder, type FlowRecorderOptions } from './flowRecorder.js';
+export { toMermaid } from './mermaid.js';
+export { redact, redactString } from './redact.js';
