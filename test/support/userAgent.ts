@@ -324,7 +324,8 @@ export class UserAgent {
       }
       const html = await response.text();
       const page: FinalPage = { url: next.url, status: response.status, title: pageTitle(html), text: textOf(html) };
-      const form = readForms(html, next.url).find((f) => f.method === 'POST') ?? readForms(html, next.url)[0];
+      const forms = readForms(html, next.url);
+      const form = forms.find((f) => f.method === 'POST') ?? forms[0];
       if (response.status >= 400 || form === undefined) return page;
       // The same form again is how a provider says "that was wrong" (an unknown user code, a bad password).
       const signature = `${form.action} ${form.fields.map((f) => f.name).join(',')}`;
