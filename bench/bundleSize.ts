@@ -63,11 +63,15 @@ interface Row {
   [key: string]: unknown;
 }
 
-async function measure(entry: BundleEntry): Promise<Row | { entry: string; file: string; missing: true }> {
+type Failure = { entry: string; file: string; missing: true } | { entry: string; file: string; buildError: string };
+
+async function measure(entry: BundleEntry): Promise<Row | Failure> {
   const path = join(root, entry.file);
   if (!existsSync(path)) return { entry: entry.name, file: entry.file, missing: true };
   const nodeImports: string[] = [];
-  const result = await build({
+  let result;
+  try {
+    result = await build({
     entryPoints: [path],
     bundle: true,
     minify: true,
@@ -77,7 +81,11 @@ async function measure(entry: BundleEntry): Promise<Row | { entry: string; file:
     write: false,
     logLevel: 'silent',
     plugins: [nodeImportRecorder(nodeImports, entry.exclude)],
-  });
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n').slice(0, 4).join(' | ') : String(error);
+    return { entry: entry.name, file: entry.file, buildError: message };
+  }
   const output = result.outputFiles[0];
   if (!output) throw new Error(`esbuild produced no output for ${entry.file}`);
   return {
@@ -93,8 +101,8 @@ const rows = [];
 for (const entry of ENTRIES) rows.push(await measure(entry));
 
 const offenders = rows.filter((row): row is Row => 'nodeImports' in row && row.nodeImports.length > 0);
-// package.json promises every entry: a missing one is a defect too.
-const missing = rows.filter((row) => 'missing' in row);
+// package.json promises every entry: a missing one, or one that does not build, is a defect too.
+const missing = rows.filter((row): row is Failure => 'missing' in row || 'buildError' in row);
 const result: BenchResult = {
   benchmark: 'bundleSize',
   description: 'esbuild --bundle --minify --platform=browser, xstate and valibot included; gzip level 9',
@@ -104,9 +112,10 @@ const result: BenchResult = {
 writeResult('bundleSize', result);
 for (const row of rows) {
   if ('missing' in row) console.log(`${row.entry.padEnd(40)} (entry ${row.file} not present)`);
+  else if ('buildError' in row) console.log(`${row.entry.padEnd(40)} (does not build: ${row.buildError})`);
   else console.log(`${row.entry.padEnd(40)} ${String(row.rawBytes).padStart(8)} B  ${String(row.gzipBytes).padStart(7)} B gzip`);
 }
-for (const row of missing) console.error(`FAIL ${row.entry}: ${row.file} does not exist`);
+for (const row of missing) console.error(`FAIL ${row.entry}: ${'missing' in row ? `${row.file} does not exist` : row.buildError}`);
 if (offenders.length > 0 || missing.length > 0) {
   for (const row of offenders) console.error(`FAIL ${row.entry} imports Node built-ins: ${row.nodeImports.join(', ')}`);
   process.exitCode = 1;

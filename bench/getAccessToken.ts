@@ -1,0 +1,114 @@
+/**
+ * The hot path: `getAccessToken()` while a valid token is cached, in calls per
+ * second (each call awaited, one after another), for the server token cache
+ * and for the `createOAuthClient` façade (client credentials). Against the
+ * in-memory test server; after the first token no request is made.
+ *
+ * Run: `npx tsx bench/getAccessToken.ts`.
+ */
+import { performance } from 'node:perf_hooks';
+import { createClientCredentialsCache } from '../src/server/tokenCache.js';
+import { createTestAuthorizationServer } from '../src/testing/index.js';
+import { writeResult } from './benchResult.js';
+
+const ITERATIONS = 200_000;
+const ROUNDS = 5;
+const WARM_UP = 20_000;
+
+interface Row {
+  name: string;
+  opsPerSecond?: number;
+  minOpsPerSecond?: number;
+  maxOpsPerSecond?: number;
+  nsPerCall?: number;
+  tokenRequests?: number;
+  unavailable?: string;
+  [key: string]: unknown;
+}
+
+async function measure(name: string, call: () => Promise<string>, tokenRequests: () => number): Promise<Row> {
+  const first = await call();
+  for (let i = 0; i < WARM_UP; i++) await call();
+  const samples: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const start = performance.now();
+    for (let i = 0; i < ITERATIONS; i++) await call();
+    samples.push(ITERATIONS / ((performance.now() - start) / 1000));
+  }
+  if ((await call()) !== first) throw new Error(`${name}: the token changed during the benchmark`);
+  samples.sort((a, b) => a - b);
+  const median = samples[Math.floor(samples.length / 2)] ?? 0;
+  return {
+    name,
+    opsPerSecond: Math.round(median),
+    minOpsPerSecond: Math.round(samples[0] ?? 0),
+    maxOpsPerSecond: Math.round(samples[samples.length - 1] ?? 0),
+    nsPerCall: Math.round(1e9 / median),
+    tokenRequests: tokenRequests(),
+  };
+}
+
+function testServer() {
+  return createTestAuthorizationServer({
+    clients: [
+      {
+        clientId: 'svc',
+        clientSecret: 'svc-secret',
+        authMethod: 'client_secret_basic',
+        redirectUris: [],
+        grants: ['client_credentials'],
+        scopes: ['read', 'write'],
+      },
+    ],
+    accessTokenTtl: 24 * 3600,
+  });
+}
+const provider = { issuer: 'https://auth.test', tokenEndpoint: 'https://auth.test/token' };
+
+const rows: Row[] = [];
+
+{
+  const server = testServer();
+  const cache = createClientCredentialsCache({
+    provider,
+    clientId: 'svc',
+    clientSecret: 'svc-secret',
+    services: { fetch: server.fetch, clock: server.clock },
+  });
+  rows.push(
+    await measure('tokenCache.getAccessToken() default key', () => cache.getAccessToken(), () => server.tokenRequests().length),
+  );
+  const request = { scopes: ['write', 'read'] };
+  rows.push(
+    await measure('tokenCache.getAccessToken({ scopes })', () => cache.getAccessToken(request), () => server.tokenRequests().length),
+  );
+}
+
+try {
+  const { createOAuthClient } = await import('../src/client.js');
+  const server = testServer();
+  const client = createOAuthClient({
+    grant: 'client_credentials',
+    provider,
+    clientId: 'svc',
+    clientSecret: 'svc-secret',
+    scopes: ['read'],
+    services: { fetch: server.fetch, clock: server.clock },
+  });
+  await client.login();
+  rows.push(await measure('createOAuthClient().getAccessToken()', () => client.getAccessToken(), () => server.tokenRequests().length));
+  client.stop();
+} catch (error) {
+  rows.push({ name: 'createOAuthClient().getAccessToken()', unavailable: error instanceof Error ? error.message : String(error) });
+}
+
+for (const row of rows) {
+  if (row.unavailable) console.log(`${row.name.padEnd(45)} unavailable: ${row.unavailable}`);
+  else console.log(`${row.name.padEnd(45)} ${row.opsPerSecond?.toLocaleString('en-US').padStart(12)} calls/s (${row.nsPerCall} ns/call, token requests: ${row.tokenRequests})`);
+}
+writeResult('getAccessToken', {
+  benchmark: 'getAccessToken',
+  description: `hot path with a valid token: ${ROUNDS} rounds of ${ITERATIONS.toLocaleString('en-US')} awaited calls, median`,
+  rows,
+  ok: rows.every((row) => row.unavailable !== undefined || row.tokenRequests === 1),
+});
