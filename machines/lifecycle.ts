@@ -1,0 +1,559 @@
+/**
+ * The token lifecycle every grant shares: `authenticated` ⇄ `refreshing`, the
+ * expiry timer, `loggingOut`, and the session-changed handling.
+ *
+ * How it is shared: every grant machine uses the same context and event types
+ * (`GrantContext`, `GrantEvent`), so this file declares the lifecycle once
+ * with its own `setup()` — its actors, guards and actions — and builds the
+ * three states with `createStateConfig`, which type-checks them here. Each
+ * grant machine spreads {@link lifecycleActors}, {@link lifecycleGuards} and
+ * {@link lifecycleActions} into its own `setup()` and places
+ * {@link authenticatedState}, {@link refreshingState} and
+ * {@link loggingOutState} at its root, next to its own `idle` and `error`
+ * states (the transitions here target those siblings by name). An invoked
+ * child machine was the alternative; it would hide `authenticated` and
+ * `refreshing` one level down, away from the state names callers match on.
+ *
+ * What the pieces guarantee:
+ * - the expiry timer is an invoked callback actor whose input is the refresh
+ *   time, so it starts again when a persisted snapshot is restored (XState
+ *   `after` timers are not persisted);
+ * - one refresh at a time across tabs and processes: it runs inside
+ *   `storage.lock(storageKey + ':refresh')` when the storage has a lock, and
+ *   first adopts a newer session another tab already stored instead of
+ *   spending an old refresh token;
+ * - the new tokens are stored before the machine forgets the old refresh
+ *   token; a response without a refresh token keeps the old one;
+ * - `invalid_grant` ends the session; a transient failure retries with
+ *   jittered exponential backoff while the still-valid access token stays
+ *   usable, and never loses the refresh token.
+ */
+import { assign, enqueueActions, fromCallback, fromPromise, setup, spawnChild } from 'xstate';
+import { OAuthError, type OAuthErrorCode, type OAuthErrorJSON } from '../src/protocol/errors.js';
+import { refreshTokens, requestClientCredentials, revokeToken } from '../src/protocol/operations.js';
+import type { ClientConfig, ProviderConfig, TokenSet } from '../src/protocol/types.js';
+import type { Services, StorageService } from '../src/services/types.js';
+import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
+import { backoffDelay, sleep, startTimer } from './timers.js';
+import type {
+  DeferredEvent,
+  GrantContext,
+  GrantEvent,
+  GrantInput,
+  GrantKind,
+  GrantTag,
+  ResolvedGrantOptions,
+} from './types.js';
+import { resolveGrantOptions } from './types.js';
+
+// ---------------------------------------------------------------------------
+// Context
+
+/** The initial context of a grant machine, from its input. */
+export function initialGrantContext(grant: GrantKind, input: GrantInput): GrantContext {
+  return {
+    grant,
+    provider: input.provider,
+    client: input.client,
+    services: input.services,
+    options: resolveGrantOptions(input.options),
+    deferred: [],
+  };
+}
+
+/** Whether the access token can still be used at `now` (no `expiresAt`: it does not expire). */
+export function accessTokenIsValid(tokens: TokenSet, now: number): boolean {
+  return tokens.expiresAt === undefined || tokens.expiresAt > now;
+}
+
+/** Whether the tokens can be renewed without the user: with a refresh token, or by asking again (client credentials). */
+function canRenew(grant: GrantKind, tokens: TokenSet | undefined): boolean {
+  return tokens !== undefined && (tokens.refreshToken !== undefined || grant === 'clientCredentials');
+}
+
+/**
+ * When the expiry timer fires: `expiresAt − refreshSkewMs` when the tokens
+ * can be renewed (at `expiresAt` itself after a refresh already failed, so a
+ * failing server is not hammered), `expiresAt` when they cannot, never when
+ * they do not expire (seed 002: `api_key_expires_in: null`).
+ */
+export function expiryTimerFiresAt(context: GrantContext): number | undefined {
+  const expiresAt = context.tokens?.expiresAt;
+  if (expiresAt === undefined) return undefined;
+  if (!canRenew(context.grant, context.tokens) || context.error !== undefined) return expiresAt;
+  return expiresAt - context.options.refreshSkewMs;
+}
+
+/**
+ * Anything thrown, as an `OAuthError`. A `TypeError` is what the protocol
+ * builders throw for bad arguments (a missing redirect URI, a forbidden
+ * scope…): a configuration mistake, so `invalid_request` and never retried.
+ */
+export function toOAuthError(thrown: unknown): OAuthError {
+  if (thrown instanceof OAuthError) return thrown;
+  if (thrown instanceof TypeError) {
+    return new OAuthError('invalid_request', { description: thrown.message, retryable: false, cause: thrown });
+  }
+  return OAuthError.from(thrown);
+}
+
+/**
+ * Stores fresh tokens as the session (state `authenticated`). A storage
+ * failure does not lose them: they are returned with the failure, because a
+ * redeemed code or a rotated refresh token cannot be spent again.
+ */
+export async function storeNewSession(
+  services: Services,
+  storageKey: string,
+  grant: GrantKind,
+  tokens: TokenSet,
+): Promise<NewSession> {
+  const savedAt = services.clock.now();
+  try {
+    await writeSession(services.storage, storageKey, { version: 1, machine: grant, state: 'authenticated', tokens, savedAt });
+  } catch (thrown) {
+    return { tokens, savedAt, storageError: OAuthError.from(thrown, 'storage_error').toJSON() };
+  }
+  return { tokens, savedAt };
+}
+
+// ---------------------------------------------------------------------------
+// Actors
+
+interface ExpiryTimerInput {
+  fireAt: number | undefined;
+  services: Services;
+}
+
+/** Sends `EXPIRY_DUE` at `fireAt` by `services.clock`; never without a `fireAt`. */
+const waitForTokenExpiry = fromCallback<GrantEvent, ExpiryTimerInput>(({ input, sendBack }) => {
+  if (input.fireAt === undefined) return undefined;
+  return startTimer(input.fireAt - input.services.clock.now(), () => sendBack({ type: 'EXPIRY_DUE' }));
+});
+
+/** What a token request gives back, once the tokens are stored. */
+export interface NewSession {
+  tokens: TokenSet;
+  savedAt: number;
+  /** The new tokens could not be stored; they are kept in memory and the failure is reported. */
+  storageError?: OAuthErrorJSON;
+}
+
+interface RenewInput {
+  grant: GrantKind;
+  provider: ProviderConfig;
+  client: ClientConfig;
+  services: Services;
+  options: ResolvedGrantOptions;
+  tokens: TokenSet;
+  savedAt: number | undefined;
+  scopes: string[] | undefined;
+}
+
+function withLock<T>(storage: StorageService, key: string, fn: () => Promise<T>): Promise<T> {
+  return storage.lock === undefined ? fn() : storage.lock(key, fn);
+}
+
+/** A stored session another tab or process wrote after ours, with other tokens. */
+function newerStoredTokens(stored: SessionBlob | null, input: RenewInput, ours: TokenSet): TokenSet | undefined {
+  if (stored === null || stored.state !== 'authenticated' || stored.tokens === undefined) return undefined;
+  if (input.savedAt !== undefined && stored.savedAt <= input.savedAt) return undefined;
+  const theirs = stored.tokens;
+  if (theirs.refreshToken === ours.refreshToken && theirs.accessToken === ours.accessToken) return undefined;
+  return theirs;
+}
+
+async function readStoredQuietly(input: RenewInput): Promise<SessionBlob | null> {
+  try {
+    return await readSession(input.services.storage, input.options.storageKey, input.grant);
+  } catch {
+    // An unreadable store must not block a refresh: we still hold our own tokens.
+    return null;
+  }
+}
+
+function freshEnough(tokens: TokenSet, input: RenewInput): boolean {
+  return tokens.expiresAt === undefined || tokens.expiresAt - input.options.refreshSkewMs > input.services.clock.now();
+}
+
+/** RFC 6749 §6: a response without a refresh token leaves the old one valid; OIDC Core §12.2: nor need it repeat the ID token. */
+function mergeRefreshed(previous: TokenSet, fresh: TokenSet): TokenSet {
+  const merged: TokenSet = { ...fresh };
+  const refreshToken = fresh.refreshToken ?? previous.refreshToken;
+  if (refreshToken !== undefined) merged.refreshToken = refreshToken;
+  const idToken = fresh.idToken ?? previous.idToken;
+  if (idToken !== undefined) merged.idToken = idToken;
+  return merged;
+}
+
+async function requestNewTokens(input: RenewInput, current: TokenSet, signal: AbortSignal): Promise<TokenSet> {
+  const ctx = { provider: input.provider, client: input.client, services: input.services, signal };
+  const clientCredentials = (): Promise<TokenSet> =>
+    requestClientCredentials(input.scopes === undefined ? ctx : { ...ctx, scopes: input.scopes });
+  if (current.refreshToken === undefined) {
+    if (input.grant === 'clientCredentials') return clientCredentials();
+    throw new OAuthError('login_required', { description: 'the session has no refresh token', retryable: false });
+  }
+  try {
+    return mergeRefreshed(current, await refreshTokens({ ...ctx, refreshToken: current.refreshToken }));
+  } catch (thrown) {
+    // A client-credentials client can always ask again when its refresh token is refused.
+    if (input.grant === 'clientCredentials' && OAuthError.from(thrown).code === 'invalid_grant') return clientCredentials();
+    throw thrown;
+  }
+}
+
+async function renewOnce(input: RenewInput, signal: AbortSignal): Promise<NewSession> {
+  const { services, options } = input;
+  let current = input.tokens;
+  let currentSavedAt = input.savedAt;
+  // Another tab may have rotated the tokens while we waited for the lock:
+  // spending our (now old) refresh token would trip the server's reuse detection (RFC 9700 §4.14.2).
+  const stored = await readStoredQuietly(input);
+  const theirs = newerStoredTokens(stored, input, current);
+  if (theirs !== undefined && stored !== null) {
+    if (freshEnough(theirs, input)) return { tokens: theirs, savedAt: stored.savedAt };
+    current = theirs;
+    currentSavedAt = stored.savedAt;
+  }
+  let fresh: TokenSet;
+  try {
+    fresh = await requestNewTokens(input, current, signal);
+  } catch (thrown) {
+    const error = toOAuthError(thrown);
+    if (error.code === 'invalid_grant' && !signal.aborted) {
+      // Without a lock another process may have rotated concurrently; its tokens are the session now.
+      const again = await readStoredQuietly(input);
+      const rotated = newerStoredTokens(again, { ...input, savedAt: currentSavedAt }, current);
+      if (rotated !== undefined && again !== null) return { tokens: rotated, savedAt: again.savedAt };
+      await removeSession(services.storage, options.storageKey).catch(() => undefined);
+    }
+    throw error;
+  }
+  if (signal.aborted) throw new OAuthError('aborted', { description: 'stopped during the refresh', retryable: false });
+  // The old refresh token may already be spent: the new tokens are stored before the machine drops the old ones.
+  return storeNewSession(services, options.storageKey, input.grant, fresh);
+}
+
+/** Refresh with single flight, adoption of newer stored tokens, and bounded jittered retries of transient failures. */
+const renewTokens = fromPromise<NewSession, RenewInput>(async ({ input, signal }) => {
+  const { services, options } = input;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await withLock(services.storage, `${options.storageKey}:refresh`, () => renewOnce(input, signal));
+    } catch (thrown) {
+      const error = toOAuthError(thrown);
+      if (signal.aborted || !error.retryable || attempt + 1 >= options.maxRefreshAttempts) throw error;
+      await sleep(backoffDelay(services.crypto, options.retryBaseMs, attempt), signal);
+    }
+  }
+});
+
+interface EndSessionInput {
+  provider: ProviderConfig;
+  client: ClientConfig;
+  services: Services;
+  storageKey: string;
+  tokens: TokenSet | undefined;
+}
+
+/** What logging out gives back: the first revocation failure, which did not stop the logout. */
+export interface LogoutOutcome {
+  revocationError?: OAuthErrorJSON;
+}
+
+/** RFC 7009: revokes the refresh token, then the access token, where the provider has a revocation endpoint; clears storage. */
+const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, signal }) => {
+  const outcome: LogoutOutcome = {};
+  const { tokens, provider } = input;
+  if (tokens !== undefined && provider.revocationEndpoint !== undefined) {
+    // RFC 7009 §2.1: revoking the refresh token first stops new access tokens even if the second call fails.
+    const revocations: [string | undefined, 'refresh_token' | 'access_token'][] = [
+      [tokens.refreshToken, 'refresh_token'],
+      [tokens.accessToken, 'access_token'],
+    ];
+    for (const [token, tokenTypeHint] of revocations) {
+      if (token === undefined) continue;
+      try {
+        await revokeToken({ provider, client: input.client, services: input.services, signal, token, tokenTypeHint });
+      } catch (thrown) {
+        outcome.revocationError ??= toOAuthError(thrown).toJSON();
+      }
+    }
+  }
+  await removeSession(input.services.storage, input.storageKey);
+  return outcome;
+});
+
+interface ReadSessionInput {
+  services: Services;
+  storageKey: string;
+  machine: GrantKind;
+  /** Do not touch storage (`options.restore === false` and nothing asks for it). */
+  skip: boolean;
+  /** A CALLBACK is waiting: keep an expired pending authorization so the callback gets `pending_expired`. */
+  callbackWaiting: boolean;
+}
+
+/**
+ * Reads the persisted session. An expired pending authorization or device
+ * code is removed (unless a callback waits for its verdict); a blob that does
+ * not validate is removed and rejected as `invalid_snapshot`.
+ */
+const readStoredSession = fromPromise<SessionBlob | null, ReadSessionInput>(async ({ input }) => {
+  if (input.skip) return null;
+  const blob = await readSession(input.services.storage, input.storageKey, input.machine);
+  if (blob === null) return null;
+  const now = input.services.clock.now();
+  const expired =
+    (blob.state === 'awaitingCallback' && blob.pending !== undefined && blob.pending.expiresAt <= now && !input.callbackWaiting) ||
+    (blob.state === 'awaitingUser' && blob.device !== undefined && blob.device.expiresAt <= now);
+  if (expired) {
+    await removeSession(input.services.storage, input.storageKey).catch(() => undefined);
+    return null;
+  }
+  return blob;
+});
+
+/** Removes the stored session in the background; never fails (a failure leaves a blob that the next restore rejects or replaces). */
+const removeStoredSession = fromPromise<void, { services: Services; storageKey: string }>(async ({ input }) => {
+  await input.services.storage.remove(input.storageKey).catch(() => undefined);
+});
+
+/** The actors of the lifecycle, to spread into a grant machine's `setup({ actors })`. */
+export const lifecycleActors = {
+  'wait for token expiry': waitForTokenExpiry,
+  'renew tokens': renewTokens,
+  'end session': endSession,
+  'read stored session': readStoredSession,
+  'remove stored session': removeStoredSession,
+};
+
+// ---------------------------------------------------------------------------
+// Guards
+
+type GuardArgs = { context: GrantContext };
+
+/** The guards of the lifecycle, to spread into a grant machine's `setup({ guards })`. */
+export const lifecycleGuards = {
+  'tokens can be renewed': ({ context }: GuardArgs) => canRenew(context.grant, context.tokens),
+  'set-aside tokens can be renewed': ({ context }: GuardArgs) => canRenew(context.grant, context.staleTokens),
+  'the access token is still valid': ({ context }: GuardArgs) =>
+    context.tokens !== undefined && accessTokenIsValid(context.tokens, context.services.clock.now()),
+  'the server ended the session': (_: GuardArgs, params: { error: unknown }) => toOAuthError(params.error).code === 'invalid_grant',
+  'the event carries tokens': (_: GuardArgs, params: { tokens: TokenSet | undefined }) => params.tokens !== undefined,
+  'the stored session has tokens': (_: GuardArgs, params: { blob: SessionBlob | null }) =>
+    params.blob?.state === 'authenticated' && params.blob.tokens !== undefined,
+  'a callback is waiting': ({ context }: GuardArgs) => context.deferred.some((event) => event.type === 'CALLBACK'),
+};
+
+// ---------------------------------------------------------------------------
+// Actions
+
+/** The actions of the lifecycle, to spread into a grant machine's `setup({ actions })`. */
+export const lifecycleActions = {
+  'remember tokens': assign<GrantContext, GrantEvent, { tokens: TokenSet; savedAt: number | undefined }, GrantEvent, never>(
+    (_, params) => ({ tokens: params.tokens, savedAt: params.savedAt, staleTokens: undefined, error: undefined }),
+  ),
+  'remember new session': assign<GrantContext, GrantEvent, NewSession, GrantEvent, never>((_, params) => ({
+    tokens: params.tokens,
+    savedAt: params.savedAt,
+    staleTokens: undefined,
+    error: params.storageError,
+  })),
+  'remember failure': assign<GrantContext, GrantEvent, { error: unknown }, GrantEvent, never>((_, params) => ({
+    error: toOAuthError(params.error).toJSON(),
+  })),
+  'fail with': assign<GrantContext, GrantEvent, { code: OAuthErrorCode; description: string }, GrantEvent, never>(
+    (_, params) => ({ error: new OAuthError(params.code, { description: params.description, retryable: false }).toJSON() }),
+  ),
+  'remember stored session': assign<GrantContext, GrantEvent, { blob: SessionBlob | null }, GrantEvent, never>(
+    (_, { blob }) => ({
+      tokens: blob?.state === 'authenticated' ? blob.tokens : undefined,
+      pending: blob?.state === 'awaitingCallback' ? blob.pending : undefined,
+      device: blob?.state === 'awaitingUser' ? blob.device : undefined,
+      savedAt: blob?.savedAt,
+    }),
+  ),
+  'remember login request': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ event, context }) => {
+    if (event.type !== 'LOGIN') return { login: context.login };
+    // Only what a RETRY needs: never the password grant's credentials.
+    const login: { scopes?: string[]; extraParams?: Record<string, string> } = {};
+    if (event.scopes !== undefined) login.scopes = event.scopes;
+    if (event.extraParams !== undefined) login.extraParams = event.extraParams;
+    return { login };
+  }),
+  'clear failure': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ error: undefined }),
+  'set tokens aside': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context }) => ({
+    staleTokens: context.tokens ?? context.staleTokens,
+    tokens: undefined,
+  })),
+  'take back set-aside tokens': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context }) => ({
+    tokens: context.staleTokens,
+    staleTokens: undefined,
+  })),
+  'forget tokens': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({
+    tokens: undefined,
+    staleTokens: undefined,
+    savedAt: undefined,
+  }),
+  'remember logout outcome': assign<GrantContext, GrantEvent, LogoutOutcome, GrantEvent, never>((_, params) => ({
+    error: params.revocationError,
+  })),
+  'defer event': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context, event }) => ({
+    deferred: event.type === 'LOGIN' || event.type === 'CALLBACK' ? [...context.deferred, event] : context.deferred,
+  })),
+  'forget the stored session': spawnChild<
+    GrantContext,
+    GrantEvent,
+    undefined,
+    GrantEvent,
+    { src: 'remove stored session'; logic: typeof removeStoredSession; id: string | undefined }
+  >('remove stored session', {
+    input: ({ context }) => ({ services: context.services, storageKey: context.options.storageKey }),
+  }),
+  'replay deferred events': enqueueActions<GrantContext, GrantEvent, undefined, GrantEvent, never, never, never, never, never>(
+    ({ context, enqueue }) => {
+      const deferred: DeferredEvent[] = context.deferred;
+      enqueue.assign({ deferred: [] });
+      for (const event of deferred) enqueue.raise(event);
+    },
+  ),
+};
+
+// ---------------------------------------------------------------------------
+// States
+
+/** The invoke ids of the lifecycle's actors; a grant machine's `children` type includes these. */
+export type LifecycleChildren = {
+  readSession: 'read stored session';
+  expiryTimer: 'wait for token expiry';
+  renewTokens: 'renew tokens';
+  endSession: 'end session';
+};
+
+const lifecycle = setup({
+  types: {} as {
+    context: GrantContext;
+    events: GrantEvent;
+    input: GrantInput;
+    tags: GrantTag;
+    children: LifecycleChildren;
+  },
+  actors: lifecycleActors,
+  guards: lifecycleGuards,
+  actions: lifecycleActions,
+});
+
+/** The session is usable; the expiry timer runs. Placed at a grant machine's root as `authenticated`. */
+export const authenticatedState = lifecycle.createStateConfig({
+  tags: ['signedIn', 'ready'],
+  invoke: {
+    id: 'expiryTimer',
+    src: 'wait for token expiry',
+    input: ({ context }) => ({ fireAt: expiryTimerFiresAt(context), services: context.services }),
+  },
+  on: {
+    EXPIRY_DUE: [
+      { guard: 'tokens can be renewed', target: 'refreshing' },
+      {
+        target: 'error',
+        actions: [
+          'forget tokens',
+          { type: 'fail with', params: { code: 'login_required', description: 'the access token expired and cannot be renewed' } },
+          { type: 'forget the stored session' },
+        ],
+      },
+    ],
+    REFRESH: 'refreshing',
+    LOGOUT: { target: 'loggingOut', actions: 'set tokens aside' },
+  },
+});
+
+/** A refresh is under way; the current access token stays usable. Placed at a grant machine's root as `refreshing`. */
+export const refreshingState = lifecycle.createStateConfig({
+  tags: ['busy', 'signedIn', 'ready'],
+  invoke: {
+    id: 'renewTokens',
+    src: 'renew tokens',
+    input: ({ context }): RenewInput => {
+      if (context.tokens === undefined) throw new TypeError('refreshing without tokens');
+      return {
+        grant: context.grant,
+        provider: context.provider,
+        client: context.client,
+        services: context.services,
+        options: context.options,
+        tokens: context.tokens,
+        savedAt: context.savedAt,
+        scopes: context.login?.scopes ?? context.client.scopes,
+      };
+    },
+    onDone: { target: 'authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },
+    onError: [
+      {
+        guard: { type: 'the server ended the session', params: ({ event }) => ({ error: event.error }) },
+        target: 'error',
+        actions: ['forget tokens', { type: 'remember failure', params: ({ event }) => ({ error: event.error }) }],
+      },
+      {
+        guard: 'the access token is still valid',
+        target: 'authenticated',
+        actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) },
+      },
+      {
+        // Never drop a refresh token on a failure: RETRY spends it later.
+        target: 'error',
+        actions: ['set tokens aside', { type: 'remember failure', params: ({ event }) => ({ error: event.error }) }],
+      },
+    ],
+  },
+  on: {
+    LOGOUT: { target: 'loggingOut', actions: 'set tokens aside' },
+  },
+});
+
+/** Revokes and clears storage; a revocation failure is recorded in `error` but does not block. Placed as `loggingOut`. */
+export const loggingOutState = lifecycle.createStateConfig({
+  tags: ['busy', 'ready'],
+  invoke: {
+    id: 'endSession',
+    src: 'end session',
+    input: ({ context }) => ({
+      provider: context.provider,
+      client: context.client,
+      services: context.services,
+      storageKey: context.options.storageKey,
+      tokens: context.staleTokens,
+    }),
+    onDone: {
+      target: 'idle',
+      actions: ['forget tokens', { type: 'remember logout outcome', params: ({ event }) => event.output }],
+    },
+    onError: {
+      target: 'idle',
+      actions: ['forget tokens', { type: 'remember failure', params: ({ event }) => ({ error: event.error }) }],
+    },
+  },
+});
+
+/**
+ * Root-level transitions every grant machine has: another tab or process
+ * changed the stored session (the browser helper's tab sync).
+ */
+export const sessionChangedTransitions = lifecycle.createStateConfig({
+  on: {
+    SESSION_CHANGED: [
+      {
+        guard: { type: 'the event carries tokens', params: ({ event }) => ({ tokens: event.tokens }) },
+        target: '.authenticated',
+        actions: {
+          type: 'remember tokens',
+          params: ({ event, context }) => ({ tokens: event.tokens ?? context.tokens!, savedAt: context.services.clock.now() }),
+        },
+      },
+      // The other side already cleared storage.
+      { target: '.idle', actions: ['forget tokens', 'clear failure'] },
+    ],
+  },
+}).on;

@@ -1,0 +1,187 @@
+/**
+ * The types every grant machine shares: its input, its options (with their
+ * defaults applied in one place), its context and its events.
+ *
+ * All grant machines use the same context and event types so that the token
+ * lifecycle (`lifecycle.ts`) is written once and type-checked once; a grant
+ * simply never sends itself the events it has no use for.
+ */
+import type { OAuthErrorJSON } from '../src/protocol/errors.js';
+import type { ClientConfig, ProviderConfig, TokenSet } from '../src/protocol/types.js';
+import type { Services } from '../src/services/types.js';
+
+/** Tunables of a grant machine; every field has a default (see {@link resolveGrantOptions}). */
+export interface GrantOptions {
+  /** Storage key of the persisted session blob. Default `'oauth-machines'`. */
+  storageKey?: string;
+  /** Refresh this long before the access token expires. Default 60 000 ms. */
+  refreshSkewMs?: number;
+  /** How long a pending authorization accepts its callback. Default 600 000 ms (10 min). */
+  callbackTtlMs?: number;
+  /** Refresh attempts (the first one included) before a transient failure is given up. Default 4. */
+  maxRefreshAttempts?: number;
+  /** Base of the exponential refresh backoff: `retryBaseMs · 2^attempt · (0.5..1)`. Default 1 000 ms. */
+  retryBaseMs?: number;
+  /** Read the persisted session when the machine starts. Default `true`. */
+  restore?: boolean;
+}
+
+/** {@link GrantOptions} with every default filled in. */
+export type ResolvedGrantOptions = Required<GrantOptions>;
+
+/** The defaults of {@link GrantOptions}. */
+export const DEFAULT_GRANT_OPTIONS: Readonly<ResolvedGrantOptions> = Object.freeze({
+  storageKey: 'oauth-machines',
+  refreshSkewMs: 60_000,
+  callbackTtlMs: 600_000,
+  maxRefreshAttempts: 4,
+  retryBaseMs: 1_000,
+  restore: true,
+});
+
+/** Fills in the defaults of {@link GrantOptions}; rejects values that would make a machine misbehave. */
+export function resolveGrantOptions(options: GrantOptions = {}): ResolvedGrantOptions {
+  const resolved: ResolvedGrantOptions = {
+    storageKey: options.storageKey ?? DEFAULT_GRANT_OPTIONS.storageKey,
+    refreshSkewMs: options.refreshSkewMs ?? DEFAULT_GRANT_OPTIONS.refreshSkewMs,
+    callbackTtlMs: options.callbackTtlMs ?? DEFAULT_GRANT_OPTIONS.callbackTtlMs,
+    maxRefreshAttempts: options.maxRefreshAttempts ?? DEFAULT_GRANT_OPTIONS.maxRefreshAttempts,
+    retryBaseMs: options.retryBaseMs ?? DEFAULT_GRANT_OPTIONS.retryBaseMs,
+    restore: options.restore ?? DEFAULT_GRANT_OPTIONS.restore,
+  };
+  if (resolved.storageKey === '') throw new TypeError('options.storageKey must be a non-empty string');
+  for (const name of ['refreshSkewMs', 'callbackTtlMs', 'retryBaseMs'] as const) {
+    if (!Number.isFinite(resolved[name]) || resolved[name] < 0) {
+      throw new TypeError(`options.${name} must be a finite number ≥ 0`);
+    }
+  }
+  if (!Number.isInteger(resolved.maxRefreshAttempts) || resolved.maxRefreshAttempts < 1) {
+    throw new TypeError('options.maxRefreshAttempts must be an integer ≥ 1');
+  }
+  return resolved;
+}
+
+/** What every grant machine is started with: `createActor(machine, { input })`. */
+export interface GrantInput {
+  provider: ProviderConfig;
+  client: ClientConfig;
+  services: Services;
+  options?: GrantOptions;
+}
+
+/** Which machine a context or a persisted session belongs to. */
+export type GrantKind = 'authorizationCode' | 'clientCredentials' | 'deviceCode' | 'password' | 'implicit';
+
+/**
+ * An authorization request that has been sent and waits for its callback
+ * (RFC 6749 §4.1.1 + RFC 7636 + OIDC nonce). Single use, with a time to live.
+ */
+export interface PendingAuthorization {
+  state: string;
+  /** The PKCE verifier (RFC 7636 §4.1); empty for the implicit grant, which redeems no code. */
+  codeVerifier: string;
+  /** Sent when the scopes include `openid` (OIDC Core §3.1.2.1). */
+  nonce?: string;
+  redirectUri: string;
+  scopes: string[];
+  /** Epoch ms. */
+  createdAt: number;
+  /** Epoch ms; a callback after this is refused with `pending_expired`. */
+  expiresAt: number;
+  /** The issuer the callback's `iss` must match (RFC 9207). */
+  issuer?: string;
+}
+
+/** A device authorization in progress (RFC 8628 §3.2), as the UI shows it. */
+export interface DeviceAuthorizationState {
+  deviceCode: string;
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete?: string;
+  /** Epoch ms after which the device code is no longer valid. */
+  expiresAt: number;
+  /** Seconds between polls; grows by 5 on every `slow_down` (RFC 8628 §3.5). */
+  interval: number;
+}
+
+/** The parameters of the LOGIN that started the current login, kept for RETRY. */
+export interface LoginRequest {
+  scopes?: string[];
+  extraParams?: Record<string, string>;
+}
+
+/**
+ * A grant machine's context. Everything but the runtime dependencies
+ * (`provider`, `client`, `services`, `options`) is JSON-serialisable data.
+ */
+export interface GrantContext {
+  grant: GrantKind;
+  provider: ProviderConfig;
+  client: ClientConfig;
+  services: Services;
+  options: ResolvedGrantOptions;
+  /** Present exactly in `authenticated` and `refreshing`. */
+  tokens?: TokenSet | undefined;
+  /**
+   * Tokens that are not usable now but still needed: after a failed refresh
+   * (so RETRY can spend their refresh token) and while logging out (so they
+   * can be revoked).
+   */
+  staleTokens?: TokenSet | undefined;
+  /** When the session in storage was written (epoch ms); tells whether another tab wrote a newer one. */
+  savedAt?: number | undefined;
+  error?: OAuthErrorJSON | undefined;
+  /** The authorization request waiting for its callback (redirect grants). */
+  pending?: PendingAuthorization | undefined;
+  /** The URL the last LOGIN sent the user agent to (redirect grants). */
+  authorizationUrl?: string | undefined;
+  /** The code being redeemed: only while `exchanging`, never persisted. */
+  exchange?: { code: string; codeVerifier: string; redirectUri: string } | undefined;
+  /** The device authorization being polled (device grant). */
+  device?: DeviceAuthorizationState | undefined;
+  login?: LoginRequest | undefined;
+  /** LOGIN / CALLBACK received while `restoring`, replayed when it ends. */
+  deferred: DeferredEvent[];
+}
+
+/** Starts a login. The password grant (legacy) also takes `username` and `password`. */
+export interface LoginEvent {
+  type: 'LOGIN';
+  scopes?: string[];
+  extraParams?: Record<string, string>;
+  /** Legacy password grant only; never stored in context. */
+  username?: string;
+  /** Legacy password grant only; never stored in context. */
+  password?: string;
+}
+
+/** The redirect came back: the full callback URL (query or fragment). */
+export interface CallbackEvent {
+  type: 'CALLBACK';
+  url: string;
+}
+
+/** Another tab or process changed the stored session (sent by the browser helper's tab sync). */
+export interface SessionChangedEvent {
+  type: 'SESSION_CHANGED';
+  tokens?: TokenSet;
+}
+
+/** The events a caller sends. */
+export type GrantEvent =
+  | LoginEvent
+  | CallbackEvent
+  | { type: 'REFRESH' }
+  | { type: 'LOGOUT' }
+  | { type: 'RETRY' }
+  | { type: 'CANCEL' }
+  | SessionChangedEvent
+  | InternalGrantEvent;
+
+/** Events the machines' own timers send back to them; not for callers. */
+export type InternalGrantEvent = { type: 'EXPIRY_DUE' };
+
+export type DeferredEvent = LoginEvent | CallbackEvent;
+
+/** What a UI reads: `busy` (a request is under way), `signedIn` (tokens usable), `error`, `ready` (restoring is over). */
+export type GrantTag = 'busy' | 'signedIn' | 'error' | 'ready';
