@@ -208,6 +208,28 @@ describe('createClientCredentialsCache', () => {
     expect(tokenRequests()).toHaveLength(4);
   });
 
+  it('never evicts a key whose request is under way, so its callers still share one request', async () => {
+    const { server, cache, tokenRequests } = setup({ maxEntries: 1 });
+    server.fail('token', { delayMs: 20 });
+    const slowRead = cache.getAccessToken({ scopes: ['read'] });
+    const write = cache.getAccessToken({ scopes: ['write'] }); // over the bound while read is in flight
+    const readAgain = cache.getAccessToken({ scopes: ['read'] });
+    expect(await readAgain).toBe(await slowRead);
+    await write;
+    expect(tokenRequests().filter((entry) => entry.params['scope'] === 'read')).toHaveLength(1);
+    expect(cache.size).toBe(1);
+  });
+
+  it('passes a configuration TypeError through unchanged, without sending anything', async () => {
+    const { cache, tokenRequests } = setup({
+      provider: { tokenEndpoint: 'https://auth.test/token', quirks: { userAgentPattern: '^OAuth [^/\\s]+/\\S+ \\(contact: [^)]+\\)' } },
+    });
+    const error: unknown = await cache.getAccessToken().catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).not.toBeInstanceOf(OAuthError);
+    expect(tokenRequests()).toHaveLength(0);
+  });
+
   it('invalidates one key, leaving the others cached', async () => {
     const { cache, tokenRequests } = setup();
     const read = await cache.getAccessToken({ scopes: ['read'] });

@@ -153,11 +153,25 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
     }
     entry = { obtainedAt: 0 };
     entries.set(key, entry);
-    if (entries.size > maxEntries) {
-      const oldest = entries.keys().next();
-      if (!oldest.done) entries.delete(oldest.value);
-    }
+    trim(key);
     return entry;
+  }
+
+  /**
+   * Drops the least recently used entries beyond `maxEntries` that have no request under way:
+   * evicting one in flight would let a second request for its key start
+   * beside it. While entries are in flight the cache may run over its bound;
+   * it is trimmed again as they settle.
+   */
+  function trim(keep?: string): void {
+    const excess = entries.size - maxEntries;
+    if (excess <= 0) return;
+    const victims: string[] = [];
+    for (const [key, entry] of entries) {
+      if (victims.length === excess) break;
+      if (!entry.inflight && key !== keep) victims.push(key);
+    }
+    for (const key of victims) entries.delete(key);
   }
 
   function renew(key: string, entry: Entry, scopes: string[], resource: string | undefined): Promise<TokenSet> {
@@ -176,20 +190,24 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
         entry.obtainedAt = clock.now();
         entry.tokensPromise = Promise.resolve(tokens);
         entry.accessTokenPromise = Promise.resolve(tokens.accessToken);
+        trim();
         return tokens;
       },
       (thrown: unknown) => {
         delete entry.inflight;
-        const error = OAuthError.from(thrown);
+        // A TypeError is a configuration mistake found before sending (architecture.md: builders throw it); it stays one.
+        const error = thrown instanceof TypeError ? thrown : OAuthError.from(thrown);
         const previous = entry.tokens;
         // DESIGN.md: a transient failure keeps serving a still-valid access token.
         const now = clock.now();
-        if (error.retryable && previous && (previous.expiresAt === undefined || now < previous.expiresAt)) {
+        if (error instanceof OAuthError && error.retryable && previous && (previous.expiresAt === undefined || now < previous.expiresAt)) {
           entry.retryAt = now + RETRY_DELAY_MS;
+          trim();
           return previous;
         }
         // Not cached: an entry without tokens leaves the LRU so the next call starts afresh.
         if (!entry.tokens && entries.get(key) === entry) entries.delete(key);
+        trim();
         throw error;
       },
     );
