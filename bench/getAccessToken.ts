@@ -21,13 +21,14 @@ interface Row {
   minOpsPerSecond?: number;
   maxOpsPerSecond?: number;
   nsPerCall?: number;
-  tokenRequests?: number;
+  requestsDuringMeasurement?: number;
   unavailable?: string;
   [key: string]: unknown;
 }
 
 async function measure(name: string, call: () => Promise<string>, tokenRequests: () => number): Promise<Row> {
   const first = await call();
+  const requestsBefore = tokenRequests();
   for (let i = 0; i < WARM_UP; i++) await call();
   const samples: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -44,7 +45,8 @@ async function measure(name: string, call: () => Promise<string>, tokenRequests:
     minOpsPerSecond: Math.round(samples[0] ?? 0),
     maxOpsPerSecond: Math.round(samples[samples.length - 1] ?? 0),
     nsPerCall: Math.round(1e9 / median),
-    tokenRequests: tokenRequests(),
+    // With a valid token cached the hot path must not reach the server at all.
+    requestsDuringMeasurement: tokenRequests() - requestsBefore,
   };
 }
 
@@ -104,11 +106,11 @@ try {
 
 for (const row of rows) {
   if (row.unavailable) console.log(`${row.name.padEnd(45)} unavailable: ${row.unavailable}`);
-  else console.log(`${row.name.padEnd(45)} ${row.opsPerSecond?.toLocaleString('en-US').padStart(12)} calls/s (${row.nsPerCall} ns/call, token requests: ${row.tokenRequests})`);
+  else console.log(`${row.name.padEnd(45)} ${row.opsPerSecond?.toLocaleString('en-US').padStart(12)} calls/s (${row.nsPerCall} ns/call, token requests while measuring: ${row.requestsDuringMeasurement})`);
 }
 writeResult('getAccessToken', {
   benchmark: 'getAccessToken',
   description: `hot path with a valid token: ${ROUNDS} rounds of ${ITERATIONS.toLocaleString('en-US')} awaited calls, median`,
   rows,
-  ok: rows.every((row) => row.unavailable !== undefined || row.tokenRequests === 1),
+  ok: rows.every((row) => row.unavailable !== undefined || row.requestsDuringMeasurement === 0),
 });
