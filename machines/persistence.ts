@@ -264,12 +264,3 @@ export function restoreActor<TMachine extends AnyStateMachine>(
   return createActor(generic, { input, snapshot: restored as unknown as Snapshot<unknown> }) as Actor<TMachine>;
 }
 
-/** The runtime dependencies of a context, for actors' inputs. */
-export type RuntimeDeps = Pick<GrantInput, 'provider' | 'client' | 'services'>;
-
-/** Shorthand used by the actors: `services` plus where the session lives. */
-export interface SessionStore {
-  services: Services;
-  storageKey: string;
-  machine: GrantKind;
-}

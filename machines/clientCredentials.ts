@@ -1,0 +1,136 @@
+/**
+ * The client credentials grant (RFC 6749 §4.4): a confidential client asks
+ * for tokens in its own name. "Refreshing" is a new client credentials
+ * request before expiry, or a refresh-token request when the server issued
+ * a refresh token (see `lifecycle.ts`).
+ */
+import { fromPromise, setup } from 'xstate';
+import { requestClientCredentials } from '../src/protocol/operations.js';
+import type { ClientConfig, ProviderConfig } from '../src/protocol/types.js';
+import type { Services } from '../src/services/types.js';
+import {
+  authenticatedState,
+  initialGrantContext,
+  lifecycleActions,
+  lifecycleActors,
+  lifecycleGuards,
+  loggingOutState,
+  refreshingState,
+  sessionChangedTransitions,
+  storeNewSession,
+  type LifecycleChildren,
+  type NewSession,
+} from './lifecycle.js';
+import type { GrantContext, GrantEvent, GrantInput, GrantTag, ResolvedGrantOptions } from './types.js';
+
+interface ClientCredentialsInput {
+  provider: ProviderConfig;
+  client: ClientConfig;
+  services: Services;
+  options: ResolvedGrantOptions;
+  scopes: string[] | undefined;
+}
+
+/** RFC 6749 §4.4.2, then stores the tokens as the session. */
+const requestTokens = fromPromise<NewSession, ClientCredentialsInput>(async ({ input, signal }) => {
+  const { services } = input;
+  const request = { provider: input.provider, client: input.client, services, signal };
+  const tokens = await requestClientCredentials(input.scopes === undefined ? request : { ...request, scopes: input.scopes });
+  return storeNewSession(services, input.options.storageKey, 'clientCredentials', tokens);
+});
+
+/**
+ * The client credentials grant as an XState v5 machine.
+ *
+ * States: `restoring` → `idle` → `exchanging` → `authenticated` ⇄
+ * `refreshing`, `loggingOut`, `error`. Events: `LOGIN`, `REFRESH`, `LOGOUT`,
+ * `RETRY`, `CANCEL`, `SESSION_CHANGED`. Input: {@link GrantInput} (the client
+ * needs its secret: servers only).
+ */
+export const clientCredentialsMachine = setup({
+  types: {} as {
+    context: GrantContext;
+    events: GrantEvent;
+    input: GrantInput;
+    tags: GrantTag;
+    children: LifecycleChildren & { requestTokens: 'request client credentials tokens' };
+  },
+  actors: { ...lifecycleActors, 'request client credentials tokens': requestTokens },
+  guards: lifecycleGuards,
+  actions: lifecycleActions,
+}).createMachine({
+  id: 'clientCredentials',
+  context: ({ input }) => initialGrantContext('clientCredentials', input),
+  initial: 'restoring',
+  on: { ...sessionChangedTransitions },
+  states: {
+    restoring: {
+      invoke: {
+        id: 'readSession',
+        src: 'read stored session',
+        input: ({ context }) => ({
+          services: context.services,
+          storageKey: context.options.storageKey,
+          machine: context.grant,
+          skip: !context.options.restore,
+          callbackWaiting: false,
+        }),
+        onDone: [
+          {
+            guard: { type: 'the stored session has tokens', params: ({ event }) => ({ blob: event.output }) },
+            target: 'authenticated',
+            actions: [{ type: 'remember stored session', params: ({ event }) => ({ blob: event.output }) }, 'replay deferred events'],
+          },
+          { target: 'idle', actions: 'replay deferred events' },
+        ],
+        onError: {
+          target: 'idle',
+          actions: [{ type: 'remember failure', params: ({ event }) => ({ error: event.error }) }, 'replay deferred events'],
+        },
+      },
+      on: { LOGIN: { actions: 'defer event' } },
+    },
+    idle: {
+      tags: ['ready'],
+      on: {
+        LOGIN: { target: 'exchanging', actions: ['remember login request', 'clear failure'] },
+        LOGOUT: 'loggingOut',
+      },
+    },
+    exchanging: {
+      tags: ['busy', 'ready'],
+      invoke: {
+        id: 'requestTokens',
+        src: 'request client credentials tokens',
+        input: ({ context }) => ({
+          provider: context.provider,
+          client: context.client,
+          services: context.services,
+          options: context.options,
+          scopes: context.login?.scopes ?? context.client.scopes,
+        }),
+        onDone: { target: 'authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },
+        onError: { target: 'error', actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) } },
+      },
+      on: {
+        CANCEL: 'idle',
+        LOGOUT: 'loggingOut',
+      },
+    },
+    authenticated: authenticatedState,
+    refreshing: refreshingState,
+    loggingOut: loggingOutState,
+    error: {
+      tags: ['error', 'ready'],
+      on: {
+        RETRY: [
+          { guard: 'set-aside tokens can be renewed', target: 'refreshing', actions: 'take back set-aside tokens' },
+          { target: 'exchanging', actions: 'clear failure' },
+        ],
+        LOGIN: { target: 'exchanging', actions: ['remember login request', 'clear failure'] },
+        LOGOUT: 'loggingOut',
+        CANCEL: { target: 'idle', actions: 'clear failure' },
+      },
+    },
+  },
+});

@@ -1,0 +1,43 @@
+/**
+ * The grant machines: plain XState v5 machines whose I/O goes through the
+ * services in their input. The legacy password and implicit grants are in
+ * `oauth-machines/legacy`.
+ */
+export { authorizationCodeMachine, judgeCallback, type CallbackVerdict, type PreparedAuthorization } from './authorizationCode.js';
+export { clientCredentialsMachine } from './clientCredentials.js';
+export { deviceCodeMachine } from './deviceCode.js';
+export {
+  accessTokenIsValid,
+  expiryTimerFiresAt,
+  type LifecycleChildren,
+  type LogoutOutcome,
+  type NewSession,
+} from './lifecycle.js';
+export {
+  parseSessionBlob,
+  persistSnapshot,
+  readSession,
+  restoreActor,
+  STABLE_STATES,
+  type PersistedGrantSnapshot,
+  type PersistedState,
+  type SessionBlob,
+} from './persistence.js';
+export {
+  DEFAULT_GRANT_OPTIONS,
+  resolveGrantOptions,
+  type CallbackEvent,
+  type DeferredEvent,
+  type DeviceAuthorizationState,
+  type GrantContext,
+  type GrantEvent,
+  type GrantInput,
+  type GrantKind,
+  type GrantOptions,
+  type GrantTag,
+  type LoginEvent,
+  type LoginRequest,
+  type PendingAuthorization,
+  type ResolvedGrantOptions,
+  type SessionChangedEvent,
+} from './types.js';
