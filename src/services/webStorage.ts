@@ -31,8 +31,10 @@ export interface WebStorageService extends StorageService {
  * - A full quota becomes `OAuthError('storage_quota_exceeded')`, any other
  *   failure `OAuthError('storage_error')`, both with the original as `cause`;
  *   a failed write never loses the value stored before it.
- * - Storage that is absent or throws on access falls back to memory (see
- *   {@link WebStorageService.persistent}).
+ * - Storage that is absent, or whose very lookup throws, falls back to memory
+ *   (see {@link WebStorageService.persistent}). Storage that exists but refuses
+ *   every call is reported, not replaced: a redirect-based login then fails
+ *   with a typed error before it navigates, instead of after the redirect.
  *
  * Web Storage is synchronous; the promises only match the port. It offers no
  * lock: wrap it in {@link webLocks} for single-flight across tabs.
