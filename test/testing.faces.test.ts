@@ -943,6 +943,13 @@ describe.each(['memory', 'loopback'] as const)('test authorization server (%s fa
       expect(withUa.status).toBe(200);
     });
 
+    it('matches the User-Agent the same way on every request, even with a global pattern', async () => {
+      const f = await openFace({ quirks: { userAgentPattern: /^OAuth /g } });
+      for (let i = 0; i < 3; i++) {
+        expect((await post(f, '/token', ccParamsFor('backend', 's3cret'), { 'user-agent': 'OAuth backend/1.0.0' })).status).toBe(200);
+      }
+    });
+
     it('keeps grant-only scopes to their grants (seed 000: service:* through client credentials only)', async () => {
       const f = await openFace({ quirks: { grantOnlyScopes: { 'service:*': ['client_credentials'] } }, passwordGrant: true, user: { sub: 'u', password: 'pw' } });
       const cc = await post(f, '/token', { ...ccParamsFor('backend', 's3cret'), scope: 'service:leagues' });

@@ -93,6 +93,13 @@ export function checkClient(client: TestClient): void {
   }
 }
 
+/** A `g` or `y` flag would make `RegExp#test` stateful (lastIndex), so every other request would fail. */
+function withStatelessPattern(quirks: TestServerQuirks): TestServerQuirks {
+  const pattern = quirks.userAgentPattern;
+  if (!pattern) return quirks;
+  return { ...quirks, userAgentPattern: new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')) };
+}
+
 export function createServerState(options: TestAuthorizationServerOptions): ServerState {
   const paths: Record<PathEndpoint, string | null> = { ...DEFAULT_PATHS };
   if (!options.quirks?.tokenInfo) paths.token_info = null;
@@ -115,7 +122,7 @@ export function createServerState(options: TestAuthorizationServerOptions): Serv
     idTokenAlg: options.idTokenAlg ?? 'none',
     ...(options.idTokenKey === undefined ? {} : { idTokenKey: options.idTokenKey }),
     paths,
-    quirks: options.quirks ?? {},
+    quirks: withStatelessPattern(options.quirks ?? {}),
     logSecrets: options.logSecrets ?? false,
   };
   const clock = createTestClock(options.clock);
