@@ -61,6 +61,8 @@ export interface LaunchedBrowser {
   page: Page;
   /** Every URL the loopback guard aborted, in order. */
   blocked: string[];
+  /** Console messages and uncaught errors of every page, as `type: text` lines (for failure messages). */
+  logs: string[];
   /** Closes Chromium and deletes its profile directory. */
   close(): Promise<void>;
 }
@@ -97,11 +99,19 @@ export async function launchBrowser(): Promise<LaunchedBrowser> {
     blocked.push(url.href);
     await route.abort('blockedbyclient');
   });
+  const logs: string[] = [];
+  const listen = (page: Page): void => {
+    page.on('console', (message) => void logs.push(`${message.type()}: ${message.text()}`));
+    page.on('pageerror', (error) => void logs.push(`pageerror: ${error.stack ?? error.message}`));
+  };
+  context.pages().forEach(listen);
+  context.on('page', listen);
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,
     page,
     blocked,
+    logs,
     close: async () => {
       await context.close();
       await rm(profile, { recursive: true, force: true });

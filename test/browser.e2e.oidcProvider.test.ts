@@ -1,0 +1,161 @@
+/**
+ * A single-page app built on `createBrowserAuth`, bundled for the browser,
+ * in real Chromium against a real OpenID Provider (oidc-provider 8), all on
+ * 127.0.0.1: the user clicks "log in", signs in and consents on the
+ * provider's own pages, lands on /callback; the app redeems the code with a
+ * cross-origin fetch (CORS), cleans the address bar, keeps the session across
+ * a reload, and revokes it on logout.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBrowser, launchBrowser, saveScreenshot, serveStatic } from './support/browser.js';
+import type { LaunchedBrowser, StaticServer } from './support/browser.js';
+import { bundleForBrowser } from './support/bundle.js';
+import { startOidcProvider } from './support/oidcProvider.js';
+import type { StartedOidcProvider } from './support/oidcProvider.js';
+
+const INDEX_HTML = `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>spa</title><script type="module" src="/app.js"></script></head>
+<body><p id="status">loading</p><button id="login">Log in</button><button id="logout">Log out</button></body></html>`;
+
+const APP = `
+import { createBrowserAuth } from './src/browser/index.js';
+
+const config = await (await fetch('/config.json')).json();
+const auth = createBrowserAuth({
+  provider: config.provider,
+  clientId: config.clientId,
+  redirectUri: location.origin + '/callback',
+  scopes: ['openid', 'offline_access'],
+});
+const status = document.getElementById('status');
+const subjectOf = (tokens) => JSON.parse(atob(tokens.idToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sub;
+const show = (tokens) => { status.textContent = tokens ? 'signed in as ' + subjectOf(tokens) : 'signed out'; };
+
+window.app = {
+  getAccessToken: () => auth.getAccessToken().then((t) => ({ ok: t }), (e) => ({ error: e.code })),
+  getTokenSet: () => auth.getTokenSet(),
+};
+document.getElementById('login').addEventListener('click', () => { auth.login({ extraParams: { prompt: 'consent' } }); });
+document.getElementById('logout').addEventListener('click', async () => {
+  try { await auth.logout(); show(undefined); } catch (e) { status.textContent = 'logout failed: ' + e.code; }
+});
+
+// A reload of the cleaned /callback page has no parameters left: it is an ordinary page load.
+if (location.pathname === '/callback' && location.search !== '') {
+  try { show(await auth.handleRedirectCallback()); } catch (e) { status.textContent = 'callback failed: ' + e.code + ' ' + (e.description ?? ''); }
+} else {
+  show(await auth.getTokenSet());
+}
+`;
+
+describeBrowser('createBrowserAuth in Chromium against oidc-provider', () => {
+  let dir: string;
+  let site: StaticServer;
+  let op: StartedOidcProvider;
+  let browser: LaunchedBrowser;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'oauth-machines-spa-'));
+    await bundleForBrowser({ contents: APP, outdir: dir });
+    await writeFile(join(dir, 'index.html'), INDEX_HTML);
+    site = await serveStatic(dir);
+    // The page's origin must be a registered redirect URI origin: it is what CORS checks (127.0.0.1, not localhost).
+    op = await startOidcProvider({ redirectUris: [`${site.origin}/callback`] });
+    // Endpoints written out rather than `{ issuer }` discovery in the page: oidc-provider answers the RFC 8414
+    // probe (/.well-known/oauth-authorization-server) with a 404 that has no CORS headers, so in a browser
+    // the probe is a network error, not a 404, and the library's 'auto' discovery never reaches OpenID's document.
+    const provider = {
+      issuer: op.issuer,
+      authorizationEndpoint: `${op.issuer}/auth`,
+      tokenEndpoint: `${op.issuer}/token`,
+      revocationEndpoint: `${op.issuer}/token/revocation`,
+      userinfoEndpoint: `${op.issuer}/me`,
+      authorizationResponseIssParameterSupported: true,
+      codeChallengeMethodsSupported: ['S256'],
+    };
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ provider, clientId: op.clients.public.clientId }));
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await op?.close();
+    await site?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** RFC 7662 introspection with plain fetch, as a confidential client. */
+  async function isActive(token: string | undefined): Promise<unknown> {
+    const response = await fetch(`${op.issuer}/token/introspection`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        token: token ?? '',
+        client_id: op.clients.post.clientId,
+        client_secret: op.clients.post.clientSecret,
+      }),
+    });
+    return ((await response.json()) as { active?: unknown }).active;
+  }
+
+  /** Waits for the app's status line; on failure the page's console and errors go into the message (a browser failure is otherwise opaque). */
+  async function waitForStatus(expected: string): Promise<void> {
+    try {
+      await expect.poll(() => browser.page.textContent('#status')).toBe(expected);
+    } catch (error) {
+      throw new Error(`${String(error)}\npage logs:\n${browser.logs.join('\n')}`);
+    }
+  }
+
+  it('logs in through the provider pages, cleans the address bar, survives a reload, and logs out', async () => {
+    const { page } = browser;
+    await page.goto(`${site.origin}/`);
+    await waitForStatus('signed out');
+
+    await page.click('#login');
+    await page.waitForURL(`${op.issuer}/interaction/**`);
+    await page.fill('input[name=login]', 'alice');
+    await page.fill('input[name=password]', 'pw');
+    await page.click('button[type=submit]');
+    // The consent page (a new interaction) has only the Continue button.
+    await page.waitForSelector('input[name=prompt][value=consent]', { state: 'attached' });
+    await page.click('button[type=submit]');
+
+    await page.waitForURL(`${site.origin}/callback**`);
+    await waitForStatus('signed in as alice');
+    await saveScreenshot(page, 'browser e2e signed in');
+    // The code, state and iss are gone from the address bar (and so from history).
+    expect(new URL(page.url()).search).toBe('');
+
+    const first = (await page.evaluate(() => (window as unknown as AppWindow).app.getAccessToken())) as TokenAnswer;
+    expect(first.ok).toEqual(expect.any(String));
+
+    await page.reload();
+    await waitForStatus('signed in as alice');
+    const afterReload = (await page.evaluate(() => (window as unknown as AppWindow).app.getAccessToken())) as TokenAnswer;
+    expect(afterReload.ok).toBe(first.ok);
+
+    const tokens = (await page.evaluate(() => (window as unknown as AppWindow).app.getTokenSet())) as { refreshToken?: string };
+    expect(await isActive(tokens.refreshToken)).toBe(true);
+    await page.click('#logout');
+    await waitForStatus('signed out');
+    // Logout revoked the session at the provider (RFC 7009), from the page, through CORS.
+    expect(await isActive(tokens.refreshToken)).toBe(false);
+    const afterLogout = (await page.evaluate(() => (window as unknown as AppWindow).app.getAccessToken())) as TokenAnswer;
+    expect(afterLogout.error).toBe('login_required');
+
+    // Only the provider pages' web font was refused: everything the app needed was on loopback.
+    expect(browser.blocked.every((url) => new URL(url).hostname === 'fonts.googleapis.com')).toBe(true);
+  });
+});
+
+interface TokenAnswer {
+  ok?: string;
+  error?: string;
+}
+
+interface AppWindow {
+  app: { getAccessToken(): Promise<TokenAnswer>; getTokenSet(): Promise<unknown> };
+}
