@@ -1,6 +1,14 @@
+/**
+ * The authorization code machine, one behaviour per test, against the strict
+ * in-memory test authorization server with its manual clock.
+ */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fromPromise, type Actor } from 'xstate';
 import { authorizationCodeMachine } from '../machines/authorizationCode.js';
-import { createHarness, settled, stateOf } from './machines.fixtures.js';
+import type { NewSession } from '../machines/lifecycle.js';
+import { createHarness, REDIRECT_URI, settled, stateOf, storedSession, type Harness } from './machines.fixtures.js';
+
+type AuthActor = Actor<typeof authorizationCodeMachine>;
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -9,22 +17,434 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('authorizationCodeMachine', () => {
-  it('logs in: redirect, callback, exchange, authenticated', async () => {
+async function startIdle(h: Harness, overrides: Parameters<Harness['start']>[1] = {}): Promise<AuthActor> {
+  const actor = h.start(authorizationCodeMachine, overrides);
+  await settled(actor);
+  return actor;
+}
+
+/** LOGIN, then the server's redirect back: the callback URL (not yet sent). */
+async function redirect(h: Harness, actor: AuthActor): Promise<string> {
+  actor.send({ type: 'LOGIN' });
+  await settled(actor);
+  expect(stateOf(actor)).toBe('awaitingCallback');
+  const url = actor.getSnapshot().context.authorizationUrl;
+  if (url === undefined) throw new Error('no authorization URL');
+  return h.server.authorize(url);
+}
+
+async function login(h: Harness, actor: AuthActor): Promise<void> {
+  const callback = await redirect(h, actor);
+  actor.send({ type: 'CALLBACK', url: callback });
+  await settled(actor);
+  expect(stateOf(actor)).toBe('authenticated');
+}
+
+function withParam(url: string, name: string, value: string | null): string {
+  const parsed = new URL(url);
+  if (value === null) parsed.searchParams.delete(name);
+  else parsed.searchParams.set(name, value);
+  return parsed.toString();
+}
+
+describe('login', () => {
+  it('logs in: redirect, callback, exchange, authenticated, tokens stored', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    expect(stateOf(actor)).toBe('idle');
+    await login(h, actor);
+    const { context } = actor.getSnapshot();
+    expect(context.error).toBeUndefined();
+    expect(context.pending).toBeUndefined();
+    expect(context.exchange).toBeUndefined();
+    expect(context.tokens?.refreshToken).toBeDefined();
+    expect(actor.getSnapshot().hasTag('signedIn')).toBe(true);
+    const stored = await storedSession(h.storage);
+    expect(stored).toMatchObject({ version: 1, machine: 'authorizationCode', state: 'authenticated' });
+    expect(stored?.pending).toBeUndefined();
+    expect(h.server.tokenRequests('authorization_code')).toHaveLength(1);
+    expect(h.actorErrors).toEqual([]);
+  });
+
+  it('sends state, an S256 challenge and, with openid, a nonce; stores the pending record before navigating', async () => {
+    const h = createHarness();
+    const navigated: { url: string; stored: Record<string, unknown> | null }[] = [];
+    const services = {
+      ...h.services,
+      navigate: async (url: string) => {
+        navigated.push({ url, stored: await storedSession(h.storage) });
+      },
+    };
+    const actor = await startIdle(h, { services });
+    actor.send({ type: 'LOGIN' });
+    await settled(actor);
+    expect(navigated).toHaveLength(1);
+    const url = new URL(navigated[0]!.url);
+    const pending = actor.getSnapshot().context.pending;
+    expect(url.searchParams.get('state')).toBe(pending?.state);
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(url.searchParams.get('nonce')).toBe(pending?.nonce);
+    expect(url.searchParams.get('redirect_uri')).toBe(REDIRECT_URI);
+    expect(navigated[0]!.stored).toMatchObject({ state: 'awaitingCallback', pending: { state: pending?.state } });
+  });
+
+  it('sends no nonce without openid, and the scopes of LOGIN', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    actor.send({ type: 'LOGIN', scopes: ['profile'] });
+    await settled(actor);
+    const url = new URL(actor.getSnapshot().context.authorizationUrl!);
+    expect(url.searchParams.has('nonce')).toBe(false);
+    expect(url.searchParams.get('scope')).toBe('profile');
+    expect(actor.getSnapshot().context.pending?.nonce).toBeUndefined();
+  });
+
+  it('a LOGIN sent right after start (during restoring) is remembered and acted on', async () => {
     const h = createHarness();
     const actor = h.start(authorizationCodeMachine);
-    await settled(actor);
-    expect(stateOf(actor)).toBe('idle');
+    expect(stateOf(actor)).toBe('restoring');
     actor.send({ type: 'LOGIN' });
     await settled(actor);
     expect(stateOf(actor)).toBe('awaitingCallback');
-    const url = actor.getSnapshot().context.authorizationUrl;
-    expect(url).toBeDefined();
-    const callback = await h.server.authorize(url!);
+  });
+
+  it('fails a login without a redirect URI as invalid_request, before anything is sent', async () => {
+    const h = createHarness({ client: { redirectUri: '' } });
+    const actor = await startIdle(h);
+    actor.send({ type: 'LOGIN' });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('error');
+    expect(actor.getSnapshot().context.error?.code).toBe('invalid_request');
+    expect(h.server.log).toHaveLength(0);
+  });
+});
+
+describe('callback checks', () => {
+  it('rejects a callback whose state does not match, and forgets the pending authorization', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    const callback = await redirect(h, actor);
+    actor.send({ type: 'CALLBACK', url: withParam(callback, 'state', 'forged') });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('error');
+    expect(actor.getSnapshot().context.error?.code).toBe('state_mismatch');
+    expect(actor.getSnapshot().context.pending).toBeUndefined();
+    expect(await storedSession(h.storage)).toBeNull();
+    expect(h.server.tokenRequests()).toHaveLength(0);
+  });
+
+  it('accepts a callback once: the genuine callback after a forged one is not redeemed', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    const callback = await redirect(h, actor);
+    actor.send({ type: 'CALLBACK', url: withParam(callback, 'state', 'forged') });
     actor.send({ type: 'CALLBACK', url: callback });
     await settled(actor);
-    expect(actor.getSnapshot().context.error).toBeUndefined();
+    expect(stateOf(actor)).toBe('error');
+    expect(h.server.tokenRequests()).toHaveLength(0);
+  });
+
+  it('redeems a replayed callback at most once', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    const callback = await redirect(h, actor);
+    actor.send({ type: 'CALLBACK', url: callback });
+    actor.send({ type: 'CALLBACK', url: callback });
+    await settled(actor);
     expect(stateOf(actor)).toBe('authenticated');
-    expect(actor.getSnapshot().context.tokens?.refreshToken).toBeDefined();
+    // A fresh actor on the callback page, with the same URL replayed.
+    const replay = h.start(authorizationCodeMachine);
+    replay.send({ type: 'CALLBACK', url: callback });
+    await settled(replay);
+    expect(h.server.tokenRequests('authorization_code')).toHaveLength(1);
+  });
+
+  it('refuses a callback after the pending authorization expired (pending_expired)', async () => {
+    const h = createHarness({ grant: { callbackTtlMs: 60_000 } });
+    const actor = await startIdle(h);
+    const callback = await redirect(h, actor);
+    h.server.clock.advance(60_001);
+    actor.send({ type: 'CALLBACK', url: callback });
+    await settled(actor);
+    expect(actor.getSnapshot().context.error?.code).toBe('pending_expired');
+    expect(h.server.tokenRequests()).toHaveLength(0);
+  });
+
+  it('refuses a callback whose iss is not the issuer (RFC 9207)', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    const callback = await redirect(h, actor);
+    actor.send({ type: 'CALLBACK', url: withParam(callback, 'iss', 'https://evil.test') });
+    await settled(actor);
+    expect(actor.getSnapshot().context.error?.code).toBe('iss_mismatch');
+    expect(h.server.tokenRequests()).toHaveLength(0);
+  });
+
+  it('refuses a callback without iss when the provider announces it sends one', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    const callback = await redirect(h, actor);
+    actor.send({ type: 'CALLBACK', url: withParam(callback, 'iss', null) });
+    await settled(actor);
+    expect(actor.getSnapshot().context.error?.code).toBe('iss_mismatch');
+  });
+
+  it('accepts a callback without iss when the provider does not announce RFC 9207', async () => {
+    const h = createHarness({ provider: { authorizationResponseIssParameterSupported: false } });
+    const actor = await startIdle(h);
+    const callback = await redirect(h, actor);
+    actor.send({ type: 'CALLBACK', url: withParam(callback, 'iss', null) });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('authenticated');
+  });
+
+  it('turns an error callback into a typed error (access_denied)', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    h.server.nextAuthorization({ deny: true });
+    const callback = await redirect(h, actor);
+    actor.send({ type: 'CALLBACK', url: callback });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('error');
+    expect(actor.getSnapshot().context.error).toMatchObject({ code: 'access_denied', retryable: false });
+    expect(actor.getSnapshot().hasTag('error')).toBe(true);
+    expect(actor.getSnapshot().context.pending).toBeUndefined();
+  });
+
+  it('a failed exchange (server error) ends in error and the code is not retried', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    const callback = await redirect(h, actor);
+    h.server.fail('token', { oauthError: 'server_error', status: 500 });
+    actor.send({ type: 'CALLBACK', url: callback });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('error');
+    expect(actor.getSnapshot().context.error?.code).toBe('server_error');
+    expect(h.server.tokenRequests('authorization_code')).toHaveLength(1);
+    // RETRY starts a new login rather than redeeming the code again.
+    actor.send({ type: 'RETRY' });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('awaitingCallback');
+  });
+});
+
+describe('cancel and logout', () => {
+  it('CANCEL while awaiting the callback returns to idle and removes the pending authorization', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    await redirect(h, actor);
+    actor.send({ type: 'CANCEL' });
+    await settled(actor);
+    await vi.runAllTimersAsync();
+    expect(stateOf(actor)).toBe('idle');
+    expect(actor.getSnapshot().context.pending).toBeUndefined();
+    expect(await storedSession(h.storage)).toBeNull();
+  });
+
+  it('CANCEL while redirecting leaves no pending authorization behind', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    actor.send({ type: 'LOGIN' });
+    expect(stateOf(actor)).toBe('redirecting');
+    actor.send({ type: 'CANCEL' });
+    expect(stateOf(actor)).toBe('idle');
+    await vi.runAllTimersAsync();
+    expect(await storedSession(h.storage)).toBeNull();
+    expect(h.actorErrors).toEqual([]);
+  });
+
+  it('LOGOUT revokes the refresh token, then the access token, clears storage and ends in idle', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    await login(h, actor);
+    const tokens = actor.getSnapshot().context.tokens!;
+    actor.send({ type: 'LOGOUT' });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('idle');
+    const revocations = h.server.log.filter((entry) => entry.endpoint === 'revoke');
+    expect(revocations.map((entry) => entry.params.token_type_hint)).toEqual(['refresh_token', 'access_token']);
+    expect(h.server.isActive(tokens.accessToken)).toBe(false);
+    expect(h.server.isActive(tokens.refreshToken!)).toBe(false);
+    expect(actor.getSnapshot().context.tokens).toBeUndefined();
+    expect(actor.getSnapshot().context.staleTokens).toBeUndefined();
+    expect(actor.getSnapshot().context.error).toBeUndefined();
+    expect(await storedSession(h.storage)).toBeNull();
+  });
+
+  it('a revocation failure is recorded but does not block the logout', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    await login(h, actor);
+    h.server.fail('revoke', { status: 503 }, { times: 2 });
+    actor.send({ type: 'LOGOUT' });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('idle');
+    expect(actor.getSnapshot().context.error?.status).toBe(503);
+    expect(actor.getSnapshot().context.tokens).toBeUndefined();
+    expect(await storedSession(h.storage)).toBeNull();
+  });
+
+  it('LOGOUT without a revocation endpoint only clears the session', async () => {
+    const h = createHarness({ provider: { revocationEndpoint: undefined } });
+    const actor = await startIdle(h);
+    await login(h, actor);
+    actor.send({ type: 'LOGOUT' });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('idle');
+    expect(h.server.log.filter((entry) => entry.endpoint === 'revoke')).toHaveLength(0);
+    expect(await storedSession(h.storage)).toBeNull();
+  });
+
+  it('LOGOUT while awaiting the callback ends the login and clears storage', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    await redirect(h, actor);
+    actor.send({ type: 'LOGOUT' });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('idle');
+    expect(actor.getSnapshot().context.pending).toBeUndefined();
+    expect(await storedSession(h.storage)).toBeNull();
+  });
+});
+
+describe('restore', () => {
+  it('redirect → new actor from storage → callback → authenticated', async () => {
+    const h = createHarness();
+    const first = await startIdle(h);
+    const callback = await redirect(h, first);
+    first.stop();
+    const second = h.start(authorizationCodeMachine);
+    await settled(second);
+    expect(stateOf(second)).toBe('awaitingCallback');
+    second.send({ type: 'CALLBACK', url: callback });
+    await settled(second);
+    expect(stateOf(second)).toBe('authenticated');
+  });
+
+  it('a CALLBACK sent right after start waits for the restore', async () => {
+    const h = createHarness();
+    const first = await startIdle(h);
+    const callback = await redirect(h, first);
+    first.stop();
+    const second = h.start(authorizationCodeMachine);
+    second.send({ type: 'CALLBACK', url: callback });
+    await settled(second);
+    expect(stateOf(second)).toBe('authenticated');
+  });
+
+  it('a CALLBACK in idle (restore off) loads the pending authorization from storage first', async () => {
+    const h = createHarness({ grant: { restore: false } });
+    const first = await startIdle(h);
+    const callback = await redirect(h, first);
+    first.stop();
+    const second = await startIdle(h);
+    expect(stateOf(second)).toBe('idle');
+    second.send({ type: 'CALLBACK', url: callback });
+    await settled(second);
+    expect(stateOf(second)).toBe('authenticated');
+  });
+
+  it('a CALLBACK with nothing pending is refused (pending_missing)', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    actor.send({ type: 'CALLBACK', url: `${REDIRECT_URI}?code=abc&state=xyz&iss=${encodeURIComponent(h.server.issuer)}` });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('error');
+    expect(actor.getSnapshot().context.error?.code).toBe('pending_missing');
+    expect(h.server.tokenRequests()).toHaveLength(0);
+  });
+
+  it('an expired stored pending authorization restores to idle and is removed', async () => {
+    const h = createHarness({ grant: { callbackTtlMs: 1_000 } });
+    const first = await startIdle(h);
+    await redirect(h, first);
+    first.stop();
+    h.server.clock.advance(5_000);
+    const second = await startIdle(h);
+    expect(stateOf(second)).toBe('idle');
+    expect(await storedSession(h.storage)).toBeNull();
+  });
+
+  it('restores an authenticated session, and its refresh timer still fires', async () => {
+    const h = createHarness({ grant: { refreshSkewMs: 60_000 } });
+    const first = await startIdle(h);
+    await login(h, first);
+    const before = first.getSnapshot().context.tokens!;
+    first.stop();
+    const second = await startIdle(h);
+    expect(stateOf(second)).toBe('authenticated');
+    expect(second.getSnapshot().context.tokens?.accessToken).toBe(before.accessToken);
+    await h.advance(before.expiresAt! - h.server.clock.now() - 60_000);
+    await settled(second);
+    expect(h.server.tokenRequests('refresh_token')).toHaveLength(1);
+    expect(second.getSnapshot().context.tokens?.accessToken).not.toBe(before.accessToken);
+  });
+
+  it.each([
+    ['not JSON', '{oops'],
+    ['an old version', JSON.stringify({ version: 0, machine: 'authorizationCode', state: 'authenticated', savedAt: 1 })],
+    ['an unknown machine', JSON.stringify({ version: 1, machine: 'other', state: 'authenticated', savedAt: 1 })],
+    ['tokens missing', JSON.stringify({ version: 1, machine: 'authorizationCode', state: 'authenticated', savedAt: 1 })],
+  ])('a stored blob that is %s gives idle with a typed invalid_snapshot error, and is removed', async (_, blob) => {
+    const h = createHarness();
+    await h.storage.set('oauth-machines', blob);
+    const actor = await startIdle(h);
+    expect(stateOf(actor)).toBe('idle');
+    expect(actor.getSnapshot().context.error).toMatchObject({ code: 'invalid_snapshot', retryable: false });
+    expect(await storedSession(h.storage)).toBeNull();
+    expect(h.actorErrors).toEqual([]);
+  });
+
+  it('with restore off the stored session is not read', async () => {
+    const h = createHarness({ grant: { restore: false } });
+    const first = await startIdle(h);
+    await login(h, first);
+    first.stop();
+    const second = await startIdle(h);
+    expect(stateOf(second)).toBe('idle');
+  });
+});
+
+describe('stop mid-request', () => {
+  it('aborts the token request and leaves no unhandled rejection', async () => {
+    const h = createHarness();
+    const signals: AbortSignal[] = [];
+    const services = {
+      ...h.services,
+      fetch: (input: string | URL | Request, init?: RequestInit) => {
+        if (init?.signal) signals.push(init.signal);
+        return h.server.fetch(input, init);
+      },
+    };
+    const actor = await startIdle(h, { services });
+    const callback = await redirect(h, actor);
+    h.server.fail('token', { delayMs: 10_000 });
+    actor.send({ type: 'CALLBACK', url: callback });
+    expect(stateOf(actor)).toBe('exchanging');
+    await vi.advanceTimersByTimeAsync(10);
+    actor.stop();
+    await vi.runAllTimersAsync();
+    expect(signals.at(-1)?.aborted).toBe(true);
+    expect(h.actorErrors).toEqual([]);
+  });
+
+  it('a replaced exchange step can stand in for the protocol (machine.provide)', async () => {
+    const h = createHarness();
+    const machine = authorizationCodeMachine.provide({
+      actors: {
+        'exchange code for tokens': fromPromise<NewSession>(async () => ({
+          tokens: { accessToken: 'at', tokenType: 'Bearer', raw: {} },
+          savedAt: 0,
+        })),
+      },
+    });
+    const actor = h.start(machine);
+    await settled(actor);
+    actor.send({ type: 'LOGIN' });
+    await settled(actor);
+    actor.send({ type: 'CALLBACK', url: await h.server.authorize(actor.getSnapshot().context.authorizationUrl!) });
+    await settled(actor);
+    expect(actor.getSnapshot().context.tokens?.accessToken).toBe('at');
   });
 });

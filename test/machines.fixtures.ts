@@ -3,7 +3,7 @@
  * server as the `fetch` service, its manual clock as the `clock` service,
  * memory storage, and a few helpers to drive an actor to a settled state.
  */
-import { createActor, waitFor, type AnyStateMachine, type Actor, type SnapshotFrom } from 'xstate';
+import { createActor, waitFor, type Actor, type AnyMachineSnapshot, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import { vi } from 'vitest';
 import type { GrantInput, GrantOptions } from '../machines/types.js';
 import type { ClientConfig, ProviderConfig } from '../src/protocol/types.js';
@@ -72,7 +72,8 @@ export function createHarness(options: HarnessOptions = {}) {
 
   /** Starts an actor of `machine` on this harness; errors of the actor are collected in `actorErrors`. */
   function start<M extends AnyStateMachine>(machine: M, overrides: Partial<GrantInput> = {}): Actor<M> {
-    const actor = createActor(machine, { input: { ...input, ...overrides } });
+    const generic: AnyStateMachine = machine;
+    const actor = createActor(generic, { input: { ...input, ...overrides } }) as Actor<M>;
     actor.subscribe({ error: (error) => actorErrors.push(error) });
     actor.start();
     return actor;
@@ -89,7 +90,10 @@ export function createHarness(options: HarnessOptions = {}) {
 
 /** Waits until the actor is not busy (restoring over, no request under way). */
 export function settled<M extends AnyStateMachine>(actor: Actor<M>): Promise<SnapshotFrom<M>> {
-  return waitFor(actor, (snapshot) => snapshot.hasTag('ready') && !snapshot.hasTag('busy'));
+  return waitFor(actor, (snapshot) => {
+    const machineSnapshot: AnyMachineSnapshot = snapshot;
+    return machineSnapshot.hasTag('ready') && !machineSnapshot.hasTag('busy');
+  });
 }
 
 /** The state value as a string (the grant machines are flat). */
