@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { createOAuthClient } from '../src/client.js';
+import { OAuthError } from '../src/protocol/errors.js';
+import { createWorld, REDIRECT_URI, signIn, tokenRequests } from './client.fixtures.js';
+
+async function rejection(promise: Promise<unknown>): Promise<OAuthError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(OAuthError);
+    return error as OAuthError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('createOAuthClient — authorization code', () => {
+  it('login() asks the navigation service to go and resolves with the authorization URL', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    const url = await client.login();
+    expect(world.navigations).toEqual([url]);
+    const params = new URL(url).searchParams;
+    expect(url.startsWith(world.provider.authorizationEndpoint ?? '')).toBe(true);
+    expect(params.get('client_id')).toBe('spa');
+    expect(params.get('redirect_uri')).toBe(REDIRECT_URI);
+    expect(params.get('code_challenge_method')).toBe('S256');
+    expect(params.get('state')).toBeTruthy();
+    client.stop();
+  });
+
+  it('handleCallback() exchanges the code and resolves with the tokens', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    const callback = await world.server.authorize(await client.login());
+    const tokens = await client.handleCallback(callback);
+    expect(tokens.accessToken).toBeTruthy();
+    expect(tokens.refreshToken).toBeTruthy();
+    expect(await client.getTokens()).toEqual(tokens);
+    expect(await client.getAccessToken()).toBe(tokens.accessToken);
+    expect(tokenRequests(world, 'authorization_code')).toBe(1);
+    client.stop();
+  });
+
+  it('rejects a callback whose state does not match with state_mismatch', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    const callback = new URL(await world.server.authorize(await client.login()));
+    callback.searchParams.set('state', 'forged-state-value');
+    const error = await rejection(client.handleCallback(callback.href));
+    expect(error.code).toBe('state_mismatch');
+    expect(tokenRequests(world, 'authorization_code')).toBe(0);
+    client.stop();
+  });
+
+  it('rejects an error callback with the server’s code (access_denied)', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    const url = await client.login();
+    world.server.nextAuthorization({ deny: true });
+    const error = await rejection(client.handleCallback(await world.server.authorize(url)));
+    expect(error.code).toBe('access_denied');
+    client.stop();
+  });
+
+  it('rejects a replayed callback: the pending authorization is single use', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    const callback = await world.server.authorize(await client.login());
+    await client.handleCallback(callback);
+    const error = await rejection(client.handleCallback(callback));
+    expect(error.code).toBe('pending_missing');
+    expect(tokenRequests(world, 'authorization_code')).toBe(1);
+    client.stop();
+  });
+
+  it('handles the callback in a second client created on the callback page with the same storage', async () => {
+    const world = await createWorld();
+    const loginPage = world.client('authorization_code');
+    const callback = await world.server.authorize(await loginPage.login());
+    loginPage.stop();
+
+    const callbackPage = world.client('authorization_code');
+    const tokens = await callbackPage.handleCallback(callback);
+    expect(tokens.accessToken).toBeTruthy();
+    callbackPage.stop();
+
+    // A third page restores the session that the callback page stored.
+    const laterPage = world.client('authorization_code');
+    expect(await laterPage.getAccessToken()).toBe(tokens.accessToken);
+    laterPage.stop();
+  });
+
+  it('getAccessToken() without a session rejects with login_required', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    expect((await rejection(client.getAccessToken())).code).toBe('login_required');
+    expect(await client.getTokens()).toBeUndefined();
+    client.stop();
+  });
+
+  it('getAccessToken() refreshes a token within the refresh skew, then serves the new one', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    await signIn(world, client);
+    const first = await client.getAccessToken();
+    world.clock.advance(3_600_000 - 30_000); // inside the default 60 s skew
+    const second = await client.getAccessToken();
+    expect(second).not.toBe(first);
+    expect(tokenRequests(world, 'refresh_token')).toBe(1);
+    expect(await client.getAccessToken()).toBe(second);
+    expect(tokenRequests(world, 'refresh_token')).toBe(1);
+    client.stop();
+  });
+
+  it('logout() revokes at the server and clears the session: getAccessToken() then rejects login_required', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    await signIn(world, client);
+    const tokens = await client.getTokens();
+    await client.logout();
+    const revocations = world.server.log.filter((entry) => entry.endpoint === 'revoke' && entry.status === 200);
+    expect(revocations.length).toBeGreaterThanOrEqual(1);
+    expect(world.server.isActive(tokens?.accessToken ?? '')).toBe(false);
+    expect((await rejection(client.getAccessToken())).code).toBe('login_required');
+    client.stop();
+
+    // Storage was cleared: a new client restores nothing.
+    const next = world.client('authorization_code');
+    expect((await rejection(next.getAccessToken())).code).toBe('login_required');
+    next.stop();
+  });
+
+  it('subscribe() sees every state of a login and stops after unsubscribe', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    const states: string[] = [];
+    const unsubscribe = client.subscribe((snapshot) => {
+      const value = typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value)[0];
+      if (states.at(-1) !== value && value !== undefined) states.push(value);
+    });
+    await signIn(world, client);
+    expect(states).toEqual(expect.arrayContaining(['idle', 'redirecting', 'awaitingCallback', 'exchanging', 'authenticated']));
+    expect(states.indexOf('redirecting')).toBeLessThan(states.indexOf('exchanging'));
+    unsubscribe();
+    const seen = states.length;
+    await client.logout();
+    expect(states.length).toBe(seen);
+    client.stop();
+  });
+
+  it('userinfo() returns the claims of the signed-in user', async () => {
+    const world = await createWorld({ user: { sub: 'alice', claims: { email: 'alice@example.test' } } });
+    const client = world.client('authorization_code');
+    await signIn(world, client);
+    const claims = await client.userinfo();
+    expect(claims['sub']).toBe('alice');
+    client.stop();
+  });
+
+  it('discovers the provider from { issuer } and exposes the actor once ready', async () => {
+    const world = await createWorld();
+    const client = createOAuthClient({
+      grant: 'authorization_code',
+      provider: { issuer: world.server.issuer },
+      clientId: 'spa',
+      redirectUri: REDIRECT_URI,
+      scopes: ['openid'],
+      services: world.services,
+    });
+    expect(() => client.actor).toThrow(/await client.ready/);
+    await client.ready;
+    expect(client.provider.tokenEndpoint).toBe(world.provider.tokenEndpoint);
+    expect(client.actor.getSnapshot().hasTag('ready')).toBe(true);
+    await signIn(world, client);
+    expect(await client.getTokens()).toBeDefined();
+    const discoveries = world.server.log.filter((entry) => entry.endpoint === 'metadata');
+    expect(discoveries.length).toBeGreaterThanOrEqual(2); // the world's own discovery, then the client's
+    client.stop();
+  });
+
+  it('a failed discovery rejects ready and every method with the typed error', async () => {
+    const world = await createWorld();
+    world.server.fail('metadata', { status: 500, body: { error: 'server_error' } }, { times: 10 });
+    const client = createOAuthClient({
+      grant: 'authorization_code',
+      provider: { issuer: world.server.issuer },
+      clientId: 'spa',
+      redirectUri: REDIRECT_URI,
+      services: world.services,
+    });
+    const error = await rejection(client.ready);
+    expect(error.code).toBe('server_error');
+    expect((await rejection(client.login())).code).toBe('server_error');
+    client.stop();
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { OAuthError } from '../src/protocol/errors.js';
+import { createWorld, signIn, tokenRequests } from './client.fixtures.js';
+
+describe('getAccessToken() is single-flight', () => {
+  it('1,000 concurrent callers during a refresh cause exactly one refresh token request and all get the new token', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    await signIn(world, client);
+    const before = await client.getAccessToken();
+    world.clock.advance(3_600_000 - 10_000);
+
+    const results = await Promise.all(Array.from({ length: 1_000 }, () => client.getAccessToken()));
+
+    expect(tokenRequests(world, 'refresh_token')).toBe(1);
+    const distinct = new Set(results);
+    expect(distinct.size).toBe(1);
+    expect(distinct.has(before)).toBe(false);
+    expect(results[0]).toBe((await client.getTokens())?.accessToken);
+    client.stop();
+  });
+
+  it('callers that arrive while the refresh is already under way wait for that same refresh', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    await signIn(world, client);
+    const before = await client.getAccessToken();
+    world.clock.advance(3_600_000 - 10_000);
+    world.server.fail('token', { delayMs: 20 });
+
+    const early = client.getAccessToken();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const late = Array.from({ length: 100 }, () => client.getAccessToken());
+
+    const tokens = await Promise.all([early, ...late]);
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).not.toBe(before);
+    expect(tokenRequests(world, 'refresh_token')).toBe(1);
+    client.stop();
+  });
+
+  it('a provider error during the refresh rejects every waiting caller with the same typed error', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    await signIn(world, client);
+    world.clock.advance(3_600_000 + 1_000); // expired: no still-valid token to fall back on
+    world.server.fail('token', { oauthError: 'invalid_grant', status: 400 });
+
+    const outcomes = await Promise.allSettled(Array.from({ length: 200 }, () => client.getAccessToken()));
+
+    const reasons = outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as unknown) : outcome.value));
+    for (const reason of reasons) {
+      expect(reason).toBeInstanceOf(OAuthError);
+      expect((reason as OAuthError).code).toBe('invalid_grant');
+    }
+    expect(new Set(reasons).size).toBe(1); // the very same error instance
+    expect(tokenRequests(world, 'refresh_token')).toBe(1);
+    // invalid_grant ended the session.
+    await expect(client.getAccessToken()).rejects.toMatchObject({ code: 'login_required' });
+    client.stop();
+  });
+
+  it('serves a still-valid token without any request (hot path)', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    await signIn(world, client);
+    const requests = world.server.log.length;
+    const tokens = await Promise.all(Array.from({ length: 1_000 }, () => client.getAccessToken()));
+    expect(new Set(tokens).size).toBe(1);
+    expect(world.server.log.length).toBe(requests);
+    client.stop();
+  });
+});

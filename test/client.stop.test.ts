@@ -1,0 +1,82 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createOAuthClient } from '../src/client.js';
+import { createWorld, REDIRECT_URI, signIn } from './client.fixtures.js';
+
+let unhandled: unknown[] = [];
+const record = (reason: unknown): void => {
+  unhandled.push(reason);
+};
+beforeEach(() => {
+  unhandled = [];
+  process.on('unhandledRejection', record);
+});
+afterEach(() => {
+  process.off('unhandledRejection', record);
+});
+
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 30));
+
+describe('stopping the client', () => {
+  it('mid-refresh: the waiting callers reject with aborted and nothing is left unhandled', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    await signIn(world, client);
+    world.clock.advance(3_600_000 - 10_000);
+    world.server.fail('token', { delayMs: 10_000 });
+
+    const waiting = Array.from({ length: 10 }, () => client.getAccessToken());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    client.stop();
+
+    const outcomes = await Promise.allSettled(waiting);
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect(outcome.status === 'rejected' ? outcome.reason : undefined).toMatchObject({ code: 'aborted' });
+    }
+    await settle();
+    expect(unhandled).toEqual([]);
+  });
+
+  it('mid-discovery: ready rejects with aborted and nothing is left unhandled', async () => {
+    const world = await createWorld();
+    world.server.fail('metadata', { delayMs: 10_000 });
+    const client = createOAuthClient({
+      grant: 'authorization_code',
+      provider: { issuer: world.server.issuer },
+      clientId: 'spa',
+      redirectUri: REDIRECT_URI,
+      services: world.services,
+    });
+    const login = client.login();
+    client.stop();
+    await expect(client.ready).rejects.toMatchObject({ code: 'aborted' });
+    await expect(login).rejects.toMatchObject({ code: 'aborted' });
+    await settle();
+    expect(unhandled).toEqual([]);
+  });
+
+  it('a stopped client rejects every call with aborted', async () => {
+    const world = await createWorld();
+    const client = world.client('client_credentials');
+    await client.ready;
+    client.stop();
+    await expect(client.getAccessToken()).rejects.toMatchObject({ code: 'aborted' });
+    await expect(client.login()).rejects.toMatchObject({ code: 'aborted' });
+    await expect(client.logout()).rejects.toMatchObject({ code: 'aborted' });
+  });
+
+  it('an unobserved failing ready is not an unhandled rejection', async () => {
+    const world = await createWorld();
+    world.server.fail('metadata', { drop: true }, { times: 10 });
+    const client = createOAuthClient({
+      grant: 'client_credentials',
+      provider: { issuer: world.server.issuer },
+      clientId: 'service',
+      clientSecret: 'service-secret-that-is-long-enough',
+      services: world.services,
+    });
+    await settle();
+    expect(unhandled).toEqual([]);
+    client.stop();
+  });
+});
