@@ -157,7 +157,9 @@ function withLock<T>(storage: StorageService, key: string, fn: () => Promise<T>)
 /** A stored session another tab or process wrote after ours, with other tokens. */
 function newerStoredTokens(stored: SessionBlob | null, input: RenewInput, ours: TokenSet): TokenSet | undefined {
   if (stored === null || stored.state !== 'authenticated' || stored.tokens === undefined) return undefined;
-  if (input.savedAt !== undefined && stored.savedAt <= input.savedAt) return undefined;
+  // Equal times count as newer: clocks are coarse, and a differing blob that is not older was written by someone else.
+  // An older one is ours from before a failed write, whose refresh token we already spent.
+  if (input.savedAt !== undefined && stored.savedAt < input.savedAt) return undefined;
   const theirs = stored.tokens;
   if (theirs.refreshToken === ours.refreshToken && theirs.accessToken === ours.accessToken) return undefined;
   return theirs;
