@@ -1,7 +1,11 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+import { buildAuthorizationUrl } from '../src/protocol/authorizationUrl.js';
 import { resolveEndpoint } from '../src/protocol/endpoints.js';
 import { pkceMethodWireName } from '../src/protocol/pkce.js';
+import { tokenRequest } from '../src/protocol/tokenRequest.js';
+import { parseTokenResponseBody } from '../src/protocol/tokenResponse.js';
+import { manualClock } from '../src/services/clock.js';
 import {
   PATH_OF_EXILE_USER_AGENT_PATTERN,
   generic,
@@ -182,5 +186,59 @@ describe('profiles', () => {
     const first = pathOfExile();
     first.quirks?.clientAuthMethods?.push('client_secret_basic');
     expect(pathOfExile().quirks?.clientAuthMethods).toEqual(['client_secret_post']);
+  });
+});
+
+describe('profiles through the protocol functions', () => {
+  const verifier = 'a'.repeat(43);
+  const clock = manualClock(1_700_000_000_000);
+
+  it('Poe: a never-expiring api_key becomes a token set without expiry, a numeric one expires after that many seconds', () => {
+    const forever = parseTokenResponseBody(poe(), { api_key: 'sk-poe', api_key_expires_in: null }, clock);
+    expect(forever.accessToken).toBe('sk-poe');
+    expect(forever.tokenType).toBe('Bearer');
+    expect(forever.expiresAt).toBeUndefined();
+    expect(forever.raw).toEqual({ api_key: 'sk-poe', api_key_expires_in: null });
+    const hour = parseTokenResponseBody(poe(), { api_key: 'sk-poe', api_key_expires_in: 3600 }, clock);
+    expect(hour.expiresAt).toBe(clock.now() + 3_600_000);
+  });
+
+  it('Poe: an error body keeps its own code', () => {
+    expect(() => parseTokenResponseBody(poe(), { error: 'invalid_grant', error_description: 'PKCE verification failed' }, clock)).toThrow(
+      expect.objectContaining({ code: 'invalid_grant' }),
+    );
+  });
+
+  it('Path of Exile: the secret goes in the body with the required User-Agent, and a bad User-Agent is refused before sending', () => {
+    const userAgent = pathOfExileUserAgent({ clientId: 'myapp', version: '1.0.0', contact: 'dev@example.com' });
+    const client = { clientId: 'myapp', clientSecret: 's3cret', userAgent };
+    const request = tokenRequest.clientCredentials(pathOfExile(), client, { scopes: ['service:leagues'] });
+    const body = new URLSearchParams(request.init.body);
+    expect(body.get('client_secret')).toBe('s3cret');
+    expect(request.init.headers['authorization'] ?? request.init.headers['Authorization']).toBeUndefined();
+    expect(Object.entries(request.init.headers).find(([name]) => name.toLowerCase() === 'user-agent')?.[1]).toBe(userAgent);
+    expect(() => tokenRequest.clientCredentials(pathOfExile(), { ...client, userAgent: 'curl/8.0' }, { scopes: ['service:leagues'] })).toThrow(TypeError);
+  });
+
+  it('Path of Exile: service:* scopes are refused in the user login flow', () => {
+    expect(() =>
+      buildAuthorizationUrl(pathOfExile(), { clientId: 'myapp', redirectUri: 'http://127.0.0.1:8080/callback' }, {
+        state: 'state',
+        codeChallenge: 'c'.repeat(43),
+        codeChallengeMethod: 'S256',
+        scopes: ['account:profile', 'service:leagues'],
+      }),
+    ).toThrow(expect.objectContaining({ code: 'invalid_scope' }));
+  });
+
+  it('JSON token endpoint: the code exchange is a JSON body and the authorization URL says SHA-256', () => {
+    const provider = jsonTokenEndpoint({ server: 'https://auth.server.com' });
+    const client = { clientId: 'c02d5bf5', redirectUri: 'https://client.server.com/callback' };
+    const request = tokenRequest.authorizationCode(provider, client, { code: 'AUTH_CODE', codeVerifier: verifier });
+    const contentType = Object.entries(request.init.headers).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+    expect(contentType).toMatch(/^application\/json/);
+    expect(JSON.parse(request.init.body ?? '')).toMatchObject({ grant_type: 'authorization_code', code: 'AUTH_CODE', client_id: 'c02d5bf5', code_verifier: verifier });
+    const url = new URL(buildAuthorizationUrl(provider, client, { state: 's', codeChallenge: 'c'.repeat(43), codeChallengeMethod: 'S256' }));
+    expect(url.searchParams.get('code_challenge_method')).toBe('SHA-256');
   });
 });
