@@ -17,7 +17,7 @@ import {
 } from 'xstate';
 import { OAuthError } from '../src/protocol/errors.js';
 import type { TokenSet } from '../src/protocol/types.js';
-import type { Services, StorageService } from '../src/services/types.js';
+import type { StorageService } from '../src/services/types.js';
 import {
   resolveGrantOptions,
   type DeviceAuthorizationState,
