@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_SCOPE, startOidcProvider } from './support/oidcProvider.js';
 import type { StartedOidcProvider } from './support/oidcProvider.js';
-import { CookieJar, UserAgent, approveDevice, authorize, readForms } from './support/userAgent.js';
+import { CookieJar, UserAgent, approveDevice, authorize, denyDevice, readForms } from './support/userAgent.js';
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -334,6 +334,22 @@ describe('oidc-provider on 127.0.0.1', () => {
     expect(body.access_token).toEqual(expect.any(String));
   });
 
+  it('lets the user decline a device, and the next poll answers access_denied', async () => {
+    const response = await fetch(`${op.issuer}/device/auth`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: op.clients.public.clientId, scope: 'openid' }),
+    });
+    const device = (await response.json()) as Record<string, string>;
+    await denyDevice(device.verification_uri_complete ?? '');
+    const { status, body } = await tokenRequest({
+      grant_type: DEVICE_CODE_GRANT,
+      device_code: device.device_code ?? '',
+      client_id: op.clients.public.clientId,
+    });
+    expect(status).toBe(400);
+    expect(body.error).toBe('access_denied');
+  });
+
   it('fails an approval of an unknown user code with the page it ended on', async () => {
     await expect(approveDevice('BCDF-GHJK', { verificationUri: `${op.issuer}/device` })).rejects.toThrow(
       /did not succeed/,
@@ -398,7 +414,7 @@ describe('CookieJar', () => {
 });
 
 describe('readForms', () => {
-  it('collects controls that name a form by id and submits the first button but never abort', () => {
+  it('collects controls that name a form by id, submits the first button, and keeps abort aside', () => {
     const html = `<form id="f" method="post" action="/device"><input type="hidden" name="xsrf" value="a&amp;b"/></form>
       <button type="submit" form="f" name="abort" value="yes">Abort</button>
       <button type="submit" form="f" name="logout" value="yes">Yes</button>
@@ -411,6 +427,7 @@ describe('readForms', () => {
         { name: 'xsrf', value: 'a&b', type: 'hidden' },
         { name: 'logout', value: 'yes', type: 'submit' },
       ],
+      abort: { name: 'abort', value: 'yes' },
     });
   });
 });

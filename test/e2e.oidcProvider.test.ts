@@ -13,7 +13,7 @@ import { defaultServices, manualClock, memoryStorage } from '../src/services/ind
 import type { FetchLike } from '../src/services/types.js';
 import { API_SCOPE, startOidcProvider } from './support/oidcProvider.js';
 import type { StartedOidcProvider } from './support/oidcProvider.js';
-import { UserAgent, approveDevice } from './support/userAgent.js';
+import { UserAgent, approveDevice, denyDevice } from './support/userAgent.js';
 
 let op: StartedOidcProvider;
 const started: Array<OAuthClient<OAuthGrant>> = [];
@@ -35,6 +35,8 @@ interface RecordedRequest {
   method: string;
   headers: Headers;
   body: URLSearchParams;
+  /** Filled when the response arrives: its status and, for a JSON error body, the RFC 6749 §5.2 `error`. */
+  response?: { status: number; error?: string };
 }
 
 /** The global fetch, recording every request the library sends. */
@@ -42,13 +44,18 @@ function recordingFetch(): { fetch: FetchLike; requests: RecordedRequest[] } {
   const requests: RecordedRequest[] = [];
   const recorder: FetchLike = async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    requests.push({
+    const request: RecordedRequest = {
       url,
       method: init?.method ?? 'GET',
       headers: new Headers(init?.headers),
       body: new URLSearchParams(typeof init?.body === 'string' ? init.body : ''),
-    });
-    return fetch(input, init);
+    };
+    requests.push(request);
+    const response = await fetch(input, init);
+    const body: unknown = response.ok ? undefined : await response.clone().json().catch(() => undefined);
+    const error = typeof body === 'object' && body !== null && 'error' in body ? String(body.error) : undefined;
+    request.response = error === undefined ? { status: response.status } : { status: response.status, error };
+    return response;
   };
   return { fetch: recorder, requests };
 }
@@ -284,7 +291,7 @@ describe('client credentials against oidc-provider', () => {
 });
 
 describe('device authorization against oidc-provider', () => {
-  it('shows the user code, polls at the given interval, and gets tokens once the user approves', async () => {
+  it('shows the user code, keeps polling through authorization_pending, and gets tokens once the user approves', async () => {
     const recorder = recordingFetch();
     const client = track(
       createOAuthClient({
@@ -300,13 +307,37 @@ describe('device authorization against oidc-provider', () => {
     expect(device.verificationUri).toBe(`${op.issuer}/device`);
     expect(device.userCode).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
 
+    const polls = () =>
+      recorder.requests.filter((r) => r.body.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code');
+    // RFC 8628 §3.5: the client keeps polling through authorization_pending; let it hear one before the user acts.
+    await expect
+      .poll(() => polls().some((r) => r.response?.error === 'authorization_pending'), { timeout: 5_000 })
+      .toBe(true);
+
     await approveDevice(device.verificationUriComplete ?? '', { login: 'erin' });
     const tokens = await device.tokens;
     expect(jwtPayload(tokens.idToken)).toMatchObject({ sub: 'erin', aud: op.clients.public.clientId });
     expect(await client.getAccessToken()).toBe(tokens.accessToken);
-    const polls = recorder.requests.filter(
-      (r) => r.body.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code',
+    expect(polls().at(-1)?.response?.status).toBe(200);
+  });
+
+  it('rejects the tokens with access_denied when the user declines, and stops polling', async () => {
+    const recorder = recordingFetch();
+    const client = track(
+      createOAuthClient({
+        grant: 'device_code',
+        provider: { issuer: op.issuer },
+        clientId: op.clients.public.clientId,
+        scopes: ['openid'],
+        services: { storage: memoryStorage(), fetch: recorder.fetch },
+      }),
     );
-    expect(polls.length).toBeGreaterThanOrEqual(1);
+    const device = await client.login();
+    await denyDevice(device.verificationUriComplete ?? '');
+    expect(errorCodes(await rejection(device.tokens))).toContain('access_denied');
+    expect(recorder.requests.at(-1)?.response?.error).toBe('access_denied');
+    // RFC 8628 §3.5: access_denied is final; the machine has left the polling state.
+    expect(['error', 'idle']).toContain(client.actor.getSnapshot().value);
+    expect(await client.getTokens()).toBeUndefined();
   });
 });

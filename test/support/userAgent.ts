@@ -132,6 +132,8 @@ interface HtmlForm {
   action: string;
   method: 'GET' | 'POST';
   fields: Array<{ name: string; value: string; type: string }>;
+  /** The form's abort button (`name="abort"`), which only a user who declines clicks. */
+  abort?: { name: string; value: string };
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
@@ -180,15 +182,20 @@ export function readForms(html: string, pageUrl: string): HtmlForm[] {
     }
     const fields: HtmlForm['fields'] = [];
     let submitterChosen = false;
+    let abort: HtmlForm['abort'];
     for (const control of controls) {
       const attributes = attributesOf(control);
       const isButton = /^<\s*button/i.test(control);
       const type = (attributes.get('type') ?? (isButton ? 'submit' : 'text')).toLowerCase();
       const name = attributes.get('name');
       if (type === 'submit' || type === 'button' || type === 'image') {
-        if (type !== 'submit' || submitterChosen) continue;
+        if (type !== 'submit') continue;
         // A browser user clicks the main button: the first one, never an abort.
-        if (name === 'abort') continue;
+        if (name === 'abort') {
+          abort ??= { name, value: attributes.get('value') ?? '' };
+          continue;
+        }
+        if (submitterChosen) continue;
         submitterChosen = true;
         if (name !== undefined) fields.push({ name, value: attributes.get('value') ?? '', type });
         continue;
@@ -196,7 +203,7 @@ export function readForms(html: string, pageUrl: string): HtmlForm[] {
       if (name === undefined) continue;
       fields.push({ name, value: attributes.get('value') ?? '', type });
     }
-    forms.push({ action, method, fields });
+    forms.push(abort === undefined ? { action, method, fields } : { action, method, fields, abort });
   }
   return forms;
 }
@@ -292,11 +299,23 @@ export class UserAgent {
     }
     const start = isUrl ? verificationUriCompleteOrUserCode : (options.verificationUri as string);
     const typed = isUrl ? {} : { user_code: verificationUriCompleteOrUserCode };
-    const outcome = await this.#drive(start, options, typed, (location) => location.origin !== new URL(start).origin);
+    const outcome = await this.#drive(start, options, typed, (location) => location.origin !== new URL(start).origin, false);
     if (typeof outcome === 'string') throw new Error(`device approval left the provider for ${outcome}\n${this.#trail()}`);
     if (!/success/i.test(outcome.title)) {
       throw new Error(`device approval did not succeed: ${describe(outcome)}\n${this.#trail()}`);
     }
+    return outcome;
+  }
+
+  /**
+   * Plays a user who declines a device (RFC 8628 §3.5 `access_denied`):
+   * opens the verification URI and clicks the confirmation page's abort
+   * button. Resolves with the page the provider shows afterwards.
+   */
+  async denyDevice(verificationUriComplete: string): Promise<FinalPage> {
+    const origin = new URL(verificationUriComplete).origin;
+    const outcome = await this.#drive(verificationUriComplete, {}, {}, (location) => location.origin !== origin, true);
+    if (typeof outcome === 'string') throw new Error(`device denial left the provider for ${outcome}\n${this.#trail()}`);
     return outcome;
   }
 
@@ -309,7 +328,9 @@ export class UserAgent {
     credentials: Credentials,
     typed: Record<string, string>,
     isDone: (location: URL) => boolean,
+    declining = false,
   ): Promise<string | FinalPage> {
+    let declined = false;
     let next: { url: string; method: 'GET' | 'POST'; form?: URLSearchParams } = { url, method: 'GET' };
     let previousForm: string | undefined;
     for (let step = 0; step < MAX_STEPS; step++) {
@@ -326,12 +347,17 @@ export class UserAgent {
       const page: FinalPage = { url: next.url, status: response.status, title: pageTitle(html), text: textOf(html) };
       const forms = readForms(html, next.url);
       const form = forms.find((f) => f.method === 'POST') ?? forms[0];
-      if (response.status >= 400 || form === undefined) return page;
+      if (response.status >= 400 || form === undefined || declined) return page;
       // The same form again is how a provider says "that was wrong" (an unknown user code, a bad password).
       const signature = `${form.action} ${form.fields.map((f) => f.name).join(',')}`;
       if (signature === previousForm) return page;
       previousForm = signature;
       next = { url: form.action, method: form.method, form: fillForm(form, credentials, typed) };
+      if (declining && form.abort !== undefined) {
+        // The user clicks abort instead: the form is sent with the abort button's value, and that is the last step.
+        next.form?.append(form.abort.name, form.abort.value);
+        declined = true;
+      }
       if (form.method === 'GET') {
         const target = new URL(form.action);
         for (const [name, value] of next.form ?? []) target.searchParams.append(name, value);
@@ -366,6 +392,11 @@ function describe(page: FinalPage): string {
 /** {@link UserAgent.authorize} with a fresh user agent (no provider session yet). */
 export function authorize(authorizationUrl: string, credentials: Credentials = {}): Promise<string> {
   return new UserAgent().authorize(authorizationUrl, credentials);
+}
+
+/** {@link UserAgent.denyDevice} with a fresh user agent. */
+export function denyDevice(verificationUriComplete: string): Promise<FinalPage> {
+  return new UserAgent().denyDevice(verificationUriComplete);
 }
 
 /** {@link UserAgent.approveDevice} with a fresh user agent. */
