@@ -4,7 +4,7 @@
  * `fetch`. Plain HTTP only — nothing from src/protocol — so a bug the client
  * and the fake shared could not hide here.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestAuthorizationServer, type TestAuthorizationServer, type TestAuthorizationServerOptions, type TestClient } from '../src/testing/index.js';
 
@@ -323,6 +323,17 @@ describe.each(['memory', 'loopback'] as const)('test authorization server (%s fa
       expect(claims).toMatchObject({ iss: f.issuer, sub: 'user-1', aud: 'spa', nonce: 'nonce-1', name: 'Ada' });
       expect(Number(claims.exp) - Number(claims.iat)).toBe(3600);
       expect(Math.abs(Number(claims.iat) * 1000 - f.server.clock.now())).toBeLessThan(1000);
+    });
+
+    it('signs ID tokens with HS256 keyed by the client secret when asked', async () => {
+      const f = await openFace({ idTokenAlg: 'HS256' });
+      const { verifier, challenge } = pkce();
+      const url = await callback(f, { client_id: 'web app', response_type: 'code', redirect_uri: 'https://web.test/cb', scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' });
+      const tokens = await json(await post(f, '/token', { grant_type: 'authorization_code', code: url.searchParams.get('code') ?? '', redirect_uri: 'https://web.test/cb', code_verifier: verifier }, { authorization: basic('web app', WEB_SECRET) }));
+      const [header = '', payload = '', signature = ''] = String(tokens.id_token).split('.');
+      expect(JSON.parse(Buffer.from(header, 'base64url').toString('utf8'))).toEqual({ alg: 'HS256', typ: 'JWT' });
+      expect(signature).toBe(createHmac('sha256', WEB_SECRET).update(`${header}.${payload}`).digest('base64url'));
+      expect(claimsOf(String(tokens.id_token)).aud).toBe('web app');
     });
 
     it('answers token responses with Cache-Control: no-store', async () => {
