@@ -1,7 +1,9 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { assign, createActor, fromPromise, setup, waitFor, type AnyStateNode } from 'xstate';
+import { authorizationCodeMachine, clientCredentialsMachine, deviceCodeMachine } from '../machines/index.js';
 import { createFlowRecorder, redact, redactString, toMermaid } from '../src/inspect/index.js';
+import { createWorld } from './client.fixtures.js';
 
 interface Tokens {
   accessToken: string;
@@ -117,6 +119,26 @@ describe('createFlowRecorder', () => {
     },
   );
 
+  it('records a real authorization code flow against the test server without any code or token in it', async () => {
+    const world = await createWorld();
+    const recorder = createFlowRecorder({ includeContext: true });
+    const client = world.client('authorization_code', { inspect: recorder });
+    const callback = await world.server.authorize(await client.login());
+    const first = await client.handleCallback(callback);
+    world.clock.advance(3_600_000);
+    const second = await client.getAccessToken();
+    client.stop();
+
+    const code = new URL(callback).searchParams.get('code') ?? '';
+    const secrets = [code, first.accessToken, first.refreshToken, first.idToken, second].filter((value): value is string => typeof value === 'string' && value.length > 0);
+    expect(secrets.length).toBeGreaterThanOrEqual(4);
+    expect(second).not.toBe(first.accessToken);
+    const serialized = JSON.stringify(recorder) + recorder.format();
+    for (const secret of secrets) expect(serialized).not.toContain(secret);
+    const states = recorder.entries.filter((entry) => entry.kind === 'snapshot').map((entry) => entry.state);
+    for (const state of ['awaitingCallback', 'exchanging', 'authenticated', 'refreshing']) expect(states).toContain(state);
+  });
+
   it('keeps at most maxEntries, dropping the oldest, and forgets everything on clear', () => {
     const recorder = createFlowRecorder({ maxEntries: 3 });
     const actor = createActor(loginMachine, { inspect: recorder }).start();
@@ -201,6 +223,30 @@ describe('toMermaid', () => {
     const close = lines.indexOf('}', open);
     expect(open).toBeGreaterThan(0);
     expect(lines.slice(open, close)).toContain('state "fresh" as authenticated_fresh');
+  });
+
+  it.each([
+    ['the test machine', loginMachine],
+    ['authorizationCodeMachine', authorizationCodeMachine],
+    ['clientCredentialsMachine', clientCredentialsMachine],
+    ['deviceCodeMachine', deviceCodeMachine],
+  ] as const)('draws every state and one edge per targeted transition of %s', (_name, machine) => {
+    const text = toMermaid(machine).split('\n').map((line) => line.trim());
+    const all = (node: AnyStateNode): AnyStateNode[] => [node, ...Object.values(node.states).flatMap((child) => all(child))];
+    const idOf = (node: AnyStateNode) => (node.path.length === 0 ? 'root' : node.path.join('_'));
+    let expectedEdges = 0;
+    for (const node of all(machine.root)) {
+      if (node.path.length > 0) expect(text).toContain(`state "${node.key}" as ${idOf(node)}`);
+      const transitions = [...[...node.transitions.values()].flat(), ...(node.always ?? [])];
+      for (const transition of transitions) {
+        for (const target of transition.target ?? []) {
+          expectedEdges += 1;
+          expect(text.some((line) => line.startsWith(`${idOf(node)} --> ${idOf(target)} : `))).toBe(true);
+        }
+      }
+    }
+    expect(expectedEdges).toBeGreaterThan(3);
+    expect(text.filter((line) => / --> /.test(line) && !line.includes('[*]'))).toHaveLength(expectedEdges);
   });
 
   it('draws parallel regions separated by --', () => {
