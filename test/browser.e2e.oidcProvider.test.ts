@@ -45,7 +45,7 @@ document.getElementById('logout').addEventListener('click', async () => {
 
 // A reload of the cleaned /callback page has no parameters left: it is an ordinary page load.
 if (location.pathname === '/callback' && location.search !== '') {
-  try { show(await auth.handleRedirectCallback()); } catch (e) { status.textContent = 'callback failed: ' + e.code + ' ' + (e.description ?? ''); }
+  try { show(await auth.handleRedirectCallback()); } catch (e) { console.error(e); status.textContent = 'callback failed: ' + e.code; }
 } else {
   show(await auth.getTokenSet());
 }
@@ -148,6 +148,18 @@ describeBrowser('createBrowserAuth in Chromium against oidc-provider', () => {
 
     // Only the provider pages' web font was refused: everything the app needed was on loopback.
     expect(browser.blocked.every((url) => new URL(url).hostname === 'fonts.googleapis.com')).toBe(true);
+  });
+
+  it('rejects a forged callback while a login is pending, and still cleans the address bar', async () => {
+    const { page } = browser;
+    await page.goto(`${site.origin}/`);
+    await waitForStatus('signed out');
+    await page.click('#login');
+    await page.waitForURL(`${op.issuer}/interaction/**`);
+    // An attacker's link to the callback, with their own code and a state this browser never made.
+    await page.goto(`${site.origin}/callback?code=attacker-code&state=forged&iss=${encodeURIComponent(op.issuer)}`);
+    await waitForStatus('callback failed: state_mismatch');
+    expect(new URL(page.url()).search).toBe('');
   });
 });
 
