@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { runInNewContext } from 'node:vm';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { base64urlDecode, base64urlEncode } from '../src/protocol/base64url.js';
@@ -69,6 +70,13 @@ describe('PKCE', () => {
 
   it('refuses a crypto service that returns fewer bytes than asked', () => {
     expect(() => createCodeVerifier({ ...countingCrypto(), randomBytes: () => new Uint8Array(3) })).toThrow(TypeError);
+  });
+
+  it('accepts random bytes from another realm and refuses anything that is not bytes', () => {
+    const otherRealm = { ...countingCrypto(), randomBytes: (n: number) => runInNewContext(`new Uint8Array(${n}).fill(7)`) as Uint8Array };
+    expect(createCodeVerifier(otherRealm)).toBe('BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc');
+    const notBytes = { ...countingCrypto(), randomBytes: (n: number) => Array.from({ length: n }, () => 7) as unknown as Uint8Array };
+    expect(() => createCodeVerifier(notBytes)).toThrow(TypeError);
   });
 
   it('names the method on the wire as the provider does', () => {

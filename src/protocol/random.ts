@@ -7,8 +7,10 @@ const MIN_BYTES = 16;
 /** Random bytes from `crypto`, checked: a crypto service that returns fewer bytes would silently weaken every token. */
 export function randomBytesChecked(crypto: CryptoService, count: number): Uint8Array {
   const bytes = crypto.randomBytes(count);
-  if (!(bytes instanceof Uint8Array) || bytes.length !== count) {
-    throw new TypeError(`crypto.randomBytes(${count}) returned ${bytes instanceof Uint8Array ? bytes.length : 'no'} bytes`);
+  // Checked by tag, not instanceof: a Uint8Array from another realm (an iframe, a VM context) is fine.
+  const isBytes = Object.prototype.toString.call(bytes) === '[object Uint8Array]';
+  if (!isBytes || bytes.length !== count) {
+    throw new TypeError(`crypto.randomBytes(${count}) returned ${isBytes ? bytes.length : 'no'} bytes`);
   }
   return bytes;
 }

@@ -53,7 +53,12 @@ export interface ProviderQuirks {
    * without a matching `client.userAgent` fail with a `TypeError` before anything is sent.
    */
   userAgentPattern?: string;
-  /** The client authentication methods the provider accepts (seed 000: only `client_secret_post`). */
+  /**
+   * The client authentication methods the provider accepts (seed 000: only
+   * `client_secret_post`). A client that does, or may, use another one fails
+   * with a `TypeError` before anything is sent. A public client (no secret)
+   * is exempt: it does not authenticate (RFC 6749 §2.1) and sends `client_id` only.
+   */
   clientAuthMethods?: ClientAuthMethod[];
   /**
    * Scopes that only some grants may request, as patterns with a trailing `*`
