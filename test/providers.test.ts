@@ -77,6 +77,7 @@ describe('pathOfExile() (seed 000)', () => {
     expect(resolveEndpoint(provider, 'authorization')).toBe('https://www.pathofexile.com/oauth/authorize');
     expect(resolveEndpoint(provider, 'token')).toBe('https://www.pathofexile.com/oauth/token');
     expect(resolveEndpoint(provider, 'revocation')).toBe('https://www.pathofexile.com/oauth/token/revoke');
+    expect(resolveEndpoint(provider, 'introspection')).toBe('https://www.pathofexile.com/oauth/token/introspect');
     expect(provider.quirks?.clientAuthMethods).toEqual(['client_secret_post']);
     expect(provider.quirks?.pkceRequired).toBe(true);
     expect(provider.quirks?.scopeGrants).toEqual({ 'service:*': ['client_credentials'] });

@@ -20,7 +20,9 @@ export const PATH_OF_EXILE_USER_AGENT_PATTERN = String.raw`^OAuth [^\s/()]+/[^\s
  * - `service:*` scopes are issued only through client credentials (confidential
  *   clients), `account:*` scopes through the authorization code grant;
  * - every request carries `User-Agent: OAuth {clientId}/{version} (contact: {email}) OptionalInfo`
- *   (build one with {@link pathOfExileUserAgent}; set it as `client.userAgent`).
+ *   (build one with {@link pathOfExileUserAgent}; set it as `client.userAgent`);
+ * - RFC 7009 revocation at `/oauth/token/revoke` and RFC 7662 introspection at
+ *   `/oauth/token/introspect` (PoE developer docs, "OAuth Server Endpoints").
  *
  * @example
  * const provider = pathOfExile();
@@ -30,7 +32,9 @@ export function pathOfExile(): ProviderConfig {
   return {
     authorizationEndpoint: 'https://www.pathofexile.com/oauth/authorize',
     tokenEndpoint: 'https://www.pathofexile.com/oauth/token',
+    // Both need a scope of their own (`oauth:revoke`, `oauth:introspect`) granted to the client.
     revocationEndpoint: 'https://www.pathofexile.com/oauth/token/revoke',
+    introspectionEndpoint: 'https://www.pathofexile.com/oauth/token/introspect',
     codeChallengeMethodsSupported: ['S256'],
     tokenEndpointAuthMethodsSupported: ['client_secret_post'],
     grantTypesSupported: ['authorization_code', 'refresh_token', 'client_credentials'],
