@@ -9,9 +9,9 @@ import { createUserCode } from './tokenStore.js';
 
 export const DEVICE_PAGE_PATH = '/device';
 
-export async function deviceAuthorizationEndpoint(state: ServerState, request: Request, issuer: string): Promise<Response> {
+export function deviceAuthorizationEndpoint(state: ServerState, request: Request, body: string, issuer: string): Response {
   const { config, store, clock } = state;
-  const params = await bodyParams(request, config.quirks.jsonTokenRequests === true);
+  const params = bodyParams(request, body, config.quirks.jsonTokenRequests === true);
   const client = authenticateClient(state, request, params);
   if (!(client.grants as string[]).includes(DEVICE_GRANT)) {
     throw new OAuthFailure('unauthorized_client', `client ${client.clientId} may not use the device authorization grant`);

@@ -38,15 +38,14 @@ export function loggedHeaders(request: Request, keepSecrets: boolean): Record<st
 }
 
 /**
- * Parameters for the log, read leniently from a copy of the request (the
- * endpoint itself parses strictly): query for GET, form or JSON body for POST.
+ * Parameters for the log, read leniently (the endpoint itself parses
+ * strictly): the query, plus the form or JSON body.
  */
-export async function paramsForLog(request: Request): Promise<Record<string, string>> {
+export function paramsForLog(request: Request, text: string): Record<string, string> {
   const params: Record<string, string> = {};
   for (const [name, value] of new URL(request.url).searchParams) params[name] = value;
-  if (request.method === 'GET' || request.method === 'HEAD') return params;
+  if (text === '') return params;
   const type = mediaType(request);
-  const text = await request.clone().text();
   if (type === 'application/x-www-form-urlencoded') {
     for (const [name, value] of new URLSearchParams(text)) params[name] = value;
   } else if (type === 'application/json') {

@@ -89,6 +89,7 @@ async function dispatch(
   request: Request,
   issuer: string,
   target: Route,
+  body: string,
   injectedDecision: AuthorizationDecision | undefined,
 ): Promise<Response> {
   switch (target.endpoint) {
@@ -111,13 +112,13 @@ async function dispatch(
   if (request.method !== 'POST') throw new OAuthFailure('invalid_request', `the ${target.endpoint} endpoint takes POST`, 405, { allow: 'POST' });
   switch (target.endpoint) {
     case 'token':
-      return tokenEndpoint(state, request, issuer);
+      return tokenEndpoint(state, request, body, issuer);
     case 'revoke':
-      return revocationEndpoint(state, request);
+      return revocationEndpoint(state, request, body);
     case 'introspect':
-      return introspectionEndpoint(state, request, issuer);
+      return introspectionEndpoint(state, request, body, issuer);
     default:
-      return deviceAuthorizationEndpoint(state, request, issuer);
+      return deviceAuthorizationEndpoint(state, request, body, issuer);
   }
 }
 
@@ -147,7 +148,9 @@ export async function handleRequest(state: ServerState, request: Request, issuer
     });
   }
 
-  const params = await paramsForLog(request);
+  // Read once: endpoints and the log share the text (cloning a body stream costs more than the rest of a request).
+  const body = request.method === 'GET' || request.method === 'HEAD' ? '' : await request.text();
+  const params = paramsForLog(request, body);
   const keep = state.config.logSecrets;
   const clientId = clientIdForLog(request, params);
   const entry: TestLogEntry = {
@@ -185,7 +188,7 @@ export async function handleRequest(state: ServerState, request: Request, issuer
     if (pattern && BACK_CHANNEL.has(target.endpoint) && !pattern.test(request.headers.get('user-agent') ?? '')) {
       throw new OAuthFailure('invalid_request', 'the User-Agent header does not have the required format');
     }
-    response = await dispatch(state, request, issuer, target, injectedDecision);
+    response = await dispatch(state, request, issuer, target, body, injectedDecision);
   } catch (error) {
     if (!(error instanceof OAuthFailure)) throw error;
     thrown = error;

@@ -27,12 +27,11 @@ export function mediaType(request: Request): string {
 }
 
 /**
- * The body parameters of a POST: form-encoded (RFC 6749 §4.1.3, Appendix B),
+ * The body parameters of a POST (`text`: the body, read once by the handler): form-encoded (RFC 6749 §4.1.3, Appendix B),
  * or a flat JSON object of strings when `allowJson` (seed 003).
  */
-export async function bodyParams(request: Request, allowJson: boolean): Promise<Record<string, string>> {
+export function bodyParams(request: Request, text: string, allowJson: boolean): Record<string, string> {
   const type = mediaType(request);
-  const text = await request.text();
   if (type === 'application/x-www-form-urlencoded') return uniqueParams(new URLSearchParams(text));
   if (type === 'application/json' && allowJson) {
     let parsed: unknown;

@@ -21,8 +21,8 @@ function required(params: Record<string, string>, name: string): string {
   return value;
 }
 
-export async function tokenEndpoint(state: ServerState, request: Request, issuer: string): Promise<Response> {
-  const params = await bodyParams(request, state.config.quirks.jsonTokenRequests === true);
+export async function tokenEndpoint(state: ServerState, request: Request, body: string, issuer: string): Promise<Response> {
+  const params = bodyParams(request, body, state.config.quirks.jsonTokenRequests === true);
   const client = authenticateClient(state, request, params);
   const grantType = required(params, 'grant_type');
   if (!KNOWN_GRANTS.has(grantType) || (grantType === 'password' && !state.config.passwordGrant)) {

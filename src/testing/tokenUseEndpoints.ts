@@ -9,8 +9,8 @@ import { OAuthFailure, jsonResponse } from './responses.js';
 import type { ServerState } from './serverState.js';
 import type { TokenRecord } from './tokenStore.js';
 
-export async function revocationEndpoint(state: ServerState, request: Request): Promise<Response> {
-  const params = await bodyParams(request, state.config.quirks.jsonTokenRequests === true);
+export function revocationEndpoint(state: ServerState, request: Request, body: string): Response {
+  const params = bodyParams(request, body, state.config.quirks.jsonTokenRequests === true);
   const client = authenticateClient(state, request, params);
   const token = params.token;
   if (token === undefined || token === '') throw new OAuthFailure('invalid_request', 'token is required');
@@ -20,8 +20,8 @@ export async function revocationEndpoint(state: ServerState, request: Request): 
   return new Response(null, { status: 200, headers: { 'cache-control': 'no-store' } });
 }
 
-export async function introspectionEndpoint(state: ServerState, request: Request, issuer: string): Promise<Response> {
-  const params = await bodyParams(request, state.config.quirks.jsonTokenRequests === true);
+export function introspectionEndpoint(state: ServerState, request: Request, body: string, issuer: string): Response {
+  const params = bodyParams(request, body, state.config.quirks.jsonTokenRequests === true);
   const client = authenticateClient(state, request, params);
   // RFC 7662 §2.1: the endpoint requires authorization; here only confidential clients have it.
   if (client.authMethod === 'none') {
