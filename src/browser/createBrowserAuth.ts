@@ -61,6 +61,9 @@ export interface BrowserAuth {
   stop(): void;
 }
 
+/** How long a tab that just started waits for an answer to its hello before a refresh goes ahead alone. */
+const HELLO_WAIT_MS = 250;
+
 /** The default of `storageKey`, as in the machines (`GrantOptions`). */
 const DEFAULT_STORAGE_KEY = 'oauth-machines';
 
@@ -109,7 +112,13 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
     BroadcastChannel: environment.BroadcastChannel ?? undefined,
     storageEvents: chosen.kind === 'local' ? storageEventsOf(environment) : undefined,
   }, receive);
-  const { storage, applyMirroredWrite } = tabStorage(chosen, environment.locks ?? undefined, channel);
+  // Settled once a hello this tab sent was answered (or nobody did in time); see `answerHello`.
+  let helloAnswered: Promise<void> = Promise.resolve();
+  let helloReceived: (() => void) | undefined;
+  const { storage, applyMirroredWrite } = tabStorage(chosen, environment.locks ?? undefined, channel, async () => {
+    await channel.flush();
+    await helloAnswered;
+  });
 
   const services: Partial<Services> = { ...options.services, storage };
   const location = environment.location;
@@ -123,6 +132,36 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
   let currentPrint = '';
   // The fingerprint of tokens another tab announced and this tab is taking over: not announced back.
   let adopting: string | undefined;
+  // What the restore read from storage is no news to the other tabs (and, from a stale per-tab copy,
+  // would roll them back): only changes made after it are announced.
+  let announce = false;
+  client.ready.then(
+    () => {
+      announce = true;
+      // A per-tab store starts empty in a new tab, and stale in one the browser discarded and reloads:
+      // ask the tabs that are open for the session they hold.
+      // Until one answers (or none did in time), a refresh waits: a stale copy must not spend a rotated token.
+      if (chosen.scope === 'per-tab' && channel.transport !== 'none') {
+        helloAnswered = new Promise((resolve) => {
+          const timer = setTimeout(resolve, HELLO_WAIT_MS);
+          helloReceived = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        channel.post({ type: 'hello' });
+      }
+    },
+    () => undefined,
+  );
+
+  /** Answers a new tab's hello with this tab's stored session (when signed in), so it joins in step. */
+  const answerHello = async (): Promise<void> => {
+    if (current === undefined) return;
+    const stored = await chosen.store.get(storageKey).catch(() => null);
+    if (stored !== null) channel.post({ type: 'write', key: storageKey, value: stored });
+    channel.post({ type: 'session', tokens: current });
+  };
 
   const apply = async (message: TabMessage): Promise<void> => {
     if (message.type === 'write') {
@@ -130,6 +169,11 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
       return;
     }
     await client.ready;
+    if (message.type === 'hello') {
+      await answerHello();
+      return;
+    }
+    helloReceived?.();
     const print = fingerprint(message.tokens);
     if (print === currentPrint) return;
     adopting = print;
@@ -145,7 +189,7 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
     currentPrint = print;
     const fromOtherTab = adopting === print;
     adopting = undefined;
-    if (!fromOtherTab) channel.post(tokens === undefined ? { type: 'session' } : { type: 'session', tokens });
+    if (announce && !fromOtherTab) channel.post(tokens === undefined ? { type: 'session' } : { type: 'session', tokens });
     for (const listener of [...listeners]) {
       try {
         listener(current);
@@ -195,6 +239,7 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
     ready: client.ready,
 
     stop() {
+      helloReceived?.();
       listeners.clear();
       channel.close();
       client.stop();

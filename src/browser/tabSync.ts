@@ -15,7 +15,9 @@ export type TabMessage =
   /** The session changed here: new tokens, or none after a logout (storage is already cleared). */
   | { type: 'session'; tokens?: TokenSet }
   /** A write to per-tab storage, mirrored so a tab that waited for the lock re-reads the newest session. */
-  | { type: 'write'; key: string; value: string | null };
+  | { type: 'write'; key: string; value: string | null }
+  /** A tab with per-tab storage has started: whoever holds the session answers with it. */
+  | { type: 'hello' };
 
 /** The constructor of a `BroadcastChannel`, as far as tab sync uses it. */
 export type BroadcastChannelConstructor = new (name: string) => {
@@ -75,6 +77,7 @@ export function readTabMessage(data: unknown): TabMessage | undefined {
     if (data['tokens'] === undefined) return { type: 'session' };
     return isTokenSet(data['tokens']) ? { type: 'session', tokens: data['tokens'] } : undefined;
   }
+  if (data['type'] === 'hello') return { type: 'hello' };
   if (data['type'] === 'write' && typeof data['key'] === 'string' && (data['value'] === null || typeof data['value'] === 'string')) {
     return { type: 'write', key: data['key'], value: data['value'] };
   }

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { chooseStore, tabStorage } from '../src/browser/tabStorage.js';
+import type { TabChannel, TabMessage } from '../src/browser/tabSync.js';
+import { memoryStorage } from '../src/services/memoryStorage.js';
+
+function fakeStorage() {
+  const items = new Map<string, string>();
+  return {
+    items,
+    getItem: (key: string) => items.get(key) ?? null,
+    setItem: (key: string, value: string) => void items.set(key, value),
+    removeItem: (key: string) => void items.delete(key),
+  };
+}
+
+function recordingChannel(): TabChannel & { posted: TabMessage[]; flushes: number } {
+  const channel = {
+    transport: 'broadcast-channel' as const,
+    posted: [] as TabMessage[],
+    flushes: 0,
+    post: (message: TabMessage) => void channel.posted.push(message),
+    flush: () => {
+      channel.flushes += 1;
+      return Promise.resolve();
+    },
+    close: () => {},
+  };
+  return channel;
+}
+
+const blocked = {
+  getItem: (): string | null => {
+    throw new DOMException('blocked', 'SecurityError');
+  },
+  setItem: (): void => {
+    throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+  },
+  removeItem: (): void => {
+    throw new DOMException('blocked', 'SecurityError');
+  },
+};
+
+describe('chooseStore', () => {
+  it('picks sessionStorage by default, per tab', async () => {
+    const sessionStorage = fakeStorage();
+    const chosen = chooseStore(undefined, { sessionStorage, localStorage: fakeStorage() });
+    expect(chosen).toMatchObject({ scope: 'per-tab', kind: 'session' });
+    await chosen.store.set('k', 'v');
+    expect(sessionStorage.items.get('k')).toBe('v');
+  });
+
+  it('picks localStorage for "local", shared by the tabs', async () => {
+    const localStorage = fakeStorage();
+    const chosen = chooseStore('local', { sessionStorage: fakeStorage(), localStorage });
+    expect(chosen).toMatchObject({ scope: 'shared', kind: 'local' });
+    await chosen.store.set('k', 'v');
+    expect(localStorage.items.get('k')).toBe('v');
+  });
+
+  it('treats a custom StorageService as shared and uses it as given', () => {
+    const custom = memoryStorage();
+    expect(chooseStore(custom, {})).toEqual({ store: custom, scope: 'shared', kind: 'custom' });
+  });
+
+  it('falls back to memory for a Web Storage that is missing or throws on write, never throwing itself', async () => {
+    for (const chosen of [chooseStore('session', { sessionStorage: blocked }), chooseStore('local', { localStorage: null }), chooseStore('session', {})]) {
+      expect(chosen).toMatchObject({ scope: 'per-tab', kind: 'memory' });
+      await chosen.store.set('k', 'v');
+      expect(await chosen.store.get('k')).toBe('v');
+    }
+  });
+});
+
+describe('tabStorage', () => {
+  const session = JSON.stringify({ version: 1, state: 'authenticated', tokens: { accessToken: 'a' } });
+  const pending = JSON.stringify({ version: 1, state: 'awaitingCallback', pending: { state: 's' } });
+
+  it('mirrors writes and removals of a per-tab store to the other tabs, but not a login under way', async () => {
+    const channel = recordingChannel();
+    const { storage } = tabStorage(chooseStore('session', { sessionStorage: fakeStorage() }), undefined, channel);
+    await storage.set('oauth-machines', session);
+    await storage.set('oauth-machines', pending);
+    await storage.remove('oauth-machines');
+    expect(channel.posted).toEqual([
+      { type: 'write', key: 'oauth-machines', value: session },
+      { type: 'write', key: 'oauth-machines', value: null },
+    ]);
+  });
+
+  it('mirrors nothing for a shared store, and applies nothing another tab mirrored there', async () => {
+    const channel = recordingChannel();
+    const localStorage = fakeStorage();
+    const { storage, applyMirroredWrite } = tabStorage(chooseStore('local', { localStorage }), undefined, channel);
+    await storage.set('oauth-machines', session);
+    await applyMirroredWrite('oauth-machines', null);
+    expect(channel.posted).toEqual([]);
+    expect(localStorage.items.get('oauth-machines')).toBe(session);
+  });
+
+  it('applies a mirrored write to the per-tab store without mirroring it back', async () => {
+    const channel = recordingChannel();
+    const sessionStorage = fakeStorage();
+    const { applyMirroredWrite } = tabStorage(chooseStore('session', { sessionStorage }), undefined, channel);
+    await applyMirroredWrite('oauth-machines', session);
+    expect(sessionStorage.items.get('oauth-machines')).toBe(session);
+    await applyMirroredWrite('oauth-machines', null);
+    expect(sessionStorage.items.has('oauth-machines')).toBe(false);
+    expect(channel.posted).toEqual([]);
+  });
+
+  it('always has a lock; a granted Web Lock settles the channel first for a per-tab store', async () => {
+    const channel = recordingChannel();
+    const names: string[] = [];
+    const locks = {
+      request<T>(name: string, _options: { mode: 'exclusive' }, callback: () => Promise<T>): Promise<T> {
+        names.push(name);
+        return callback();
+      },
+    };
+    const { storage } = tabStorage(chooseStore('session', { sessionStorage: fakeStorage() }), locks, channel);
+    const order: string[] = [];
+    const settled = tabStorage(chooseStore('session', { sessionStorage: fakeStorage() }), locks, channel, async () => {
+      order.push('settle');
+    });
+    expect(await storage.lock?.('oauth-machines:refresh', () => Promise.resolve('ran'))).toBe('ran');
+    expect(channel.flushes).toBe(1);
+    await settled.storage.lock?.('oauth-machines:refresh', async () => void order.push('critical section'));
+    expect(order).toEqual(['settle', 'critical section']);
+    expect(names).toEqual(['oauth-machines:refresh', 'oauth-machines:refresh']);
+
+    const alone = tabStorage(chooseStore('local', { localStorage: fakeStorage() }), undefined, channel);
+    expect(typeof alone.storage.lock).toBe('function');
+  });
+});

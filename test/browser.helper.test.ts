@@ -1,0 +1,570 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createBrowserAuth, type BrowserAuth, type BrowserAuthOptions, type BrowserEnvironment } from '../src/browser/index.js';
+import { isOAuthError } from '../src/protocol/errors.js';
+import type { ProviderConfig, TokenSet } from '../src/protocol/types.js';
+import type { LockManagerLike } from '../src/services/webLocks.js';
+import { createTestAuthorizationServer, type TestAuthorizationServer } from '../src/testing/index.js';
+
+const REDIRECT_URI = 'https://app.test/callback';
+const CLIENT_ID = 'spa';
+
+// ---------------------------------------------------------------------------
+// The smallest fakes that behave like the browser's own.
+
+/** `location`: `assign` records the navigation (the page would be gone); `href` is what the address bar shows. */
+function fakeLocation(href: string) {
+  const assigned: string[] = [];
+  return { href, assigned, assign: (url: string) => void assigned.push(url) };
+}
+
+/** `history.replaceState` changes the address bar, as the real one does. */
+function fakeHistory(location: { href: string }) {
+  return {
+    state: { router: 'kept' } as unknown,
+    replaceState(data: unknown, _unused: string, url?: string | URL | null) {
+      this.state = data;
+      if (url !== undefined && url !== null) location.href = new URL(String(url), location.href).href;
+    },
+  };
+}
+
+/** A Web Storage over a Map (the part of `Storage` the library uses). */
+function fakeStorage() {
+  const items = new Map<string, string>();
+  return {
+    items,
+    getItem: (key: string) => items.get(key) ?? null,
+    setItem: (key: string, value: string) => void items.set(key, String(value)),
+    removeItem: (key: string) => void items.delete(key),
+  };
+}
+
+/** `navigator.locks` with exclusive semantics: callbacks of one name run one at a time, in request order. */
+function fakeLocks(): LockManagerLike & { granted: string[] } {
+  const tails = new Map<string, Promise<unknown>>();
+  const granted: string[] = [];
+  return {
+    granted,
+    request<T>(name: string, _options: { mode: 'exclusive' }, callback: () => Promise<T>): Promise<T> {
+      const previous = tails.get(name) ?? Promise.resolve();
+      const result = previous.then(() => {
+        granted.push(name);
+        return callback();
+      });
+      tails.set(name, result.catch(() => undefined));
+      return result;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// The server and the tabs.
+
+let server: TestAuthorizationServer;
+const started: BrowserAuth[] = [];
+
+afterEach(() => {
+  for (const auth of started.splice(0)) auth.stop();
+});
+
+function startServer(): TestAuthorizationServer {
+  server = createTestAuthorizationServer({
+    clients: [
+      {
+        clientId: CLIENT_ID,
+        authMethod: 'none',
+        redirectUris: [REDIRECT_URI],
+        grants: ['authorization_code', 'refresh_token'],
+        scopes: ['openid', 'profile', 'offline_access'],
+      },
+    ],
+  });
+  return server;
+}
+
+function providerOf(testServer: TestAuthorizationServer): ProviderConfig {
+  const metadata = testServer.metadata();
+  const endpoint = (name: string): string => {
+    const value = metadata[name];
+    if (typeof value !== 'string') throw new Error(`the test server has no ${name}`);
+    return value;
+  };
+  return {
+    issuer: testServer.issuer,
+    authorizationEndpoint: endpoint('authorization_endpoint'),
+    tokenEndpoint: endpoint('token_endpoint'),
+    revocationEndpoint: endpoint('revocation_endpoint'),
+    authorizationResponseIssParameterSupported: true,
+  };
+}
+
+interface Tab {
+  auth: BrowserAuth;
+  location: ReturnType<typeof fakeLocation>;
+  history: ReturnType<typeof fakeHistory>;
+}
+
+/** One page of the app in a tab: its own location and history, the storage, channel and locks it is given. */
+function openTab(environment: BrowserEnvironment, href = 'https://app.test/', extra: Partial<BrowserAuthOptions> = {}): Tab {
+  const location = fakeLocation(href);
+  const history = fakeHistory(location);
+  const auth = createBrowserAuth({
+    provider: providerOf(server),
+    clientId: CLIENT_ID,
+    redirectUri: REDIRECT_URI,
+    scopes: ['openid', 'offline_access'],
+    services: { fetch: server.fetch, clock: server.clock },
+    environment: { location, history, ...environment },
+    ...extra,
+  });
+  started.push(auth);
+  return { auth, location, history };
+}
+
+/** A browser origin without any tab-sync API, unless the test adds some. */
+function isolatedEnvironment(overrides: BrowserEnvironment = {}): BrowserEnvironment {
+  return {
+    sessionStorage: fakeStorage(),
+    localStorage: null,
+    locks: null,
+    BroadcastChannel: null,
+    ...overrides,
+  };
+}
+
+/** Plays a full login: `login()` on one page, the user at the server, `handleRedirectCallback()` on the page the server redirects to. */
+async function signIn(environment: BrowserEnvironment): Promise<{ tab: Tab; tokens: TokenSet }> {
+  const start = openTab(environment);
+  await start.auth.login();
+  const authorizationUrl = start.location.assigned.at(-1);
+  if (authorizationUrl === undefined) throw new Error('login() did not navigate');
+  const callbackUrl = await server.authorize(authorizationUrl);
+  start.auth.stop();
+  // The browser loads the redirect URI: a new page, same tab, same storage.
+  const tab = openTab(environment, callbackUrl);
+  const tokens = await tab.auth.handleRedirectCallback();
+  return { tab, tokens };
+}
+
+/** Resolves with the next tokens `auth` reports (bounded: rejects after 2 s). */
+function nextTokenChange(auth: BrowserAuth): Promise<TokenSet | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no token change arrived')), 2_000);
+    const unsubscribe = auth.onTokenChange((tokens) => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(tokens);
+    });
+  });
+}
+
+/** Moves the server clock (which the tabs share) into the refresh window of `tokens`. */
+function nearExpiry(tokens: TokenSet): void {
+  if (tokens.expiresAt === undefined) throw new Error('the test needs expiring tokens');
+  server.clock.set(tokens.expiresAt - 10_000);
+}
+
+let channelCount = 0;
+/** A storage key of its own per test, so BroadcastChannels of different tests never meet. */
+function uniqueKey(): string {
+  channelCount += 1;
+  return `oauth-machines-test-${process.pid}-${channelCount}`;
+}
+
+// ---------------------------------------------------------------------------
+
+describe('createBrowserAuth in one tab', () => {
+  it('login() navigates to the authorization endpoint with PKCE S256 and state', async () => {
+    startServer();
+    const tab = openTab(isolatedEnvironment());
+    const url = await tab.auth.login();
+    expect(tab.location.assigned).toEqual([url]);
+    const request = new URL(url);
+    expect(`${request.origin}${request.pathname}`).toBe(providerOf(server).authorizationEndpoint);
+    expect(request.searchParams.get('client_id')).toBe(CLIENT_ID);
+    expect(request.searchParams.get('redirect_uri')).toBe(REDIRECT_URI);
+    expect(request.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(request.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{22,}$/);
+  });
+
+  it('handleRedirectCallback() on the redirect page redeems the code and cleans the address bar', async () => {
+    startServer();
+    const environment = isolatedEnvironment();
+    const { tab, tokens } = await signIn(environment);
+    expect(server.isActive(tokens.accessToken)).toBe(true);
+    expect(tokens.refreshToken).toBeDefined();
+    expect(tab.location.href).toBe(REDIRECT_URI);
+    expect(tab.history.state).toEqual({ router: 'kept' });
+    expect(await tab.auth.getTokenSet()).toEqual(tokens);
+  });
+
+  it('keeps the other query parameters and the hash when it cleans the address bar', async () => {
+    startServer();
+    const environment = isolatedEnvironment();
+    const start = openTab(environment);
+    await start.auth.login();
+    const callbackUrl = new URL(await server.authorize(start.location.assigned[0] ?? ''));
+    start.auth.stop();
+    callbackUrl.searchParams.append('utm_source', 'mail');
+    callbackUrl.hash = 'section-2';
+    const tab = openTab(environment, callbackUrl.href);
+    await tab.auth.handleRedirectCallback();
+    expect(tab.location.href).toBe(`${REDIRECT_URI}?utm_source=mail#section-2`);
+  });
+
+  it('rejects a forged callback with state_mismatch, spends nothing, and still cleans the address bar', async () => {
+    startServer();
+    const environment = isolatedEnvironment();
+    const start = openTab(environment);
+    await start.auth.login();
+    start.auth.stop();
+    const forged = `${REDIRECT_URI}?code=stolen-code&state=not-the-state&iss=${encodeURIComponent(server.issuer)}`;
+    const tab = openTab(environment, forged);
+    const failure = await tab.auth.handleRedirectCallback().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isOAuthError(failure)).toBe(true);
+    expect(failure).toMatchObject({ code: 'state_mismatch' });
+    expect(server.tokenRequests()).toHaveLength(0);
+    expect(tab.location.href).toBe(REDIRECT_URI);
+  });
+
+  it('getAccessToken() answers the current token, then refreshes it once near expiry', async () => {
+    startServer();
+    const { tab, tokens } = await signIn(isolatedEnvironment());
+    expect(await tab.auth.getAccessToken()).toBe(tokens.accessToken);
+    expect(server.tokenRequests('refresh_token')).toHaveLength(0);
+    nearExpiry(tokens);
+    const [first, second] = await Promise.all([tab.auth.getAccessToken(), tab.auth.getAccessToken()]);
+    expect(first).toBe(second);
+    expect(first).not.toBe(tokens.accessToken);
+    expect(server.isActive(first ?? '')).toBe(true);
+    expect(server.tokenRequests('refresh_token')).toHaveLength(1);
+  });
+
+  it('onTokenChange() reports the login, the refresh and the logout, and stops after unsubscribe', async () => {
+    startServer();
+    const environment = isolatedEnvironment();
+    const start = openTab(environment);
+    await start.auth.login();
+    const callbackUrl = await server.authorize(start.location.assigned[0] ?? '');
+    start.auth.stop();
+    const tab = openTab(environment, callbackUrl);
+    const seen: (string | undefined)[] = [];
+    const unsubscribe = tab.auth.onTokenChange((tokens) => seen.push(tokens?.accessToken));
+    const tokens = await tab.auth.handleRedirectCallback();
+    nearExpiry(tokens);
+    const refreshed = await tab.auth.getAccessToken();
+    await tab.auth.logout();
+    expect(seen).toEqual([tokens.accessToken, refreshed, undefined]);
+    unsubscribe();
+    await tab.auth.login();
+    const again = await server.authorize(tab.location.assigned.at(-1) ?? '');
+    await tab.auth.handleRedirectCallback(again);
+    expect(seen).toHaveLength(3);
+  });
+
+  it('logout() revokes at the server, forgets the tokens and leaves nothing in storage', async () => {
+    startServer();
+    const sessionStorage = fakeStorage();
+    const { tab, tokens } = await signIn(isolatedEnvironment({ sessionStorage }));
+    expect(sessionStorage.items.size).toBeGreaterThan(0);
+    await tab.auth.logout();
+    expect(await tab.auth.getTokenSet()).toBeUndefined();
+    expect(server.isActive(tokens.refreshToken ?? '')).toBe(false);
+    expect(sessionStorage.items.size).toBe(0);
+    await expect(tab.auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' });
+  });
+
+  it('restores the session a previous page of the tab stored, without a request', async () => {
+    startServer();
+    const environment = isolatedEnvironment();
+    const { tokens } = await signIn(environment);
+    const requests = server.log.length;
+    const reloaded = openTab(environment);
+    expect(await reloaded.auth.getAccessToken()).toBe(tokens.accessToken);
+    expect(server.log).toHaveLength(requests);
+  });
+
+  it('shares one exchange between two handleRedirectCallback() calls for the same URL', async () => {
+    startServer();
+    const environment = isolatedEnvironment();
+    const start = openTab(environment);
+    await start.auth.login();
+    const callbackUrl = await server.authorize(start.location.assigned[0] ?? '');
+    start.auth.stop();
+    const tab = openTab(environment, callbackUrl);
+    const [first, second] = await Promise.all([tab.auth.handleRedirectCallback(), tab.auth.handleRedirectCallback(callbackUrl)]);
+    expect(first).toEqual(second);
+    expect(server.tokenRequests('authorization_code')).toHaveLength(1);
+  });
+
+  it('stores in localStorage with storage: "local", and in memory only with storage: "memory"', async () => {
+    startServer();
+    const localStorage = fakeStorage();
+    const sessionStorage = fakeStorage();
+    await signIn(isolatedEnvironment({ localStorage, sessionStorage }));
+    // The default is sessionStorage.
+    expect(sessionStorage.items.size).toBe(1);
+    expect(localStorage.items.size).toBe(0);
+
+    const local = openTab(isolatedEnvironment({ localStorage, sessionStorage: fakeStorage() }), 'https://app.test/', { storage: 'local' });
+    await local.auth.login();
+    expect(localStorage.items.size).toBe(1);
+
+    const untouched = fakeStorage();
+    const memory = openTab(isolatedEnvironment({ localStorage: untouched, sessionStorage: untouched }), 'https://app.test/', { storage: 'memory' });
+    await memory.auth.login();
+    const callbackUrl = await server.authorize(memory.location.assigned[0] ?? '');
+    await memory.auth.handleRedirectCallback(callbackUrl);
+    expect(await memory.auth.getTokenSet()).toBeDefined();
+    expect(untouched.items.size).toBe(0);
+  });
+});
+
+describe('createBrowserAuth refuses client secrets', () => {
+  const base = { provider: { issuer: 'https://id.example', tokenEndpoint: 'https://id.example/token', authorizationEndpoint: 'https://id.example/authorize' }, clientId: 'spa', redirectUri: REDIRECT_URI };
+
+  it.each([
+    ['clientSecret', { clientSecret: 's3cret' }],
+    ['client_secret', { client_secret: 's3cret' }],
+    ['authMethod client_secret_post', { authMethod: 'client_secret_post' }],
+    ['authMethod client_secret_basic', { authMethod: 'client_secret_basic' }],
+  ])('throws a TypeError for %s, naming RFC 9700', (_name, extra) => {
+    const options = { ...base, ...extra } as unknown as BrowserAuthOptions;
+    expect(() => createBrowserAuth(options)).toThrow(TypeError);
+    expect(() => createBrowserAuth(options)).toThrow(/RFC 9700 §2\.1/);
+  });
+
+  it('accepts authMethod none, and a clientSecret key whose value is undefined', () => {
+    const environment = isolatedEnvironment({ location: fakeLocation('https://app.test/') });
+    const auth = createBrowserAuth({ ...base, authMethod: 'none', environment });
+    started.push(auth);
+    const spread = createBrowserAuth({ ...base, ...({ clientSecret: undefined } as object), environment });
+    started.push(spread);
+    expect(auth.ready).toBeInstanceOf(Promise);
+  });
+
+  it('throws a TypeError for a storage option it does not know', () => {
+    expect(() => createBrowserAuth({ ...base, storage: 'cookies' as unknown as 'local' })).toThrow(TypeError);
+  });
+});
+
+describe('createBrowserAuth without the tab-sync APIs', () => {
+  it('logs in, refreshes and logs out with no BroadcastChannel, no Web Locks and no Web Storage', async () => {
+    startServer();
+    const environment: BrowserEnvironment = { sessionStorage: null, localStorage: null, locks: null, BroadcastChannel: null };
+    const tab = openTab(environment);
+    await tab.auth.login();
+    const callbackUrl = await server.authorize(tab.location.assigned[0] ?? '');
+    // Without storage the pending login lives in this page only: the callback is handled by the same instance.
+    const tokens = await tab.auth.handleRedirectCallback(callbackUrl);
+    nearExpiry(tokens);
+    expect(await tab.auth.getAccessToken()).not.toBe(tokens.accessToken);
+    await tab.auth.logout();
+    expect(await tab.auth.getTokenSet()).toBeUndefined();
+  });
+
+  it('uses memory when the Web Storage it is given throws on every write, as blocked site data makes it', async () => {
+    startServer();
+    const blocked = {
+      getItem: () => {
+        throw new DOMException('blocked', 'SecurityError');
+      },
+      setItem: () => {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      },
+      removeItem: () => {
+        throw new DOMException('blocked', 'SecurityError');
+      },
+    };
+    const tab = openTab(isolatedEnvironment({ sessionStorage: blocked }));
+    await tab.auth.login();
+    const tokens = await tab.auth.handleRedirectCallback(await server.authorize(tab.location.assigned[0] ?? ''));
+    expect(await tab.auth.getAccessToken()).toBe(tokens.accessToken);
+    expect(tab.auth.actor.getSnapshot().context.error).toBeUndefined();
+  });
+});
+
+describe('createBrowserAuth keeps the tabs of an origin in step', () => {
+  function sharedOrigin(storage: 'shared' | 'per-tab') {
+    const localStorage = fakeStorage();
+    const locks = fakeLocks();
+    const storageKey = uniqueKey();
+    const environment = (sessionStorage = fakeStorage()): BrowserEnvironment => ({
+      localStorage,
+      sessionStorage,
+      locks,
+      BroadcastChannel,
+    });
+    const options: Partial<BrowserAuthOptions> = { storageKey, storage: storage === 'shared' ? 'local' : 'session' };
+    return { localStorage, locks, storageKey, environment, options };
+  }
+
+  it('two tabs on localStorage: a refresh in one gives the other the new token, with one refresh request', async () => {
+    startServer();
+    const origin = sharedOrigin('shared');
+    const first = openTab(origin.environment(), 'https://app.test/', origin.options);
+    await first.auth.login();
+    const callbackUrl = await server.authorize(first.location.assigned[0] ?? '');
+    const tokens = await first.auth.handleRedirectCallback(callbackUrl);
+    const second = openTab(origin.environment(), 'https://app.test/', origin.options);
+    expect(await second.auth.getAccessToken()).toBe(tokens.accessToken);
+
+    nearExpiry(tokens);
+    const changed = nextTokenChange(second.auth);
+    const refreshed = await first.auth.getAccessToken();
+    expect((await changed)?.accessToken).toBe(refreshed);
+    expect(await second.auth.getAccessToken()).toBe(refreshed);
+    expect(server.tokenRequests('refresh_token')).toHaveLength(1);
+  });
+
+  it('two tabs on localStorage asking at the same moment: one refresh request, one new token for both', async () => {
+    startServer();
+    const origin = sharedOrigin('shared');
+    const first = openTab(origin.environment(), 'https://app.test/', origin.options);
+    await first.auth.login();
+    const tokens = await first.auth.handleRedirectCallback(await server.authorize(first.location.assigned[0] ?? ''));
+    const second = openTab(origin.environment(), 'https://app.test/', origin.options);
+    await second.auth.ready;
+
+    nearExpiry(tokens);
+    const [a, b] = await Promise.all([first.auth.getAccessToken(), second.auth.getAccessToken()]);
+    expect(a).toBe(b);
+    expect(a).not.toBe(tokens.accessToken);
+    expect(server.tokenRequests('refresh_token')).toHaveLength(1);
+    expect(server.tokenRequests('refresh_token')[0]?.error).toBeUndefined();
+    expect(origin.locks.granted.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('two tabs, each with its own sessionStorage: a login reaches the other, and a refresh is made once', async () => {
+    startServer();
+    const origin = sharedOrigin('per-tab');
+    const secondStorage = fakeStorage();
+    const first = openTab(origin.environment(), 'https://app.test/', origin.options);
+    const second = openTab(origin.environment(secondStorage), 'https://app.test/', origin.options);
+    await second.auth.ready;
+    const seen = nextTokenChange(second.auth);
+    await first.auth.login();
+    const tokens = await first.auth.handleRedirectCallback(await server.authorize(first.location.assigned[0] ?? ''));
+    expect((await seen)?.accessToken).toBe(tokens.accessToken);
+
+    nearExpiry(tokens);
+    const [a, b] = await Promise.all([first.auth.getAccessToken(), second.auth.getAccessToken()]);
+    expect(a).toBe(b);
+    expect(server.tokenRequests('refresh_token')).toHaveLength(1);
+    expect(origin.localStorage.items.size).toBe(0);
+    // The second tab's own storage holds the new session too: a reload there needs no request.
+    second.auth.stop();
+    const requests = server.log.length;
+    const reloaded = openTab(origin.environment(secondStorage), 'https://app.test/', origin.options);
+    expect(await reloaded.auth.getAccessToken()).toBe(a);
+    expect(server.log).toHaveLength(requests);
+  });
+
+  it('a new tab with its own sessionStorage joins the session the open tabs hold', async () => {
+    startServer();
+    const origin = sharedOrigin('per-tab');
+    const first = openTab(origin.environment(), 'https://app.test/', origin.options);
+    await first.auth.login();
+    const tokens = await first.auth.handleRedirectCallback(await server.authorize(first.location.assigned[0] ?? ''));
+    const laterStorage = fakeStorage();
+    const later = openTab(origin.environment(laterStorage), 'https://app.test/', origin.options);
+    const joined = nextTokenChange(later.auth);
+    expect((await joined)?.accessToken).toBe(tokens.accessToken);
+    expect(laterStorage.items.size).toBe(1);
+    expect(server.log.filter((entry) => entry.endpoint === 'token')).toHaveLength(1);
+  });
+
+  it('a tab reloaded from a stale sessionStorage copy adopts the newer session instead of spending the rotated refresh token', async () => {
+    startServer();
+    const origin = sharedOrigin('per-tab');
+    const first = openTab(origin.environment(), 'https://app.test/', origin.options);
+    await first.auth.login();
+    const tokens = await first.auth.handleRedirectCallback(await server.authorize(first.location.assigned[0] ?? ''));
+    // What a tab the browser discarded kept: the session as it was before the refresh below.
+    const stale = fakeStorage();
+    const copy = openTab(origin.environment(stale), 'https://app.test/', origin.options);
+    await nextTokenChange(copy.auth);
+    copy.auth.stop();
+    const staleItems = new Map(stale.items);
+
+    nearExpiry(tokens);
+    const refreshed = await first.auth.getAccessToken();
+    expect(server.isActive(tokens.refreshToken ?? '')).toBe(false);
+    const firstSaw: (string | undefined)[] = [];
+    first.auth.onTokenChange((set) => firstSaw.push(set?.accessToken));
+
+    const reloadedStorage = fakeStorage();
+    for (const [key, value] of staleItems) reloadedStorage.setItem(key, value);
+    const reloaded = openTab(origin.environment(reloadedStorage), 'https://app.test/', origin.options);
+    // Its restored tokens are due for refresh at once; it must take the open tab's instead.
+    expect(await reloaded.auth.getAccessToken()).toBe(refreshed);
+    expect(server.tokenRequests('refresh_token')).toHaveLength(1);
+    // And what it restored was never announced: the open tab still holds the newer tokens.
+    expect(await first.auth.getAccessToken()).toBe(refreshed);
+    expect(firstSaw).toEqual([]);
+    expect(server.isActive(refreshed)).toBe(true);
+  });
+
+  it('logout in one tab logs the other out', async () => {
+    startServer();
+    const origin = sharedOrigin('shared');
+    const first = openTab(origin.environment(), 'https://app.test/', origin.options);
+    await first.auth.login();
+    await first.auth.handleRedirectCallback(await server.authorize(first.location.assigned[0] ?? ''));
+    const second = openTab(origin.environment(), 'https://app.test/', origin.options);
+    expect(await second.auth.getTokenSet()).toBeDefined();
+
+    const changed = nextTokenChange(second.auth);
+    await first.auth.logout();
+    expect(await changed).toBeUndefined();
+    expect(await second.auth.getTokenSet()).toBeUndefined();
+    await expect(second.auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' });
+    expect(origin.localStorage.items.size).toBe(0);
+  });
+
+  it('falls back to the storage event when BroadcastChannel is missing and localStorage is used', async () => {
+    startServer();
+    const localStorage = fakeStorage();
+    const storageKey = uniqueKey();
+    // One origin's window event target: a localStorage write fires `storage` in every other tab.
+    const tabs: Set<(event: StorageEvent) => void>[] = [];
+    const tabEnvironment = (): BrowserEnvironment => {
+      const listeners = new Set<(event: StorageEvent) => void>();
+      tabs.push(listeners);
+      const fire = (key: string, newValue: string | null): void => {
+        const event = { key, newValue } as StorageEvent;
+        for (const other of tabs) if (other !== listeners) for (const listener of other) setTimeout(() => listener(event));
+      };
+      return {
+        localStorage: {
+          getItem: localStorage.getItem,
+          setItem: (key: string, value: string) => {
+            localStorage.setItem(key, value);
+            fire(key, value);
+          },
+          removeItem: (key: string) => {
+            localStorage.removeItem(key);
+            fire(key, null);
+          },
+        },
+        sessionStorage: fakeStorage(),
+        locks: null,
+        BroadcastChannel: null,
+        addEventListener: (_type, listener) => void listeners.add(listener),
+        removeEventListener: (_type, listener) => void listeners.delete(listener),
+      };
+    };
+    const options: Partial<BrowserAuthOptions> = { storageKey, storage: 'local' };
+    const first = openTab(tabEnvironment(), 'https://app.test/', options);
+    await first.auth.login();
+    await first.auth.handleRedirectCallback(await server.authorize(first.location.assigned[0] ?? ''));
+    const second = openTab(tabEnvironment(), 'https://app.test/', options);
+    expect(await second.auth.getTokenSet()).toBeDefined();
+    const changed = nextTokenChange(second.auth);
+    await first.auth.logout();
+    expect(await changed).toBeUndefined();
+  });
+});
