@@ -153,6 +153,8 @@ interface DeviceContext {
 /** What the client reads from any grant's snapshot (docs/architecture.md "Machines": context). */
 interface GrantContextView {
   tokens?: TokenSet;
+  /** Tokens a failed refresh set aside, so RETRY can spend their refresh token. */
+  staleTokens?: TokenSet;
   error?: OAuthErrorJSON;
   authorizationUrl?: string;
   device?: DeviceContext;
@@ -334,7 +336,7 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
   const obtainAccessToken = async (): Promise<string> => {
     const current = await whenReady();
     const snapshot = current.getSnapshot();
-    const { tokens, error } = view(snapshot);
+    const { tokens, staleTokens, error } = view(snapshot);
     switch (stateName(snapshot)) {
       case 'authenticated':
         if (tokens === undefined) break;
@@ -353,8 +355,9 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
         current.send({ type: 'LOGIN' });
         break;
       case 'error':
-        // A transient failure kept the refresh token: try again once for this demand.
-        if (error?.retryable && sendAccepted(current, { type: 'RETRY' })) break;
+        // A transient refresh failure set the tokens aside: spend their refresh token again for this demand.
+        // (Never RETRY a failed code login from here: that would navigate away.)
+        if (error?.retryable && staleTokens !== undefined && sendAccepted(current, { type: 'RETRY' })) break;
         if (grant === 'client_credentials' && sendAccepted(current, { type: 'LOGIN' })) break;
         throw loginRequired(error);
       default:
@@ -499,6 +502,9 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
             return tokens ? { value: tokens } : undefined;
           case 'error':
             return failureOf(snapshot, () => new OAuthError('invalid_callback', { retryable: false }));
+          case 'idle':
+          case 'redirecting':
+            return { error: new OAuthError('aborted', { description: 'The login was cancelled', retryable: false }) };
           default:
             return undefined;
         }
@@ -528,12 +534,14 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
     async logout(): Promise<void> {
       const current = await whenReady();
       const state = stateName(current.getSnapshot());
-      if (state === 'idle') return;
-      const accepted =
-        sendAccepted(current, { type: 'LOGOUT' }) || sendAccepted(current, { type: 'CANCEL' });
-      if (!accepted) {
-        if (signedInTokens(current.getSnapshot()) === undefined) return;
-        throw unsupported(`logout() is not possible in state ${state}`);
+      // From idle too: the machine's logout also removes whatever is left in storage.
+      // A logout already under way is simply waited for.
+      if (state !== 'loggingOut') {
+        const accepted = sendAccepted(current, { type: 'LOGOUT' }) || sendAccepted(current, { type: 'CANCEL' });
+        if (!accepted) {
+          if (signedInTokens(current.getSnapshot()) === undefined) return;
+          throw unsupported(`logout() is not possible in state ${state}`);
+        }
       }
       await waitForSnapshot(current, (snapshot): Verdict<void> => {
         switch (stateName(snapshot)) {

@@ -193,4 +193,105 @@ describe('createOAuthClient — authorization code', () => {
     expect((await rejection(client.login())).code).toBe('server_error');
     client.stop();
   });
+  it('handles the callback in a client that skipped restore (options.restore: false)', async () => {
+    const world = await createWorld();
+    const loginPage = world.client('authorization_code');
+    const callback = await world.server.authorize(await loginPage.login());
+    loginPage.stop();
+    const callbackPage = world.client('authorization_code', { options: { restore: false } });
+    expect((await callbackPage.handleCallback(callback)).accessToken).toBeTruthy();
+    callbackPage.stop();
+  });
+
+  it('rejects a callback on a page where nothing is pending with pending_missing', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    const error = await rejection(client.handleCallback(`${REDIRECT_URI}?code=abc&state=xyz`));
+    expect(error.code).toBe('pending_missing');
+    expect(tokenRequests(world, 'authorization_code')).toBe(0);
+    client.stop();
+  });
+
+  it('rejects a callback after the pending authorization’s time to live with pending_expired', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code', { options: { callbackTtlMs: 60_000 } });
+    const callback = await world.server.authorize(await client.login());
+    world.clock.advance(61_000);
+    expect((await rejection(client.handleCallback(callback))).code).toBe('pending_expired');
+    client.stop();
+  });
+
+  it('after a failed code exchange getAccessToken() says login_required and never starts a new redirect', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    const callback = await world.server.authorize(await client.login());
+    world.server.fail('token', { drop: true });
+    expect((await rejection(client.handleCallback(callback))).code).toBe('network_error');
+    const error = await rejection(client.getAccessToken());
+    expect(error.code).toBe('login_required');
+    expect(error.cause).toMatchObject({ code: 'network_error' });
+    expect(world.navigations).toHaveLength(1);
+    client.stop();
+  });
+
+  it('after a refresh that failed transiently getAccessToken() spends the set-aside refresh token again', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code', { options: { maxRefreshAttempts: 1 } });
+    await signIn(world, client);
+    world.clock.advance(3_600_000 + 1_000); // expired: no valid token to serve meanwhile
+    world.server.fail('token', { status: 503, body: { error: 'temporarily_unavailable' } });
+    expect((await rejection(client.getAccessToken())).code).toBe('temporarily_unavailable');
+    const token = await client.getAccessToken();
+    expect(token).toBe((await client.getTokens())?.accessToken);
+    expect(tokenRequests(world, 'refresh_token')).toBe(2);
+    client.stop();
+  });
+
+  it('login() while signed in rejects with unsupported_operation; logout() first', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    await signIn(world, client);
+    expect((await rejection(client.login())).code).toBe('unsupported_operation');
+    await client.logout();
+    expect(await client.login()).toMatch(/^https:/);
+    client.stop();
+  });
+
+  it('two logout() calls at once both resolve once the machine is idle', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    await signIn(world, client);
+    await Promise.all([client.logout(), client.logout()]);
+    expect(client.actor.getSnapshot().value).toBe('idle');
+    client.stop();
+  });
+
+  it('passes the inspect observer to the actor', async () => {
+    const world = await createWorld();
+    const events: string[] = [];
+    const client = world.client('authorization_code', { inspect: (event) => void events.push(event.type) });
+    await client.login();
+    expect(events).toContain('@xstate.actor');
+    expect(events).toContain('@xstate.event');
+    expect(events).toContain('@xstate.snapshot');
+    client.stop();
+  });
+
+  it('keeps two clients on one storage apart by storageKey', async () => {
+    const world = await createWorld();
+    const first = world.client('authorization_code', { storageKey: 'first' });
+    await signIn(world, first);
+    const second = world.client('authorization_code', { storageKey: 'second' });
+    expect((await rejection(second.getAccessToken())).code).toBe('login_required');
+    const firstAgain = world.client('authorization_code', { storageKey: 'first' });
+    expect(await firstAgain.getAccessToken()).toBe(await first.getAccessToken());
+    for (const client of [first, second, firstAgain]) client.stop();
+  });
+
+  it('handleCallback() belongs to the code grant', async () => {
+    const world = await createWorld();
+    const client = world.client('client_credentials');
+    expect((await rejection(client.handleCallback(`${REDIRECT_URI}?code=x&state=y`))).code).toBe('unsupported_operation');
+    client.stop();
+  });
 });
