@@ -1,13 +1,22 @@
 /**
  * A client-credentials token cache for services that call APIs (RFC 6749
  * §4.4): one token per (scope set, resource) key, fetched once however many
- * callers ask at the same time, renewed shortly before it expires, bounded in
- * size.
+ * callers ask at the same time, renewed before it expires, bounded in size.
+ *
+ * Each key is one `createOAuthClient({ grant: 'client_credentials' })`, that
+ * is one `clientCredentialsMachine` actor (DESIGN.md: the server entry builds
+ * on the client): single-flight, renewal at expiry minus skew, backoff on
+ * transient failures and the persisted session all come from the shared
+ * token lifecycle, and with a storage that has a cross-process `lock` (Redis)
+ * the processes of a fleet share one token per key.
  */
+import { resolveGrantOptions, type GrantOptions } from '../../machines/types.js';
+import { createOAuthClient, type OAuthClient } from '../client.js';
 import { OAuthError } from '../protocol/errors.js';
-import { requestClientCredentials } from '../protocol/operations.js';
 import type { ClientAuthMethod, ProviderConfig, TokenSet } from '../protocol/types.js';
+import { memoryStorage } from '../services/memoryStorage.js';
 import type { Services } from '../services/types.js';
+import { withResourceIndicator } from './resourceIndicator.js';
 import { nodeServices } from './services.js';
 
 /** Options of {@link createClientCredentialsCache}. */
@@ -15,21 +24,29 @@ export interface ClientCredentialsCacheOptions {
   /** The authorization server (endpoints and quirks), e.g. a profile from `oauth-machines/providers`. */
   provider: ProviderConfig;
   clientId: string;
-  clientSecret?: string;
+  /** RFC 6749 §4.4: the client credentials grant is for confidential clients only. */
+  clientSecret: string;
   authMethod?: ClientAuthMethod;
   /** `User-Agent` sent to the provider (seed 000 requires one of a given form). */
   userAgent?: string;
   /** Scopes requested when a call names none. */
   scopes?: readonly string[];
-  /** Services (`fetch`, `clock`, …). Default: {@link nodeServices}. */
-  services?: Partial<Services>;
   /**
-   * How long before `expiresAt` a token counts as stale and is renewed.
-   * Default 60 s, never more than half of the token's lifetime (so a token
-   * living 30 s is not renewed on every call).
+   * Services (`fetch`, `clock`, `storage`, …). Default: {@link nodeServices}.
+   * Without a `storage`, every key gets its own memory storage, dropped with
+   * the key; with one (Redis storage and lock), the sessions are shared with
+   * every process using the same storage and `storageKey`.
    */
+  services?: Partial<Services>;
+  /** Prefix of the storage keys of the sessions. Default `'oauth-machines:client-credentials'`. */
+  storageKey?: string;
+  /** How long before `expiresAt` a token is renewed. Default 60 s. */
   refreshSkewMs?: number;
-  /** Most keys kept; the least recently used is dropped beyond it. Default 100. */
+  /** Renewal attempts on a transient failure (5xx, 429, network), while a still-valid token is served. Default 4. */
+  maxRefreshAttempts?: number;
+  /** Base of the renewal backoff: `retryBaseMs · 2^attempt · (0.5..1)`. Default 1 000 ms. */
+  retryBaseMs?: number;
+  /** Most keys kept; the least recently used idle one is dropped beyond it. Default 100. */
   maxEntries?: number;
 }
 
@@ -43,34 +60,34 @@ export interface TokenRequest {
 
 /** A client-credentials token cache; see {@link createClientCredentialsCache}. */
 export interface ClientCredentialsCache {
-  /** A valid access token for the key, requesting one when none is cached or it is about to expire. */
+  /** A valid access token for the key, requesting one when none is held or it is about to expire. */
   getAccessToken(request?: TokenRequest): Promise<string>;
   /** Like {@link ClientCredentialsCache.getAccessToken}, with the whole TokenSet. */
   getTokens(request?: TokenRequest): Promise<TokenSet>;
   /**
-   * Forgets the cached token of one key (of every key when neither `scopes`
-   * nor `resource` is given), e.g.
-   * after an API answered 401. With `accessToken`, only when the cached token
-   * is that one, so many callers reporting the same rejected token cause one
-   * renewal, not one each. A request already under way is kept.
+   * Renews the token of one key now (of every key when neither `scopes` nor
+   * `resource` is given), e.g. after an API answered 401; callers wait for
+   * the new token. With `accessToken`, only when the held token is that one,
+   * so many callers reporting the same rejected token cause one renewal.
    */
   invalidate(request?: TokenRequest & { accessToken?: string }): void;
-  /** Drops every entry; requests under way still answer their callers but are not stored. */
+  /**
+   * Stops and drops every key (the process can exit: no timer is left).
+   * Calls still waiting reject with `aborted`.
+   */
   clear(): void;
   /** Number of keys held. */
   readonly size: number;
 }
 
+type Client = OAuthClient<'client_credentials'>;
+
 interface Entry {
-  tokens?: TokenSet;
-  /** `clock.now()` when the tokens arrived, for the skew cap. */
-  obtainedAt: number;
-  /** Resolved promises handed out on the hot path, so a cache hit allocates nothing. */
-  tokensPromise?: Promise<TokenSet>;
-  accessTokenPromise?: Promise<string>;
-  inflight?: Promise<TokenSet>;
-  /** After a transient renewal failure, the stale-but-valid token is served until then. */
-  retryAt?: number;
+  client: Client;
+  /** Calls not yet answered: an entry with any is never evicted (stopping it would reject them). */
+  pending: number;
+  /** Set while a renewal asked for by `invalidate` runs: the old token is not handed out meanwhile. */
+  invalidation?: Promise<void>;
 }
 
 interface Target {
@@ -79,10 +96,8 @@ interface Target {
   key: string;
 }
 
-const DEFAULT_SKEW_MS = 60_000;
 const DEFAULT_MAX_ENTRIES = 100;
-/** Pause between renewal attempts while a still-valid token is served, so a failing server is not hammered. */
-const RETRY_DELAY_MS = 1_000;
+const DEFAULT_STORAGE_KEY = 'oauth-machines:client-credentials';
 
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -93,13 +108,14 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
  * - keyed by the normalised scope set (sorted, deduplicated) and the resource;
  * - single-flight: at most one token request per key at a time, whatever the
  *   number of callers;
- * - a token is renewed on the first call after `expiresAt − refreshSkewMs`
- *   (no timers: an idle process makes no requests); if that renewal fails
- *   with a retryable error while the old token has not yet expired, the old
- *   token is served (and renewal is tried again a second later, on demand);
+ * - renewed at `expiresAt − refreshSkewMs` (the first call after it waits for
+ *   the renewal; the machine's timer renews idle keys too); a transient
+ *   renewal failure is retried with backoff while the old token, if not yet
+ *   expired, keeps being served;
  * - a failure rejects every waiting caller with the same `OAuthError` and is
  *   not cached: the next call tries again;
- * - at most `maxEntries` keys, least recently used dropped first.
+ * - at most `maxEntries` keys; the least recently used key without a request
+ *   under way is stopped and dropped first.
  *
  * @example
  * ```ts
@@ -111,108 +127,139 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
  * ```
  */
 export function createClientCredentialsCache(options: ClientCredentialsCacheOptions): ClientCredentialsCache {
-  if (options.clientId === '') throw new TypeError('createClientCredentialsCache: clientId is empty');
-  const skewMs = options.refreshSkewMs ?? DEFAULT_SKEW_MS;
-  if (!(skewMs >= 0)) throw new TypeError('createClientCredentialsCache: refreshSkewMs must be >= 0');
+  if (typeof options.clientId !== 'string' || options.clientId === '') {
+    throw new TypeError('createClientCredentialsCache: clientId is empty');
+  }
+  if (typeof options.clientSecret !== 'string' || options.clientSecret === '') {
+    throw new TypeError('createClientCredentialsCache: clientSecret is required (RFC 6749 §4.4: confidential clients only)');
+  }
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
   if (!Number.isInteger(maxEntries) || maxEntries < 1) {
     throw new TypeError('createClientCredentialsCache: maxEntries must be a positive integer');
   }
   const defaultScopes = normaliseScopes(options.scopes ?? []);
   const services = nodeServices(options.services);
-  const clock = services.clock;
-  const client = {
-    clientId: options.clientId,
-    ...(options.clientSecret !== undefined ? { clientSecret: options.clientSecret } : {}),
-    ...(options.authMethod ? { authMethod: options.authMethod } : {}),
-    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+  const sharedStorage = options.services?.storage !== undefined;
+  const storagePrefix = options.storageKey ?? DEFAULT_STORAGE_KEY;
+  const machineOptions: GrantOptions = {
+    ...(options.refreshSkewMs !== undefined ? { refreshSkewMs: options.refreshSkewMs } : {}),
+    ...(options.maxRefreshAttempts !== undefined ? { maxRefreshAttempts: options.maxRefreshAttempts } : {}),
+    ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
   };
+  // Checked here rather than when the first key's client is created.
+  resolveGrantOptions(machineOptions);
   // Map keeps insertion order: re-inserting on use makes the first key the least recently used.
   const entries = new Map<string, Entry>();
+  let trimQueued = false;
 
-  function isFresh(entry: Entry, now: number): boolean {
-    const tokens = entry.tokens;
-    if (!tokens) return false;
-    if (tokens.expiresAt === undefined) return true;
-    const skew = Math.min(skewMs, (tokens.expiresAt - entry.obtainedAt) / 2);
-    return now < tokens.expiresAt - skew;
+  function createClient(target: Target): Client {
+    const keyServices: Services = {
+      ...services,
+      storage: sharedStorage ? services.storage : memoryStorage(),
+      // RFC 8707 §2.2: the resource goes into the token request (the façade has no option for it yet).
+      fetch:
+        target.resource === undefined
+          ? services.fetch
+          : withResourceIndicator(services.fetch, options.provider, target.resource),
+    };
+    const client = createOAuthClient({
+      grant: 'client_credentials',
+      provider: options.provider,
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      ...(options.authMethod !== undefined ? { authMethod: options.authMethod } : {}),
+      ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
+      ...(target.scopes.length > 0 ? { scopes: target.scopes } : {}),
+      services: keyServices,
+      storageKey: `${storagePrefix}:${encodeURIComponent(target.key)}`,
+      options: machineOptions,
+    });
+    // When a key stops being busy the cache may have run over its bound meanwhile.
+    client.subscribe((snapshot) => {
+      if (!snapshot.hasTag('busy') && entries.size > maxEntries) queueTrim();
+    });
+    return client;
   }
 
-  /** Still inside the pause after a failed renewal, with the old token not yet expired. */
-  function backingOff(entry: Entry, now: number): boolean {
-    const expiresAt = entry.tokens?.expiresAt;
-    return entry.retryAt !== undefined && now < entry.retryAt && (expiresAt === undefined || now < expiresAt);
-  }
-
-  function lookup(key: string): Entry {
-    let entry = entries.get(key);
-    if (entry) {
-      entries.delete(key);
-      entries.set(key, entry);
-      return entry;
-    }
-    entry = { obtainedAt: 0 };
-    entries.set(key, entry);
-    trim(key);
-    return entry;
+  function isBusy(client: Client): boolean {
+    return client.actor.getSnapshot().hasTag('busy');
   }
 
   /**
-   * Drops the least recently used entries beyond `maxEntries` that have no request under way:
-   * evicting one in flight would let a second request for its key start
-   * beside it. While entries are in flight the cache may run over its bound;
-   * it is trimmed again as they settle.
+   * Stops and drops the least recently used keys beyond `maxEntries` that no
+   * caller is waiting on and whose machine is not mid-request: stopping one
+   * in use would reject its callers.
    */
   function trim(keep?: string): void {
     const excess = entries.size - maxEntries;
     if (excess <= 0) return;
-    const victims: string[] = [];
+    const victims: [string, Entry][] = [];
     for (const [key, entry] of entries) {
       if (victims.length === excess) break;
-      if (!entry.inflight && key !== keep) victims.push(key);
+      if (key !== keep && entry.pending === 0 && !isBusy(entry.client)) victims.push([key, entry]);
     }
-    for (const key of victims) entries.delete(key);
+    for (const [key, entry] of victims) {
+      entries.delete(key);
+      entry.client.stop();
+    }
   }
 
-  function renew(key: string, entry: Entry, scopes: string[], resource: string | undefined): Promise<TokenSet> {
-    const request = requestClientCredentials({
-      provider: options.provider,
-      client,
-      services,
-      ...(scopes.length > 0 ? { scopes } : {}),
-      ...(resource !== undefined ? { resource } : {}),
+  function queueTrim(): void {
+    if (trimQueued) return;
+    trimQueued = true;
+    // After the snapshot's own waiters have been answered, so a settling key is never stopped under them.
+    queueMicrotask(() => {
+      trimQueued = false;
+      trim();
     });
-    const inflight = request.then(
-      (tokens) => {
-        delete entry.inflight;
-        delete entry.retryAt;
-        entry.tokens = tokens;
-        entry.obtainedAt = clock.now();
-        entry.tokensPromise = Promise.resolve(tokens);
-        entry.accessTokenPromise = Promise.resolve(tokens.accessToken);
-        trim();
-        return tokens;
-      },
-      (thrown: unknown) => {
-        delete entry.inflight;
-        // A TypeError is a configuration mistake found before sending (architecture.md: builders throw it); it stays one.
-        const error = thrown instanceof TypeError ? thrown : OAuthError.from(thrown);
-        const previous = entry.tokens;
-        // DESIGN.md: a transient failure keeps serving a still-valid access token.
-        const now = clock.now();
-        if (error instanceof OAuthError && error.retryable && previous && (previous.expiresAt === undefined || now < previous.expiresAt)) {
-          entry.retryAt = now + RETRY_DELAY_MS;
-          trim();
-          return previous;
-        }
-        // Not cached: an entry without tokens leaves the LRU so the next call starts afresh.
-        if (!entry.tokens && entries.get(key) === entry) entries.delete(key);
-        trim();
-        throw error;
-      },
-    );
-    entry.inflight = inflight;
-    return inflight;
+  }
+
+  function entryFor(target: Target): Entry {
+    const existing = entries.get(target.key);
+    if (existing) {
+      entries.delete(target.key);
+      entries.set(target.key, existing);
+      return existing;
+    }
+    const entry: Entry = { client: createClient(target), pending: 0 };
+    entries.set(target.key, entry);
+    trim(target.key);
+    return entry;
+  }
+
+  /** Sends REFRESH and holds callers of the key until the machine has left `refreshing`. */
+  function renewNow(entry: Entry): void {
+    const { client } = entry;
+    client.actor.send({ type: 'REFRESH' });
+    if (!client.actor.getSnapshot().matches('refreshing')) return;
+    const invalidation = new Promise<void>((resolve) => {
+      const subscription = client.actor.subscribe({
+        next: (snapshot) => {
+          if (snapshot.matches('refreshing')) return;
+          subscription.unsubscribe();
+          resolve();
+        },
+        error: () => resolve(),
+        complete: () => resolve(),
+      });
+    });
+    entry.invalidation = invalidation;
+    void invalidation.then(() => {
+      if (entry.invalidation === invalidation) delete entry.invalidation;
+    });
+  }
+
+  function accessTokenOf(entry: Entry): Promise<string> {
+    const answer = entry.invalidation
+      ? entry.invalidation.then(() => entry.client.getAccessToken())
+      : entry.client.getAccessToken();
+    entry.pending += 1;
+    const settle = (): void => {
+      entry.pending -= 1;
+      if (entry.pending === 0 && entries.size > maxEntries) queueTrim();
+    };
+    answer.then(settle, settle);
+    return answer;
   }
 
   const defaultTarget: Target = { scopes: defaultScopes, resource: undefined, key: cacheKey(defaultScopes, undefined) };
@@ -224,50 +271,42 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
     return { scopes, resource, key: cacheKey(scopes, resource) };
   }
 
-  function getTokens(request?: TokenRequest): Promise<TokenSet> {
-    let resolved: Target;
+  function getAccessToken(request?: TokenRequest): Promise<string> {
+    let entry: Entry;
     try {
-      resolved = target(request);
+      entry = entryFor(target(request));
     } catch (error) {
       return Promise.reject(error);
     }
-    const { key, scopes, resource } = resolved;
-    const entry = lookup(key);
-    if (entry.tokensPromise && (isFresh(entry, clock.now()) || backingOff(entry, clock.now()))) return entry.tokensPromise;
-    return entry.inflight ?? renew(key, entry, scopes, resource);
+    return accessTokenOf(entry);
   }
 
   return {
-    getTokens,
-    getAccessToken(request?: TokenRequest): Promise<string> {
-      let key: string;
-      try {
-        key = target(request).key;
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const entry = entries.get(key);
-      // Hot path: a fresh token costs one map lookup, one clock read and the LRU touch.
-      if (entry?.accessTokenPromise && isFresh(entry, clock.now())) {
-        entries.delete(key);
-        entries.set(key, entry);
-        return entry.accessTokenPromise;
-      }
-      return getTokens(request).then((tokens) => tokens.accessToken);
+    getAccessToken,
+    async getTokens(request?: TokenRequest): Promise<TokenSet> {
+      const entry = entryFor(target(request));
+      await accessTokenOf(entry);
+      // A renewal may land in between: whichever signed-in TokenSet is held then is valid too.
+      const tokens = await entry.client.getTokens();
+      if (tokens !== undefined) return tokens;
+      throw new OAuthError('login_required', { description: 'The session ended before its tokens could be read', retryable: false });
     },
     invalidate(request?: TokenRequest & { accessToken?: string }): void {
       const scoped = request !== undefined && (request.scopes !== undefined || request.resource !== undefined);
       const targets = scoped ? [entries.get(target(request).key)] : [...entries.values()];
       for (const entry of targets) {
-        if (!entry?.tokens) continue;
-        if (request?.accessToken !== undefined && entry.tokens.accessToken !== request.accessToken) continue;
-        delete entry.tokens;
-        delete entry.tokensPromise;
-        delete entry.accessTokenPromise;
+        if (entry === undefined) continue;
+        const snapshot = entry.client.actor.getSnapshot();
+        if (!snapshot.matches('authenticated')) continue;
+        const held = snapshot.context.tokens?.accessToken;
+        if (request?.accessToken !== undefined && held !== request.accessToken) continue;
+        renewNow(entry);
       }
     },
     clear(): void {
+      const dropped = [...entries.values()];
       entries.clear();
+      for (const entry of dropped) entry.client.stop();
     },
     get size(): number {
       return entries.size;
