@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OAuthError } from '../src/protocol/errors.js';
 import { createWorld, signIn, tokenRequests } from './client.fixtures.js';
@@ -69,5 +70,44 @@ describe('getAccessToken() is single-flight', () => {
     expect(new Set(tokens).size).toBe(1);
     expect(world.server.log.length).toBe(requests);
     client.stop();
+  });
+  it('property: for any number of concurrent callers and any refresh outcome, one refresh request and one shared outcome', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 300 }),
+        fc.constantFrom('success', 'invalid_grant', 'temporarily_unavailable', 'dropped'),
+        fc.boolean(),
+        async (callers, outcome, expired) => {
+          const world = await createWorld();
+          const client = world.client('authorization_code', { options: { maxRefreshAttempts: 1 } });
+          await signIn(world, client);
+          const before = await client.getAccessToken();
+          world.clock.advance(expired ? 3_600_000 + 1_000 : 3_600_000 - 10_000);
+          if (outcome === 'invalid_grant') world.server.fail('token', { oauthError: 'invalid_grant', status: 400 });
+          if (outcome === 'temporarily_unavailable') world.server.fail('token', { status: 503, body: { error: 'temporarily_unavailable' } });
+          if (outcome === 'dropped') world.server.fail('token', { drop: true });
+
+          const settled = await Promise.allSettled(Array.from({ length: callers }, () => client.getAccessToken()));
+          client.stop();
+
+          expect(tokenRequests(world, 'refresh_token')).toBe(1);
+          const values = new Set(settled.map((result) => (result.status === 'fulfilled' ? result.value : result.reason)));
+          if (outcome === 'success') {
+            expect(settled.every((result) => result.status === 'fulfilled')).toBe(true);
+            expect(values.size).toBe(1);
+            expect(values.has(before)).toBe(false);
+          } else if (outcome !== 'invalid_grant' && !expired) {
+            // A transient failure while the token is still valid: every caller keeps the valid token.
+            expect([...values]).toEqual([before]);
+          } else {
+            expect(settled.every((result) => result.status === 'rejected')).toBe(true);
+            expect(values.size).toBe(1);
+            const [reason] = values;
+            expect(reason).toBeInstanceOf(OAuthError);
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 });
