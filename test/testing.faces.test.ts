@@ -408,6 +408,18 @@ describe.each(['memory', 'loopback'] as const)('test authorization server (%s fa
       expect(await json(afterwards)).toMatchObject({ error: 'invalid_grant' });
     });
 
+    it('lets exactly one of several concurrent exchanges of one code succeed, and revokes what it got', async () => {
+      const f = await openFace();
+      const { code, verifier } = await spaCode(f);
+      const params = { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: SPA_REDIRECT, code_verifier: verifier };
+      const responses = await Promise.all(Array.from({ length: 5 }, () => post(f, '/token', params)));
+      expect(responses.map((response) => response.status).sort()).toEqual([200, 400, 400, 400, 400]);
+      const winner = responses.find((response) => response.status === 200);
+      const tokens = await json(winner ?? new Response('{}'));
+      expect(f.server.isActive(String(tokens.access_token))).toBe(false);
+      expect(f.server.isActive(String(tokens.refresh_token))).toBe(false);
+    });
+
     it('consumes a code on its first presentation, even when that exchange fails', async () => {
       const f = await openFace();
       const { code, verifier } = await spaCode(f);
