@@ -39,7 +39,7 @@ import type {
   ResolvedGrantOptions,
 } from './types.js';
 
-interface PrepareInput {
+export interface PrepareInput {
   grant: GrantKind;
   provider: ProviderConfig;
   client: ClientConfig;
@@ -141,7 +141,7 @@ export function judgeCallback(context: GrantContext, url: string): CallbackVerdi
   }
 }
 
-interface ExchangeInput {
+export interface ExchangeInput {
   provider: ProviderConfig;
   client: ClientConfig;
   services: Services;

@@ -23,7 +23,7 @@ import {
 } from './lifecycle.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantTag, ResolvedGrantOptions } from './types.js';
 
-interface ClientCredentialsInput {
+export interface ClientCredentialsInput {
   provider: ProviderConfig;
   client: ClientConfig;
   services: Services;

@@ -25,7 +25,7 @@ import { writeSession, type SessionBlob } from './persistence.js';
 import { sleep } from './timers.js';
 import type { DeviceAuthorizationState, GrantContext, GrantEvent, GrantInput, GrantTag, ResolvedGrantOptions } from './types.js';
 
-interface DeviceRequestInput {
+export interface DeviceRequestInput {
   provider: ProviderConfig;
   client: ClientConfig;
   services: Services;
@@ -51,7 +51,7 @@ const requestDeviceCode = fromPromise<DeviceAuthorizationState, DeviceRequestInp
   return device;
 });
 
-interface PollInput {
+export interface PollInput {
   provider: ProviderConfig;
   client: ClientConfig;
   services: Services;

@@ -120,7 +120,7 @@ export async function storeNewSession(
 // ---------------------------------------------------------------------------
 // Actors
 
-interface ExpiryTimerInput {
+export interface ExpiryTimerInput {
   fireAt: number | undefined;
   services: Services;
 }
@@ -139,7 +139,7 @@ export interface NewSession {
   storageError?: OAuthErrorJSON;
 }
 
-interface RenewInput {
+export interface RenewInput {
   grant: GrantKind;
   provider: ProviderConfig;
   client: ClientConfig;
@@ -251,7 +251,7 @@ const renewTokens = fromPromise<NewSession, RenewInput>(async ({ input, signal }
   }
 });
 
-interface EndSessionInput {
+export interface EndSessionInput {
   provider: ProviderConfig;
   client: ClientConfig;
   services: Services;
@@ -287,7 +287,7 @@ const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, s
   return outcome;
 });
 
-interface ReadSessionInput {
+export interface ReadSessionInput {
   services: Services;
   storageKey: string;
   machine: GrantKind;

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fromPromise, type Actor } from 'xstate';
-import { authorizationCodeMachine } from '../machines/authorizationCode.js';
+import { authorizationCodeMachine, type ExchangeInput } from '../machines/authorizationCode.js';
 import type { NewSession } from '../machines/lifecycle.js';
 import { createHarness, REDIRECT_URI, settled, stateOf, storedSession, type Harness } from './machines.fixtures.js';
 
@@ -286,8 +286,9 @@ describe('cancel and logout', () => {
   });
 
   it('LOGOUT without a revocation endpoint only clears the session', async () => {
-    const h = createHarness({ provider: { revocationEndpoint: undefined } });
-    const actor = await startIdle(h);
+    const h = createHarness();
+    const { revocationEndpoint: _, ...provider } = h.provider;
+    const actor = await startIdle(h, { provider });
     await login(h, actor);
     actor.send({ type: 'LOGOUT' });
     await settled(actor);
@@ -433,7 +434,7 @@ describe('stop mid-request', () => {
     const h = createHarness();
     const machine = authorizationCodeMachine.provide({
       actors: {
-        'exchange code for tokens': fromPromise<NewSession>(async () => ({
+        'exchange code for tokens': fromPromise<NewSession, ExchangeInput>(async () => ({
           tokens: { accessToken: 'at', tokenType: 'Bearer', raw: {} },
           savedAt: 0,
         })),

@@ -1,0 +1,284 @@
+/**
+ * The implicit grant (RFC 6749 §4.2): the access token comes back in the
+ * redirect's fragment.
+ *
+ * @deprecated OAuth 2.1 removed this grant (draft-ietf-oauth-v2-1 §10, RFC 9700
+ * §2.1.2: tokens in the front channel leak through history, referrers and
+ * injection, and cannot be sender-constrained). It exists for providers that
+ * still need it (seed 001 lists it); prefer the authorization code grant
+ * with PKCE.
+ */
+import { assign, fromPromise, setup } from 'xstate';
+import { checkCallback, type CallbackResult } from '../../src/protocol/callback.js';
+import { OAuthError } from '../../src/protocol/errors.js';
+import { parseTokenResponseBody } from '../../src/protocol/tokenResponse.js';
+import type { TokenSet } from '../../src/protocol/types.js';
+import type { Services } from '../../src/services/types.js';
+import { prepareAuthorization, type PrepareInput, type PreparedAuthorization } from '../authorizationCode.js';
+import {
+  authenticatedState,
+  initialGrantContext,
+  lifecycleActions,
+  lifecycleActors,
+  lifecycleGuards,
+  loggingOutState,
+  refreshingState,
+  sessionChangedTransitions,
+  storeNewSession,
+  toOAuthError,
+  type LifecycleChildren,
+  type NewSession,
+} from '../lifecycle.js';
+import type { SessionBlob } from '../persistence.js';
+import type { GrantContext, GrantEvent, GrantInput, GrantTag } from '../types.js';
+
+/** The verdict on an implicit callback: its tokens, or why it is refused. */
+export type ImplicitVerdict = { accepted: true; tokens: TokenSet } | { accepted: false; error: OAuthError };
+
+/**
+ * Checks an implicit-grant callback (RFC 6749 §4.2.2): the fragment's state
+ * and `iss` against the pending authorization, the server's error, the time
+ * to live, then the token parameters like a token response.
+ */
+export function judgeImplicitCallback(context: GrantContext, url: string): ImplicitVerdict {
+  const pending = context.pending;
+  if (pending === undefined) {
+    return { accepted: false, error: new OAuthError('pending_missing', { description: 'no authorization is pending', retryable: false }) };
+  }
+  try {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new OAuthError('invalid_callback', { description: 'the callback is not an absolute URL', retryable: false });
+    }
+    // RFC 6749 §4.2.2: the response is in the fragment (an error may come in the query).
+    const search = new URLSearchParams(parsed.hash.startsWith('#') ? parsed.hash.slice(1) : parsed.hash);
+    const source = search.has('access_token') || search.has('error') ? search : parsed.searchParams;
+    const params: Record<string, string> = {};
+    for (const [name, value] of source) {
+      if (Object.hasOwn(params, name)) {
+        throw new OAuthError('invalid_callback', { description: `parameter ${name} appears more than once`, retryable: false });
+      }
+      params[name] = value;
+    }
+    const common: { state?: string; iss?: string } = {};
+    if (params.state !== undefined) common.state = params.state;
+    if (params.iss !== undefined) common.iss = params.iss;
+    const result: CallbackResult =
+      params.error !== undefined
+        ? { type: 'error', error: params.error, ...common, params }
+        : { type: 'success', code: params.access_token ?? '', ...common, params };
+    const expected: Parameters<typeof checkCallback>[1] = {
+      state: pending.state,
+      issRequired: context.provider.authorizationResponseIssParameterSupported === true,
+    };
+    const issuer = pending.issuer ?? context.provider.issuer;
+    if (issuer !== undefined) expected.issuer = issuer;
+    checkCallback(result, expected);
+    if (context.services.clock.now() > pending.expiresAt) {
+      throw new OAuthError('pending_expired', { description: 'the authorization request timed out', retryable: false });
+    }
+    const { state: _state, iss: _iss, ...body } = params;
+    // The same validation as a token endpoint response (RFC 6749 §4.2.2 lists the §5.1 fields).
+    const tokens = parseTokenResponseBody(context.provider, body, context.services.clock);
+    // An implicit grant never carries a refresh token (RFC 6749 §4.2.2).
+    const { refreshToken: _refresh, ...withoutRefresh } = tokens;
+    return { accepted: true, tokens: withoutRefresh };
+  } catch (thrown) {
+    return { accepted: false, error: toOAuthError(thrown) };
+  }
+}
+
+/** Stores the tokens of an accepted implicit callback as the session (replacing the pending record). */
+const storeTokens = fromPromise<NewSession, { services: Services; storageKey: string; tokens: TokenSet }>(({ input }) =>
+  storeNewSession(input.services, input.storageKey, 'implicit', input.tokens),
+);
+
+/**
+ * The legacy implicit grant as an XState v5 machine: `LOGIN` → `redirecting`
+ * (`response_type=token`, state, nonce with `openid`) → `awaitingCallback` →
+ * `CALLBACK { url }` with the fragment → `exchanging` (stores the tokens) →
+ * `authenticated`. No refresh: the tokens' expiry ends the session
+ * (`error` with `login_required`).
+ *
+ * @deprecated Removed by OAuth 2.1 (draft-ietf-oauth-v2-1 §10, RFC 9700
+ * §2.1.2); for providers that still require it.
+ */
+export const implicitMachine = setup({
+  types: {} as {
+    context: GrantContext;
+    events: GrantEvent;
+    input: GrantInput;
+    tags: GrantTag;
+    children: LifecycleChildren & {
+      prepareAuthorization: 'prepare authorization request';
+      storeTokens: 'store tokens from the callback';
+    };
+  },
+  actors: {
+    ...lifecycleActors,
+    'prepare authorization request': fromPromise<PreparedAuthorization, PrepareInput>(({ input, signal }) =>
+      prepareAuthorization(input, signal),
+    ),
+    'store tokens from the callback': storeTokens,
+  },
+  guards: {
+    ...lifecycleGuards,
+    'an authorization is stored': (_, params: { blob: SessionBlob | null }) => params.blob?.state === 'awaitingCallback',
+    'the callback answers the pending authorization': ({ context, event }) =>
+      event.type === 'CALLBACK' && judgeImplicitCallback(context, event.url).accepted,
+  },
+  actions: {
+    ...lifecycleActions,
+    'remember pending authorization': assign((_, params: PreparedAuthorization) => ({
+      pending: params.pending,
+      authorizationUrl: params.authorizationUrl,
+    })),
+    'forget pending authorization': assign({ pending: undefined }),
+    'refuse the callback': assign(({ context, event }) => {
+      const verdict = event.type === 'CALLBACK' ? judgeImplicitCallback(context, event.url) : undefined;
+      const error =
+        verdict === undefined || verdict.accepted
+          ? new OAuthError('invalid_callback', { description: 'not a callback', retryable: false })
+          : verdict.error;
+      return { pending: undefined, error: error.toJSON() };
+    }),
+  },
+}).createMachine({
+  id: 'implicit',
+  context: ({ input }) => initialGrantContext('implicit', input),
+  initial: 'restoring',
+  on: { ...sessionChangedTransitions },
+  states: {
+    restoring: {
+      invoke: {
+        id: 'readSession',
+        src: 'read stored session',
+        input: ({ context }) => {
+          const callbackWaiting = context.deferred.some((event) => event.type === 'CALLBACK');
+          return {
+            services: context.services,
+            storageKey: context.options.storageKey,
+            machine: context.grant,
+            skip: !context.options.restore && !callbackWaiting,
+            callbackWaiting,
+          };
+        },
+        onDone: [
+          {
+            guard: { type: 'the stored session has tokens', params: ({ event }) => ({ blob: event.output }) },
+            target: 'authenticated',
+            actions: [{ type: 'remember stored session', params: ({ event }) => ({ blob: event.output }) }, 'replay deferred events'],
+          },
+          {
+            guard: { type: 'an authorization is stored', params: ({ event }) => ({ blob: event.output }) },
+            target: 'awaitingCallback',
+            actions: [{ type: 'remember stored session', params: ({ event }) => ({ blob: event.output }) }, 'replay deferred events'],
+          },
+          {
+            guard: 'a callback is waiting',
+            target: 'error',
+            actions: [
+              { type: 'fail with', params: { code: 'pending_missing', description: 'no authorization is pending' } },
+              'replay deferred events',
+            ],
+          },
+          { target: 'idle', actions: 'replay deferred events' },
+        ],
+        onError: [
+          {
+            guard: 'a callback is waiting',
+            target: 'error',
+            actions: [{ type: 'remember failure', params: ({ event }) => ({ error: event.error }) }, 'replay deferred events'],
+          },
+          {
+            target: 'idle',
+            actions: [{ type: 'remember failure', params: ({ event }) => ({ error: event.error }) }, 'replay deferred events'],
+          },
+        ],
+      },
+      on: {
+        LOGIN: { actions: 'defer event' },
+        CALLBACK: { actions: 'defer event' },
+      },
+    },
+    idle: {
+      tags: ['ready'],
+      on: {
+        LOGIN: { target: 'redirecting', actions: ['remember login request', 'clear failure'] },
+        CALLBACK: { target: 'restoring', actions: 'defer event' },
+        LOGOUT: 'loggingOut',
+      },
+    },
+    redirecting: {
+      tags: ['busy', 'ready'],
+      invoke: {
+        id: 'prepareAuthorization',
+        src: 'prepare authorization request',
+        input: ({ context }) => ({
+          grant: context.grant,
+          provider: context.provider,
+          client: context.client,
+          services: context.services,
+          options: context.options,
+          login: context.login,
+          responseType: 'token' as const,
+        }),
+        onDone: {
+          target: 'awaitingCallback',
+          actions: { type: 'remember pending authorization', params: ({ event }) => event.output },
+        },
+        onError: { target: 'error', actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) } },
+      },
+      on: {
+        CANCEL: { target: 'idle', actions: ['forget pending authorization', 'forget the stored session'] },
+        LOGOUT: 'loggingOut',
+      },
+    },
+    awaitingCallback: {
+      tags: ['ready'],
+      on: {
+        CALLBACK: [
+          { guard: 'the callback answers the pending authorization', target: 'exchanging' },
+          { target: 'error', actions: ['refuse the callback', 'forget the stored session'] },
+        ],
+        LOGIN: { target: 'redirecting', actions: ['forget pending authorization', 'remember login request', 'clear failure'] },
+        CANCEL: { target: 'idle', actions: ['forget pending authorization', 'forget the stored session'] },
+        LOGOUT: { target: 'loggingOut', actions: 'forget pending authorization' },
+      },
+    },
+    exchanging: {
+      tags: ['busy', 'ready'],
+      invoke: {
+        id: 'storeTokens',
+        src: 'store tokens from the callback',
+        input: ({ context, event }) => {
+          const verdict = event.type === 'CALLBACK' ? judgeImplicitCallback(context, event.url) : undefined;
+          if (verdict === undefined || !verdict.accepted) throw new TypeError('exchanging without an accepted callback');
+          return { services: context.services, storageKey: context.options.storageKey, tokens: verdict.tokens };
+        },
+        onDone: {
+          target: 'authenticated',
+          actions: ['forget pending authorization', { type: 'remember new session', params: ({ event }) => event.output }],
+        },
+        onError: {
+          target: 'error',
+          actions: ['forget pending authorization', { type: 'remember failure', params: ({ event }) => ({ error: event.error }) }],
+        },
+      },
+    },
+    authenticated: authenticatedState,
+    refreshing: refreshingState,
+    loggingOut: loggingOutState,
+    error: {
+      tags: ['error', 'ready'],
+      on: {
+        RETRY: { target: 'redirecting', actions: 'clear failure' },
+        LOGIN: { target: 'redirecting', actions: ['remember login request', 'clear failure'] },
+        LOGOUT: 'loggingOut',
+        CANCEL: { target: 'idle', actions: 'clear failure' },
+      },
+    },
+  },
+});
