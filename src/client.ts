@@ -8,7 +8,7 @@ import { createActor, type Actor, type InspectionEvent, type Observer, type Snap
 import { authorizationCodeMachine } from '../machines/authorizationCode.js';
 import { clientCredentialsMachine } from '../machines/clientCredentials.js';
 import { deviceCodeMachine } from '../machines/deviceCode.js';
-import type { GrantInput } from '../machines/types.js';
+import { resolveGrantOptions, type GrantInput } from '../machines/types.js';
 import {
   checkProviderForGrant,
   clientConfigFrom,
@@ -217,7 +217,7 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
   const services = defaultServices(options.services);
   const clientConfig = clientConfigFrom(options);
   const grantOptions = grantOptionsFrom(options);
-  const refreshSkewMs = grantOptions.refreshSkewMs ?? 60_000;
+  const { refreshSkewMs } = resolveGrantOptions(grantOptions);
   const listeners = new Set<(snapshot: GrantSnapshot<G>) => void>();
   const discovery = new AbortController();
 
@@ -327,7 +327,8 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
       case 'awaitingCallback':
       case 'requestingCode':
       case 'awaitingUser':
-        return { error: loginRequired(error) };
+        // No session (an error kept in `idle` is a past revocation or restore failure, not this caller's).
+        return { error: loginRequired() };
       default:
         return undefined;
     }
@@ -368,7 +369,7 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
 
   const loginAuthorizationCode = async (loginOptions: LoginOptions): Promise<string> => {
     const current = await whenReady();
-    if (stateName(current.getSnapshot()) === 'awaitingCallback') current.send({ type: 'CANCEL' });
+    // From `awaitingCallback` too: the machine drops the old pending authorization for the new one.
     if (!sendAccepted(current, { type: 'LOGIN', ...loginOptions })) {
       throw unsupported(`login() is not possible in state ${stateName(current.getSnapshot())}; call logout() first`);
     }

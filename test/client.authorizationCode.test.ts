@@ -294,4 +294,31 @@ describe('createOAuthClient — authorization code', () => {
     expect((await rejection(client.handleCallback(`${REDIRECT_URI}?code=x&state=y`))).code).toBe('unsupported_operation');
     client.stop();
   });
+  it('a second login() replaces the pending authorization: the first callback is refused', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    const first = await client.login();
+    const firstCallback = await world.server.authorize(first);
+    const second = await client.login();
+    expect(new URL(second).searchParams.get('state')).not.toBe(new URL(first).searchParams.get('state'));
+    expect((await rejection(client.handleCallback(firstCallback))).code).toBe('state_mismatch');
+    client.stop();
+  });
+
+  it('subscribe() before discovery finished still sees the actor from its first state', async () => {
+    const world = await createWorld();
+    const client = createOAuthClient({
+      grant: 'authorization_code',
+      provider: { issuer: world.server.issuer },
+      clientId: 'spa',
+      redirectUri: REDIRECT_URI,
+      services: world.services,
+    });
+    const seen: unknown[] = [];
+    client.subscribe((snapshot) => void seen.push(snapshot.value));
+    await client.ready;
+    expect(seen[0]).toBe('restoring');
+    expect(seen.at(-1)).toBe('idle');
+    client.stop();
+  });
 });
