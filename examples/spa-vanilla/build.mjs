@@ -1,12 +1,13 @@
-// Bundles the example with esbuild: `node examples/spa-vanilla/build.mjs`
-// writes examples/spa-vanilla/dist/{index.html,main.js} and prints the size.
+// Bundles the example with esbuild: `node examples/spa-vanilla/build.mjs [--outdir DIR] [--no-minify]`
+// writes examples/spa-vanilla/dist/{index.html,main.js} (or DIR/…) and prints the size.
 import { build } from 'esbuild';
 import { copyFile, mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outdir = join(here, 'dist');
+const outdirFlag = process.argv.indexOf('--outdir');
+const outdir = outdirFlag === -1 ? join(here, 'dist') : resolve(process.argv[outdirFlag + 1] ?? 'dist');
 
 await mkdir(outdir, { recursive: true });
 const result = await build({
@@ -16,13 +17,12 @@ const result = await build({
   format: 'esm',
   platform: 'browser',
   target: 'es2022',
-  minify: process.argv.includes('--no-minify') ? false : true,
+  minify: !process.argv.includes('--no-minify'),
   sourcemap: true,
   metafile: true,
-  // A browser bundle must not reach Node built-ins (DESIGN.md): fail the build if one is imported.
-  external: [],
   logLevel: 'warning',
 });
+// A browser bundle must not reach Node built-ins (DESIGN.md): fail the build if one is imported.
 const nodeImports = Object.values(result.metafile.inputs).flatMap((input) =>
   input.imports.filter((entry) => entry.path.startsWith('node:')).map((entry) => entry.path),
 );
@@ -32,4 +32,4 @@ if (nodeImports.length > 0) {
 }
 await copyFile(join(here, 'index.html'), join(outdir, 'index.html'));
 const { size } = await stat(join(outdir, 'main.js'));
-console.log(`examples/spa-vanilla/dist/main.js ${(size / 1024).toFixed(1)} KiB`);
+console.log(`${join(outdir, 'main.js')} ${(size / 1024).toFixed(1)} KiB`);

@@ -83,15 +83,21 @@ function isCallback(): boolean {
 
 function wire(auth: BrowserAuth): void {
   auth.onTokenChange(showTokens);
-  auth.actor.subscribe((snapshot) => {
+  const showState = (snapshot: ReturnType<typeof auth.actor.getSnapshot>): void => {
     element('state').textContent = typeof snapshot.value === 'string' ? snapshot.value : JSON.stringify(snapshot.value);
-    element('tags').innerHTML = '';
-    for (const tag of snapshot.tags) {
-      const span = document.createElement('span');
-      span.textContent = tag;
-      element('tags').append(span);
-    }
-  });
+    element('tags').replaceChildren(
+      ...[...snapshot.tags].map((tag) => {
+        const span = document.createElement('span');
+        span.textContent = tag;
+        return span;
+      }),
+    );
+    const error = snapshot.context.error;
+    if (error !== undefined && snapshot.hasTag('error')) showError(Object.assign(new Error(error.description ?? error.code), error));
+  };
+  // subscribe() reports changes only: show where the actor is now, then follow it.
+  showState(auth.actor.getSnapshot());
+  auth.actor.subscribe(showState);
   element('login').addEventListener('click', () => {
     element('error').textContent = '';
     auth.login().catch(showError);
@@ -106,10 +112,6 @@ function wire(auth: BrowserAuth): void {
     const forged = new URL(location.href);
     forged.search = '?code=forged-code&state=forged-state';
     location.assign(forged.href);
-  });
-  auth.actor.subscribe((snapshot) => {
-    const error = snapshot.context.error;
-    if (error !== undefined && snapshot.hasTag('error')) showError(Object.assign(new Error(error.description ?? error.code), error));
   });
 }
 
