@@ -183,6 +183,13 @@ describe('userinfo and token info', () => {
     const { ctx } = context(() => jsonResponse(['a']));
     await expect(fetchUserinfo({ ...ctx, accessToken: 'at' })).rejects.toMatchObject({ code: 'invalid_response' });
     await expect(fetchUserinfo({ ...ctx, accessToken: 'a t' })).rejects.toThrow(TypeError);
+    await expect(fetchUserinfo({ ...ctx, accessToken: 'at\r\nX-Evil: 1' })).rejects.toThrow(TypeError);
+  });
+
+  it('sends opaque tokens with a wider alphabet than b64token unchanged', async () => {
+    const { ctx, requests } = context(() => jsonResponse({ sub: 'u1' }));
+    await fetchUserinfo({ ...ctx, accessToken: 'tenant|abc:def' });
+    expect(requests[0]?.headers.get('authorization')).toBe('Bearer tenant|abc:def');
   });
 });
 

@@ -6,6 +6,7 @@ import type { FetchLike } from '../services/types.js';
 import { isLoopbackUrl } from './endpoints.js';
 import { OAuthError } from './errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
+import { transportError } from './providerRequest.js';
 import type { ProviderConfig } from './types.js';
 
 /** Which well-known document to read; `auto` tries RFC 8414 first, then OpenID on 404. */
@@ -72,7 +73,7 @@ async function fetchMetadata(fetch: FetchLike, url: string, signal: AbortSignal 
   try {
     return await fetch(url, init);
   } catch (thrown) {
-    throw OAuthError.from(signal?.aborted === true && signal.reason instanceof Error ? signal.reason : thrown);
+    throw transportError(thrown, signal);
   }
 }
 

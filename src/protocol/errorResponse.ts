@@ -29,7 +29,12 @@ async function readTextCapped(response: Response, maxBytes: number): Promise<str
   }
   if (response.body === null) return '';
   if (response.bodyUsed) throw invalidResponse(response, 'the response body was already read');
-  const reader = response.body.getReader();
+  let reader: ReadableStreamDefaultReader<Uint8Array>;
+  try {
+    reader = response.body.getReader();
+  } catch (thrown) {
+    throw invalidResponse(response, 'the response body cannot be read', thrown);
+  }
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {

@@ -7,8 +7,8 @@
  */
 import type { Services } from '../services/types.js';
 import { readDeviceAuthorizationResponse, deviceAuthorizationRequest, type DeviceAuthorization } from './deviceAuthorization.js';
-import { OAuthError } from './errors.js';
 import { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
+import { transportError } from './providerRequest.js';
 import { readRevocationResponse, revocationRequest } from './revocation.js';
 import { tokenRequest } from './tokenRequest.js';
 import { readTokenResponse } from './tokenResponse.js';
@@ -33,14 +33,7 @@ async function send(context: OperationContext, request: HttpRequest): Promise<Re
   try {
     return await context.services.fetch(request.url, init);
   } catch (thrown) {
-    // An aborted signal explains the failure better than whatever the fetch implementation threw.
-    if (signal?.aborted === true) {
-      const reason: unknown = signal.reason;
-      const name = typeof reason === 'object' && reason !== null && 'name' in reason ? String(reason.name) : '';
-      if (name === 'TimeoutError') throw OAuthError.from(reason);
-      throw new OAuthError('aborted', { description: 'The request was aborted', cause: reason ?? thrown, retryable: false });
-    }
-    throw OAuthError.from(thrown);
+    throw transportError(thrown, signal);
   }
 }
 

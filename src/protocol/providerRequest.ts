@@ -4,6 +4,7 @@
  */
 import { applyClientAuth } from './clientAuth.js';
 import { resolveEndpoint, type EndpointName } from './endpoints.js';
+import { OAuthError } from './errors.js';
 import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';
 
 /**
@@ -78,4 +79,19 @@ export function addExtraParams(
     if (typeof value !== 'string') throw new TypeError(`extraParams.${name} must be a string`);
     params[name] = value;
   }
+}
+
+/**
+ * The `OAuthError` for a fetch that threw: an aborted `signal` explains the
+ * failure better than whatever the fetch implementation threw (`timeout` for
+ * a `TimeoutError` reason, else `aborted`); otherwise `OAuthError.from`.
+ */
+export function transportError(thrown: unknown, signal: AbortSignal | undefined): OAuthError {
+  if (signal?.aborted === true) {
+    const reason: unknown = signal.reason;
+    const name = typeof reason === 'object' && reason !== null && 'name' in reason ? String(reason.name) : '';
+    if (name === 'TimeoutError') return OAuthError.from(reason);
+    return new OAuthError('aborted', { description: 'The request was aborted', cause: reason ?? thrown, retryable: false });
+  }
+  return OAuthError.from(thrown);
 }

@@ -8,8 +8,9 @@ import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { requireString, userAgentHeaders } from './providerRequest.js';
 import type { HttpRequest, ProviderConfig } from './types.js';
 
-// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+// RFC 6750 §2.1 asks for a b64token; real providers issue wider alphabets, so only what would
+// break the header (whitespace, controls, non-ASCII) is refused.
+const HEADER_SAFE_TOKEN = /^[\x21-\x7E]+$/;
 
 /**
  * A GET of the userinfo endpoint (or `options.endpoint`, for instance
@@ -22,7 +23,7 @@ export function userinfoRequest(
   options: { endpoint?: string; userAgent?: string } = {},
 ): HttpRequest {
   const token = requireString(accessToken, 'accessToken');
-  if (!B64TOKEN.test(token)) throw new TypeError('accessToken is not a valid bearer token (RFC 6750 §2.1)');
+  if (!HEADER_SAFE_TOKEN.test(token)) throw new TypeError('accessToken cannot be sent as a bearer token (RFC 6750 §2.1)');
   const url =
     options.endpoint === undefined
       ? resolveEndpoint(provider, 'userinfo')
