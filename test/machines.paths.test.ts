@@ -1,0 +1,494 @@
+/**
+ * Model-based tests: `xstate/graph` walks each grant machine's chart (with
+ * its actors' done and error events listed as events), and every shortest
+ * path it finds is replayed on a real actor against the test authorization
+ * server, with faults arranged so that each actor ends the way the path
+ * says. The replays record every transition the real actors take
+ * (inspection `@xstate.microstep`); the last test asserts that every
+ * transition of every chart was exercised.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createActor, type AnyStateMachine, type AnyTransitionDefinition, type AnyStateNode, type AnyMachineSnapshot } from 'xstate';
+import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths } from 'xstate/graph';
+import { authorizationCodeMachine } from '../machines/authorizationCode.js';
+import { clientCredentialsMachine } from '../machines/clientCredentials.js';
+import { deviceCodeMachine } from '../machines/deviceCode.js';
+import { expiryTimerFiresAt } from '../machines/lifecycle.js';
+import type { SessionBlob } from '../machines/persistence.js';
+import type { GrantContext, GrantEvent, GrantInput, PendingAuthorization } from '../machines/types.js';
+import { OAuthError } from '../src/protocol/errors.js';
+import type { TokenSet } from '../src/protocol/types.js';
+import { memoryStorage } from '../src/services/memoryStorage.js';
+import type { StorageService } from '../src/services/types.js';
+import { createHarness, REDIRECT_URI, type Harness } from './machines.fixtures.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** An event of the abstract walk: a caller's event, or an actor's done/error event (typed loosely on purpose). */
+type AbstractEvent = GrantEvent | { type: `xstate.${'done' | 'error'}.actor.${string}`; output?: unknown; error?: unknown; variant?: string };
+
+const ISSUER = 'https://auth.test';
+const T0 = 1_800_000_000_000;
+const HOUR = 3_600_000;
+
+function abstractTokens(variant: { refresh: boolean; expired?: boolean }): TokenSet {
+  const tokens: TokenSet = { accessToken: 'at', tokenType: 'Bearer', expiresAt: variant.expired ? T0 - 1 : T0 + HOUR, raw: {} };
+  if (variant.refresh) tokens.refreshToken = 'rt';
+  return tokens;
+}
+
+const pending: PendingAuthorization = {
+  state: 'abstract-state',
+  codeVerifier: 'v'.repeat(43),
+  redirectUri: REDIRECT_URI,
+  scopes: ['openid'],
+  createdAt: T0,
+  expiresAt: T0 + 600_000,
+  issuer: ISSUER,
+};
+
+function blob(state: SessionBlob['state'], machine: SessionBlob['machine']): SessionBlob {
+  if (state === 'authenticated') return { version: 1, machine, state, tokens: abstractTokens({ refresh: true }), savedAt: T0 };
+  if (state === 'awaitingCallback') return { version: 1, machine, state, pending, savedAt: T0 };
+  return {
+    version: 1,
+    machine,
+    state,
+    device: { deviceCode: 'dc', userCode: 'UC', verificationUri: `${ISSUER}/device`, expiresAt: T0 + 600_000, interval: 5 },
+    savedAt: T0,
+  };
+}
+
+const done = (id: string, output: unknown, variant: string): AbstractEvent => ({ type: `xstate.done.actor.${id}`, output, variant });
+const failed = (id: string, code: string, variant: string, status?: number): AbstractEvent => ({
+  type: `xstate.error.actor.${id}`,
+  error: new OAuthError(code, { status }),
+  variant,
+});
+
+/** The events a caller can send, plus the lifecycle actors' outcomes. */
+function lifecycleEvents(context: GrantContext, machine: SessionBlob['machine']): AbstractEvent[] {
+  // A renewal keeps a refresh token the session had (rotation or not).
+  const refresh = context.tokens?.refreshToken !== undefined;
+  return [
+    { type: 'REFRESH' },
+    { type: 'LOGOUT' },
+    { type: 'RETRY' },
+    { type: 'CANCEL' },
+    { type: 'EXPIRY_DUE' },
+    { type: 'SESSION_CHANGED' },
+    { type: 'SESSION_CHANGED', tokens: abstractTokens({ refresh: true }) },
+    done('readSession', null, 'nothing stored'),
+    done('readSession', blob('authenticated', machine), 'session stored'),
+    failed('readSession', 'invalid_snapshot', 'corrupt'),
+    done('renewTokens', { tokens: abstractTokens({ refresh }), savedAt: T0 }, 'renewed'),
+    failed('renewTokens', 'invalid_grant', 'invalid_grant', 400),
+    failed('renewTokens', 'temporarily_unavailable', 'unavailable', 503),
+    done('endSession', {}, 'revoked'),
+    done('endSession', { revocationError: { name: 'OAuthError', code: 'server_error', retryable: true, status: 503 } }, 'revocation failed'),
+    failed('endSession', 'storage_error', 'storage failed'),
+  ];
+}
+
+function authorizationCodeEvents(snapshot: AnyMachineSnapshot): AbstractEvent[] {
+  const context = snapshot.context as GrantContext;
+  const refresh = context.login?.scopes === undefined || context.login.scopes.includes('offline_access');
+  const events: AbstractEvent[] = [
+    { type: 'LOGIN' },
+    { type: 'LOGIN', scopes: ['openid'] },
+    { type: 'CALLBACK', url: `${REDIRECT_URI}?code=c&state=${context.pending?.state ?? 'none'}&iss=${encodeURIComponent(ISSUER)}` },
+    { type: 'CALLBACK', url: `${REDIRECT_URI}?code=c&state=forged&iss=${encodeURIComponent(ISSUER)}` },
+    done('readSession', blob('awaitingCallback', 'authorizationCode'), 'pending stored'),
+    done('prepareAuthorization', { pending, authorizationUrl: `${ISSUER}/authorize?state=${pending.state}` }, 'prepared'),
+    failed('prepareAuthorization', 'storage_error', 'storage failed'),
+    done('exchangeCode', { tokens: abstractTokens({ refresh }), savedAt: T0 }, 'exchanged'),
+    done('exchangeCode', { tokens: abstractTokens({ refresh, expired: true }), savedAt: T0 }, 'exchanged, already expired'),
+    failed('exchangeCode', 'invalid_grant', 'invalid_grant', 400),
+    ...lifecycleEvents(context, 'authorizationCode'),
+  ];
+  return events;
+}
+
+/** Abstract state: the state value and the context facts the guards read. */
+function serialize(snapshot: AnyMachineSnapshot): string {
+  const context = snapshot.context as GrantContext;
+  const tokens = context.tokens;
+  return JSON.stringify({
+    value: snapshot.value,
+    tokens: tokens === undefined ? null : `${tokens.refreshToken ? 'r' : '-'}${tokens.expiresAt !== undefined && tokens.expiresAt <= T0 ? 'x' : '-'}`,
+    stale: context.staleTokens?.refreshToken !== undefined,
+    pending: context.pending !== undefined,
+    device: context.device?.interval ?? null,
+    deferred: context.deferred.map((event) => event.type),
+    offline: context.login?.scopes === undefined || context.login.scopes.includes('offline_access'),
+  });
+}
+
+function abstractInput(): GrantInput {
+  return {
+    provider: { issuer: ISSUER, authorizationEndpoint: `${ISSUER}/authorize`, tokenEndpoint: `${ISSUER}/token`, revocationEndpoint: `${ISSUER}/revoke`, authorizationResponseIssParameterSupported: true },
+    client: { clientId: 'app', redirectUri: REDIRECT_URI, scopes: ['openid', 'offline_access'] },
+    services: {
+      fetch: () => Promise.reject(new Error('the abstract walk does no I/O')),
+      crypto: { randomBytes: (n) => new Uint8Array(n), sha256: async () => new Uint8Array(32) },
+      storage: memoryStorage(),
+      clock: { now: () => T0 },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Replaying an abstract path on a real actor
+
+/** Storage whose next write or removal can be made to fail. */
+function faultyStorage() {
+  const backing = memoryStorage();
+  const faults = { failNextSet: false, failNextRemove: false };
+  const storage: StorageService = {
+    get: (key) => backing.get(key),
+    set: (key, value) => {
+      if (faults.failNextSet) {
+        faults.failNextSet = false;
+        return Promise.reject(new Error('injected storage failure'));
+      }
+      return backing.set(key, value);
+    },
+    remove: (key) => {
+      if (faults.failNextRemove) {
+        faults.failNextRemove = false;
+        return Promise.reject(new Error('injected storage failure'));
+      }
+      return backing.remove(key);
+    },
+    lock: (key, fn) => (backing.lock === undefined ? fn() : backing.lock(key, fn)),
+  };
+  return { storage, faults };
+}
+
+interface Replay {
+  h: Harness;
+  faults: { failNextSet: boolean; failNextRemove: boolean };
+  machine: AnyStateMachine;
+  /** The last authorization URL any actor of this replay produced. */
+  authorizationUrl: string | undefined;
+  covered: Set<AnyTransitionDefinition>;
+  actor: ReturnType<typeof createActor<AnyStateMachine>> | undefined;
+  /** State values the real actor passed through since the last check. */
+  visited: unknown[];
+}
+
+const covered = new Map<AnyStateMachine, Set<AnyTransitionDefinition>>();
+
+function contextOf(replay: Replay): GrantContext {
+  if (replay.actor === undefined) throw new Error('no actor');
+  return replay.actor.getSnapshot().context as GrantContext;
+}
+
+/** Runs an actor of the same kind on the same storage to put a session or pending record there. */
+async function sideRun(replay: Replay, run: 'pending' | 'session'): Promise<void> {
+  const side = createActor(replay.machine, { input: { ...replay.h.input, options: { restore: false } } });
+  side.start();
+  await settle(side);
+  side.send({ type: 'LOGIN' });
+  await settle(side);
+  const context = side.getSnapshot().context as GrantContext;
+  if (context.authorizationUrl !== undefined) replay.authorizationUrl = context.authorizationUrl;
+  if (run === 'session' && context.authorizationUrl !== undefined) {
+    side.send({ type: 'CALLBACK', url: await replay.h.server.authorize(context.authorizationUrl) });
+    await settle(side);
+  }
+  if (run === 'session' && replay.machine === deviceCodeMachine && context.device !== undefined) {
+    replay.h.server.approveDevice(context.device.userCode);
+    await vi.runOnlyPendingTimersAsync();
+    await settle(side);
+  }
+  side.stop();
+}
+
+/** Real tokens of a session, for SESSION_CHANGED. */
+async function realTokens(replay: Replay): Promise<TokenSet> {
+  const side = createActor(replay.machine, { input: { ...replay.h.input, services: { ...replay.h.services, storage: memoryStorage() } } });
+  side.start();
+  await settle(side);
+  side.send({ type: 'LOGIN' });
+  await settle(side);
+  const context = side.getSnapshot().context as GrantContext;
+  if (context.authorizationUrl !== undefined) {
+    side.send({ type: 'CALLBACK', url: await replay.h.server.authorize(context.authorizationUrl) });
+    await settle(side);
+  }
+  if (context.device !== undefined) {
+    replay.h.server.approveDevice(context.device.userCode);
+    await vi.runOnlyPendingTimersAsync();
+    await settle(side);
+  }
+  const tokens = (side.getSnapshot().context as GrantContext).tokens;
+  side.stop();
+  if (tokens === undefined) throw new Error('the side login gave no tokens');
+  return tokens;
+}
+
+/** The real `setImmediate`, captured before the fake timers are installed: WebCrypto settles on a real tick. */
+const realSetImmediate = globalThis.setImmediate;
+const realSetTimeout = globalThis.setTimeout;
+
+/** Waits (running due timers, never the clock) until the actor is ready and not busy. */
+async function settle(actor: { getSnapshot(): AnyMachineSnapshot }): Promise<void> {
+  for (let i = 0; i < 1_000; i += 1) {
+    const snapshot = actor.getSnapshot();
+    if (snapshot.status !== 'active' || (snapshot.hasTag('ready') && !snapshot.hasTag('busy'))) return;
+    await vi.advanceTimersByTimeAsync(0);
+    await new Promise<void>((resolve) => (i < 100 ? realSetImmediate(resolve) : realSetTimeout(resolve, 1)));
+  }
+  throw new Error(`did not settle: ${JSON.stringify(actor.getSnapshot().value)}`);
+}
+
+/** Makes the real world produce the actor outcome the abstract path says comes next. */
+async function arrange(replay: Replay, event: AbstractEvent): Promise<void> {
+  const { h, faults } = replay;
+  if (!('variant' in event) || event.variant === undefined) return;
+  const tokens = replay.actor === undefined ? undefined : (contextOf(replay).tokens ?? contextOf(replay).staleTokens);
+  switch (`${event.type.replace(/^xstate\.(done|error)\.actor\./, '')}:${event.variant}`) {
+    case 'readSession:nothing stored':
+      await h.storage.remove('oauth-machines');
+      return;
+    case 'readSession:pending stored':
+      return sideRun(replay, 'pending');
+    case 'readSession:device stored':
+      return sideRun(replay, 'pending');
+    case 'readSession:session stored':
+      return sideRun(replay, 'session');
+    case 'readSession:corrupt':
+      return h.storage.set('oauth-machines', '{corrupt');
+    case 'prepareAuthorization:storage failed':
+    case 'requestDeviceCode:storage failed':
+      faults.failNextSet = true;
+      return;
+    case 'exchangeCode:invalid_grant':
+      h.server.fail('token', { oauthError: 'invalid_grant', status: 400 });
+      return;
+    case 'requestTokens:invalid_client':
+      h.server.fail('token', { oauthError: 'invalid_client', status: 401 });
+      return;
+    case 'pollForToken:access_denied':
+      h.server.denyDevice(contextOf(replay).device!.userCode);
+      await h.advance(contextOf(replay).device!.interval * 1000);
+      return;
+    case 'pollForToken:authorization_pending':
+      await h.advance(contextOf(replay).device!.interval * 1000);
+      return;
+    case 'pollForToken:slow_down':
+      h.server.fail('token', { oauthError: 'slow_down', status: 400 });
+      await h.advance(contextOf(replay).device!.interval * 1000);
+      return;
+    case 'pollForToken:approved':
+      h.server.approveDevice(contextOf(replay).device!.userCode);
+      await h.advance(contextOf(replay).device!.interval * 1000);
+      return;
+    case 'renewTokens:invalid_grant':
+      if (tokens?.refreshToken !== undefined) h.server.revokeToken(tokens.refreshToken);
+      else h.server.fail('token', { oauthError: 'invalid_grant', status: 400 });
+      return;
+    case 'renewTokens:unavailable':
+      h.server.fail('token', { status: 503 }, { times: 2 });
+      return;
+    case 'endSession:revocation failed':
+      h.server.fail('revoke', { status: 503 }, { times: 2 });
+      return;
+    case 'endSession:storage failed':
+      faults.failNextRemove = true;
+      return;
+    default:
+      return;
+  }
+}
+
+/** After an actor outcome: what the abstract output implies that the real server cannot give directly. */
+async function afterOutcome(replay: Replay, event: AbstractEvent): Promise<void> {
+  if ('variant' in event && event.variant?.endsWith('already expired')) {
+    const expiresAt = contextOf(replay).tokens?.expiresAt;
+    // Jump the clock past expiry without running the expiry timer.
+    if (expiresAt !== undefined) replay.h.server.clock.set(expiresAt);
+  }
+}
+
+/** Sends a caller's event for real (a valid callback is a real redirect from the server). */
+async function perform(replay: Replay, event: AbstractEvent): Promise<void> {
+  const actor = replay.actor!;
+  if (event.type === 'CALLBACK' && 'url' in event) {
+    const valid = event.url.includes(`state=${pending.state}`);
+    const url = valid && replay.authorizationUrl !== undefined ? await replay.h.server.authorize(replay.authorizationUrl) : event.url;
+    actor.send({ type: 'CALLBACK', url });
+    return;
+  }
+  if (event.type === 'EXPIRY_DUE') {
+    const fireAt = expiryTimerFiresAt(contextOf(replay));
+    if (fireAt !== undefined && replay.h.server.clock.now() < fireAt) replay.h.server.clock.set(fireAt);
+    await vi.runOnlyPendingTimersAsync();
+    return;
+  }
+  if (event.type === 'SESSION_CHANGED' && 'tokens' in event && event.tokens !== undefined) {
+    // As another tab would: store the session, then tell this one.
+    const tokens = await realTokens(replay);
+    const grant = (actor.getSnapshot().context as GrantContext).grant;
+    const stored: SessionBlob = { version: 1, machine: grant, state: 'authenticated', tokens, savedAt: replay.h.server.clock.now() };
+    await replay.h.storage.set('oauth-machines', JSON.stringify(stored));
+    actor.send({ type: 'SESSION_CHANGED', tokens });
+    return;
+  }
+  if (event.type === 'SESSION_CHANGED') {
+    await replay.h.storage.remove('oauth-machines');
+  }
+  actor.send(event as GrantEvent);
+}
+
+const isActorEvent = (event: AbstractEvent): boolean => event.type.startsWith('xstate.');
+
+async function replayPath(machine: AnyStateMachine, steps: AbstractStep[]): Promise<void> {
+  const { storage, faults } = faultyStorage();
+  const h = createHarness({ storage, grant: { retryBaseMs: 0, maxRefreshAttempts: 2 } });
+  const transitions = covered.get(machine) ?? new Set<AnyTransitionDefinition>();
+  covered.set(machine, transitions);
+  const replay: Replay = { h, faults, machine, authorizationUrl: undefined, covered: transitions, actor: undefined, visited: [] };
+  // The outcome of the first restore is arranged before the actor starts.
+  const firstRead = steps.find((step) => step.event.type === 'xstate.done.actor.readSession' || step.event.type === 'xstate.error.actor.readSession');
+  const firstReadIndex = firstRead === undefined ? -1 : steps.indexOf(firstRead);
+  if (firstRead !== undefined) await arrange(replay, firstRead.event);
+  const actor = createActor(machine, {
+    input: h.input,
+    inspect: (inspection) => {
+      if (inspection.type === '@xstate.microstep' && inspection.actorRef === replay.actor) {
+        for (const transition of (inspection as { _transitions: AnyTransitionDefinition[] })._transitions) transitions.add(transition);
+        replay.visited.push((inspection.snapshot as AnyMachineSnapshot).value);
+        if (process.env.DEBUG_PATHS) console.log('  ->', JSON.stringify((inspection.snapshot as AnyMachineSnapshot).value), inspection.event.type);
+      }
+    },
+  });
+  replay.actor = actor;
+  actor.subscribe({ error: (error) => h.actorErrors.push(error) });
+  actor.start();
+  const arranged = new Set<number>(firstReadIndex === -1 ? [] : [firstReadIndex]);
+  for (let i = 1; i < steps.length; i += 1) {
+    const step = steps[i]!;
+    if (isActorEvent(step.event)) {
+      // An outcome no caller event started (a timer's, or the restore's): arrange it now.
+      if (!arranged.has(i)) await arrange(replay, step.event);
+      arranged.add(i);
+      await settle(actor);
+      await afterOutcome(replay, step.event);
+    } else {
+      // Arrange the outcomes of the actors this event starts, then send it.
+      for (let j = i + 1; j < steps.length && isActorEvent(steps[j]!.event); j += 1) {
+        if (arranged.has(j) || steps[j]!.event.type.includes('pollForToken')) continue;
+        await arrange(replay, steps[j]!.event);
+        arranged.add(j);
+      }
+      await perform(replay, step.event);
+      if (i + 1 < steps.length && isActorEvent(steps[i + 1]!.event)) continue;
+      // The path sends its next event while a request is under way: do not wait for it.
+      const inFlight = step.state.hasTag('busy') && i + 1 < steps.length;
+      if (!inFlight) await settle(actor);
+    }
+    const context = replay.actor.getSnapshot().context as GrantContext;
+    if (context.authorizationUrl !== undefined) replay.authorizationUrl = context.authorizationUrl;
+    if (i + 1 < steps.length && isActorEvent(steps[i + 1]!.event)) continue;
+    // The real actor went through the state the path says (it may have moved on: the path can end mid-request).
+    const value = step.state.value;
+    const seen = [...replay.visited, actor.getSnapshot().value];
+    expect(seen, `after step ${i} (${step.event.type})`).toContainEqual(value);
+    replay.visited = [];
+  }
+  await vi.runOnlyPendingTimersAsync();
+  actor.stop();
+  expect(h.actorErrors).toEqual([]);
+}
+
+function allTransitions(machine: AnyStateMachine): AnyTransitionDefinition[] {
+  const found: AnyTransitionDefinition[] = [];
+  const visit = (node: AnyStateNode): void => {
+    for (const list of node.transitions.values()) found.push(...list);
+    for (const child of Object.values(node.states)) visit(child);
+  };
+  visit(machine.root);
+  return found;
+}
+
+function describeTransition(transition: AnyTransitionDefinition): string {
+  const targets = transition.target?.map((target) => target.key).join(',') ?? '(stay)';
+  const guard = transition.guard === undefined ? '' : ` [${typeof transition.guard === 'object' && 'type' in transition.guard ? String(transition.guard.type) : 'guard'}]`;
+  return `${transition.source.key} --${transition.eventType}${guard}--> ${targets}`;
+}
+
+function traversal(events: (snapshot: AnyMachineSnapshot) => AbstractEvent[]) {
+  return {
+    input: abstractInput(),
+    events: (snapshot: AnyMachineSnapshot) => events(snapshot) as GrantEvent[],
+    serializeState: (snapshot: AnyMachineSnapshot) => serialize(snapshot),
+    // One deferred event is enough to exercise deferral; more only grows the space.
+    filterEvents: (snapshot: AnyMachineSnapshot, event: GrantEvent) =>
+      !((event.type === 'LOGIN' || event.type === 'CALLBACK') && (snapshot.context as GrantContext).deferred.length > 0),
+    limit: 5_000,
+  };
+}
+
+type AbstractStep = { event: AbstractEvent; state: AnyMachineSnapshot };
+
+/**
+ * The shortest path to every abstract state, plus, for every edge of the
+ * chart that no such path ends with, the shortest path to its source and
+ * that edge (shortest paths reach every state, not every transition).
+ */
+function pathsOf(machine: AnyStateMachine, events: (snapshot: AnyMachineSnapshot) => AbstractEvent[]): AbstractStep[][] {
+  const options = traversal(events);
+  const shortest = getShortestPaths(machine, options);
+  const toState = new Map<string, AbstractStep[]>();
+  for (const path of shortest) toState.set(serialize(path.state), path.steps as AbstractStep[]);
+  const edgeKey = (from: AnyMachineSnapshot, event: AbstractEvent, to: AnyMachineSnapshot): string =>
+    `${JSON.stringify(from.value)}|${label([{ event }, { event }])}|${JSON.stringify(to.value)}`;
+  const seen = new Set<string>();
+  for (const steps of toState.values()) {
+    for (let i = 1; i < steps.length; i += 1) seen.add(edgeKey(steps[i - 1]!.state, steps[i]!.event, steps[i]!.state));
+  }
+  const paths: AbstractStep[][] = [...toState.values()];
+  for (const { state, event, nextState } of adjacencyMapToArray(getAdjacencyMap(machine, options))) {
+    if (serialize(state) === serialize(nextState)) continue;
+    const key = edgeKey(state, event, nextState);
+    const prefix = toState.get(serialize(state));
+    if (seen.has(key) || prefix === undefined) continue;
+    seen.add(key);
+    paths.push([...prefix, { event, state: nextState }]);
+  }
+  return paths;
+}
+
+function label(steps: { event: AbstractEvent }[]): string {
+  return steps
+    .slice(1)
+    .map((step) => `${step.event.type.replace('xstate.', '')}${'variant' in step.event && step.event.variant ? `(${step.event.variant})` : ''}`)
+    .join(' → ');
+}
+
+const authorizationCodePaths = pathsOf(authorizationCodeMachine, authorizationCodeEvents);
+
+describe('authorizationCodeMachine: every shortest path of the chart, replayed against the test server', () => {
+  it.each(authorizationCodePaths.map((steps) => [label(steps) || '(start)', steps] as const))('%s', async (_, steps) => {
+    await replayPath(authorizationCodeMachine, steps);
+  });
+});
+
+afterAll(() => {
+  // Printed for the report; the assertion is in the coverage test below.
+});
+
+describe('transition coverage', () => {
+  it('every transition of the authorization code chart was taken by some replay', () => {
+    const taken = covered.get(authorizationCodeMachine) ?? new Set();
+    const missing = allTransitions(authorizationCodeMachine).filter((transition) => !taken.has(transition)).map(describeTransition);
+    expect(missing, missing.join("\n")).toEqual([]);
+  });
+});
