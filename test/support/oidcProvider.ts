@@ -301,7 +301,14 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     },
   };
 
-  const provider = withoutDevInteractionsWarning(() => new Provider(issuer, configuration));
+  let provider: Provider;
+  try {
+    provider = withoutDevInteractionsWarning(() => new Provider(issuer, configuration));
+  } catch (error) {
+    // A configuration the provider refuses must not leave a port open behind the failed test.
+    server.close();
+    throw error;
+  }
   // RFC 8628 §3.2: `interval` is optional (default 5 s); oidc-provider omits it. 1 s keeps polling tests fast.
   provider.use(async (ctx, next) => {
     await next();
