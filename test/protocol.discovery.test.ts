@@ -83,6 +83,32 @@ describe('discover', () => {
     ]);
   });
 
+  it('falls back to OpenID when the RFC 8414 request fails at the network level (a browser\'s view of a 404 without CORS)', async () => {
+    const requests: string[] = [];
+    const fetch = async (input: string | URL | Request): Promise<Response> => {
+      const url = String(input instanceof Request ? input.url : input);
+      requests.push(url);
+      if (url.includes('oauth-authorization-server')) throw new TypeError('Failed to fetch');
+      return jsonResponse(metadata(ISSUER));
+    };
+    const provider = await discover(ISSUER, { fetch });
+    expect(provider.issuer).toBe(ISSUER);
+    expect(requests).toEqual([
+      'https://as.example/.well-known/oauth-authorization-server',
+      'https://as.example/.well-known/openid-configuration',
+    ]);
+  });
+
+  it('does not fall back on a network failure when the kind is oauth', async () => {
+    let calls = 0;
+    const fetch = async (): Promise<Response> => {
+      calls += 1;
+      throw new TypeError('Failed to fetch');
+    };
+    await expect(discover(ISSUER, { fetch }, { kind: 'oauth' })).rejects.toMatchObject({ code: 'network_error' });
+    expect(calls).toBe(1);
+  });
+
   it('does not fall back on errors other than 404', async () => {
     const { fetch, requests } = recordingFetch(() => new Response('down', { status: 503 }));
     await expect(discover(ISSUER, { fetch })).rejects.toMatchObject({ code: 'invalid_response', status: 503, retryable: true });

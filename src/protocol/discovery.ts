@@ -9,7 +9,7 @@ import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { transportError } from './providerRequest.js';
 import type { ProviderConfig } from './types.js';
 
-/** Which well-known document to read; `auto` tries RFC 8414 first, then OpenID on 404. */
+/** Which well-known document to read; `auto` tries RFC 8414 first, then OpenID on a 404 or a network failure. */
 export type DiscoveryKind = 'auto' | 'oauth' | 'openid';
 
 export interface DiscoveryOptions {
@@ -104,7 +104,8 @@ function toProviderConfig(metadata: v.InferOutput<typeof MetadataSchema>, allowI
 
 /**
  * Reads the issuer's metadata into a `ProviderConfig`. `kind: 'auto'`
- * (default) reads RFC 8414's document and falls back to OpenID's on 404. The
+ * (default) reads RFC 8414's document and falls back to OpenID's on a 404 or
+ * a network failure (a browser's view of a 404 without CORS headers). The
  * document's `issuer` must equal `issuer` exactly (RFC 8414 §3.3, OIDC
  * Discovery §4.3), else `OAuthError('issuer_mismatch')`; a malformed or
  * non-JSON document is `invalid_response`; a failed fetch is `network_error`,
@@ -120,14 +121,29 @@ export async function discover(
   const allowInsecure = options.allowInsecureRequests === true;
   checkIssuer(issuer, allowInsecure);
 
-  let response = await fetchMetadata(
-    services.fetch,
-    kind === 'openid' ? openidMetadataUrl(issuer) : oauthMetadataUrl(issuer),
-    options.signal,
-  );
-  if (kind === 'auto' && response.status === 404) {
-    await response.body?.cancel().catch(() => undefined);
-    response = await fetchMetadata(services.fetch, openidMetadataUrl(issuer), options.signal);
+  let response: Response;
+  if (kind === 'auto') {
+    // RFC 8414 §3 first. A server without that document answers 404 — but a
+    // browser sees a 404 without CORS headers (oidc-provider's, for one) as a
+    // network failure, so either falls back to the OpenID document.
+    const oauth = await fetchMetadata(services.fetch, oauthMetadataUrl(issuer), options.signal).catch(
+      (error: unknown) => {
+        if (error instanceof OAuthError && error.code === 'network_error') return undefined;
+        throw error;
+      },
+    );
+    if (oauth === undefined || oauth.status === 404) {
+      await oauth?.body?.cancel().catch(() => undefined);
+      response = await fetchMetadata(services.fetch, openidMetadataUrl(issuer), options.signal);
+    } else {
+      response = oauth;
+    }
+  } else {
+    response = await fetchMetadata(
+      services.fetch,
+      kind === 'openid' ? openidMetadataUrl(issuer) : oauthMetadataUrl(issuer),
+      options.signal,
+    );
   }
   if (!response.ok) throw await readErrorResponse(response);
   const body = await readJsonBody(response);
