@@ -6,15 +6,15 @@
  * everywhere).
  */
 
-import { createOAuthClient, type GrantActor, type LoginOptions, type OAuthClient } from '../client.js';
+import { createOAuthClient, type GrantActor, type LoginOptions } from '../client.js';
 import type { OAuthClientOptions } from '../client/options.js';
 import type { TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
 import { cleanAddressBar } from './addressBar.js';
-import { resolveEnvironment, type BrowserEnvironment } from './environment.js';
+import { resolveEnvironment } from './environment.js';
 import { validateBrowserOptions, type BrowserAuthOptions } from './options.js';
-import { openTabChannel, type StorageEventSource, type TabMessage } from './tabSync.js';
-import { chooseStore, tabStorage } from './tabStorage.js';
+import { joinTabSession } from './tabSession.js';
+import { chooseStore } from './tabStorage.js';
 
 /** The browser helper (see {@link createBrowserAuth}). Every rejection is an `OAuthError`. */
 export interface BrowserAuth {
@@ -61,22 +61,8 @@ export interface BrowserAuth {
   stop(): void;
 }
 
-/** How long a tab that just started waits for an answer to its hello before a refresh goes ahead alone. */
-const HELLO_WAIT_MS = 250;
-
 /** The default of `storageKey`, as in the machines (`GrantOptions`). */
 const DEFAULT_STORAGE_KEY = 'oauth-machines';
-
-/** What tells two token sets apart for "did the session change": the tokens themselves. */
-function fingerprint(tokens: TokenSet | undefined): string {
-  return tokens === undefined ? '' : JSON.stringify([tokens.accessToken, tokens.refreshToken ?? null, tokens.expiresAt ?? null]);
-}
-
-function storageEventsOf(environment: BrowserEnvironment): StorageEventSource | undefined {
-  const { localStorage, addEventListener, removeEventListener } = environment;
-  if (!localStorage || !addEventListener || !removeEventListener) return undefined;
-  return { localStorage, addEventListener, removeEventListener };
-}
 
 /**
  * Creates the SPA helper: the authorization code grant with PKCE for a
@@ -103,24 +89,9 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
   const storageKey = options.storageKey ?? options.options?.storageKey ?? DEFAULT_STORAGE_KEY;
   const chosen = chooseStore(options.storage, environment);
 
-  // Messages from other tabs are applied in the order they arrived, after the restore is done.
-  let inbox: Promise<void> = Promise.resolve();
-  const receive = (message: TabMessage): void => {
-    inbox = inbox.then(() => apply(message)).catch(() => undefined);
-  };
-  const channel = openTabChannel(`${storageKey}:tabs`, {
-    BroadcastChannel: environment.BroadcastChannel ?? undefined,
-    storageEvents: chosen.kind === 'local' ? storageEventsOf(environment) : undefined,
-  }, receive);
-  // Settled once a hello this tab sent was answered (or nobody did in time); see `answerHello`.
-  let helloAnswered: Promise<void> = Promise.resolve();
-  let helloReceived: (() => void) | undefined;
-  const { storage, applyMirroredWrite } = tabStorage(chosen, environment.locks ?? undefined, channel, async () => {
-    await channel.flush();
-    await helloAnswered;
-  });
+  const session = joinTabSession(storageKey, chosen, environment);
 
-  const services: Partial<Services> = { ...options.services, storage };
+  const services: Partial<Services> = { ...options.services, storage: session.storage };
   const location = environment.location;
   if (services.navigate === undefined && location?.assign) {
     services.navigate = (url) => location.assign?.(url);
@@ -128,71 +99,10 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
   const client = createOAuthClient(clientOptionsFrom(options, services, storageKey));
 
   const listeners = new Set<(tokens: TokenSet | undefined) => void>();
-  let current: TokenSet | undefined;
-  let currentPrint = '';
-  // The fingerprint of tokens another tab announced and this tab is taking over: not announced back.
-  let adopting: string | undefined;
-  // What the restore read from storage is no news to the other tabs (and, from a stale per-tab copy,
-  // would roll them back): only changes made after it are announced.
-  let announce = false;
-  client.ready.then(
-    () => {
-      announce = true;
-      // A per-tab store starts empty in a new tab, and stale in one the browser discarded and reloads:
-      // ask the tabs that are open for the session they hold.
-      // Until one answers (or none did in time), a refresh waits: a stale copy must not spend a rotated token.
-      if (chosen.scope === 'per-tab' && channel.transport !== 'none') {
-        helloAnswered = new Promise((resolve) => {
-          const timer = setTimeout(resolve, HELLO_WAIT_MS);
-          helloReceived = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        channel.post({ type: 'hello' });
-      }
-    },
-    () => undefined,
-  );
-
-  /** Answers a new tab's hello with this tab's stored session (when signed in), so it joins in step. */
-  const answerHello = async (): Promise<void> => {
-    if (current === undefined) return;
-    const stored = await chosen.store.get(storageKey).catch(() => null);
-    if (stored !== null) channel.post({ type: 'write', key: storageKey, value: stored });
-    channel.post({ type: 'session', tokens: current });
-  };
-
-  const apply = async (message: TabMessage): Promise<void> => {
-    if (message.type === 'write') {
-      await applyMirroredWrite(message.key, message.value);
-      return;
-    }
-    await client.ready;
-    if (message.type === 'hello') {
-      await answerHello();
-      return;
-    }
-    helloReceived?.();
-    const print = fingerprint(message.tokens);
-    if (print === currentPrint) return;
-    adopting = print;
-    // docs/architecture.md: SESSION_CHANGED with tokens → authenticated, without → idle (storage already cleared).
-    client.actor.send(message.tokens === undefined ? { type: 'SESSION_CHANGED' } : { type: 'SESSION_CHANGED', tokens: message.tokens });
-  };
-
-  client.subscribe((snapshot) => {
-    const tokens = snapshot.hasTag('signedIn') ? snapshot.context.tokens : undefined;
-    const print = fingerprint(tokens);
-    if (print === currentPrint) return;
-    current = tokens;
-    currentPrint = print;
-    const fromOtherTab = adopting === print;
-    adopting = undefined;
-    if (announce && !fromOtherTab) channel.post(tokens === undefined ? { type: 'session' } : { type: 'session', tokens });
+  session.attach(client, (tokens) => {
     for (const listener of [...listeners]) {
       try {
-        listener(current);
+        listener(tokens);
       } catch (error) {
         // One listener's bug must not keep the others (or the machine) from the change.
         setTimeout(() => {
@@ -239,9 +149,8 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
     ready: client.ready,
 
     stop() {
-      helloReceived?.();
       listeners.clear();
-      channel.close();
+      session.close();
       client.stop();
     },
   };

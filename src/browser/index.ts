@@ -8,7 +8,6 @@
 export { createBrowserAuth, type BrowserAuth } from './createBrowserAuth.js';
 export type { BrowserAuthOptions, BrowserStorageOption } from './options.js';
 export type { BrowserEnvironment } from './environment.js';
-export { urlWithoutCallbackParams } from './addressBar.js';
 export type { LoginOptions } from '../client.js';
 export type { TokenSet } from '../protocol/types.js';
 export { OAuthError, isOAuthError } from '../protocol/errors.js';

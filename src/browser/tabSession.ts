@@ -1,0 +1,141 @@
+/**
+ * One tab's part in the session the tabs of an origin share: what this tab's
+ * actor does to the tokens is announced to the others, and what the others
+ * announce is sent to this tab's actor as `SESSION_CHANGED`
+ * (docs/architecture.md: with tokens → `authenticated`, without → `idle`).
+ */
+
+import type { OAuthClient } from '../client.js';
+import type { TokenSet } from '../protocol/types.js';
+import type { StorageService } from '../services/types.js';
+import type { BrowserEnvironment } from './environment.js';
+import { openTabChannel, type StorageEventSource, type TabMessage } from './tabSync.js';
+import { tabStorage, type ChosenStore } from './tabStorage.js';
+
+/** How long a tab that just started waits for an answer to its hello before a refresh goes ahead alone. */
+const HELLO_WAIT_MS = 250;
+
+/** This tab in the shared session (see {@link joinTabSession}). */
+export interface TabSession {
+  /** The storage to give the client: the chosen store, a cross-tab lock, mirrored writes for per-tab stores. */
+  readonly storage: StorageService;
+  /**
+   * Connects the client: its token changes go to the other tabs, theirs come
+   * to its actor, and `onChange` hears every change of the tokens, from here
+   * or elsewhere.
+   */
+  attach(client: OAuthClient<'authorization_code'>, onChange: (tokens: TokenSet | undefined) => void): void;
+  /** Leaves the other tabs. */
+  close(): void;
+}
+
+/** What tells two token sets apart for "did the session change": the tokens themselves. */
+function fingerprint(tokens: TokenSet | undefined): string {
+  return tokens === undefined ? '' : JSON.stringify([tokens.accessToken, tokens.refreshToken ?? null, tokens.expiresAt ?? null]);
+}
+
+function storageEventsOf(environment: BrowserEnvironment): StorageEventSource | undefined {
+  const { localStorage, addEventListener, removeEventListener } = environment;
+  if (!localStorage || !addEventListener || !removeEventListener) return undefined;
+  return { localStorage, addEventListener, removeEventListener };
+}
+
+/**
+ * Joins the session stored under `storageKey` in `chosen`: opens the tab
+ * channel (`BroadcastChannel`, else the `storage` event for `localStorage`,
+ * else nothing) and builds the storage with the Web-Locks refresh lock.
+ */
+export function joinTabSession(storageKey: string, chosen: ChosenStore, environment: BrowserEnvironment): TabSession {
+  let client: OAuthClient<'authorization_code'> | undefined;
+  let current: TokenSet | undefined;
+  let currentPrint = '';
+  // The fingerprint of tokens another tab announced and this tab is taking over: not announced back.
+  let adopting: string | undefined;
+  // What the restore read from storage is no news to the other tabs (and, from a stale per-tab copy,
+  // would roll them back): only changes made after it are announced.
+  let announce = false;
+  // Settled once a hello this tab sent was answered, or nobody did in time.
+  let helloAnswered: Promise<void> = Promise.resolve();
+  let helloReceived: (() => void) | undefined;
+
+  // Messages from other tabs are applied one at a time, in the order they arrived.
+  let inbox: Promise<void> = Promise.resolve();
+  const channel = openTabChannel(
+    `${storageKey}:tabs`,
+    {
+      BroadcastChannel: environment.BroadcastChannel ?? undefined,
+      storageEvents: chosen.kind === 'local' ? storageEventsOf(environment) : undefined,
+    },
+    (message) => {
+      inbox = inbox.then(() => apply(message)).catch(() => undefined);
+    },
+  );
+  const { storage, applyMirroredWrite } = tabStorage(chosen, environment.locks ?? undefined, channel, async () => {
+    await channel.flush();
+    // A tab that just started from a stale per-tab copy must not spend a refresh token already rotated.
+    await helloAnswered;
+  });
+
+  /** Answers a new tab's hello with this tab's stored session (when signed in), so it joins in step. */
+  const answerHello = async (): Promise<void> => {
+    if (current === undefined) return;
+    const stored = await chosen.store.get(storageKey).catch(() => null);
+    if (stored !== null) channel.post({ type: 'write', key: storageKey, value: stored });
+    channel.post({ type: 'session', tokens: current });
+  };
+
+  const apply = async (message: TabMessage): Promise<void> => {
+    if (message.type === 'write') {
+      await applyMirroredWrite(message.key, message.value);
+      return;
+    }
+    if (client === undefined) return;
+    await client.ready;
+    if (message.type === 'hello') {
+      await answerHello();
+      return;
+    }
+    helloReceived?.();
+    const print = fingerprint(message.tokens);
+    if (print === currentPrint) return;
+    adopting = print;
+    client.actor.send(message.tokens === undefined ? { type: 'SESSION_CHANGED' } : { type: 'SESSION_CHANGED', tokens: message.tokens });
+  };
+
+  /** After the restore: a per-tab store starts empty in a new tab, and stale in one the browser discarded; ask the open tabs. */
+  const greet = (): void => {
+    announce = true;
+    if (chosen.scope !== 'per-tab' || channel.transport === 'none') return;
+    helloAnswered = new Promise((resolve) => {
+      const timer = setTimeout(resolve, HELLO_WAIT_MS);
+      helloReceived = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    channel.post({ type: 'hello' });
+  };
+
+  return {
+    storage,
+    attach(attached, onChange) {
+      client = attached;
+      attached.ready.then(greet, () => undefined);
+      attached.subscribe((snapshot) => {
+        const tokens = snapshot.hasTag('signedIn') ? snapshot.context.tokens : undefined;
+        const print = fingerprint(tokens);
+        if (print === currentPrint) return;
+        current = tokens;
+        currentPrint = print;
+        const fromOtherTab = adopting === print;
+        adopting = undefined;
+        if (announce && !fromOtherTab) channel.post(tokens === undefined ? { type: 'session' } : { type: 'session', tokens });
+        onChange(tokens);
+      });
+    },
+    close() {
+      helloReceived?.();
+      channel.close();
+    },
+  };
+}
