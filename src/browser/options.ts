@@ -28,7 +28,7 @@ export interface BrowserAuthOptions
   storage?: BrowserStorageOption;
   /** Any other service (fetch, crypto, clock, navigate); storage comes from `storage`. Default navigation: `location.assign`. */
   services?: Partial<Omit<Services, 'storage'>>;
-  /** The browser APIs to use instead of the globals (tests, webviews). Each part missing means "feature absent" only when given as `null`. */
+  /** The browser APIs to use instead of the globals (tests, webviews): a part left out is read from the globals, a part given as `null` is absent. */
   environment?: BrowserEnvironment;
 }
 
