@@ -128,7 +128,12 @@ export interface OAuthClient<G extends OAuthGrant = OAuthGrant> {
   userinfo(): Promise<Record<string, unknown>>;
   /** Ends the session: revokes where the provider allows, clears storage, resolves in `idle`. Cancels a pending login. */
   logout(): Promise<void>;
-  /** Calls `listener` with every snapshot of the actor; returns the unsubscribe. */
+  /**
+   * Calls `listener` with every snapshot of the actor (from its first one, even
+   * when subscribed before discovery finished); returns the unsubscribe. A
+   * listener that throws does not stop the others: its error is rethrown
+   * asynchronously, as XState reports observer errors.
+   */
   subscribe(listener: (snapshot: GrantSnapshot<G>) => void): () => void;
   /** Stops the actor (aborting requests under way); pending calls reject with `aborted`. */
   stop(): void;
@@ -527,8 +532,10 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
     },
 
     async userinfo(): Promise<Record<string, unknown>> {
-      const accessToken = await client.getAccessToken();
+      await whenReady();
+      // Checked first, so a provider without the endpoint never costs a refresh.
       if (provider?.userinfoEndpoint === undefined) throw unsupported('The provider has no userinfo endpoint');
+      const accessToken = await client.getAccessToken();
       return fetchUserinfo({ provider, client: clientConfig, services, accessToken });
     },
 

@@ -321,4 +321,14 @@ describe('createOAuthClient — authorization code', () => {
     expect(seen.at(-1)).toBe('idle');
     client.stop();
   });
+  it('userinfo() without a userinfo endpoint rejects with unsupported_operation and sends nothing', async () => {
+    const world = await createWorld();
+    const { userinfoEndpoint: _omitted, ...provider } = world.provider;
+    const client = world.client('authorization_code', { provider });
+    await signIn(world, client);
+    const requests = world.server.log.length;
+    expect((await rejection(client.userinfo())).code).toBe('unsupported_operation');
+    expect(world.server.log.length).toBe(requests);
+    client.stop();
+  });
 });
