@@ -84,6 +84,7 @@ const rows: Row[] = [];
   rows.push(
     await measure('tokenCache.getAccessToken({ scopes })', () => cache.getAccessToken(request), () => server.tokenRequests().length),
   );
+  cache.clear(); // stops the keys' machines (and their expiry timers)
 }
 
 try {

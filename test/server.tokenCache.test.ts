@@ -265,6 +265,18 @@ describe('createClientCredentialsCache', () => {
     expect(cache.size).toBe(1);
   });
 
+  it('answers a caller of a key that is dropped in the same tick (no aborted rejection)', async () => {
+    const { server, cache } = setup({ maxEntries: 1 });
+    const first = await cache.getAccessToken({ scopes: ['read'] });
+    server.clock.advance(3_600_000); // read's token has expired: its next caller must renew
+    const read = cache.getAccessToken({ scopes: ['read'] });
+    const write = cache.getAccessToken({ scopes: ['write'] }); // drops read, whose caller has not sent REFRESH yet
+    const renewed = await read;
+    expect(renewed).not.toBe(first);
+    await write;
+    expect(cache.size).toBe(1);
+  });
+
   it('rejects a request the provider profile forbids, without sending anything', async () => {
     const { cache, tokenRequests } = setup({
       provider: { tokenEndpoint: 'https://auth.test/token', quirks: { userAgentPattern: '^OAuth [^/\\s]+/\\S+ \\(contact: [^)]+\\)' } },

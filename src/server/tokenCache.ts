@@ -84,8 +84,6 @@ type Client = OAuthClient<'client_credentials'>;
 
 interface Entry {
   client: Client;
-  /** Calls not yet answered: an entry with any is never evicted (stopping it would reject them). */
-  pending: number;
   /** Set while a renewal asked for by `invalidate` runs: the old token is not handed out meanwhile. */
   invalidation?: Promise<void>;
 }
@@ -181,14 +179,40 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
     return client;
   }
 
-  function isBusy(client: Client): boolean {
-    return client.actor.getSnapshot().hasTag('busy');
+  /** Resting with a token or a failure: no request under way, so no caller is waiting on the machine. */
+  function isSettled(client: Client): boolean {
+    const snapshot = client.actor.getSnapshot();
+    return !snapshot.hasTag('busy') && (snapshot.matches('authenticated') || snapshot.matches('error'));
   }
 
   /**
-   * Stops and drops the least recently used keys beyond `maxEntries` that no
-   * caller is waiting on and whose machine is not mid-request: stopping one
-   * in use would reject its callers.
+   * Stops a dropped key's client once nobody can be using it: it is out of
+   * the map, so no new caller arrives, but a caller may be between its call
+   * and the event it is about to send (a microtask away). A macrotask later,
+   * with the machine still settled, there is none.
+   */
+  function retire(client: Client): void {
+    const check = (): void => {
+      if (isSettled(client)) {
+        client.stop();
+        return;
+      }
+      const subscription = client.actor.subscribe({
+        next: () => {
+          if (!isSettled(client)) return;
+          subscription.unsubscribe();
+          setTimeout(check, 0);
+        },
+        error: () => client.stop(),
+      });
+    };
+    setTimeout(check, 0);
+  }
+
+  /**
+   * Drops the least recently used keys beyond `maxEntries` whose machine is
+   * settled; a key mid-request stays, so its callers and the callers still
+   * to come share that one request (the cache may briefly hold more).
    */
   function trim(keep?: string): void {
     const excess = entries.size - maxEntries;
@@ -196,11 +220,11 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
     const victims: [string, Entry][] = [];
     for (const [key, entry] of entries) {
       if (victims.length === excess) break;
-      if (key !== keep && entry.pending === 0 && !isBusy(entry.client)) victims.push([key, entry]);
+      if (key !== keep && isSettled(entry.client)) victims.push([key, entry]);
     }
     for (const [key, entry] of victims) {
       entries.delete(key);
-      entry.client.stop();
+      retire(entry.client);
     }
   }
 
@@ -221,7 +245,7 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
       entries.set(target.key, existing);
       return existing;
     }
-    const entry: Entry = { client: createClient(target), pending: 0 };
+    const entry: Entry = { client: createClient(target) };
     entries.set(target.key, entry);
     trim(target.key);
     return entry;
@@ -253,12 +277,6 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
     const answer = entry.invalidation
       ? entry.invalidation.then(() => entry.client.getAccessToken())
       : entry.client.getAccessToken();
-    entry.pending += 1;
-    const settle = (): void => {
-      entry.pending -= 1;
-      if (entry.pending === 0 && entries.size > maxEntries) queueTrim();
-    };
-    answer.then(settle, settle);
     return answer;
   }
 
