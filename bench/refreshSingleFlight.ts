@@ -94,6 +94,7 @@ const rows: Row[] = [];
       () => server.tokenRequests('client_credentials').length,
     ),
   );
+  cache.clear(); // stops the keys' machines (and their expiry timers)
 }
 
 try {
