@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../src/protocol/types.js';
 import { createCodeExchangeHandler, type CodeExchangeHandlerOptions } from '../src/server/codeExchangeHandler.js';
@@ -153,6 +154,27 @@ describe('createCodeExchangeHandler', () => {
       expect(tokenRequests()).toHaveLength(0);
     });
   }
+
+  propTest.prop([fc.jsonValue()], { numRuns: 200 })(
+    'any JSON value that is not a valid exchange request is answered 400 invalid_request and never reaches the provider',
+    async (value) => {
+      const { handler, tokenRequests } = setup();
+      const response = await handler(post(JSON.stringify(value)));
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: 'invalid_request' });
+      expect(tokenRequests()).toHaveLength(0);
+    },
+  );
+
+  propTest.prop([fc.record({ code: fc.string(), code_verifier: fc.string(), redirect_uri: fc.string() }, { requiredKeys: [] })], {
+    numRuns: 200,
+  })('any request whose redirect_uri is not registered never reaches the provider', async (body) => {
+    fc.pre(body.redirect_uri !== REDIRECT_URI);
+    const { handler, tokenRequests } = setup();
+    const response = await handler(post(JSON.stringify(body)));
+    expect(response.status).toBe(400);
+    expect(tokenRequests()).toHaveLength(0);
+  });
 
   it('answers malformed JSON with 400 and sends no token request', async () => {
     const { handler, tokenRequests } = setup();
