@@ -369,6 +369,12 @@ export const lifecycleActions = {
   'fail with': assign<GrantContext, GrantEvent, { code: OAuthErrorCode; description: string }, GrantEvent, never>(
     (_, params) => ({ error: new OAuthError(params.code, { description: params.description, retryable: false }).toJSON() }),
   ),
+  // The other tab stored them just now; our savedAt follows, so a later refresh compares against them.
+  'adopt the tokens of another tab': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context, event }) =>
+    event.type === 'SESSION_CHANGED' && event.tokens !== undefined
+      ? { tokens: event.tokens, savedAt: context.services.clock.now(), staleTokens: undefined, error: undefined, pending: undefined, device: undefined }
+      : {},
+  ),
   'remember stored session': assign<GrantContext, GrantEvent, { blob: SessionBlob | null }, GrantEvent, never>(
     (_, { blob }) => ({
       tokens: blob?.state === 'authenticated' ? blob.tokens : undefined,
@@ -549,10 +555,7 @@ export const sessionChangedTransitions = lifecycle.createStateConfig({
       {
         guard: { type: 'the event carries tokens', params: ({ event }) => ({ tokens: event.tokens }) },
         target: '.authenticated',
-        actions: {
-          type: 'remember tokens',
-          params: ({ event, context }) => ({ tokens: event.tokens ?? context.tokens!, savedAt: context.services.clock.now() }),
-        },
+        actions: 'adopt the tokens of another tab',
       },
       // The other side already cleared storage.
       { target: '.idle', actions: ['forget tokens', 'clear failure'] },

@@ -267,6 +267,7 @@ export const implicitMachine = setup({
           actions: ['forget pending authorization', { type: 'remember failure', params: ({ event }) => ({ error: event.error }) }],
         },
       },
+      on: { LOGOUT: { target: 'loggingOut', actions: 'forget pending authorization' } },
     },
     authenticated: authenticatedState,
     refreshing: refreshingState,
