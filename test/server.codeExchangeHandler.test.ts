@@ -125,32 +125,32 @@ describe('createCodeExchangeHandler', () => {
     expect(await response.json()).toMatchObject({ error: 'invalid_grant' });
   });
 
-  const badBodies: [string, unknown][] = [
-    ['a missing code', { code_verifier: VERIFIER, redirect_uri: REDIRECT_URI }],
-    ['a missing code_verifier', { code: 'c', redirect_uri: REDIRECT_URI }],
-    ['a missing redirect_uri', { code: 'c', code_verifier: VERIFIER }],
-    ['a numeric code', { ...good, code: 42 }],
-    ['an empty code', { ...good, code: '' }],
-    ['a code longer than 2048 characters', { ...good, code: 'c'.repeat(2049) }],
-    ['a verifier shorter than 43 characters', { ...good, code_verifier: 'a'.repeat(42) }],
-    ['a verifier longer than 128 characters', { ...good, code_verifier: 'a'.repeat(129) }],
-    ['a verifier outside the RFC 7636 alphabet', { ...good, code_verifier: `${'a'.repeat(42)}+` }],
-    ['a non-string state', { ...good, state: { nested: true } }],
-    ['an unknown field', { ...good, client_secret: 'smuggled' }],
-    ['a foreign redirect URI', { ...good, redirect_uri: 'https://evil.example/callback' }],
-    ['a redirect URI differing only by a trailing slash', { ...good, redirect_uri: `${REDIRECT_URI}/` }],
-    ['a JSON array', [good]],
-    ['JSON null', null],
-    ['a JSON string', 'code'],
+  const badBodies: [string, unknown, RegExp][] = [
+    ['a missing code', { code_verifier: VERIFIER, redirect_uri: REDIRECT_URI }, /^code is missing$/],
+    ['a missing code_verifier', { code: 'c', redirect_uri: REDIRECT_URI }, /^code_verifier is missing$/],
+    ['a missing redirect_uri', { code: 'c', code_verifier: VERIFIER }, /^redirect_uri is missing$/],
+    ['a numeric code', { ...good, code: 42 }, /^code must be a string$/],
+    ['an empty code', { ...good, code: '' }, /^code is empty$/],
+    ['a code longer than 2048 characters', { ...good, code: 'c'.repeat(2049) }, /^code is too long$/],
+    ['a verifier shorter than 43 characters', { ...good, code_verifier: 'a'.repeat(42) }, /RFC 7636/],
+    ['a verifier longer than 128 characters', { ...good, code_verifier: 'a'.repeat(129) }, /RFC 7636/],
+    ['a verifier outside the RFC 7636 alphabet', { ...good, code_verifier: `${'a'.repeat(42)}+` }, /RFC 7636/],
+    ['a non-string state', { ...good, state: { nested: true } }, /^state must be a string$/],
+    ['an unknown field', { ...good, client_secret: 'smuggled' }, /^client_secret is not an accepted field$/],
+    ['a foreign redirect URI', { ...good, redirect_uri: 'https://evil.example/callback' }, /registered redirect URIs/],
+    ['a redirect URI differing only by a trailing slash', { ...good, redirect_uri: `${REDIRECT_URI}/` }, /registered redirect URIs/],
+    ['a JSON array', [good], /must be a JSON object/],
+    ['JSON null', null, /must be a JSON object/],
+    ['a JSON string', 'code', /must be a JSON object/],
   ];
-  for (const [what, body] of badBodies) {
+  for (const [what, body, description] of badBodies) {
     it(`answers ${what} with 400 invalid_request and sends no token request`, async () => {
       const { handler, tokenRequests } = setup();
       const response = await handler(post(JSON.stringify(body)));
       expect(response.status).toBe(400);
       const answer = (await response.json()) as Record<string, unknown>;
       expect(answer['error']).toBe('invalid_request');
-      expect(answer['error_description']).toEqual(expect.any(String));
+      expect(answer['error_description']).toMatch(description);
       expect(tokenRequests()).toHaveLength(0);
     });
   }

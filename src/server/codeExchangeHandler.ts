@@ -153,6 +153,9 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
     } catch {
       return errorResponse(400, 'invalid_request', 'The body is not valid JSON', headers);
     }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      return errorResponse(400, 'invalid_request', 'The body must be a JSON object', headers);
+    }
     const parsed = v.safeParse(ExchangeInput, json);
     if (!parsed.success) {
       return errorResponse(400, 'invalid_request', describeIssue(parsed.issues[0]), headers);
@@ -262,9 +265,9 @@ function corsHeaders(allowed: ReadonlySet<string> | undefined, origin: string | 
 function describeIssue(issue: v.BaseIssue<unknown> | undefined): string {
   if (!issue) return 'The body is invalid';
   const path = v.getDotPath(issue);
-  if (issue.kind === 'schema' && issue.type === 'strict_object' && path !== null) return `${path} is not an accepted field`;
-  if (issue.input === undefined && path !== null) return `${path} is missing`;
-  if (path === null && issue.type === 'strict_object') return 'The body must be a JSON object';
+  if (path === null) return 'The body must be a JSON object';
+  // valibot reports both a missing key and an unknown one as a strict_object issue; `never` marks the unknown one.
+  if (issue.type === 'strict_object') return issue.expected === 'never' ? `${path} is not an accepted field` : `${path} is missing`;
   return issue.message;
 }
 
