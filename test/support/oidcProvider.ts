@@ -29,6 +29,31 @@ export interface OidcProviderOptions {
   redirectUris?: string[];
   /** Lifetime of access tokens in seconds (default 3600). */
   accessTokenTtl?: number;
+  /**
+   * Called after the provider answered each request, with the grant type of
+   * a `/token` request: lets a test count the refresh requests the server
+   * really received (from every tab, preflights apart).
+   */
+  onRequest?: (request: ProviderRequest) => void;
+  /**
+   * Issue a refresh token to the public client on every code exchange, as
+   * oidc-provider's documented recipe for public web clients does, instead
+   * of only for `offline_access` with `prompt=consent`. For apps whose login
+   * sends no `prompt` (the examples). Default `false`.
+   */
+  refreshTokensForPublicClient?: boolean;
+}
+
+/** What {@link OidcProviderOptions.onRequest} sees of one request. */
+export interface ProviderRequest {
+  method: string;
+  /** The path without the query, e.g. `/token`. */
+  path: string;
+  status: number;
+  /** `grant_type` of a token request, as the provider parsed it. */
+  grantType?: string;
+  /** `client_id` as the provider resolved it, when the request named a client. */
+  clientId?: string;
 }
 
 /** A client registered with the provider, as a test configures the library with it. */
@@ -276,6 +301,13 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     // OAuth 2.1: PKCE for every client, S256 only.
     pkce: { methods: ['S256'], required: () => true },
     rotateRefreshToken: true,
+    ...(options.refreshTokensForPublicClient
+      ? {
+          // Every client here has the refresh_token grant, so no grantTypeAllowed check is needed.
+          issueRefreshToken: async (_ctx: KoaContext, client: ProviderClient, code: { scopes: Set<string> }) =>
+            code.scopes.has('offline_access') || client.clientAuthMethod === 'none',
+        }
+      : {}),
     // Browser SPAs call /token cross-origin: allow a public client's registered origins only.
     clientBasedCORS: (_ctx: KoaContext, origin: string, client: ProviderClient) =>
       client.clientAuthMethod === 'none' && client.redirectUris.some((uri) => new URL(uri).origin === origin),
@@ -316,6 +348,25 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       ctx.body = { ...ctx.body, interval: ctx.body.interval ?? 1 };
     }
   });
+  const { onRequest } = options;
+  if (onRequest !== undefined) {
+    provider.use(async (ctx, next) => {
+      try {
+        await next();
+      } finally {
+        const oidc = (ctx as { oidc?: { params?: Record<string, unknown>; client?: { clientId?: string } } }).oidc;
+        const grantType = oidc?.params?.['grant_type'];
+        const clientId = oidc?.client?.clientId;
+        onRequest({
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ...(typeof grantType === 'string' ? { grantType } : {}),
+          ...(typeof clientId === 'string' ? { clientId } : {}),
+        });
+      }
+    });
+  }
   server.on('request', provider.callback());
 
   return {
