@@ -92,7 +92,7 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
   const session = joinTabSession(storageKey, chosen, environment);
 
   const services: Partial<Services> = { ...options.services, storage: session.storage };
-  const location = environment.location;
+  const location = environment.location ?? undefined;
   if (services.navigate === undefined && location?.assign) {
     services.navigate = (url) => location.assign?.(url);
   }
@@ -125,7 +125,7 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
       if (callbackInFlight?.url === href) return callbackInFlight.result;
       const result = client.handleCallback(href).finally(() => {
         // RFC 9700 §4.2.4: the code and state must not stay in the address bar, history or a Referer.
-        if (location) cleanAddressBar({ location, history: environment.history });
+        if (location) cleanAddressBar({ location, history: environment.history ?? undefined });
         if (callbackInFlight?.result === result) callbackInFlight = undefined;
       });
       callbackInFlight = { url: href, result };

@@ -17,8 +17,8 @@ import type { BroadcastChannelConstructor, StorageEventSource } from './tabSync.
  */
 export interface BrowserEnvironment {
   /** `location.href` is the callback URL by default; `assign` is the default navigation. */
-  location?: AddressBar['location'] & { assign?(url: string): void };
-  history?: AddressBar['history'];
+  location?: (AddressBar['location'] & { assign?(url: string): void }) | null;
+  history?: AddressBar['history'] | null;
   sessionStorage?: WebStorageLike | null;
   localStorage?: (WebStorageLike & Pick<Storage, 'setItem' | 'removeItem'>) | null;
   /** `navigator.locks`. */

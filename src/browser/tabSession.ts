@@ -54,9 +54,17 @@ export function joinTabSession(storageKey: string, chosen: ChosenStore, environm
   // What the restore read from storage is no news to the other tabs (and, from a stale per-tab copy,
   // would roll them back): only changes made after it are announced.
   let announce = false;
-  // Settled once a hello this tab sent was answered, or nobody did in time.
+  // The hello this tab is waiting to be welcomed for. A welcome only bootstraps a tab that has
+  // heard nothing yet: once this tab changed the session or heard of a change, a welcome (written
+  // before that, perhaps) is stale and ignored.
+  let helloId: string | undefined;
+  // Settled once the hello was answered or superseded, or nobody answered in time.
   let helloAnswered: Promise<void> = Promise.resolve();
-  let helloReceived: (() => void) | undefined;
+  let helloSettled: (() => void) | undefined;
+  const stopWaitingForWelcome = (): void => {
+    helloId = undefined;
+    helloSettled?.();
+  };
 
   // Messages from other tabs are applied one at a time, in the order they arrived.
   let inbox: Promise<void> = Promise.resolve();
@@ -76,12 +84,20 @@ export function joinTabSession(storageKey: string, chosen: ChosenStore, environm
     await helloAnswered;
   });
 
-  /** Answers a new tab's hello with this tab's stored session (when signed in), so it joins in step. */
-  const answerHello = async (): Promise<void> => {
-    if (current === undefined) return;
-    const stored = await chosen.store.get(storageKey).catch(() => null);
-    if (stored !== null) channel.post({ type: 'write', key: storageKey, value: stored });
-    channel.post({ type: 'session', tokens: current });
+  /** Answers a new tab's hello with this tab's session (when signed in), so it joins in step. */
+  const welcome = async (id: string): Promise<void> => {
+    const tokens = current;
+    if (tokens === undefined) return;
+    const value = await chosen.store.get(storageKey).catch(() => null);
+    channel.post({ type: 'welcome', id, tokens, key: storageKey, value });
+  };
+
+  /** Hands another tab's tokens (or none: it logged out) to this tab's actor, unless it has them already. */
+  const adopt = (attached: OAuthClient<'authorization_code'>, tokens: TokenSet | undefined): void => {
+    const print = fingerprint(tokens);
+    if (print === currentPrint) return;
+    adopting = print;
+    attached.actor.send(tokens === undefined ? { type: 'SESSION_CHANGED' } : { type: 'SESSION_CHANGED', tokens });
   };
 
   const apply = async (message: TabMessage): Promise<void> => {
@@ -91,29 +107,38 @@ export function joinTabSession(storageKey: string, chosen: ChosenStore, environm
     }
     if (client === undefined) return;
     await client.ready;
-    if (message.type === 'hello') {
-      await answerHello();
-      return;
+    switch (message.type) {
+      case 'hello':
+        await welcome(message.id);
+        return;
+      case 'welcome':
+        if (message.id !== helloId) return;
+        stopWaitingForWelcome();
+        if (message.value !== null) await applyMirroredWrite(message.key, message.value);
+        adopt(client, message.tokens);
+        return;
+      case 'session':
+        stopWaitingForWelcome();
+        adopt(client, message.tokens);
+        return;
     }
-    helloReceived?.();
-    const print = fingerprint(message.tokens);
-    if (print === currentPrint) return;
-    adopting = print;
-    client.actor.send(message.tokens === undefined ? { type: 'SESSION_CHANGED' } : { type: 'SESSION_CHANGED', tokens: message.tokens });
   };
 
   /** After the restore: a per-tab store starts empty in a new tab, and stale in one the browser discarded; ask the open tabs. */
   const greet = (): void => {
     announce = true;
     if (chosen.scope !== 'per-tab' || channel.transport === 'none') return;
+    // Only tells this tab's welcomes from another's: nothing secret rides on it.
+    const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    helloId = id;
     helloAnswered = new Promise((resolve) => {
       const timer = setTimeout(resolve, HELLO_WAIT_MS);
-      helloReceived = () => {
+      helloSettled = () => {
         clearTimeout(timer);
         resolve();
       };
     });
-    channel.post({ type: 'hello' });
+    channel.post({ type: 'hello', id });
   };
 
   return {
@@ -129,12 +154,15 @@ export function joinTabSession(storageKey: string, chosen: ChosenStore, environm
         currentPrint = print;
         const fromOtherTab = adopting === print;
         adopting = undefined;
-        if (announce && !fromOtherTab) channel.post(tokens === undefined ? { type: 'session' } : { type: 'session', tokens });
+        if (announce && !fromOtherTab) {
+          stopWaitingForWelcome();
+          channel.post(tokens === undefined ? { type: 'session' } : { type: 'session', tokens });
+        }
         onChange(tokens);
       });
     },
     close() {
-      helloReceived?.();
+      stopWaitingForWelcome();
       channel.close();
     },
   };

@@ -16,8 +16,10 @@ export type TabMessage =
   | { type: 'session'; tokens?: TokenSet }
   /** A write to per-tab storage, mirrored so a tab that waited for the lock re-reads the newest session. */
   | { type: 'write'; key: string; value: string | null }
-  /** A tab with per-tab storage has started: whoever holds the session answers with it. */
-  | { type: 'hello' };
+  /** A tab with per-tab storage has started: whoever holds the session answers with a welcome. */
+  | { type: 'hello'; id: string }
+  /** The answer to hello `id`: the session as the answering tab holds it (tokens, and the stored value under `key`). */
+  | { type: 'welcome'; id: string; tokens: TokenSet; key: string; value: string | null };
 
 /** The constructor of a `BroadcastChannel`, as far as tab sync uses it. */
 export type BroadcastChannelConstructor = new (name: string) => {
@@ -77,7 +79,12 @@ export function readTabMessage(data: unknown): TabMessage | undefined {
     if (data['tokens'] === undefined) return { type: 'session' };
     return isTokenSet(data['tokens']) ? { type: 'session', tokens: data['tokens'] } : undefined;
   }
-  if (data['type'] === 'hello') return { type: 'hello' };
+  if (data['type'] === 'hello') return typeof data['id'] === 'string' ? { type: 'hello', id: data['id'] } : undefined;
+  if (data['type'] === 'welcome') {
+    const { id, tokens, key, value } = data;
+    if (typeof id !== 'string' || !isTokenSet(tokens) || typeof key !== 'string' || (value !== null && typeof value !== 'string')) return undefined;
+    return { type: 'welcome', id, tokens, key, value };
+  }
   if (data['type'] === 'write' && typeof data['key'] === 'string' && (data['value'] === null || typeof data['value'] === 'string')) {
     return { type: 'write', key: data['key'], value: data['value'] };
   }
