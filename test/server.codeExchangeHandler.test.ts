@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../src/protocol/types.js';
+import { mapPoeTokenResponse } from '../src/providers/profiles.js';
 import { createCodeExchangeHandler, type CodeExchangeHandlerOptions } from '../src/server/codeExchangeHandler.js';
 import { createTestAuthorizationServer } from '../src/testing/index.js';
 
@@ -92,6 +93,38 @@ describe('createCodeExchangeHandler', () => {
     expect(requests[0]?.clientId).toBe('web');
     expect(requests[0]?.params['redirect_uri']).toBe(REDIRECT_URI);
     expect(requests[0]?.status).toBe(200);
+  });
+
+  it('answers a standard token response for a provider with a mapped body (seed 002 api_key, never expiring)', async () => {
+    const server = createTestAuthorizationServer({
+      clients: [
+        { clientId: 'web', clientSecret: SECRET, authMethod: 'client_secret_post', redirectUris: [REDIRECT_URI], grants: ['authorization_code'], scopes: ['apikey:create'] },
+      ],
+      quirks: { tokenResponseShape: 'api_key', apiKeyExpiresIn: null },
+    });
+    const handler = createCodeExchangeHandler({
+      provider: { tokenEndpoint: 'https://auth.test/token', quirks: { mapTokenResponse: mapPoeTokenResponse } },
+      clientId: 'web',
+      clientSecret: SECRET,
+      authMethod: 'client_secret_post',
+      redirectUris: [REDIRECT_URI],
+      services: { fetch: server.fetch, clock: server.clock },
+    });
+    const verifier = randomBytes(32).toString('base64url');
+    const url = new URL('https://auth.test/authorize');
+    url.search = new URLSearchParams({
+      response_type: 'code', client_id: 'web', redirect_uri: REDIRECT_URI, scope: 'apikey:create', state: 's',
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+    }).toString();
+    const code = new URL(await server.authorize(url.toString())).searchParams.get('code');
+    const response = await handler(post(JSON.stringify({ code, code_verifier: verifier, redirect_uri: REDIRECT_URI })));
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body['access_token']).toEqual(expect.any(String));
+    expect(body['token_type']).toBe('Bearer');
+    expect(body).not.toHaveProperty('expires_in'); // null: never expires
+    expect(body).not.toHaveProperty('api_key');
+    expect(body).not.toHaveProperty('api_key_expires_in');
   });
 
   it('leaves the refresh token out when told to', async () => {

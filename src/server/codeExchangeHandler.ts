@@ -179,15 +179,30 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
     } catch (thrown) {
       return providerFailure(thrown, options.clientSecret, headers);
     }
-    const body = tokenResponseBody(tokens, services.clock.now(), includeRefreshToken);
+    const body = tokenResponseBody(tokens, providerFields(options.provider, tokens), services.clock.now(), includeRefreshToken);
     return jsonResponse(200, body, headers);
   };
 }
 
+/**
+ * The provider's fields after its profile's mapping (seed 002: `api_key` is
+ * already `access_token` there), so extras are passed on without the
+ * non-standard duplicates of standard fields.
+ */
+function providerFields(provider: ProviderConfig, tokens: TokenSet): Record<string, unknown> {
+  const map = provider.quirks?.mapTokenResponse;
+  return map ? map({ ...tokens.raw }) : tokens.raw;
+}
+
 /** RFC 6749 §5.1 body from a TokenSet: standard fields normalised (also for mapped providers), extras kept. */
-function tokenResponseBody(tokens: TokenSet, now: number, includeRefreshToken: boolean): Record<string, unknown> {
+function tokenResponseBody(
+  tokens: TokenSet,
+  fields: Record<string, unknown>,
+  now: number,
+  includeRefreshToken: boolean,
+): Record<string, unknown> {
   const body: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(tokens.raw)) {
+  for (const [name, value] of Object.entries(fields)) {
     if (STANDARD_FIELDS.has(name)) continue;
     if (!includeRefreshToken && REFRESH_FIELDS.has(name)) continue;
     body[name] = value;
