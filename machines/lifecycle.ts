@@ -354,9 +354,6 @@ export const lifecycleGuards = {
 
 /** The actions of the lifecycle, to spread into a grant machine's `setup({ actions })`. */
 export const lifecycleActions = {
-  'remember tokens': assign<GrantContext, GrantEvent, { tokens: TokenSet; savedAt: number | undefined }, GrantEvent, never>(
-    (_, params) => ({ tokens: params.tokens, savedAt: params.savedAt, staleTokens: undefined, error: undefined }),
-  ),
   'remember new session': assign<GrantContext, GrantEvent, NewSession, GrantEvent, never>((_, params) => ({
     tokens: params.tokens,
     savedAt: params.savedAt,

@@ -253,7 +253,8 @@ export function restoreActor<TMachine extends AnyStateMachine>(
     for (const [id, child] of Object.entries(snapshot.children)) {
       if (!isRecord(child) || !isRecord(child.snapshot)) continue;
       const childInput = child.snapshot.input;
-      const revived = isRecord(childInput) && 'services' in childInput === false ? { ...childInput, services: input.services } : childInput;
+      // persistSnapshot stripped the same keys from the children's inputs (a device poll needs them all).
+      const revived = isRecord(childInput) ? { ...childInput, ...runtime } : childInput;
       children[id] = { ...child, snapshot: { ...child.snapshot, input: revived } };
     }
   }

@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Actor } from 'xstate';
 import { deviceCodeMachine } from '../machines/deviceCode.js';
+import { persistSnapshot, restoreActor } from '../machines/persistence.js';
 import { createHarness, settled, stateOf, storedSession, type Harness } from './machines.fixtures.js';
 
 type DeviceActor = Actor<typeof deviceCodeMachine>;
@@ -116,6 +117,31 @@ describe('deviceCodeMachine', () => {
     await h.advance(5_000);
     await settled(second);
     expect(stateOf(second)).toBe('authenticated');
+  });
+
+  it('stopping while polling leaves no unhandled rejection and polls no more', async () => {
+    const h = createHarness();
+    const actor = await awaitingUser(h);
+    await h.advance(2_000);
+    actor.stop();
+    await h.advance(60_000);
+    expect(polls(h)).toHaveLength(0);
+    expect(h.actorErrors).toEqual([]);
+  });
+
+  it('an XState snapshot persisted in awaitingUser keeps polling once restored', async () => {
+    const h = createHarness();
+    const actor = await awaitingUser(h);
+    const saved = JSON.stringify(persistSnapshot(actor));
+    expect(saved).not.toContain('"services"');
+    actor.stop();
+    const restored = restoreActor(deviceCodeMachine, JSON.parse(saved), h.input);
+    restored.start();
+    expect(stateOf(restored)).toBe('awaitingUser');
+    h.server.approveDevice(deviceOf(restored).userCode);
+    await h.advance(5_000);
+    await settled(restored);
+    expect(stateOf(restored)).toBe('authenticated');
   });
 
   it('a failed device authorization request ends in error; RETRY asks again', async () => {

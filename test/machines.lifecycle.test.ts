@@ -258,6 +258,37 @@ describe('logout during a refresh', () => {
   });
 });
 
+describe('stop mid-refresh', () => {
+  it('stopping during a backoff wait aborts it and leaves no unhandled rejection', async () => {
+    const { h, actor } = await signedIn({ grant: { maxRefreshAttempts: 3, retryBaseMs: 10_000 } });
+    h.server.fail('token', { status: 503 }, { times: 3 });
+    actor.send({ type: 'REFRESH' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(h.server.tokenRequests('refresh_token')).toHaveLength(1);
+    actor.stop();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(h.server.tokenRequests('refresh_token')).toHaveLength(1);
+    expect(h.actorErrors).toEqual([]);
+  });
+
+  it('stopping during the refresh request aborts the fetch', async () => {
+    const { h, actor } = await signedIn();
+    const signals: AbortSignal[] = [];
+    const fetch = h.services.fetch;
+    h.services.fetch = (input, init) => {
+      if (init?.signal) signals.push(init.signal);
+      return fetch(input, init);
+    };
+    h.server.fail('token', { delayMs: 5_000 });
+    actor.send({ type: 'REFRESH' });
+    await vi.advanceTimersByTimeAsync(10);
+    actor.stop();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(signals.at(-1)?.aborted).toBe(true);
+    expect(h.actorErrors).toEqual([]);
+  });
+});
+
 describe('persisted XState snapshots', () => {
   it('persistSnapshot strips the runtime dependencies; restoreActor brings back a running expiry timer', async () => {
     const { h, actor } = await signedIn({ grant: { refreshSkewMs: 60_000 } });
