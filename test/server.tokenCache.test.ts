@@ -145,6 +145,34 @@ describe('createClientCredentialsCache', () => {
     expect(server.tokenRequests('client_credentials')).toHaveLength(1);
   });
 
+  it('never shares a stored token between two clients that share a storage', async () => {
+    const server = createTestAuthorizationServer({
+      clients: ['svc-a', 'svc-b'].map((clientId) => ({
+        clientId,
+        clientSecret: 'secret',
+        authMethod: 'client_secret_basic' as const,
+        redirectUris: [],
+        grants: ['client_credentials' as const],
+        scopes: ['read'],
+      })),
+    });
+    const storage = memoryStorage();
+    const make = (clientId: string) => {
+      const cache = createClientCredentialsCache({
+        provider: { tokenEndpoint: 'https://auth.test/token' },
+        clientId,
+        clientSecret: 'secret',
+        services: { fetch: server.fetch, clock: server.clock, storage },
+      });
+      caches.push(cache);
+      return cache;
+    };
+    const a = await make('svc-a').getAccessToken({ scopes: ['read'] });
+    const b = await make('svc-b').getAccessToken({ scopes: ['read'] });
+    expect(b).not.toBe(a);
+    expect(server.tokenRequests('client_credentials').map((entry) => entry.clientId)).toEqual(['svc-a', 'svc-b']);
+  });
+
   it('keeps a separate token per scope set', async () => {
     const { cache, tokenRequests } = setup();
     const read = await cache.getAccessToken({ scopes: ['read'] });

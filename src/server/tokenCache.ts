@@ -38,7 +38,10 @@ export interface ClientCredentialsCacheOptions {
    * every process using the same storage and `storageKey`.
    */
   services?: Partial<Services>;
-  /** Prefix of the storage keys of the sessions. Default `'oauth-machines:client-credentials'`. */
+  /**
+   * Prefix of the storage keys of the sessions; the token endpoint, client id
+   * and cache key follow it. Default `'oauth-machines:client-credentials'`.
+   */
   storageKey?: string;
   /** How long before `expiresAt` a token is renewed. Default 60 s. */
   refreshSkewMs?: number;
@@ -169,7 +172,8 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
       ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
       ...(target.scopes.length > 0 ? { scopes: target.scopes } : {}),
       services: keyServices,
-      storageKey: `${storagePrefix}:${encodeURIComponent(target.key)}`,
+      // Per provider, client and key, so caches sharing one storage never read each other's tokens by mistake.
+      storageKey: `${storagePrefix}:${encodeURIComponent(options.provider.tokenEndpoint)}:${encodeURIComponent(options.clientId)}:${encodeURIComponent(target.key)}`,
       options: machineOptions,
     });
     // When a key stops being busy the cache may have run over its bound meanwhile.
