@@ -152,6 +152,10 @@ describe('readTabMessage', () => {
     expect(readTabMessage({ type: 'session', tokens: { accessToken: 1 } })).toBeUndefined();
     expect(readTabMessage({ type: 'write', key: 'k', value: 3 })).toBeUndefined();
     expect(readTabMessage({ type: 'other' })).toBeUndefined();
+    expect(readTabMessage({ type: 'hello' })).toBeUndefined();
+    expect(readTabMessage({ type: 'welcome', id: 'h1', tokens, key: 'k' })).toBeUndefined();
     expect(readTabMessage({ type: 'write', key: 'k', value: null })).toEqual({ type: 'write', key: 'k', value: null });
+    expect(readTabMessage({ type: 'hello', id: 'h1' })).toEqual({ type: 'hello', id: 'h1' });
+    expect(readTabMessage({ type: 'welcome', id: 'h1', tokens, key: 'k', value: 'v' })).toEqual({ type: 'welcome', id: 'h1', tokens, key: 'k', value: 'v' });
   });
 });
