@@ -77,7 +77,8 @@ export type MirroredWriteHandler = (key: string, value: string | null) => Promis
  * The storage for the client: `store` plus a lock over `locks` (or this
  * tab's own lock when Web Locks is missing). For a per-tab store, writes go
  * to the other tabs through `channel`, and a granted lock first waits for
- * `settle` (by default: the channel's flush). Returns the storage, and what to do with a write from another tab.
+ * `settle` (by default: the channel's flush). Returns the storage, and what
+ * to do with a write another tab mirrored.
  */
 export function tabStorage(
   chosen: ChosenStore,
