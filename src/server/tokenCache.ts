@@ -89,6 +89,11 @@ interface Entry {
   client: Client;
   /** Set while a renewal asked for by `invalidate` runs: the old token is not handed out meanwhile. */
   invalidation?: Promise<void>;
+  /**
+   * While the key's token is being obtained, one answer shared by every
+   * caller: one subscription to the actor instead of one per caller.
+   */
+  shared?: Promise<string>;
 }
 
 interface Target {
@@ -140,6 +145,8 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
   }
   const defaultScopes = normaliseScopes(options.scopes ?? []);
   const services = nodeServices(options.services);
+  const clock = services.clock;
+  const refreshSkewMs = resolveGrantOptions({ ...(options.refreshSkewMs !== undefined ? { refreshSkewMs: options.refreshSkewMs } : {}) }).refreshSkewMs;
   const sharedStorage = options.services?.storage !== undefined;
   const storagePrefix = options.storageKey ?? DEFAULT_STORAGE_KEY;
   const machineOptions: GrantOptions = {
@@ -277,11 +284,27 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
     });
   }
 
+  /** The machine rests in `authenticated` with a token the client will hand out without waiting. */
+  function holdsFreshToken(client: Client): boolean {
+    const snapshot = client.actor.getSnapshot();
+    // `signedIn` without `busy` is `authenticated` (architecture.md tags); tags are a set lookup, cheaper than matches().
+    if (!snapshot.hasTag('signedIn') || snapshot.hasTag('busy')) return false;
+    const expiresAt = snapshot.context.tokens?.expiresAt;
+    return expiresAt === undefined || clock.now() + refreshSkewMs < expiresAt;
+  }
+
   function accessTokenOf(entry: Entry): Promise<string> {
-    const answer = entry.invalidation
-      ? entry.invalidation.then(() => entry.client.getAccessToken())
-      : entry.client.getAccessToken();
-    return answer;
+    if (entry.invalidation) return entry.invalidation.then(() => entry.client.getAccessToken());
+    // Hot path: the client answers from its snapshot.
+    if (holdsFreshToken(entry.client)) return entry.client.getAccessToken();
+    if (entry.shared) return entry.shared;
+    const shared = entry.client.getAccessToken();
+    entry.shared = shared;
+    const release = (): void => {
+      if (entry.shared === shared) delete entry.shared;
+    };
+    shared.then(release, release);
+    return shared;
   }
 
   const defaultTarget: Target = { scopes: defaultScopes, resource: undefined, key: cacheKey(defaultScopes, undefined) };
