@@ -79,6 +79,7 @@ describe('createCodeExchangeHandler', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     const body = (await response.json()) as Record<string, unknown>;
     expect(body['access_token']).toEqual(expect.any(String));
     expect(body['token_type']).toMatch(/^bearer$/i);

@@ -308,6 +308,7 @@ function jsonResponse(status: number, body: unknown, headers: Record<string, str
       // RFC 6749 §5.1: responses carrying tokens must not be cached; errors neither.
       'cache-control': 'no-store',
       pragma: 'no-cache',
+      'x-content-type-options': 'nosniff',
     },
   });
 }
