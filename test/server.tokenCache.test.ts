@@ -91,6 +91,24 @@ describe('createClientCredentialsCache', () => {
     },
   );
 
+  propTest.prop([fc.array(fc.subarray(SCOPES, { minLength: 1 }), { minLength: 1, maxLength: 120 })], { numRuns: 30 })(
+    'for any mix of concurrent callers over several keys, each key sends exactly one token request and its callers share its token',
+    async (requests) => {
+      const { cache, tokenRequests } = setup({ maxEntries: 50 });
+      const tokens = await Promise.all(requests.map((scopes) => cache.getAccessToken({ scopes })));
+      const byKey = new Map<string, Set<string>>();
+      requests.forEach((scopes, index) => {
+        const key = [...scopes].sort().join(' ');
+        const seen = byKey.get(key) ?? new Set<string>();
+        seen.add(tokens[index] ?? '');
+        byKey.set(key, seen);
+      });
+      for (const seen of byKey.values()) expect(seen.size).toBe(1);
+      expect(tokenRequests()).toHaveLength(byKey.size);
+      expect(new Set(tokenRequests().map((entry) => entry.params['scope'])).size).toBe(byKey.size);
+    },
+  );
+
   it('keeps a separate token per resource (RFC 8707)', async () => {
     const { cache, tokenRequests } = setup();
     const a = await cache.getAccessToken({ scopes: ['read'], resource: 'https://api-a.example/' });
