@@ -72,8 +72,8 @@ function canRenew(grant: GrantKind, tokens: TokenSet | undefined): boolean {
 }
 
 /**
- * When the expiry timer fires: `expiresAt − refreshSkewMs` when the tokens
- * can be renewed (at `expiresAt` itself after a refresh already failed, so a
+ * When the expiry timer fires: `expiresAt − refreshSkewMs` (at most half the
+ * token's lifetime early) when the tokens can be renewed (at `expiresAt` itself after a refresh already failed, so a
  * failing server is not hammered), `expiresAt` when they cannot, never when
  * they do not expire (seed 002: `api_key_expires_in: null`).
  */
@@ -81,7 +81,10 @@ export function expiryTimerFiresAt(context: GrantContext): number | undefined {
   const expiresAt = context.tokens?.expiresAt;
   if (expiresAt === undefined) return undefined;
   if (!canRenew(context.grant, context.tokens) || context.error !== undefined) return expiresAt;
-  return expiresAt - context.options.refreshSkewMs;
+  // A token that lives shorter than the skew would be refreshed the moment it arrives, again and
+  // again: never refresh earlier than halfway through its life (savedAt ≈ when it was issued).
+  const lifetime = context.savedAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - context.savedAt;
+  return expiresAt - Math.min(context.options.refreshSkewMs, Math.max(0, lifetime / 2));
 }
 
 /**

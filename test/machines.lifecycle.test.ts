@@ -77,6 +77,20 @@ describe('refresh', () => {
     expect(tokensOf(actor).expiresAt).toBeGreaterThan(expiresAt!);
   });
 
+  it('a token that lives shorter than the skew is refreshed halfway through its life, not in a loop', async () => {
+    const { h, actor } = await signedIn({ server: { accessTokenTtl: 30 }, grant: { refreshSkewMs: 60_000 } });
+    await h.advance(14_999);
+    expect(h.server.tokenRequests('refresh_token')).toHaveLength(0);
+    await h.advance(1);
+    await settled(actor);
+    expect(h.server.tokenRequests('refresh_token')).toHaveLength(1);
+    await h.advance(14_999);
+    expect(h.server.tokenRequests('refresh_token')).toHaveLength(1);
+    await h.advance(1);
+    await settled(actor);
+    expect(h.server.tokenRequests('refresh_token')).toHaveLength(2);
+  });
+
   it('invalid_grant ends the session: tokens cleared from context and storage', async () => {
     const { h, actor } = await signedIn();
     h.server.revokeToken(tokensOf(actor).refreshToken!);
