@@ -391,6 +391,11 @@ export const lifecycleActions = {
     if (event.extraParams !== undefined) login.extraParams = event.extraParams;
     return { login };
   }),
+  'forget the login in progress': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({
+    pending: undefined,
+    exchange: undefined,
+    device: undefined,
+  }),
   'clear failure': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ error: undefined }),
   'set tokens aside': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context }) => ({
     staleTokens: context.tokens ?? context.staleTokens,
@@ -557,8 +562,8 @@ export const sessionChangedTransitions = lifecycle.createStateConfig({
         target: '.authenticated',
         actions: 'adopt the tokens of another tab',
       },
-      // The other side already cleared storage.
-      { target: '.idle', actions: ['forget tokens', 'clear failure'] },
+      // The other side already cleared storage, a login in progress included.
+      { target: '.idle', actions: ['forget tokens', 'forget the login in progress', 'clear failure'] },
     ],
   },
 }).on;

@@ -13,6 +13,7 @@ import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths } from 'xstate/g
 import { authorizationCodeMachine } from '../machines/authorizationCode.js';
 import { clientCredentialsMachine } from '../machines/clientCredentials.js';
 import { deviceCodeMachine } from '../machines/deviceCode.js';
+import { implicitMachine } from '../machines/legacy/implicit.js';
 import { passwordMachine } from '../machines/legacy/password.js';
 import { expiryTimerFiresAt } from '../machines/lifecycle.js';
 import type { SessionBlob } from '../machines/persistence.js';
@@ -76,6 +77,16 @@ const failed = (id: string, code: string, variant: string, status?: number): Abs
 function lifecycleEvents(context: GrantContext, machine: SessionBlob['machine']): AbstractEvent[] {
   // A renewal keeps a refresh token the session had (rotation or not).
   const refresh = context.tokens?.refreshToken !== undefined;
+  // The implicit grant never has a refresh token: every renewal fails with login_required.
+  const renewals =
+    machine === 'implicit'
+      ? [failed('renewTokens', 'login_required', 'no refresh token')]
+      : [
+          done('renewTokens', { tokens: abstractTokens({ refresh }), savedAt: T0 }, 'renewed'),
+          failed('renewTokens', 'invalid_grant', 'invalid_grant', 400),
+          failed('renewTokens', 'temporarily_unavailable', 'unavailable', 503),
+        ];
+  const stored = blob('authenticated', machine);
   return [
     { type: 'REFRESH' },
     { type: 'LOGOUT' },
@@ -83,13 +94,11 @@ function lifecycleEvents(context: GrantContext, machine: SessionBlob['machine'])
     { type: 'CANCEL' },
     { type: 'EXPIRY_DUE' },
     { type: 'SESSION_CHANGED' },
-    { type: 'SESSION_CHANGED', tokens: abstractTokens({ refresh: true }) },
+    { type: 'SESSION_CHANGED', tokens: abstractTokens({ refresh: machine !== 'implicit' }) },
     done('readSession', null, 'nothing stored'),
-    done('readSession', blob('authenticated', machine), 'session stored'),
+    done('readSession', machine === 'implicit' ? { ...stored, tokens: abstractTokens({ refresh: false }) } : stored, 'session stored'),
     failed('readSession', 'invalid_snapshot', 'corrupt'),
-    done('renewTokens', { tokens: abstractTokens({ refresh }), savedAt: T0 }, 'renewed'),
-    failed('renewTokens', 'invalid_grant', 'invalid_grant', 400),
-    failed('renewTokens', 'temporarily_unavailable', 'unavailable', 503),
+    ...renewals,
     done('endSession', {}, 'revoked'),
     done('endSession', { revocationError: { name: 'OAuthError', code: 'server_error', retryable: true, status: 503 } }, 'revocation failed'),
     failed('endSession', 'storage_error', 'storage failed'),
@@ -160,6 +169,26 @@ function passwordEvents(snapshot: AnyMachineSnapshot): AbstractEvent[] {
   ];
 }
 
+function implicitCallback(state: string): string {
+  const fragment = new URLSearchParams({ access_token: `at-${state}`, token_type: 'Bearer', expires_in: '3600', state, iss: ISSUER });
+  return `${REDIRECT_URI}#${fragment}`;
+}
+
+function implicitEvents(snapshot: AnyMachineSnapshot): AbstractEvent[] {
+  const context = snapshot.context as GrantContext;
+  return [
+    { type: 'LOGIN' },
+    { type: 'CALLBACK', url: implicitCallback(context.pending?.state ?? 'none') },
+    { type: 'CALLBACK', url: implicitCallback('forged') },
+    done('readSession', blob('awaitingCallback', 'implicit'), 'pending stored'),
+    done('prepareAuthorization', { pending, authorizationUrl: `${ISSUER}/authorize?state=${pending.state}` }, 'prepared'),
+    failed('prepareAuthorization', 'storage_error', 'storage failed'),
+    done('storeTokens', { tokens: abstractTokens({ refresh: false }), savedAt: T0 }, 'stored'),
+    done('storeTokens', { tokens: abstractTokens({ refresh: false, expired: true }), savedAt: T0 }, 'stored, already expired'),
+    ...lifecycleEvents(context, 'implicit'),
+  ];
+}
+
 /** Abstract state: the state value and the context facts the guards read. */
 function serialize(snapshot: AnyMachineSnapshot): string {
   const context = snapshot.context as GrantContext;
@@ -194,13 +223,18 @@ function abstractInput(): GrantInput {
 /** Storage whose next write or removal can be made to fail. */
 function faultyStorage() {
   const backing = memoryStorage();
-  const faults = { failNextSet: false, failNextRemove: false };
+  const faults = { failNextSet: false, failNextRemove: false, delayNextSet: false };
   const storage: StorageService = {
     get: (key) => backing.get(key),
     set: (key, value) => {
       if (faults.failNextSet) {
         faults.failNextSet = false;
         return Promise.reject(new Error('injected storage failure'));
+      }
+      if (faults.delayNextSet) {
+        // Held until the (fake) timers run: keeps a redirect under way while the path sends its next event.
+        faults.delayNextSet = false;
+        return new Promise<void>((resolve) => setTimeout(resolve, 60_000)).then(() => backing.set(key, value));
       }
       return backing.set(key, value);
     },
@@ -218,7 +252,7 @@ function faultyStorage() {
 
 interface Replay {
   h: Harness;
-  faults: { failNextSet: boolean; failNextRemove: boolean };
+  faults: { failNextSet: boolean; failNextRemove: boolean; delayNextSet: boolean };
   machine: AnyStateMachine;
   /** The last authorization URL any actor of this replay produced. */
   authorizationUrl: string | undefined;
@@ -252,7 +286,7 @@ async function sideRun(replay: Replay, run: 'pending' | 'session'): Promise<void
     const context = side.getSnapshot().context as GrantContext;
     if (context.authorizationUrl !== undefined) replay.authorizationUrl = context.authorizationUrl;
     if (run === 'session' && context.authorizationUrl !== undefined) {
-      side.send({ type: 'CALLBACK', url: await replay.h.server.authorize(context.authorizationUrl) });
+      side.send({ type: 'CALLBACK', url: await sideCallback(replay, context) });
       await settle(side);
     }
     if (run === 'session' && context.device !== undefined) {
@@ -268,6 +302,12 @@ async function sideRun(replay: Replay, run: 'pending' | 'session'): Promise<void
   throw new Error(`the side ${run} run failed three times`);
 }
 
+/** The redirect back to a side actor: from the server, or (implicit grant, which the server does not offer) made here. */
+async function sideCallback(replay: Replay, context: GrantContext): Promise<string> {
+  if (replay.machine === implicitMachine) return implicitCallback(context.pending?.state ?? 'none');
+  return replay.h.server.authorize(context.authorizationUrl ?? '');
+}
+
 /** Real tokens of a session, for SESSION_CHANGED. */
 async function realTokens(replay: Replay): Promise<TokenSet> {
   const side = createActor(replay.machine, { input: { ...replay.h.input, services: { ...replay.h.services, storage: memoryStorage() } } });
@@ -277,7 +317,7 @@ async function realTokens(replay: Replay): Promise<TokenSet> {
   await settle(side);
   const context = side.getSnapshot().context as GrantContext;
   if (context.authorizationUrl !== undefined) {
-    side.send({ type: 'CALLBACK', url: await replay.h.server.authorize(context.authorizationUrl) });
+    side.send({ type: 'CALLBACK', url: await sideCallback(replay, context) });
     await settle(side);
   }
   if (context.device !== undefined) {
@@ -392,6 +432,12 @@ async function afterOutcome(replay: Replay, event: AbstractEvent): Promise<void>
 /** Sends a caller's event for real (a valid callback is a real redirect from the server). */
 async function perform(replay: Replay, event: AbstractEvent): Promise<void> {
   const actor = replay.actor!;
+  if (event.type === 'CALLBACK' && 'url' in event && replay.machine === implicitMachine) {
+    const valid = event.url.includes(`state=${pending.state}`);
+    const state = (actor.getSnapshot().context as GrantContext).pending?.state;
+    actor.send({ type: 'CALLBACK', url: valid && state !== undefined ? implicitCallback(state) : event.url });
+    return;
+  }
   if (event.type === 'CALLBACK' && 'url' in event) {
     const valid = event.url.includes(`state=${pending.state}`);
     const url = valid && replay.authorizationUrl !== undefined ? await replay.h.server.authorize(replay.authorizationUrl) : event.url;
@@ -420,7 +466,8 @@ async function perform(replay: Replay, event: AbstractEvent): Promise<void> {
 }
 
 /** The endpoint a busy state waits on (redirecting waits on WebCrypto, which is never instant). */
-const IN_FLIGHT_ENDPOINT: Record<string, 'token' | 'device_authorization' | 'revoke'> = {
+const IN_FLIGHT_ENDPOINT: Record<string, 'token' | 'device_authorization' | 'revoke' | 'storage'> = {
+  redirecting: 'storage',
   exchanging: 'token',
   refreshing: 'token',
   requestingCode: 'device_authorization',
@@ -467,7 +514,8 @@ async function replayPath(machine: AnyStateMachine, steps: AbstractStep[], optio
     // The path sends its next event while this state's request is under way: keep that request pending.
     const busyEndpoint = IN_FLIGHT_ENDPOINT[String(step.state.value)];
     if (busyEndpoint !== undefined && i + 1 < steps.length && !isActorEvent(steps[i + 1]!.event)) {
-      h.server.fail(busyEndpoint, { delayMs: 60_000 });
+      if (busyEndpoint === 'storage') faults.delayNextSet = true;
+      else h.server.fail(busyEndpoint, { delayMs: 60_000 });
     }
     if (isActorEvent(step.event)) {
       // An outcome no caller event started (a timer's, or the restore's): arrange it now.
@@ -519,7 +567,10 @@ function allTransitions(machine: AnyStateMachine): AnyTransitionDefinition[] {
 
 function describeTransition(transition: AnyTransitionDefinition): string {
   const targets = transition.target?.map((target) => target.key).join(',') ?? '(stay)';
-  const guard = transition.guard === undefined ? '' : ` [${typeof transition.guard === 'object' && 'type' in transition.guard ? String(transition.guard.type) : 'guard'}]`;
+  const { guard: rawGuard } = transition;
+  const guardName =
+    typeof rawGuard === 'string' ? rawGuard : typeof rawGuard === 'object' && rawGuard !== null && 'type' in rawGuard ? String(rawGuard.type) : 'guard';
+  const guard = rawGuard === undefined ? '' : ` [${guardName}]`;
   return `${transition.source.key} --${transition.eventType}${guard}--> ${targets}`;
 }
 
@@ -616,6 +667,14 @@ describe('passwordMachine (legacy): every shortest path and edge of the chart, r
   });
 });
 
+const implicitPaths = pathsOf(implicitMachine, implicitEvents);
+
+describe('implicitMachine (legacy): every shortest path and edge of the chart, replayed', () => {
+  it.each(implicitPaths.map((steps) => [label(steps) || '(start)', steps] as const))('%s', async (_, steps) => {
+    await replayPath(implicitMachine, steps);
+  });
+});
+
 describe('transition coverage', () => {
   it.each([
     ['authorization code', authorizationCodeMachine, []],
@@ -623,6 +682,18 @@ describe('transition coverage', () => {
     ['client credentials', clientCredentialsMachine, ['authenticated --EXPIRY_DUE--> error']],
     ['device code', deviceCodeMachine, []],
     ['password', passwordMachine, []],
+    // Storing the callback's tokens never fails (a storage failure is reported with the tokens kept),
+    // and an implicit session has no refresh token, so no renewal succeeds and none can be retried.
+    [
+      'implicit',
+      implicitMachine,
+      [
+        'exchanging --xstate.error.actor.storeTokens--> error',
+        'authenticated --EXPIRY_DUE [tokens can be renewed]--> refreshing',
+        'refreshing --xstate.done.actor.renewTokens--> authenticated',
+        'refreshing --xstate.error.actor.renewTokens [the server ended the session]--> error',
+      ],
+    ],
   ] as const)('every transition of the %s chart was taken by some replay', (_, machine, unreachable: readonly string[]) => {
     const taken = covered.get(machine) ?? new Set();
     const missing = allTransitions(machine).filter((transition) => !taken.has(transition)).map(describeTransition);
