@@ -20,6 +20,9 @@ import { startOidcProvider, type ProviderRequest, type StartedOidcProvider } fro
 
 const run = promisify(execFile);
 
+/** Rounds of overlapping refreshes: each one must send exactly one refresh request. */
+const ROUNDS = 10;
+
 /** The example's storage key (the machines' default) and the session blob it writes there. */
 const STORAGE_KEY = 'oauth-machines';
 interface StoredSession {
@@ -186,46 +189,64 @@ describeBrowser('the vanilla SPA in Chromium against oidc-provider: refresh and 
     await saveScreenshot(second, 'e2e-oidc-provider tabs refreshed second tab');
   });
 
-  it('a tab told to refresh while the other tab is refreshing waits and adopts its tokens: one refresh request', async () => {
-    await configure('local');
+  /**
+   * With storage 'local' this scenario loses a round now and then on the current src/browser (a stale
+   * localStorage read after the lock): test/browser.e2e.tabs.localLock.test.ts pins that bug.
+   */
+  it('with sessionStorage, a tab told to refresh while the other tab is refreshing waits and adopts its tokens: one refresh request, round after round', async () => {
+    const storage = 'session';
+    await configure(storage);
     const first = browser.page;
     await logIn(first);
     const second = await browser.context.newPage();
     await second.goto(`${site.origin}/`);
     await expect.poll(() => state(second), { message: failureContext() }).toBe('authenticated');
-    const shown = await first.textContent('#token');
-    const refreshes = refreshRequests().length;
 
-    // Hold the first tab's refresh request in the browser until the second tab has been told to refresh too,
-    // so the two refreshes overlap for certain (on loopback one would otherwise be over before the next click).
-    let release = (): void => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let arrived = (): void => undefined;
-    const inFlight = new Promise<void>((resolve) => (arrived = resolve));
+    // Hold each round's first refresh request in the browser until the second tab has been told to refresh
+    // too, so the two refreshes overlap for certain (on loopback one would otherwise be over before the next click).
+    let gate: { held: Promise<void>; release: () => void; arrived: () => void; inFlight: Promise<void> } | undefined;
+    const newGate = (): NonNullable<typeof gate> => {
+      let release = (): void => undefined;
+      let arrived = (): void => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const inFlight = new Promise<void>((resolve) => (arrived = resolve));
+      return { held, release: () => release(), arrived: () => arrived(), inFlight };
+    };
     await browser.context.route(`${op.issuer}/token`, async (route) => {
       const request = route.request();
-      if (request.method() === 'POST' && new URLSearchParams(request.postData() ?? '').get('grant_type') === 'refresh_token') {
-        arrived();
-        await held;
+      const current = gate;
+      if (current && request.method() === 'POST' && new URLSearchParams(request.postData() ?? '').get('grant_type') === 'refresh_token') {
+        current.arrived();
+        await current.held;
       }
       await route.continue();
     });
     try {
-      await first.click('#refresh');
-      await inFlight;
-      await second.click('#refresh');
-      await expect.poll(() => state(second)).toBe('refreshing');
-      release();
-      await expect.poll(() => first.textContent('#token'), { message: failureContext() }).not.toBe(shown);
-      await expect.poll(() => second.textContent('#token'), { message: failureContext() }).toBe(await first.textContent('#token'));
-      await expect.poll(() => state(first)).toBe('authenticated');
-      await expect.poll(() => state(second)).toBe('authenticated');
+      for (let round = 1; round <= ROUNDS; round += 1) {
+        const shown = await first.textContent('#token');
+        const refreshes = refreshRequests().length;
+        const current = newGate();
+        gate = current;
+        // dispatchEvent: a real click's actionability checks wait for animation frames, which a page in the
+        // background gets seldom; the button's handler is what is under test, not Chromium's hit testing.
+        await first.dispatchEvent('#refresh', 'click');
+        await current.inFlight;
+        await second.dispatchEvent('#refresh', 'click');
+        await expect.poll(() => state(second)).toBe('refreshing');
+        current.release();
+        await expect.poll(() => first.textContent('#token'), { message: failureContext() }).not.toBe(shown);
+        await expect.poll(() => state(first)).toBe('authenticated');
+        await expect.poll(() => state(second)).not.toBe('refreshing');
+        const statuses = refreshRequests().slice(refreshes).map((request) => request.status);
+        expect(statuses, `round ${round}: refresh requests the server received`).toEqual([200]);
+        expect(await second.textContent('#token')).toBe(await first.textContent('#token'));
+      }
     } finally {
-      release();
+      gate?.release();
       await browser.context.unroute(`${op.issuer}/token`);
     }
-    expect(refreshRequests().slice(refreshes).map((request) => request.status)).toEqual([200]);
-    expect(await isActive((await stored(first, 'localStorage'))?.tokens?.refreshToken)).toBe(true);
+    expect(await isActive((await stored(first, `${storage}Storage`))?.tokens?.refreshToken)).toBe(true);
+    await saveScreenshot(second, `e2e-oidc-provider tabs overlapping refresh adopted ${storage}Storage`);
   });
 
   it('logout in one tab revokes the session and signs the other tab out without a reload', async () => {
