@@ -151,6 +151,8 @@ export interface RenewInput {
   tokens: TokenSet;
   savedAt: number | undefined;
   scopes: string[] | undefined;
+  /** Told of each transient failure before the backoff, so the machine can show it while it waits. */
+  reportRetry?: (error: OAuthErrorJSON) => void;
 }
 
 function withLock<T>(storage: StorageService, key: string, fn: () => Promise<T>): Promise<T> {
@@ -200,7 +202,9 @@ async function requestNewTokens(input: RenewInput, current: TokenSet, signal: Ab
     throw new OAuthError('login_required', { description: 'the session has no refresh token', retryable: false });
   }
   try {
-    return mergeRefreshed(current, await refreshTokens({ ...ctx, refreshToken: current.refreshToken }));
+    // OIDC Core §12.2: a refreshed ID token is checked like the first one, minus the nonce, and must name the same user.
+    const idToken = current.idToken === undefined ? {} : { previous: current.idToken };
+    return mergeRefreshed(current, await refreshTokens({ ...ctx, refreshToken: current.refreshToken, idToken }));
   } catch (thrown) {
     // A client-credentials client can always ask again when its refresh token is refused.
     if (input.grant === 'clientCredentials' && OAuthError.from(thrown).code === 'invalid_grant') return clientCredentials();
@@ -249,6 +253,7 @@ const renewTokens = fromPromise<NewSession, RenewInput>(async ({ input, signal }
     } catch (thrown) {
       const error = toOAuthError(thrown);
       if (signal.aborted || !error.retryable || attempt + 1 >= options.maxRefreshAttempts) throw error;
+      input.reportRetry?.(error.toJSON());
       await sleep(backoffDelay(services.crypto, options.retryBaseMs, attempt), signal);
     }
   }
@@ -365,6 +370,9 @@ export const lifecycleActions = {
   })),
   'remember failure': assign<GrantContext, GrantEvent, { error: unknown }, GrantEvent, never>((_, params) => ({
     error: toOAuthError(params.error).toJSON(),
+  })),
+  'show the failure being retried': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context, event }) => ({
+    error: event.type === 'REFRESH_RETRYING' ? event.error : context.error,
   })),
   'fail with': assign<GrantContext, GrantEvent, { code: OAuthErrorCode; description: string }, GrantEvent, never>(
     (_, params) => ({ error: new OAuthError(params.code, { description: params.description, retryable: false }).toJSON() }),
@@ -489,9 +497,10 @@ export const refreshingState = lifecycle.createStateConfig({
   invoke: {
     id: 'renewTokens',
     src: 'renew tokens',
-    input: ({ context }): RenewInput => {
+    input: ({ context, self }): RenewInput => {
       if (context.tokens === undefined) throw new TypeError('refreshing without tokens');
       return {
+        reportRetry: (error) => self.send({ type: 'REFRESH_RETRYING', error }),
         grant: context.grant,
         provider: context.provider,
         client: context.client,
@@ -523,6 +532,8 @@ export const refreshingState = lifecycle.createStateConfig({
   },
   on: {
     LOGOUT: { target: 'loggingOut', actions: 'set tokens aside' },
+    // DESIGN.md: a transient failure retries with backoff while a still-valid access token keeps being served.
+    REFRESH_RETRYING: { actions: 'show the failure being retried' },
   },
 });
 

@@ -136,7 +136,15 @@ export interface GrantContext {
   /** The URL the last LOGIN sent the user agent to (redirect grants). */
   authorizationUrl?: string | undefined;
   /** The code being redeemed: only while `exchanging`, never persisted. */
-  exchange?: { code: string; codeVerifier: string; redirectUri: string } | undefined;
+  exchange?:
+    | {
+        code: string;
+        codeVerifier: string;
+        redirectUri: string;
+        /** With `openid`: what the ID token must carry (OIDC Core §3.1.3.7), from the pending authorization. */
+        idToken?: { nonce?: string; issuer?: string };
+      }
+    | undefined;
   /** The device authorization being polled (device grant). */
   device?: DeviceAuthorizationState | undefined;
   login?: LoginRequest | undefined;
@@ -178,8 +186,12 @@ export type GrantEvent =
   | SessionChangedEvent
   | InternalGrantEvent;
 
-/** Events the machines' own timers send back to them; not for callers. */
-export type InternalGrantEvent = { type: 'EXPIRY_DUE' };
+/**
+ * Events the machines' own actors send back to them; not for callers.
+ * `REFRESH_RETRYING`: a refresh failed transiently and waits before its next
+ * attempt — the error shows in context while the still-valid token is served.
+ */
+export type InternalGrantEvent = { type: 'EXPIRY_DUE' } | { type: 'REFRESH_RETRYING'; error: OAuthErrorJSON };
 
 export type DeferredEvent = LoginEvent | CallbackEvent;
 

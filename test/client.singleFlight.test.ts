@@ -61,6 +61,23 @@ describe('getAccessToken() is single-flight', () => {
     client.stop();
   });
 
+  it('while a refresh backs off after a transient failure, callers get the still-valid token at once', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code', { options: { retryBaseMs: 60_000, maxRefreshAttempts: 2 } });
+    await signIn(world, client);
+    const before = await client.getAccessToken();
+    world.clock.advance(3_600_000 - 10_000); // inside the refresh window, not expired
+    world.server.fail('token', { status: 503 }, { times: 5 });
+
+    // The first attempt fails; the machine then waits 30–60 s (real time) before the next one.
+    const served = await Promise.all(Array.from({ length: 50 }, () => client.getAccessToken()));
+
+    expect(new Set(served)).toEqual(new Set([before]));
+    expect(tokenRequests(world, 'refresh_token')).toBe(1);
+    expect(client.actor.getSnapshot().value).toBe('refreshing');
+    client.stop();
+  });
+
   it('serves a still-valid token without any request (hot path)', async () => {
     const world = await createWorld();
     const client = world.client('authorization_code');

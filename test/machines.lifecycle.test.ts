@@ -113,6 +113,9 @@ describe('refresh', () => {
     expect(stateOf(actor)).toBe('refreshing');
     expect(tokensOf(actor).accessToken).toBe(before.accessToken);
     expect(actor.getSnapshot().hasTag('signedIn')).toBe(true);
+    // While it backs off, the failure being retried shows in context (a caller serves the valid token meanwhile).
+    expect(h.server.tokenRequests('refresh_token')).toHaveLength(1);
+    expect(actor.getSnapshot().context.error).toMatchObject({ status: 503, retryable: true });
     // Backoff: ≤ 1 s, then ≤ 2 s.
     await vi.advanceTimersByTimeAsync(3_000);
     await settled(actor);

@@ -690,6 +690,7 @@ describe('transition coverage', () => {
       [
         'exchanging --xstate.error.actor.storeTokens--> error',
         'authenticated --EXPIRY_DUE [tokens can be renewed]--> refreshing',
+        'refreshing --REFRESH_RETRYING--> (stay)',
         'refreshing --xstate.done.actor.renewTokens--> authenticated',
         'refreshing --xstate.error.actor.renewTokens [the server ended the session]--> error',
       ],
