@@ -8,7 +8,7 @@ import { assign, fromPromise, setup } from 'xstate';
 import { parseCallback, checkCallback } from '../src/protocol/callback.js';
 import { buildAuthorizationUrl } from '../src/protocol/authorizationUrl.js';
 import { OAuthError } from '../src/protocol/errors.js';
-import { exchangeAuthorizationCode } from '../src/protocol/operations.js';
+import { exchangeAuthorizationCode, type IdTokenCheck } from '../src/protocol/operations.js';
 import { createPkce } from '../src/protocol/pkce.js';
 import { createNonce, createState } from '../src/protocol/random.js';
 import type { ClientConfig, ProviderConfig } from '../src/protocol/types.js';
@@ -141,6 +141,18 @@ export function judgeCallback(context: GrantContext, url: string): CallbackVerdi
   }
 }
 
+/**
+ * With `openid` requested, the exchange checks the ID token against the nonce and issuer of the
+ * pending authorization (the issuer falls back to the provider's; with neither, `iss` is not compared).
+ */
+function idTokenCheck(pending: PendingAuthorization): { idToken?: IdTokenCheck } {
+  if (!pending.scopes.includes('openid')) return {};
+  const check: IdTokenCheck = {};
+  if (pending.nonce !== undefined) check.nonce = pending.nonce;
+  if (pending.issuer !== undefined) check.issuer = pending.issuer;
+  return { idToken: check };
+}
+
 export interface ExchangeInput {
   provider: ProviderConfig;
   client: ClientConfig;
@@ -149,10 +161,12 @@ export interface ExchangeInput {
   code: string;
   codeVerifier: string;
   redirectUri: string;
+  idToken?: IdTokenCheck;
 }
 
 /**
- * RFC 6749 §4.1.3. The stored pending authorization is removed before the
+ * RFC 6749 §4.1.3 (and, with `openid`, OIDC Core §3.1.3.7: a failed ID token check
+ * throws, so no tokens are kept or stored). The stored pending authorization is removed before the
  * code is sent, so a reload during the exchange cannot redeem it again.
  */
 const exchangeCodeForTokens = fromPromise<NewSession, ExchangeInput>(async ({ input, signal }) => {
@@ -166,6 +180,7 @@ const exchangeCodeForTokens = fromPromise<NewSession, ExchangeInput>(async ({ in
     code: input.code,
     codeVerifier: input.codeVerifier,
     redirectUri: input.redirectUri,
+    ...(input.idToken === undefined ? {} : { idToken: input.idToken }),
   });
   if (signal.aborted) throw new OAuthError('aborted', { description: 'stopped during the exchange', retryable: false });
   return storeNewSession(services, options.storageKey, 'authorizationCode', tokens);
@@ -215,10 +230,8 @@ export const authorizationCodeMachine = setup({
       if (event.type !== 'CALLBACK' || context.pending === undefined) return {};
       const verdict = judgeCallback(context, event.url);
       if (!verdict.accepted) return {};
-      return {
-        pending: undefined,
-        exchange: { code: verdict.code, codeVerifier: context.pending.codeVerifier, redirectUri: context.pending.redirectUri },
-      };
+      const { codeVerifier, redirectUri } = context.pending;
+      return { pending: undefined, exchange: { code: verdict.code, codeVerifier, redirectUri, ...idTokenCheck(context.pending) } };
     }),
     'refuse the callback': assign(({ context, event }) => {
       const verdict = event.type === 'CALLBACK' ? judgeCallback(context, event.url) : undefined;

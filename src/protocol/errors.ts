@@ -35,6 +35,8 @@ export type LibraryErrorCode =
   | 'state_mismatch'
   | 'iss_mismatch'
   | 'nonce_mismatch'
+  /** An ID token's claims fail OIDC Core §3.1.3.7 (issuer, audience, expiry…). */
+  | 'invalid_id_token'
   | 'pending_expired'
   | 'pending_missing'
   | 'invalid_callback'

@@ -34,6 +34,7 @@ export {
 export { readRevocationResponse, revocationRequest } from './revocation.js';
 export { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
 export { readUserinfoResponse, userinfoRequest } from './userinfo.js';
+export { checkIdTokenClaims, decodeJwtPayload, type IdTokenClaims, type IdTokenExpectation } from './idToken.js';
 export {
   exchangeAuthorizationCode,
   fetchUserinfo,
@@ -44,5 +45,6 @@ export {
   requestDeviceAuthorization,
   requestPasswordToken,
   revokeToken,
+  type IdTokenCheck,
   type OperationContext,
 } from './operations.js';

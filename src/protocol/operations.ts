@@ -7,6 +7,8 @@
  */
 import type { Services } from '../services/types.js';
 import { readDeviceAuthorizationResponse, deviceAuthorizationRequest, type DeviceAuthorization } from './deviceAuthorization.js';
+import { OAuthError } from './errors.js';
+import { checkIdTokenClaims, decodeJwtPayload } from './idToken.js';
 import { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
 import { transportError } from './providerRequest.js';
 import { readRevocationResponse, revocationRequest } from './revocation.js';
@@ -37,9 +39,54 @@ async function send(context: OperationContext, request: HttpRequest): Promise<Re
   }
 }
 
-/** RFC 6749 §4.1.3: the authorization code and its PKCE verifier for tokens. */
+/**
+ * Asks for the ID token of a token response to be checked (OIDC Core
+ * §3.1.3.7): pass it when the request carried the `openid` scope.
+ */
+export interface IdTokenCheck {
+  /** The nonce sent in the authorization request; the ID token must carry it (`nonce_mismatch` otherwise). */
+  nonce?: string;
+  /** The issuer `iss` must equal; default `provider.issuer`. Without either, `iss` is not compared. */
+  issuer?: string;
+}
+
+/** The claims of a token response's ID token, if it has one; see `checkIdTokenClaims`. */
+function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check: IdTokenCheck, previous?: string): void {
+  // OIDC Core §3.1.3.3 requires an ID token in the response to an `openid` request, but some servers omit it
+  // (and OIDC Core §12.2 lets a refresh response omit it): nothing to check then, and the tokens are still good.
+  if (tokens.idToken === undefined) return;
+  const claims = checkIdTokenClaims(tokens.idToken, {
+    issuer: check.issuer ?? context.provider.issuer,
+    clientId: context.client.clientId,
+    nonce: check.nonce,
+    now: context.services.clock.now(),
+  });
+  if (previous === undefined) return;
+  let before: Record<string, unknown>;
+  try {
+    before = decodeJwtPayload(previous);
+  } catch {
+    return; // not ours to judge now: the previous token was checked when it arrived
+  }
+  // OIDC Core §12.2: a refreshed ID token is about the same end-user, from the same issuer.
+  if (before.sub !== claims.sub || before.iss !== claims.iss) {
+    throw new OAuthError('invalid_id_token', {
+      description: 'the refreshed ID token names another subject or issuer than the one it replaces',
+      retryable: false,
+    });
+  }
+}
+
+/**
+ * RFC 6749 §4.1.3: the authorization code and its PKCE verifier for tokens.
+ * With `idToken` (the request carried `openid`), an `id_token` in the
+ * response is checked against the nonce, issuer and client id (OIDC Core
+ * §3.1.3.7) and a failure throws `nonce_mismatch` / `invalid_id_token`; a
+ * response without one is accepted. The signature is not verified: the ID
+ * token came straight from the token endpoint over TLS (§3.1.3.7 item 6).
+ */
 export async function exchangeAuthorizationCode(
-  context: OperationContext & { code: string; codeVerifier: string; redirectUri?: string },
+  context: OperationContext & { code: string; codeVerifier: string; redirectUri?: string; idToken?: IdTokenCheck },
 ): Promise<TokenSet> {
   const options: { code: string; codeVerifier: string; redirectUri?: string } = {
     code: context.code,
@@ -47,17 +94,28 @@ export async function exchangeAuthorizationCode(
   };
   if (context.redirectUri !== undefined) options.redirectUri = context.redirectUri;
   const response = await send(context, tokenRequest.authorizationCode(context.provider, context.client, options));
-  return readTokenResponse(context.provider, response, context.services.clock);
+  const tokens = await readTokenResponse(context.provider, response, context.services.clock);
+  if (context.idToken !== undefined) checkReturnedIdToken(context, tokens, context.idToken);
+  return tokens;
 }
 
-/** RFC 6749 §6; keeps the old refresh token when the response has none (the server did not rotate it). */
+/**
+ * RFC 6749 §6; keeps the old refresh token when the response has none (the server did not rotate it).
+ * With `idToken`, an `id_token` in the response is checked for issuer, audience and expiry — no nonce
+ * (OIDC Core §12.2) — and, when `idToken.previous` is the ID token it replaces, for the same `sub` and `iss`.
+ */
 export async function refreshTokens(
-  context: OperationContext & { refreshToken: string; scopes?: string[] },
+  context: OperationContext & { refreshToken: string; scopes?: string[]; idToken?: { issuer?: string; previous?: string } },
 ): Promise<TokenSet> {
   const options: { refreshToken: string; scopes?: string[] } = { refreshToken: context.refreshToken };
   if (context.scopes !== undefined) options.scopes = context.scopes;
   const response = await send(context, tokenRequest.refreshToken(context.provider, context.client, options));
   const tokens = await readTokenResponse(context.provider, response, context.services.clock);
+  if (context.idToken !== undefined) {
+    const check: IdTokenCheck = {};
+    if (context.idToken.issuer !== undefined) check.issuer = context.idToken.issuer;
+    checkReturnedIdToken(context, tokens, check, context.idToken.previous);
+  }
   return tokens.refreshToken === undefined ? { ...tokens, refreshToken: context.refreshToken } : tokens;
 }
 
