@@ -7,6 +7,9 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { OAuthError } from '../src/protocol/errors.js';
 import { checkIdTokenClaims, decodeJwtPayload, type IdTokenExpectation } from '../src/protocol/idToken.js';
+import { exchangeAuthorizationCode, refreshTokens } from '../src/protocol/operations.js';
+import type { ClientConfig, ProviderConfig } from '../src/protocol/types.js';
+import { jsonResponse, NOW as FIXTURE_NOW, recordingFetch, servicesWith } from './protocol.fixtures.js';
 
 const ISSUER = 'https://id.example';
 const CLIENT = 'app';
@@ -286,4 +289,59 @@ describe('properties', () => {
       expect(rejection(claims, { nonce: sent }).code).toBe('nonce_mismatch');
     },
   );
+});
+
+describe('the token operations with an ID token check', () => {
+  const provider: ProviderConfig = { issuer: ISSUER, tokenEndpoint: 'https://id.example/token' };
+  const client: ClientConfig = { clientId: CLIENT, redirectUri: 'https://app.example/cb' };
+  const nowSec = Math.floor(FIXTURE_NOW / 1000);
+  const fresh = (overrides: Record<string, unknown> = {}): string =>
+    jwt({ iss: ISSUER, sub: 'user-1', aud: CLIENT, iat: nowSec, exp: nowSec + 300, ...overrides });
+
+  function withIdToken(idToken: string) {
+    const { fetch } = recordingFetch(() => jsonResponse({ access_token: 'at', token_type: 'Bearer', id_token: idToken }));
+    return { provider, client, services: servicesWith(fetch) };
+  }
+
+  const exchange = { code: 'c', codeVerifier: 'v'.repeat(43) };
+
+  it('exchangeAuthorizationCode checks the nonce only when asked to', async () => {
+    const token = fresh({ nonce: 'sent' });
+    await expect(exchangeAuthorizationCode({ ...withIdToken(token), ...exchange, idToken: { nonce: 'other' } })).rejects.toMatchObject({
+      code: 'nonce_mismatch',
+    });
+    await expect(exchangeAuthorizationCode({ ...withIdToken(token), ...exchange, idToken: { nonce: 'sent' } })).resolves.toMatchObject({
+      idToken: token,
+    });
+    // Without `idToken` (no openid requested) the id_token is not looked at.
+    await expect(exchangeAuthorizationCode({ ...withIdToken('opaque'), ...exchange })).resolves.toMatchObject({ idToken: 'opaque' });
+  });
+
+  it('exchangeAuthorizationCode takes the issuer of the check over the provider issuer', async () => {
+    const token = fresh({ iss: 'https://tenant.id.example' });
+    await expect(exchangeAuthorizationCode({ ...withIdToken(token), ...exchange, idToken: {} })).rejects.toMatchObject({
+      code: 'invalid_id_token',
+    });
+    await expect(
+      exchangeAuthorizationCode({ ...withIdToken(token), ...exchange, idToken: { issuer: 'https://tenant.id.example' } }),
+    ).resolves.toMatchObject({ idToken: token });
+  });
+
+  it('refreshTokens refuses a refreshed ID token about another subject than the one it replaces', async () => {
+    const previous = fresh({ sub: 'user-1', nonce: 'original' });
+    await expect(
+      refreshTokens({ ...withIdToken(fresh({ sub: 'user-2' })), refreshToken: 'rt', idToken: { previous } }),
+    ).rejects.toMatchObject({ code: 'invalid_id_token' });
+    // No nonce is expected of a refreshed ID token (OIDC Core §12.2).
+    await expect(refreshTokens({ ...withIdToken(fresh()), refreshToken: 'rt', idToken: { previous } })).resolves.toMatchObject({
+      refreshToken: 'rt',
+    });
+  });
+
+  it('refreshTokens does not compare subjects when the previous ID token does not decode, but still checks the new one', async () => {
+    await expect(refreshTokens({ ...withIdToken(fresh()), refreshToken: 'rt', idToken: { previous: 'opaque' } })).resolves.toBeDefined();
+    await expect(
+      refreshTokens({ ...withIdToken(fresh({ aud: 'other' })), refreshToken: 'rt', idToken: { previous: 'opaque' } }),
+    ).rejects.toMatchObject({ code: 'invalid_id_token' });
+  });
 });
