@@ -87,13 +87,13 @@ describe('tabStorage', () => {
     ]);
   });
 
-  it('mirrors nothing for a shared store, and applies nothing another tab mirrored there', async () => {
+  it('tells the other tabs of writes to a shared store, and never writes what another tab told of into it', async () => {
     const channel = recordingChannel();
     const localStorage = fakeStorage();
-    const { storage, applyMirroredWrite } = tabStorage(chooseStore('local', { localStorage }), undefined, channel);
+    const { storage, applyMirroredWrite } = tabStorage(chooseStore('local', { localStorage }), undefined, channel, { now: () => 7 });
     await storage.set('oauth-machines', session);
-    await applyMirroredWrite('oauth-machines', null);
-    expect(channel.posted).toEqual([]);
+    await applyMirroredWrite('oauth-machines', null, 8);
+    expect(channel.posted).toEqual([{ type: 'write', key: 'oauth-machines', value: session, at: 7 }]);
     expect(localStorage.items.get('oauth-machines')).toBe(session);
   });
 
@@ -108,7 +108,7 @@ describe('tabStorage', () => {
     expect(channel.posted).toEqual([]);
   });
 
-  it('always has a lock; a granted Web Lock settles the channel first for a per-tab store', async () => {
+  it('always has a lock; a granted Web Lock settles the channel first, for a per-tab store and a shared one', async () => {
     const channel = recordingChannel();
     const names: string[] = [];
     const locks = {
@@ -119,14 +119,18 @@ describe('tabStorage', () => {
     };
     const { storage } = tabStorage(chooseStore('session', { sessionStorage: fakeStorage() }), locks, channel);
     const order: string[] = [];
-    const settled = tabStorage(chooseStore('session', { sessionStorage: fakeStorage() }), locks, channel, async () => {
-      order.push('settle');
+    const settled = tabStorage(chooseStore('session', { sessionStorage: fakeStorage() }), locks, channel, {
+      settle: async () => void order.push('settle'),
     });
     expect(await storage.lock?.('oauth-machines:refresh', () => Promise.resolve('ran'))).toBe('ran');
     expect(channel.flushes).toBe(1);
     await settled.storage.lock?.('oauth-machines:refresh', async () => void order.push('critical section'));
     expect(order).toEqual(['settle', 'critical section']);
     expect(names).toEqual(['oauth-machines:refresh', 'oauth-machines:refresh']);
+
+    const shared = tabStorage(chooseStore('local', { localStorage: fakeStorage() }), locks, channel);
+    await shared.storage.lock?.('oauth-machines:refresh', () => Promise.resolve());
+    expect(channel.flushes).toBe(2);
 
     const alone = tabStorage(chooseStore('local', { localStorage: fakeStorage() }), undefined, channel);
     expect(typeof alone.storage.lock).toBe('function');

@@ -89,7 +89,9 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
   const storageKey = options.storageKey ?? options.options?.storageKey ?? DEFAULT_STORAGE_KEY;
   const chosen = chooseStore(options.storage, environment);
 
-  const session = joinTabSession(storageKey, chosen, environment);
+  // The tabs order stored sessions by `savedAt`, which the machines stamp with `services.clock`.
+  const clock = options.services?.clock;
+  const session = joinTabSession(storageKey, chosen, environment, clock ? () => clock.now() : Date.now);
 
   const services: Partial<Services> = { ...options.services, storage: session.storage };
   const location = environment.location ?? undefined;

@@ -17,7 +17,7 @@ const HELLO_WAIT_MS = 250;
 
 /** This tab in the shared session (see {@link joinTabSession}). */
 export interface TabSession {
-  /** The storage to give the client: the chosen store, a cross-tab lock, mirrored writes for per-tab stores. */
+  /** The storage to give the client: the chosen store, a cross-tab lock, writes told to the other tabs. */
   readonly storage: StorageService;
   /**
    * Connects the client: its token changes go to the other tabs, theirs come
@@ -44,8 +44,14 @@ function storageEventsOf(environment: BrowserEnvironment): StorageEventSource | 
  * Joins the session stored under `storageKey` in `chosen`: opens the tab
  * channel (`BroadcastChannel`, else the `storage` event for `localStorage`,
  * else nothing) and builds the storage with the Web-Locks refresh lock.
+ * `now` is the clock the machines stamp stored sessions with (`savedAt`).
  */
-export function joinTabSession(storageKey: string, chosen: ChosenStore, environment: BrowserEnvironment): TabSession {
+export function joinTabSession(
+  storageKey: string,
+  chosen: ChosenStore,
+  environment: BrowserEnvironment,
+  now: () => number = Date.now,
+): TabSession {
   let client: OAuthClient<'authorization_code'> | undefined;
   let current: TokenSet | undefined;
   let currentPrint = '';
@@ -78,17 +84,20 @@ export function joinTabSession(storageKey: string, chosen: ChosenStore, environm
       inbox = inbox.then(() => apply(message)).catch(() => undefined);
     },
   );
-  const { storage, applyMirroredWrite } = tabStorage(chosen, environment.locks ?? undefined, channel, async () => {
-    await channel.flush();
-    // A tab that just started from a stale per-tab copy must not spend a refresh token already rotated.
-    await helloAnswered;
+  const { storage, applyMirroredWrite } = tabStorage(chosen, environment.locks ?? undefined, channel, {
+    settle: async () => {
+      await channel.flush();
+      // A tab that just started from a stale per-tab copy must not spend a refresh token already rotated.
+      await helloAnswered;
+    },
+    now,
   });
 
   /** Answers a new tab's hello with this tab's session (when signed in), so it joins in step. */
   const welcome = async (id: string): Promise<void> => {
     const tokens = current;
     if (tokens === undefined) return;
-    const value = await chosen.store.get(storageKey).catch(() => null);
+    const value = await storage.get(storageKey).catch(() => null);
     channel.post({ type: 'welcome', id, tokens, key: storageKey, value });
   };
 
@@ -102,7 +111,7 @@ export function joinTabSession(storageKey: string, chosen: ChosenStore, environm
 
   const apply = async (message: TabMessage): Promise<void> => {
     if (message.type === 'write') {
-      await applyMirroredWrite(message.key, message.value);
+      await applyMirroredWrite(message.key, message.value, message.at);
       return;
     }
     if (client === undefined) return;

@@ -1,9 +1,11 @@
 /**
  * The storage the browser helper hands to the client: the chosen store, with
- * a Web-Locks `lock` so one tab refreshes at a time, and — for stores each tab
- * has its own copy of (`sessionStorage`, memory) — every write mirrored to
- * the other tabs, so a tab that waited for the lock re-reads the tokens the
- * previous holder stored instead of spending a rotated refresh token again.
+ * a Web-Locks `lock` so one tab refreshes at a time, and every write told to
+ * the other tabs — taken into their copies of a per-tab store
+ * (`sessionStorage`, memory), read where their copy of a shared store
+ * (`localStorage`) lags — so a tab that waited for the lock re-reads the
+ * tokens the previous holder stored instead of spending a rotated refresh
+ * token again.
  */
 
 import { memoryStorage } from '../services/memoryStorage.js';
@@ -70,30 +72,127 @@ function isPendingAuthorization(value: string): boolean {
   }
 }
 
-/** What tab sync does with a write another tab mirrored. */
-export type MirroredWriteHandler = (key: string, value: string | null) => Promise<void>;
+/** What tab sync does with a write another tab told of (`at`: when it was made, when the message says). */
+export type MirroredWriteHandler = (key: string, value: string | null, at?: number) => Promise<void>;
+
+/** How {@link tabStorage} waits for the other tabs and tells time. */
+export interface TabStorageOptions {
+  /** What a granted Web Lock waits for before its holder runs; default: the channel's flush. */
+  settle?: () => Promise<void>;
+  /** Epoch ms, on the clock the machines stamp `savedAt` with; default `Date.now`. */
+  now?: () => number;
+}
+
+/** The `savedAt` of a session blob (machines/persistence.ts), or `undefined` for anything else. */
+function savedAtOf(value: string): number | undefined {
+  try {
+    const blob: unknown = JSON.parse(value);
+    const savedAt = typeof blob === 'object' && blob !== null ? (blob as { savedAt?: unknown }).savedAt : undefined;
+    return typeof savedAt === 'number' && Number.isFinite(savedAt) ? savedAt : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Another tab's write to a shared store, as this tab heard of it on the channel. */
+interface HeardWrite {
+  /** `null`: a removal (a logout). */
+  value: string | null;
+  /** Epoch ms of the write. */
+  at: number;
+}
+
+/**
+ * A shared store as this tab reads it: its own copy, or the newest write
+ * another tab told of that the copy does not show yet. Chromium keeps a copy
+ * of `localStorage` in each renderer, updated some time after another tab
+ * writes, while a Web Lock is granted over another channel: right after the
+ * lock's previous holder stored rotated tokens, this tab's copy may still
+ * hold the old ones. The heard write is kept beside the copy, never written
+ * into it (a late message would overwrite a newer value), until the copy has
+ * caught up with it or holds something newer.
+ */
+function sharedStore(
+  store: StorageService,
+  channel: TabChannel,
+  now: () => number,
+): { store: StorageService; applyMirroredWrite: MirroredWriteHandler } {
+  const heard = new Map<string, HeardWrite>();
+  const copyIsCurrent = (copy: string | null, write: HeardWrite): boolean => {
+    if (copy === write.value) return true;
+    // A copy without a time (none, or not a session) cannot be placed: the write the channel brought wins.
+    const copyAt = copy === null ? undefined : savedAtOf(copy);
+    // Equal times: the message, which tells of a write the copy may not have taken yet.
+    return copyAt !== undefined && copyAt > write.at;
+  };
+  return {
+    store: {
+      async get(key) {
+        const copy = await store.get(key);
+        const write = heard.get(key);
+        if (write === undefined) return copy;
+        if (!copyIsCurrent(copy, write)) return write.value;
+        heard.delete(key);
+        return copy;
+      },
+      async set(key, value) {
+        await store.set(key, value);
+        // This tab's own copy shows its own write at once, and that write is the newest it knows of.
+        heard.delete(key);
+        if (!isPendingAuthorization(value)) channel.post({ type: 'write', key, value, at: savedAtOf(value) ?? now() });
+      },
+      async remove(key) {
+        await store.remove(key);
+        heard.delete(key);
+        channel.post({ type: 'write', key, value: null, at: now() });
+      },
+    },
+    applyMirroredWrite(key, value, at) {
+      // The write happened before its message arrived: without a time, now is an upper bound.
+      const time = (value === null ? undefined : savedAtOf(value)) ?? at ?? now();
+      const known = heard.get(key);
+      // Messages from different tabs may arrive out of order: an older one never replaces a newer one.
+      if (known === undefined || known.at <= time) heard.set(key, { value, at: time });
+      return Promise.resolve();
+    },
+  };
+}
 
 /**
  * The storage for the client: `store` plus a lock over `locks` (or this
- * tab's own lock when Web Locks is missing). For a per-tab store, writes go
- * to the other tabs through `channel`, and a granted lock first waits for
- * `settle` (by default: the channel's flush). Returns the storage, and what
- * to do with a write another tab mirrored.
+ * tab's own lock when Web Locks is missing). Writes go to the other tabs
+ * through `channel` (a login under way excepted): a per-tab store takes them
+ * into its copy, a shared store reads them where its copy lags (see
+ * `sharedStore`). A granted Web Lock first waits for `options.settle` (by
+ * default: the channel's flush), so its holder reads what the previous
+ * holder wrote. Returns the storage, and what to do with a write another tab
+ * told of.
  */
 export function tabStorage(
   chosen: ChosenStore,
   locks: LockManagerLike | undefined,
   channel: TabChannel,
-  settle: () => Promise<void> = () => channel.flush(),
+  options: TabStorageOptions = {},
 ): { storage: StorageService; applyMirroredWrite: MirroredWriteHandler } {
   const { store } = chosen;
+  const settle = options.settle ?? (() => channel.flush());
   // Without Web Locks, single flight within this tab only; never `webLocks`' default, which reads the
   // global `navigator.locks` that the environment said is absent.
   const tabLock = processLock();
   const lockManager: LockManagerLike = locks ?? { request: (name, _options, callback) => tabLock.run(name, callback) };
-  const applyMirroredWrite: MirroredWriteHandler = (key, value) => (value === null ? store.remove(key) : store.set(key, value));
+  // Only another tab's lock holder can have written meanwhile: without Web Locks there is nothing to settle.
+  const settlingLocks: LockManagerLike = locks
+    ? {
+        request: (name, lockOptions, callback) =>
+          locks.request(name, lockOptions, async () => {
+            await settle();
+            return callback();
+          }),
+      }
+    : lockManager;
   if (chosen.scope === 'shared') {
-    return { storage: webLocks(store, lockManager), applyMirroredWrite: () => Promise.resolve() };
+    const shared = sharedStore(store, channel, options.now ?? Date.now);
+    return { storage: webLocks(shared.store, settlingLocks), applyMirroredWrite: shared.applyMirroredWrite };
   }
   const mirrored: StorageService = {
     get: (key) => store.get(key),
@@ -106,15 +205,6 @@ export function tabStorage(
       channel.post({ type: 'write', key, value: null });
     },
   };
-  // Only another tab's lock holder can have written meanwhile: without Web Locks there is nothing to settle.
-  const settlingLocks: LockManagerLike = locks
-    ? {
-        request: (name, options, callback) =>
-          locks.request(name, options, async () => {
-            await settle();
-            return callback();
-          }),
-      }
-    : lockManager;
+  const applyMirroredWrite: MirroredWriteHandler = (key, value) => (value === null ? store.remove(key) : store.set(key, value));
   return { storage: webLocks(mirrored, settlingLocks), applyMirroredWrite };
 }

@@ -14,8 +14,14 @@ import type { TokenSet } from '../protocol/types.js';
 export type TabMessage =
   /** The session changed here: new tokens, or none after a logout (storage is already cleared). */
   | { type: 'session'; tokens?: TokenSet }
-  /** A write to per-tab storage, mirrored so a tab that waited for the lock re-reads the newest session. */
-  | { type: 'write'; key: string; value: string | null }
+  /**
+   * A write to the store (`null`: a removal), told to the other tabs so a tab
+   * that waited for the lock re-reads the newest session: mirrored into a
+   * per-tab store; for a shared one, kept beside the tab's copy until the copy
+   * has caught up. `at`: epoch ms of the write (a session's `savedAt`, the
+   * writer's clock for a removal), to tell a late message from a newer one.
+   */
+  | { type: 'write'; key: string; value: string | null; at?: number }
   /** A tab with per-tab storage has started: whoever holds the session answers with a welcome. */
   | { type: 'hello'; id: string }
   /** The answer to hello `id`: the session as the answering tab holds it (tokens, and the stored value under `key`). */
@@ -86,7 +92,11 @@ export function readTabMessage(data: unknown): TabMessage | undefined {
     return { type: 'welcome', id, tokens, key, value };
   }
   if (data['type'] === 'write' && typeof data['key'] === 'string' && (data['value'] === null || typeof data['value'] === 'string')) {
-    return { type: 'write', key: data['key'], value: data['value'] };
+    const { at } = data;
+    // An older version of this library sends no time: the receiver then judges by the value alone.
+    return typeof at === 'number' && Number.isFinite(at)
+      ? { type: 'write', key: data['key'], value: data['value'], at }
+      : { type: 'write', key: data['key'], value: data['value'] };
   }
   return undefined;
 }
