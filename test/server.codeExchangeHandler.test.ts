@@ -38,7 +38,7 @@ function setup(overrides: Partial<CodeExchangeHandlerOptions> = {}) {
     ...overrides,
   });
   /** Plays the browser: a PKCE pair and an approved authorization, computed here independently of src/protocol. */
-  async function authorize(scope = 'openid offline_access tasks:read') {
+  async function authorize(scope = 'openid offline_access tasks:read', nonce?: string) {
     const verifier = randomBytes(32).toString('base64url');
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const url = new URL('https://auth.test/authorize');
@@ -50,6 +50,7 @@ function setup(overrides: Partial<CodeExchangeHandlerOptions> = {}) {
       state: 'st-1',
       code_challenge: challenge,
       code_challenge_method: 'S256',
+      ...(nonce === undefined ? {} : { nonce }),
     }).toString();
     const callback = new URL(await server.authorize(url.toString()));
     const code = callback.searchParams.get('code');
@@ -136,6 +137,36 @@ describe('createCodeExchangeHandler', () => {
     const body = (await response.json()) as Record<string, unknown>;
     expect(body['access_token']).toEqual(expect.any(String));
     expect(body).not.toHaveProperty('refresh_token');
+  });
+
+  it('checks the ID token against the nonce the browser sent: the matching one passes', async () => {
+    const { handler, authorize } = setup();
+    const { code, verifier } = await authorize(undefined, 'n-0S6_WzA2Mj');
+    const response = await handler(
+      post(JSON.stringify({ code, code_verifier: verifier, redirect_uri: REDIRECT_URI, nonce: 'n-0S6_WzA2Mj' })),
+    );
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(typeof body.id_token).toBe('string');
+  });
+
+  it('answers an ID token whose nonce is not the browser\'s with 400 nonce_mismatch and no tokens', async () => {
+    const { handler, authorize } = setup();
+    const { code, verifier } = await authorize(undefined, 'nonce-of-the-real-login');
+    const response = await handler(
+      post(JSON.stringify({ code, code_verifier: verifier, redirect_uri: REDIRECT_URI, nonce: 'nonce-of-another-login' })),
+    );
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body.error).toBe('nonce_mismatch');
+    expect(body.access_token).toBeUndefined();
+  });
+
+  it('answers a nonce of the wrong type with 400 and sends no token request', async () => {
+    const { handler, tokenRequests } = setup();
+    const response = await handler(post(JSON.stringify({ ...good, nonce: 42 })));
+    expect(response.status).toBe(400);
+    expect(tokenRequests()).toHaveLength(0);
   });
 
   it('passes a provider invalid_grant through with its status', async () => {

@@ -63,6 +63,10 @@ const ExchangeInput = v.strictObject({
     v.maxLength(2048, 'redirect_uri is too long'),
   ),
   state: v.optional(v.pipe(v.string('state must be a string'), v.maxLength(1024, 'state is too long'))),
+  // OIDC Core §3.1.2.1: the nonce the browser sent with `openid`; the ID token must carry it back.
+  nonce: v.optional(
+    v.pipe(v.string('nonce must be a string'), v.minLength(1, 'nonce is empty'), v.maxLength(1024, 'nonce is too long')),
+  ),
 });
 
 /** Fields of a TokenSet that the handler writes itself; the rest of `raw` passes through. */
@@ -80,7 +84,10 @@ const REFRESH_FIELDS = new Set(['refresh_token', 'refresh_token_expires_in']);
  * Creates a Fetch-API handler that exchanges a browser's authorization code
  * for tokens, adding the client secret on the server.
  *
- * The browser POSTs `application/json` `{ code, code_verifier, redirect_uri, state? }`;
+ * The browser POSTs `application/json` `{ code, code_verifier, redirect_uri, state?, nonce? }`;
+ * an ID token in the response is checked (OIDC Core §3.1.3.7: `iss`, `aud`,
+ * `exp`, and the `nonce` when the browser sent the one of its request), and
+ * one that fails is answered 400 with `nonce_mismatch` / `invalid_id_token`;
  * the handler answers the RFC 6749 §5.1 token response as JSON with
  * `Cache-Control: no-store`. Bad input is answered 400 `invalid_request`
  * (405, 413, 415 for the wrong method, size or media type) without any request
@@ -175,6 +182,7 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
         code: input.code,
         codeVerifier: input.code_verifier,
         redirectUri: input.redirect_uri,
+        idToken: input.nonce === undefined ? {} : { nonce: input.nonce },
       });
     } catch (thrown) {
       return providerFailure(thrown, options.clientSecret, headers);
@@ -222,7 +230,8 @@ function providerFailure(thrown: unknown, clientSecret: string, headers: Record<
     return errorResponse(500, 'server_error', 'The token exchange is misconfigured', headers);
   }
   const error: OAuthError = thrown;
-  const status = error.status;
+  // The provider answered, but its ID token is not for this login: the browser's request is at fault (or forged).
+  const status = error.code === 'nonce_mismatch' || error.code === 'invalid_id_token' ? 400 : error.status;
   const description = error.description === undefined ? undefined : redact(error.description, clientSecret);
   // RFC 6749 §5.2: a provider's own 4xx error is the browser's business (invalid_grant: log in again).
   if (status !== undefined && status >= 400 && status < 500 && error.code !== 'invalid_response') {
