@@ -12,13 +12,13 @@ const minify = !process.argv.includes('--no-minify');
 
 await mkdir(outdir, { recursive: true });
 const result = await build({
-  entryPoints: [join(here, 'main.ts')],
+  entryPoints: [join(here, 'main.tsx')],
   outfile: join(outdir, 'main.js'),
   bundle: true,
   format: 'esm',
   platform: 'browser',
   target: 'es2022',
-  // React 19's automatic runtime (react/jsx-runtime) for any .tsx component: no `import React` needed.
+  // React 19's automatic runtime (react/jsx-runtime), as tsconfig's "jsx": "react-jsx": no `import React` needed.
   jsx: 'automatic',
   // React picks its development or production build from this; an unminified build keeps React's warnings.
   define: { 'process.env.NODE_ENV': JSON.stringify(minify ? 'production' : 'development') },

@@ -5,13 +5,8 @@
  * changes it shows, including those made in another tab. Commands go through
  * the promise API (`login`, `logout`, `handleRedirectCallback`) or, for
  * Refresh, straight to the actor as an event.
- *
- * Written with `createElement` (as `h`) rather than JSX because the
- * repository's tsconfig type-checks examples without a `jsx` setting; in an
- * app with `"jsx": "react-jsx"` the same tree reads as JSX, and
- * `build.mjs` already compiles `.tsx` with React's automatic runtime.
  */
-import { createElement as h, Fragment, useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { useSelector } from '@xstate/react';
 import { isOAuthError, type BrowserAuth, type LoginOptions, type TokenSet } from '../../src/browser/index.js';
 
@@ -51,18 +46,25 @@ const selectMachineError = (snapshot: AuthSnapshot): ShownError | undefined => {
 };
 
 function Field(props: { label: string; id: string; children: ReactNode }): ReactNode {
-  return h(Fragment, null, h('dt', null, props.label), h('dd', { id: props.id, 'data-testid': props.id, className: props.id === 'tags' ? 'tags' : undefined }, props.children));
+  return (
+    <>
+      <dt>{props.label}</dt>
+      <dd id={props.id} data-testid={props.id} className={props.id === 'tags' ? 'tags' : undefined}>
+        {props.children}
+      </dd>
+    </>
+  );
 }
 
 function Tokens(props: { tokens: TokenSet | undefined }): ReactNode {
   const { tokens } = props;
   const expires = tokens === undefined ? '—' : tokens.expiresAt === undefined ? 'never' : new Date(tokens.expiresAt).toISOString();
-  return h(
-    Fragment,
-    null,
-    h(Field, { label: 'access token', id: 'token', children: redact(tokens?.accessToken) }),
-    h(Field, { label: 'expires', id: 'expires', children: expires }),
-    h(Field, { label: 'refresh token', id: 'refresh-token', children: redact(tokens?.refreshToken) }),
+  return (
+    <>
+      <Field label="access token" id="token">{redact(tokens?.accessToken)}</Field>
+      <Field label="expires" id="expires">{expires}</Field>
+      <Field label="refresh token" id="refresh-token">{redact(tokens?.refreshToken)}</Field>
+    </>
   );
 }
 
@@ -103,35 +105,39 @@ export function App(props: { auth: BrowserAuth; loginOptions?: LoginOptions }): 
     location.assign(forged.href);
   };
 
-  return h(
-    'main',
-    { 'data-renderer': 'react' },
-    h('h1', null, 'oauth-machines · React SPA'),
-    h(
-      'p',
-      null,
-      h('button', { id: 'login', 'data-testid': 'login', type: 'button', onClick: login }, 'Login'),
-      // The promise API refreshes only when needed; the button asks the machine directly, as a UI may.
-      h('button', { id: 'refresh', 'data-testid': 'refresh', type: 'button', onClick: () => auth.actor.send({ type: 'REFRESH' }) }, 'Refresh'),
-      h('button', { id: 'logout', 'data-testid': 'logout', type: 'button', onClick: logout }, 'Logout'),
-    ),
-    shown === undefined ? null : h('p', { id: 'error', 'data-testid': 'error', 'data-code': shown.code, role: 'alert' }, shown.text),
-    h(
-      'dl',
-      null,
-      h(Field, { label: 'state', id: 'state', children: state }),
-      h(Field, {
-        label: 'tags',
-        id: 'tags',
-        children: tags === '' ? null : tags.split(' ').map((tag) => h('span', { key: tag }, tag)),
-      }),
-      h(Tokens, { tokens }),
-    ),
-    h(
-      'p',
-      null,
-      h('a', { id: 'forge', 'data-testid': 'forge', href: '#', onClick: forge }, 'Try a forged callback'),
-      ' (a code and state this tab never asked for)',
-    ),
+  return (
+    <main data-renderer="react">
+      <h1>oauth-machines · React SPA</h1>
+      <p>
+        <button id="login" data-testid="login" type="button" onClick={login}>
+          Login
+        </button>
+        {/* The promise API refreshes only when needed; the button asks the machine directly, as a UI may. */}
+        <button id="refresh" data-testid="refresh" type="button" onClick={() => auth.actor.send({ type: 'REFRESH' })}>
+          Refresh
+        </button>
+        <button id="logout" data-testid="logout" type="button" onClick={logout}>
+          Logout
+        </button>
+      </p>
+      {shown === undefined ? null : (
+        <p id="error" data-testid="error" data-code={shown.code} role="alert">
+          {shown.text}
+        </p>
+      )}
+      <dl>
+        <Field label="state" id="state">{state}</Field>
+        <Field label="tags" id="tags">
+          {tags === '' ? null : tags.split(' ').map((tag) => <span key={tag}>{tag}</span>)}
+        </Field>
+        <Tokens tokens={tokens} />
+      </dl>
+      <p>
+        <a id="forge" data-testid="forge" href="#" onClick={forge}>
+          Try a forged callback
+        </a>{' '}
+        (a code and state this tab never asked for)
+      </p>
+    </main>
   );
 }
