@@ -21,6 +21,7 @@ import {
   type LifecycleChildren,
   type NewSession,
 } from './lifecycle.js';
+import { errorState, idleState, restoringState } from './grantStates.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantTag, ResolvedGrantOptions } from './types.js';
 
 export interface ClientCredentialsInput {
@@ -64,39 +65,8 @@ export const clientCredentialsMachine = setup({
   initial: 'restoring',
   on: { ...sessionChangedTransitions },
   states: {
-    restoring: {
-      invoke: {
-        id: 'readSession',
-        src: 'read stored session',
-        input: ({ context }) => ({
-          services: context.services,
-          storageKey: context.options.storageKey,
-          machine: context.grant,
-          skip: !context.options.restore,
-          callbackWaiting: false,
-        }),
-        onDone: [
-          {
-            guard: { type: 'the stored session has tokens', params: ({ event }) => ({ blob: event.output }) },
-            target: 'authenticated',
-            actions: [{ type: 'remember stored session', params: ({ event }) => ({ blob: event.output }) }, 'replay deferred events'],
-          },
-          { target: 'idle', actions: 'replay deferred events' },
-        ],
-        onError: {
-          target: 'idle',
-          actions: [{ type: 'remember failure', params: ({ event }) => ({ error: event.error }) }, 'replay deferred events'],
-        },
-      },
-      on: { LOGIN: { actions: 'defer event' } },
-    },
-    idle: {
-      tags: ['ready'],
-      on: {
-        LOGIN: { target: 'exchanging', actions: ['remember login request', 'clear failure'] },
-        LOGOUT: 'loggingOut',
-      },
-    },
+    restoring: restoringState({ callbackMayWait: false }),
+    idle: idleState({ loginStartsIn: 'exchanging', callbackRestores: false }),
     exchanging: {
       tags: ['busy', 'ready'],
       invoke: {
@@ -120,17 +90,6 @@ export const clientCredentialsMachine = setup({
     authenticated: authenticatedState,
     refreshing: refreshingState,
     loggingOut: loggingOutState,
-    error: {
-      tags: ['error', 'ready'],
-      on: {
-        RETRY: [
-          { guard: 'set-aside tokens can be renewed', target: 'refreshing', actions: 'take back set-aside tokens' },
-          { target: 'exchanging', actions: 'clear failure' },
-        ],
-        LOGIN: { target: 'exchanging', actions: ['remember login request', 'clear failure'] },
-        LOGOUT: 'loggingOut',
-        CANCEL: { target: 'idle', actions: 'clear failure' },
-      },
-    },
+    error: errorState({ loginStartsIn: 'exchanging', retry: 'renew or log in again' }),
   },
 });

@@ -21,6 +21,7 @@ import {
   type LifecycleChildren,
   type NewSession,
 } from './lifecycle.js';
+import { errorState, idleState, restoringState } from './grantStates.js';
 import { writeSession, type SessionBlob } from './persistence.js';
 import { sleep } from './timers.js';
 import type { DeviceAuthorizationState, GrantContext, GrantEvent, GrantInput, GrantTag, ResolvedGrantOptions } from './types.js';
@@ -100,7 +101,6 @@ export const deviceCodeMachine = setup({
   },
   guards: {
     ...lifecycleGuards,
-    'a device authorization is stored': (_, params: { blob: SessionBlob | null }) => params.blob?.state === 'awaitingUser',
     // RFC 8628 §3.5: keep polling while the user has not decided (and through transient failures).
     'the user has not decided yet': (_, params: ErrorParams) => {
       const error = toOAuthError(params.error);
@@ -123,44 +123,8 @@ export const deviceCodeMachine = setup({
   initial: 'restoring',
   on: { ...sessionChangedTransitions },
   states: {
-    restoring: {
-      invoke: {
-        id: 'readSession',
-        src: 'read stored session',
-        input: ({ context }) => ({
-          services: context.services,
-          storageKey: context.options.storageKey,
-          machine: context.grant,
-          skip: !context.options.restore,
-          callbackWaiting: false,
-        }),
-        onDone: [
-          {
-            guard: { type: 'the stored session has tokens', params: ({ event }) => ({ blob: event.output }) },
-            target: 'authenticated',
-            actions: [{ type: 'remember stored session', params: ({ event }) => ({ blob: event.output }) }, 'replay deferred events'],
-          },
-          {
-            guard: { type: 'a device authorization is stored', params: ({ event }) => ({ blob: event.output }) },
-            target: 'awaitingUser',
-            actions: [{ type: 'remember stored session', params: ({ event }) => ({ blob: event.output }) }, 'replay deferred events'],
-          },
-          { target: 'idle', actions: 'replay deferred events' },
-        ],
-        onError: {
-          target: 'idle',
-          actions: [{ type: 'remember failure', params: ({ event }) => ({ error: event.error }) }, 'replay deferred events'],
-        },
-      },
-      on: { LOGIN: { actions: 'defer event' } },
-    },
-    idle: {
-      tags: ['ready'],
-      on: {
-        LOGIN: { target: 'requestingCode', actions: ['remember login request', 'clear failure'] },
-        LOGOUT: 'loggingOut',
-      },
-    },
+    restoring: restoringState({ resumesIn: 'awaitingUser', callbackMayWait: false }),
+    idle: idleState({ loginStartsIn: 'requestingCode', callbackRestores: false }),
     requestingCode: {
       tags: ['busy', 'ready'],
       invoke: {
@@ -234,17 +198,6 @@ export const deviceCodeMachine = setup({
     authenticated: authenticatedState,
     refreshing: refreshingState,
     loggingOut: loggingOutState,
-    error: {
-      tags: ['error', 'ready'],
-      on: {
-        RETRY: [
-          { guard: 'set-aside tokens can be renewed', target: 'refreshing', actions: 'take back set-aside tokens' },
-          { target: 'requestingCode', actions: 'clear failure' },
-        ],
-        LOGIN: { target: 'requestingCode', actions: ['remember login request', 'clear failure'] },
-        LOGOUT: 'loggingOut',
-        CANCEL: { target: 'idle', actions: 'clear failure' },
-      },
-    },
+    error: errorState({ loginStartsIn: 'requestingCode', retry: 'renew or log in again' }),
   },
 });

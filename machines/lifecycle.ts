@@ -355,6 +355,9 @@ export const lifecycleGuards = {
   'the stored session has tokens': (_: GuardArgs, params: { blob: SessionBlob | null }) =>
     params.blob?.state === 'authenticated' && params.blob.tokens !== undefined,
   'a callback is waiting': ({ context }: GuardArgs) => context.deferred.some((event) => event.type === 'CALLBACK'),
+  // The two logins in progress that survive a reload (the redirect grants' and the device grant's).
+  'an authorization is stored': (_: GuardArgs, params: { blob: SessionBlob | null }) => params.blob?.state === 'awaitingCallback',
+  'a device authorization is stored': (_: GuardArgs, params: { blob: SessionBlob | null }) => params.blob?.state === 'awaitingUser',
 };
 
 // ---------------------------------------------------------------------------
@@ -453,7 +456,8 @@ export type LifecycleChildren = {
   endSession: 'end session';
 };
 
-const lifecycle = setup({
+/** The lifecycle's `setup()`: its `createStateConfig` type-checks the shared states (here and in `grantStates.ts`). */
+export const lifecycle = setup({
   types: {} as {
     context: GrantContext;
     events: GrantEvent;

@@ -8,13 +8,12 @@
  * still need it (seed 001 lists it); prefer the authorization code grant
  * with PKCE.
  */
-import { assign, fromPromise, setup } from 'xstate';
+import { fromPromise, setup } from 'xstate';
 import { checkCallback, type CallbackResult } from '../../src/protocol/callback.js';
 import { OAuthError } from '../../src/protocol/errors.js';
 import { parseTokenResponseBody } from '../../src/protocol/tokenResponse.js';
 import type { TokenSet } from '../../src/protocol/types.js';
 import type { Services } from '../../src/services/types.js';
-import { prepareAuthorization, type PrepareInput, type PreparedAuthorization } from '../authorizationCode.js';
 import {
   authenticatedState,
   initialGrantContext,
@@ -26,10 +25,10 @@ import {
   sessionChangedTransitions,
   storeNewSession,
   toOAuthError,
-  type LifecycleChildren,
   type NewSession,
 } from '../lifecycle.js';
-import type { SessionBlob } from '../persistence.js';
+import { errorState, idleState, restoringState } from '../grantStates.js';
+import { awaitingCallbackState, redirectGrantImplementations, redirectingState, type RedirectGrantChildren } from '../redirectGrant.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantTag } from '../types.js';
 
 /** The verdict on an implicit callback: its tokens, or why it is refused. */
@@ -95,6 +94,8 @@ const storeTokens = fromPromise<NewSession, { services: Services; storageKey: st
   storeNewSession(input.services, input.storageKey, 'implicit', input.tokens),
 );
 
+const redirect = redirectGrantImplementations(judgeImplicitCallback);
+
 /**
  * The legacy implicit grant as an XState v5 machine: `LOGIN` → `redirecting`
  * (`response_type=token`, state, nonce with `openid`) → `awaitingCallback` →
@@ -111,143 +112,21 @@ export const implicitMachine = setup({
     events: GrantEvent;
     input: GrantInput;
     tags: GrantTag;
-    children: LifecycleChildren & {
-      prepareAuthorization: 'prepare authorization request';
-      storeTokens: 'store tokens from the callback';
-    };
+    children: RedirectGrantChildren & { storeTokens: 'store tokens from the callback' };
   },
-  actors: {
-    ...lifecycleActors,
-    'prepare authorization request': fromPromise<PreparedAuthorization, PrepareInput>(({ input, signal }) =>
-      prepareAuthorization(input, signal),
-    ),
-    'store tokens from the callback': storeTokens,
-  },
-  guards: {
-    ...lifecycleGuards,
-    'an authorization is stored': (_, params: { blob: SessionBlob | null }) => params.blob?.state === 'awaitingCallback',
-    'the callback answers the pending authorization': ({ context, event }) =>
-      event.type === 'CALLBACK' && judgeImplicitCallback(context, event.url).accepted,
-  },
-  actions: {
-    ...lifecycleActions,
-    'remember pending authorization': assign((_, params: PreparedAuthorization) => ({
-      pending: params.pending,
-      authorizationUrl: params.authorizationUrl,
-    })),
-    'forget pending authorization': assign({ pending: undefined }),
-    'refuse the callback': assign(({ context, event }) => {
-      const verdict = event.type === 'CALLBACK' ? judgeImplicitCallback(context, event.url) : undefined;
-      const error =
-        verdict === undefined || verdict.accepted
-          ? new OAuthError('invalid_callback', { description: 'not a callback', retryable: false })
-          : verdict.error;
-      return { pending: undefined, error: error.toJSON() };
-    }),
-  },
+  actors: { ...lifecycleActors, ...redirect.actors, 'store tokens from the callback': storeTokens },
+  guards: { ...lifecycleGuards, ...redirect.guards },
+  actions: { ...lifecycleActions, ...redirect.actions },
 }).createMachine({
   id: 'implicit',
   context: ({ input }) => initialGrantContext('implicit', input),
   initial: 'restoring',
   on: { ...sessionChangedTransitions },
   states: {
-    restoring: {
-      invoke: {
-        id: 'readSession',
-        src: 'read stored session',
-        input: ({ context }) => {
-          const callbackWaiting = context.deferred.some((event) => event.type === 'CALLBACK');
-          return {
-            services: context.services,
-            storageKey: context.options.storageKey,
-            machine: context.grant,
-            skip: !context.options.restore && !callbackWaiting,
-            callbackWaiting,
-          };
-        },
-        onDone: [
-          {
-            guard: { type: 'the stored session has tokens', params: ({ event }) => ({ blob: event.output }) },
-            target: 'authenticated',
-            actions: [{ type: 'remember stored session', params: ({ event }) => ({ blob: event.output }) }, 'replay deferred events'],
-          },
-          {
-            guard: { type: 'an authorization is stored', params: ({ event }) => ({ blob: event.output }) },
-            target: 'awaitingCallback',
-            actions: [{ type: 'remember stored session', params: ({ event }) => ({ blob: event.output }) }, 'replay deferred events'],
-          },
-          {
-            guard: 'a callback is waiting',
-            target: 'error',
-            actions: [
-              { type: 'fail with', params: { code: 'pending_missing', description: 'no authorization is pending' } },
-              'replay deferred events',
-            ],
-          },
-          { target: 'idle', actions: 'replay deferred events' },
-        ],
-        onError: [
-          {
-            guard: 'a callback is waiting',
-            target: 'error',
-            actions: [{ type: 'remember failure', params: ({ event }) => ({ error: event.error }) }, 'replay deferred events'],
-          },
-          {
-            target: 'idle',
-            actions: [{ type: 'remember failure', params: ({ event }) => ({ error: event.error }) }, 'replay deferred events'],
-          },
-        ],
-      },
-      on: {
-        LOGIN: { actions: 'defer event' },
-        CALLBACK: { actions: 'defer event' },
-      },
-    },
-    idle: {
-      tags: ['ready'],
-      on: {
-        LOGIN: { target: 'redirecting', actions: ['remember login request', 'clear failure'] },
-        CALLBACK: { target: 'restoring', actions: 'defer event' },
-        LOGOUT: 'loggingOut',
-      },
-    },
-    redirecting: {
-      tags: ['busy', 'ready'],
-      invoke: {
-        id: 'prepareAuthorization',
-        src: 'prepare authorization request',
-        input: ({ context }) => ({
-          grant: context.grant,
-          provider: context.provider,
-          client: context.client,
-          services: context.services,
-          options: context.options,
-          login: context.login,
-          responseType: 'token' as const,
-        }),
-        onDone: {
-          target: 'awaitingCallback',
-          actions: { type: 'remember pending authorization', params: ({ event }) => event.output },
-        },
-        onError: { target: 'error', actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) } },
-      },
-      on: {
-        CANCEL: { target: 'idle', actions: ['forget pending authorization', 'forget the stored session'] },
-        LOGOUT: 'loggingOut',
-      },
-    },
-    awaitingCallback: {
-      tags: ['ready'],
-      on: {
-        CALLBACK: [
-          { guard: 'the callback answers the pending authorization', target: 'exchanging' },
-          { target: 'error', actions: ['refuse the callback', 'forget the stored session'] },
-        ],
-        LOGIN: { target: 'redirecting', actions: ['forget pending authorization', 'remember login request', 'clear failure'] },
-        CANCEL: { target: 'idle', actions: ['forget pending authorization', 'forget the stored session'] },
-        LOGOUT: { target: 'loggingOut', actions: 'forget pending authorization' },
-      },
-    },
+    restoring: restoringState({ resumesIn: 'awaitingCallback', callbackMayWait: true }),
+    idle: idleState({ loginStartsIn: 'redirecting', callbackRestores: true }),
+    redirecting: redirectingState('token'),
+    awaitingCallback: awaitingCallbackState(),
     exchanging: {
       tags: ['busy', 'ready'],
       invoke: {
@@ -272,14 +151,7 @@ export const implicitMachine = setup({
     authenticated: authenticatedState,
     refreshing: refreshingState,
     loggingOut: loggingOutState,
-    error: {
-      tags: ['error', 'ready'],
-      on: {
-        RETRY: { target: 'redirecting', actions: 'clear failure' },
-        LOGIN: { target: 'redirecting', actions: ['remember login request', 'clear failure'] },
-        LOGOUT: 'loggingOut',
-        CANCEL: { target: 'idle', actions: 'clear failure' },
-      },
-    },
+    // No refresh token, so nothing to renew: RETRY is a new authorization request.
+    error: errorState({ loginStartsIn: 'redirecting', retry: 'log in again' }),
   },
 });

@@ -23,6 +23,7 @@ import {
   type LifecycleChildren,
   type NewSession,
 } from '../lifecycle.js';
+import { errorState, idleState, restoringState } from '../grantStates.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantTag, ResolvedGrantOptions } from '../types.js';
 
 export interface PasswordInput {
@@ -49,6 +50,19 @@ const requestTokens = fromPromise<NewSession, PasswordInput>(async ({ input, sig
   const tokens = await requestPasswordToken(input.scopes === undefined ? request : { ...request, scopes: input.scopes });
   return storeNewSession(services, input.options.storageKey, 'password', tokens);
 });
+
+/** A LOGIN goes on only with credentials; without, it fails (re-entering `error` when it is already there). */
+const loginWithCredentials = [
+  { guard: 'the login carries credentials', target: 'exchanging', actions: ['remember login request', 'clear failure'] },
+  {
+    target: 'error',
+    reenter: true,
+    actions: { type: 'fail with', params: { code: 'invalid_request', description: 'LOGIN needs username and password' } },
+  },
+] as const;
+const idle = idleState({ loginStartsIn: 'exchanging', callbackRestores: false });
+// Without the password (never kept) only a failed refresh can be retried.
+const failed = errorState({ loginStartsIn: 'exchanging', retry: 'renew only' });
 
 /**
  * The legacy password grant as an XState v5 machine: `LOGIN { username,
@@ -80,50 +94,11 @@ export const passwordMachine = setup({
   on: { ...sessionChangedTransitions },
   states: {
     restoring: {
-      invoke: {
-        id: 'readSession',
-        src: 'read stored session',
-        input: ({ context }) => ({
-          services: context.services,
-          storageKey: context.options.storageKey,
-          machine: context.grant,
-          skip: !context.options.restore,
-          callbackWaiting: false,
-        }),
-        onDone: [
-          {
-            guard: { type: 'the stored session has tokens', params: ({ event }) => ({ blob: event.output }) },
-            target: 'authenticated',
-            actions: { type: 'remember stored session', params: ({ event }) => ({ blob: event.output }) },
-          },
-          { target: 'idle' },
-        ],
-        onError: { target: 'idle', actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) } },
-      },
-      on: {
-        // Not deferred: that would keep the password in context. A login supersedes the restore.
-        LOGIN: [
-          { guard: 'the login carries credentials', target: 'exchanging', actions: ['remember login request', 'clear failure'] },
-          {
-            target: 'error',
-            actions: { type: 'fail with', params: { code: 'invalid_request', description: 'LOGIN needs username and password' } },
-          },
-        ],
-      },
+      ...restoringState({ callbackMayWait: false }),
+      // Not deferred: that would keep the password in context. A login supersedes the restore.
+      on: { LOGIN: loginWithCredentials },
     },
-    idle: {
-      tags: ['ready'],
-      on: {
-        LOGIN: [
-          { guard: 'the login carries credentials', target: 'exchanging', actions: ['remember login request', 'clear failure'] },
-          {
-            target: 'error',
-            actions: { type: 'fail with', params: { code: 'invalid_request', description: 'LOGIN needs username and password' } },
-          },
-        ],
-        LOGOUT: 'loggingOut',
-      },
-    },
+    idle: { ...idle, on: { ...idle.on, LOGIN: loginWithCredentials } },
     exchanging: {
       tags: ['busy', 'ready'],
       invoke: {
@@ -146,22 +121,6 @@ export const passwordMachine = setup({
     authenticated: authenticatedState,
     refreshing: refreshingState,
     loggingOut: loggingOutState,
-    error: {
-      tags: ['error', 'ready'],
-      on: {
-        // Without the password (never kept) only a failed refresh can be retried.
-        RETRY: { guard: 'set-aside tokens can be renewed', target: 'refreshing', actions: 'take back set-aside tokens' },
-        LOGIN: [
-          { guard: 'the login carries credentials', target: 'exchanging', actions: ['remember login request', 'clear failure'] },
-          {
-            target: 'error',
-            reenter: true,
-            actions: { type: 'fail with', params: { code: 'invalid_request', description: 'LOGIN needs username and password' } },
-          },
-        ],
-        LOGOUT: 'loggingOut',
-        CANCEL: { target: 'idle', actions: 'clear failure' },
-      },
-    },
+    error: { ...failed, on: { ...failed.on, LOGIN: loginWithCredentials } },
   },
 });

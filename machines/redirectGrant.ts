@@ -1,0 +1,222 @@
+/**
+ * What the two redirect grants (authorization code, legacy implicit) share:
+ * `redirecting` (prepare the authorization request, store it, navigate) and
+ * `awaitingCallback` (judge the `CALLBACK`), with the actor, guards and
+ * actions they name. The grants differ in the `response_type`, in how a
+ * callback is judged ({@link CallbackJudge}) and in what `exchanging` does;
+ * each machine spreads `redirectGrantImplementations(itsJudge)` into its
+ * `setup()` and places {@link redirectingState} and {@link awaitingCallbackState}.
+ */
+import { assign, fromPromise, setup } from 'xstate';
+import { OAuthError } from '../src/protocol/errors.js';
+import { buildAuthorizationUrl } from '../src/protocol/authorizationUrl.js';
+import { createPkce } from '../src/protocol/pkce.js';
+import { createNonce, createState } from '../src/protocol/random.js';
+import type { ClientConfig, ProviderConfig } from '../src/protocol/types.js';
+import type { Services } from '../src/services/types.js';
+import { lifecycleActions, lifecycleActors, lifecycleGuards, type LifecycleChildren } from './lifecycle.js';
+import { removeSession, writeSession, type SessionBlob } from './persistence.js';
+import type {
+  GrantContext,
+  GrantEvent,
+  GrantInput,
+  GrantKind,
+  GrantTag,
+  LoginRequest,
+  PendingAuthorization,
+  ResolvedGrantOptions,
+} from './types.js';
+
+export interface PrepareInput {
+  grant: GrantKind;
+  provider: ProviderConfig;
+  client: ClientConfig;
+  services: Services;
+  options: ResolvedGrantOptions;
+  login: LoginRequest | undefined;
+  /** `code` here; the legacy implicit grant asks for `token`. */
+  responseType: 'code' | 'token';
+}
+
+/** A prepared authorization request. */
+export interface PreparedAuthorization {
+  pending: PendingAuthorization;
+  authorizationUrl: string;
+}
+
+/**
+ * Creates state, PKCE and (for `openid`) a nonce, builds the authorization
+ * URL, stores the pending authorization, then navigates. The record is
+ * stored before navigating: navigation may unload the page.
+ */
+export async function prepareAuthorization(input: PrepareInput, signal: AbortSignal): Promise<PreparedAuthorization> {
+  const { provider, client, services, options } = input;
+  const redirectUri = client.redirectUri;
+  // RFC 9700 §4.1.3: the redirect URI is sent, and later compared, exactly as registered.
+  if (redirectUri === undefined || redirectUri === '') throw new TypeError('client.redirectUri is required for a redirect grant');
+  const scopes = input.login?.scopes ?? client.scopes ?? [];
+  const state = createState(services.crypto);
+  // OIDC Core §3.1.2.1: a nonce binds the ID token to this request.
+  const nonce = scopes.includes('openid') ? createNonce(services.crypto) : undefined;
+  const pkce = input.responseType === 'code' ? await createPkce(services.crypto, { method: client.pkceMethod ?? 'S256' }) : undefined;
+  const urlOptions: Parameters<typeof buildAuthorizationUrl>[2] = {
+    state,
+    // The implicit grant has no code to bind, so no PKCE (RFC 7636 §1 covers the code flow only).
+    codeChallenge: pkce?.challenge ?? 'unused',
+    codeChallengeMethod: pkce?.method ?? 'S256',
+    scopes,
+    redirectUri,
+    responseType: input.responseType,
+  };
+  if (nonce !== undefined) urlOptions.nonce = nonce;
+  if (input.login?.extraParams !== undefined) urlOptions.extraParams = input.login.extraParams;
+  let authorizationUrl = buildAuthorizationUrl(provider, client, urlOptions);
+  if (pkce === undefined) {
+    const url = new URL(authorizationUrl);
+    url.searchParams.delete('code_challenge');
+    url.searchParams.delete('code_challenge_method');
+    authorizationUrl = url.toString();
+  }
+  const now = services.clock.now();
+  const pending: PendingAuthorization = {
+    state,
+    codeVerifier: pkce?.verifier ?? '',
+    redirectUri,
+    scopes,
+    createdAt: now,
+    expiresAt: now + options.callbackTtlMs,
+  };
+  if (nonce !== undefined) pending.nonce = nonce;
+  if (provider.issuer !== undefined) pending.issuer = provider.issuer;
+  const blob: SessionBlob = { version: 1, machine: input.grant, state: 'awaitingCallback', pending, savedAt: now };
+  await writeSession(services.storage, options.storageKey, blob);
+  if (signal.aborted) {
+    // Cancelled while storing: leave no pending authorization behind.
+    await removeSession(services.storage, options.storageKey).catch(() => undefined);
+    throw new OAuthError('aborted', { description: 'the login was cancelled', retryable: false });
+  }
+  await services.navigate?.(authorizationUrl);
+  return { pending, authorizationUrl };
+}
+
+
+/** How a grant judges a callback URL against the pending authorization; pure, so a guard and an action can both ask. */
+export type CallbackJudge = (context: GrantContext, url: string) => { accepted: true } | { accepted: false; error: OAuthError };
+
+type Args = { context: GrantContext; event: GrantEvent };
+
+/** The actor, guards and actions the redirect states name, for a grant's `setup()`, judging callbacks with `judge`. */
+export function redirectGrantImplementations(judge: CallbackJudge) {
+  return {
+    actors: {
+      'prepare authorization request': fromPromise<PreparedAuthorization, PrepareInput>(({ input, signal }) =>
+        prepareAuthorization(input, signal),
+      ),
+    },
+    guards: {
+      'the callback answers the pending authorization': ({ context, event }: Args) =>
+        event.type === 'CALLBACK' && judge(context, event.url).accepted,
+    },
+    actions: {
+      'remember pending authorization': assign<GrantContext, GrantEvent, PreparedAuthorization, GrantEvent, never>((_, params) => ({
+        pending: params.pending,
+        authorizationUrl: params.authorizationUrl,
+      })),
+      'forget pending authorization': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ pending: undefined }),
+      // A pending authorization accepts one callback: a refused one ends it too.
+      'refuse the callback': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context, event }) => {
+        const verdict = event.type === 'CALLBACK' ? judge(context, event.url) : undefined;
+        const error =
+          verdict === undefined || verdict.accepted
+            ? new OAuthError('invalid_callback', { description: 'not a callback', retryable: false })
+            : verdict.error;
+        return { pending: undefined, error: error.toJSON() };
+      }),
+    },
+  };
+}
+
+const refuseEveryCallback: CallbackJudge = () => ({
+  accepted: false,
+  error: new OAuthError('invalid_callback', { description: 'no judge', retryable: false }),
+});
+const typing = redirectGrantImplementations(refuseEveryCallback);
+
+/** The invoke ids of a redirect grant's shared states; its `children` type extends these with its exchange. */
+export type RedirectGrantChildren = LifecycleChildren & { prepareAuthorization: 'prepare authorization request' };
+
+// Only its createStateConfig is used, to type-check the states: the implementations that run are the grant machine's.
+const redirectGrant = setup({
+  types: {} as {
+    context: GrantContext;
+    events: GrantEvent;
+    input: GrantInput;
+    tags: GrantTag;
+    children: RedirectGrantChildren;
+  },
+  actors: { ...lifecycleActors, ...typing.actors },
+  guards: { ...lifecycleGuards, ...typing.guards },
+  actions: {
+    ...lifecycleActions,
+    ...typing.actions,
+    // The code grant's own action, named by its chart (see awaitingCallbackState).
+    'start the exchange': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({}),
+  },
+});
+
+/** `redirecting`: prepares, stores and opens the authorization request with `response_type` (RFC 6749 §4.1.1 `code`, §4.2.1 `token`). */
+export function redirectingState(responseType: 'code' | 'token') {
+  return redirectGrant.createStateConfig({
+    tags: ['busy', 'ready'],
+    invoke: {
+      id: 'prepareAuthorization',
+      src: 'prepare authorization request',
+      input: ({ context }) => ({
+        grant: context.grant,
+        provider: context.provider,
+        client: context.client,
+        services: context.services,
+        options: context.options,
+        login: context.login,
+        responseType,
+      }),
+      onDone: {
+        target: 'awaitingCallback',
+        actions: { type: 'remember pending authorization', params: ({ event }) => event.output },
+      },
+      onError: { target: 'error', actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) } },
+    },
+    on: {
+      CANCEL: { target: 'idle', actions: ['forget pending authorization', 'forget the stored session'] },
+      LOGOUT: 'loggingOut',
+    },
+  });
+}
+
+/**
+ * `awaitingCallback`: an accepted `CALLBACK` goes on to `exchanging`, running `acceptedCallback`
+ * if the grant names one (the code grant turns the pending authorization into the exchange);
+ * a refused one ends the pending authorization in `error`.
+ */
+export function awaitingCallbackState(): ReturnType<typeof awaitingCallbackWith<AcceptOnly>>;
+export function awaitingCallbackState(acceptedCallback: 'start the exchange'): ReturnType<typeof awaitingCallbackWith<AcceptAndStart>>;
+export function awaitingCallbackState(acceptedCallback?: 'start the exchange') {
+  return acceptedCallback === undefined
+    ? awaitingCallbackWith({ guard: 'the callback answers the pending authorization', target: 'exchanging' } as const)
+    : awaitingCallbackWith({ guard: 'the callback answers the pending authorization', target: 'exchanging', actions: acceptedCallback } as const);
+}
+
+type AcceptOnly = { readonly guard: 'the callback answers the pending authorization'; readonly target: 'exchanging' };
+type AcceptAndStart = AcceptOnly & { readonly actions: 'start the exchange' };
+
+function awaitingCallbackWith<Accept extends AcceptOnly | AcceptAndStart>(accept: Accept) {
+  return redirectGrant.createStateConfig({
+    tags: ['ready'],
+    on: {
+      CALLBACK: [accept, { target: 'error', actions: ['refuse the callback', 'forget the stored session'] }],
+      LOGIN: { target: 'redirecting', actions: ['forget pending authorization', 'remember login request', 'clear failure'] },
+      CANCEL: { target: 'idle', actions: ['forget pending authorization', 'forget the stored session'] },
+      LOGOUT: { target: 'loggingOut', actions: 'forget pending authorization' },
+    },
+  });
+}
