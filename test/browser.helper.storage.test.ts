@@ -108,7 +108,7 @@ describe('tabStorage', () => {
     expect(channel.posted).toEqual([]);
   });
 
-  it('always has a lock; a granted Web Lock settles the channel first, for a per-tab store and a shared one', async () => {
+  it('always has a lock; a granted Web Lock settles the channel first and flushes it before release, for a per-tab store and a shared one', async () => {
     const channel = recordingChannel();
     const names: string[] = [];
     const locks = {
@@ -123,14 +123,21 @@ describe('tabStorage', () => {
       settle: async () => void order.push('settle'),
     });
     expect(await storage.lock?.('oauth-machines:refresh', () => Promise.resolve('ran'))).toBe('ran');
-    expect(channel.flushes).toBe(1);
-    await settled.storage.lock?.('oauth-machines:refresh', async () => void order.push('critical section'));
-    expect(order).toEqual(['settle', 'critical section']);
+    // One flush on the grant, one before the release.
+    expect(channel.flushes).toBe(2);
+    await settled.storage.lock?.('oauth-machines:refresh', async () => {
+      order.push(`critical section (flushes: ${channel.flushes})`);
+    });
+    expect(order).toEqual(['settle', 'critical section (flushes: 2)']);
+    expect(channel.flushes).toBe(3);
     expect(names).toEqual(['oauth-machines:refresh', 'oauth-machines:refresh']);
 
     const shared = tabStorage(chooseStore('local', { localStorage: fakeStorage() }), locks, channel);
     await shared.storage.lock?.('oauth-machines:refresh', () => Promise.resolve());
-    expect(channel.flushes).toBe(2);
+    expect(channel.flushes).toBe(5);
+    // A holder that fails still flushes what it posted (a removal after invalid_grant) before the release.
+    await expect(shared.storage.lock?.('oauth-machines:refresh', () => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+    expect(channel.flushes).toBe(7);
 
     const alone = tabStorage(chooseStore('local', { localStorage: fakeStorage() }), undefined, channel);
     expect(typeof alone.storage.lock).toBe('function');

@@ -158,4 +158,11 @@ describe('readTabMessage', () => {
     expect(readTabMessage({ type: 'hello', id: 'h1' })).toEqual({ type: 'hello', id: 'h1' });
     expect(readTabMessage({ type: 'welcome', id: 'h1', tokens, key: 'k', value: 'v' })).toEqual({ type: 'welcome', id: 'h1', tokens, key: 'k', value: 'v' });
   });
+
+  it('keeps the time of a write when it is a finite number, and drops any other', () => {
+    expect(readTabMessage({ type: 'write', key: 'k', value: null, at: 1_500 })).toEqual({ type: 'write', key: 'k', value: null, at: 1_500 });
+    for (const at of ['1500', Number.NaN, Number.POSITIVE_INFINITY, null]) {
+      expect(readTabMessage({ type: 'write', key: 'k', value: 'v', at })).toEqual({ type: 'write', key: 'k', value: 'v' });
+    }
+  });
 });

@@ -87,6 +87,8 @@ export function joinTabSession(
   const { storage, applyMirroredWrite } = tabStorage(chosen, environment.locks ?? undefined, channel, {
     settle: async () => {
       await channel.flush();
+      // Received is not yet applied: messages wait their turn in the inbox.
+      await inbox;
       // A tab that just started from a stale per-tab copy must not spend a refresh token already rotated.
       await helloAnswered;
     },
