@@ -24,12 +24,14 @@
  *   spending an old refresh token;
  * - the new tokens are stored before the machine forgets the old refresh
  *   token; a response without a refresh token keeps the old one;
- * - `invalid_grant` ends the session; a transient failure retries with
+ * - `invalid_grant` ends the session, and so does a refreshed ID token naming
+ *   another user (OIDC Core §12.2); a transient failure retries with
  *   jittered exponential backoff while the still-valid access token stays
  *   usable, and never loses the refresh token.
  */
 import { assign, enqueueActions, fromCallback, fromPromise, setup, spawnChild } from 'xstate';
 import { OAuthError, type OAuthErrorCode, type OAuthErrorJSON } from '../src/protocol/errors.js';
+import { decodeJwtPayload } from '../src/protocol/idToken.js';
 import { refreshTokens, requestClientCredentials, revokeToken } from '../src/protocol/operations.js';
 import type { ClientConfig, ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import type { Services, StorageService } from '../src/services/types.js';
@@ -193,6 +195,41 @@ function mergeRefreshed(previous: TokenSet, fresh: TokenSet): TokenSet {
   return merged;
 }
 
+/**
+ * A refreshed ID token that names another end-user than the one it replaces: the session is mixed
+ * up (another user's refresh token, or a server that confused two grants), so it ends, like on
+ * `invalid_grant`, instead of keeping the tokens of one user while the server talks about another.
+ */
+class EndUserChangedError extends OAuthError {}
+
+/**
+ * OIDC Core §12.2: "its iss Claim Value MUST be the same as in the ID Token issued when the original
+ * authentication occurred; its sub Claim Value MUST be the same". Another `sub` ends the session
+ * ({@link EndUserChangedError}); another `iss` is refused like any other bad ID token.
+ */
+function checkSameEndUser(previous: string | undefined, fresh: string | undefined): void {
+  if (previous === undefined || fresh === undefined) return;
+  let before: Record<string, unknown>;
+  try {
+    before = decodeJwtPayload(previous);
+  } catch {
+    return; // not ours to judge now: the previous token was checked when it arrived
+  }
+  const after = decodeJwtPayload(fresh); // refreshTokens has checked its claims
+  if (before.sub !== after.sub) {
+    throw new EndUserChangedError('invalid_id_token', {
+      description: 'the refreshed ID token names another subject than the one it replaces',
+      retryable: false,
+    });
+  }
+  if (before.iss !== after.iss) {
+    throw new OAuthError('invalid_id_token', {
+      description: 'the refreshed ID token names another issuer than the one it replaces',
+      retryable: false,
+    });
+  }
+}
+
 async function requestNewTokens(input: RenewInput, current: TokenSet, signal: AbortSignal): Promise<TokenSet> {
   const ctx = { provider: input.provider, client: input.client, services: input.services, signal };
   const clientCredentials = (): Promise<TokenSet> =>
@@ -203,8 +240,9 @@ async function requestNewTokens(input: RenewInput, current: TokenSet, signal: Ab
   }
   try {
     // OIDC Core §12.2: a refreshed ID token is checked like the first one, minus the nonce, and must name the same user.
-    const idToken = current.idToken === undefined ? {} : { previous: current.idToken };
-    return mergeRefreshed(current, await refreshTokens({ ...ctx, refreshToken: current.refreshToken, idToken }));
+    const refreshed = await refreshTokens({ ...ctx, refreshToken: current.refreshToken, idToken: {} });
+    checkSameEndUser(current.idToken, refreshed.idToken);
+    return mergeRefreshed(current, refreshed);
   } catch (thrown) {
     // A client-credentials client can always ask again when its refresh token is refused.
     if (input.grant === 'clientCredentials' && OAuthError.from(thrown).code === 'invalid_grant') return clientCredentials();
@@ -230,6 +268,10 @@ async function renewOnce(input: RenewInput, signal: AbortSignal): Promise<NewSes
     fresh = await requestNewTokens(input, current, signal);
   } catch (thrown) {
     const error = toOAuthError(thrown);
+    if (error instanceof EndUserChangedError) {
+      await removeSession(services.storage, options.storageKey).catch(() => undefined);
+      throw error;
+    }
     if (error.code === 'invalid_grant' && !signal.aborted) {
       // Without a lock another process may have rotated concurrently; its tokens are the session now.
       const again = await readStoredQuietly(input);
@@ -351,6 +393,7 @@ export const lifecycleGuards = {
   'the access token is still valid': ({ context }: GuardArgs) =>
     context.tokens !== undefined && accessTokenIsValid(context.tokens, context.services.clock.now()),
   'the server ended the session': (_: GuardArgs, params: { error: unknown }) => toOAuthError(params.error).code === 'invalid_grant',
+  'the refreshed ID token names another user': (_: GuardArgs, params: { error: unknown }) => params.error instanceof EndUserChangedError,
   'the event carries tokens': (_: GuardArgs, params: { tokens: TokenSet | undefined }) => params.tokens !== undefined,
   'the stored session has tokens': (_: GuardArgs, params: { blob: SessionBlob | null }) =>
     params.blob?.state === 'authenticated' && params.blob.tokens !== undefined,
@@ -519,6 +562,12 @@ export const refreshingState = lifecycle.createStateConfig({
     onError: [
       {
         guard: { type: 'the server ended the session', params: ({ event }) => ({ error: event.error }) },
+        target: 'error',
+        actions: ['forget tokens', { type: 'remember failure', params: ({ event }) => ({ error: event.error }) }],
+      },
+      {
+        // A mixed-up session ends like one the server ended (the stored session is already removed).
+        guard: { type: 'the refreshed ID token names another user', params: ({ event }) => ({ error: event.error }) },
         target: 'error',
         actions: ['forget tokens', { type: 'remember failure', params: ({ event }) => ({ error: event.error }) }],
       },

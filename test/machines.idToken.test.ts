@@ -214,7 +214,6 @@ describe('a refresh checks the ID token it returns (OIDC Core §12.2)', () => {
     ['another audience', (claims: Claims) => void (claims.aud = 'another-client')],
     ['another issuer', (claims: Claims) => void (claims.iss = 'https://evil.example')],
     ['an expired one', (claims: Claims) => void (claims.exp = 1)],
-    ['another subject', (claims: Claims) => void (claims.sub = 'someone-else')],
   ])('refuses a refreshed ID token with %s: invalid_id_token, the refused tokens are neither kept nor stored', async (_, tamper) => {
     const { h, control, actor } = await signedIn();
     const before = actor.getSnapshot().context.tokens;
@@ -230,5 +229,38 @@ describe('a refresh checks the ID token it returns (OIDC Core §12.2)', () => {
     const stored = await storedSession(h.storage);
     expect((stored?.tokens as { accessToken?: string } | undefined)?.accessToken).toBe(before?.accessToken);
     expect(h.actorErrors).toEqual([]);
+  });
+
+  it('ends the session when the refreshed ID token names another subject: error invalid_id_token, tokens gone from context and storage', async () => {
+    const { h, control, actor } = await signedIn();
+    expect(await storedSession(h.storage)).not.toBeNull();
+    control.tamper = (claims) => void (claims.sub = 'someone-else');
+    await refresh(actor);
+    expect(control.tampered).toBe(1);
+    const { context } = actor.getSnapshot();
+    expect(stateOf(actor)).toBe('error');
+    expect(context.error).toMatchObject({ code: 'invalid_id_token', retryable: false });
+    expect(context.error?.description).toMatch(/another subject/);
+    expect(context.tokens).toBeUndefined();
+    expect(context.staleTokens).toBeUndefined();
+    expect(await storedSession(h.storage)).toBeNull();
+    // Nothing is left to renew: RETRY starts a new login instead of spending a refresh token.
+    actor.send({ type: 'RETRY' });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('awaitingCallback');
+    expect(h.server.tokenRequests('refresh_token')).toHaveLength(1);
+    expect(h.actorErrors).toEqual([]);
+  });
+
+  it('keeps the session when the refreshed ID token names another issuer: only another subject ends it', async () => {
+    const { h, control, actor } = await signedIn();
+    const before = actor.getSnapshot().context.tokens;
+    control.tamper = (claims) => void (claims.iss = 'https://another-issuer.example');
+    await refresh(actor);
+    const { context } = actor.getSnapshot();
+    expect(context.error).toMatchObject({ code: 'invalid_id_token', retryable: false });
+    expect(stateOf(actor)).toBe('authenticated');
+    expect(context.tokens).toEqual(before);
+    expect(await storedSession(h.storage)).not.toBeNull();
   });
 });

@@ -675,13 +675,17 @@ describe('implicitMachine (legacy): every shortest path and edge of the chart, r
   });
 });
 
+const ANOTHER_USER = 'refreshing --xstate.error.actor.renewTokens [the refreshed ID token names another user]--> error';
+
 describe('transition coverage', () => {
   it.each([
-    ['authorization code', authorizationCodeMachine, []],
+    // The path model's sessions carry no ID token, so no refresh names another user; that transition is
+    // taken against the test server, with a tampered ID token, in test/machines.idToken.test.ts.
+    ['authorization code', authorizationCodeMachine, [ANOTHER_USER]],
     // A client-credentials client can always ask again, so its tokens never become unrenewable.
-    ['client credentials', clientCredentialsMachine, ['authenticated --EXPIRY_DUE--> error']],
-    ['device code', deviceCodeMachine, []],
-    ['password', passwordMachine, []],
+    ['client credentials', clientCredentialsMachine, ['authenticated --EXPIRY_DUE--> error', ANOTHER_USER]],
+    ['device code', deviceCodeMachine, [ANOTHER_USER]],
+    ['password', passwordMachine, [ANOTHER_USER]],
     // Storing the callback's tokens never fails (a storage failure is reported with the tokens kept),
     // and an implicit session has no refresh token, so no renewal succeeds and none can be retried.
     [
@@ -693,6 +697,7 @@ describe('transition coverage', () => {
         'refreshing --REFRESH_RETRYING--> (stay)',
         'refreshing --xstate.done.actor.renewTokens--> authenticated',
         'refreshing --xstate.error.actor.renewTokens [the server ended the session]--> error',
+        ANOTHER_USER,
       ],
     ],
   ] as const)('every transition of the %s chart was taken by some replay', (_, machine, unreachable: readonly string[]) => {
