@@ -1,22 +1,23 @@
 /**
- * A known bug of src/browser, pinned (this file fails until it is fixed):
- * with `storage: 'local'`, two tabs whose refreshes overlap can spend the
- * same refresh token twice.
+ * With `storage: 'local'`, two tabs whose refreshes overlap spend the
+ * refresh token once: the tab that waited for the refresh lock adopts the
+ * tokens the other tab stored. This test pinned a bug of src/browser, now
+ * fixed.
  *
- * The tab that waited for the refresh lock re-reads the session from
- * localStorage as soon as the lock is granted (machines/lifecycle.ts
- * `renewOnce`), trusting that the previous holder's write is visible by
- * then. In Chromium it often is not: each renderer process keeps its own
- * copy of localStorage, updated asynchronously after another process
- * writes, and a Web Lock's release and grant travel on another channel. (A
- * bare Chromium experiment — one page writes localStorage inside a lock, the
- * page waiting for that lock reads on grant — reads the old value in 25–45 %
- * of tries.) The waiting tab then refreshes with the rotated refresh token,
- * oidc-provider answers invalid_grant and, by RFC 9700 §4.14.2 reuse
- * detection, revokes the whole grant: both tabs are signed out at the server.
- * The per-tab mode (sessionStorage) does not have it: its writes reach the
- * other tabs on the BroadcastChannel, and a tab granted the lock flushes the
- * channel first.
+ * The tab that waited for the refresh lock re-reads the session as soon as
+ * the lock is granted (machines/lifecycle.ts `renewOnce`). In Chromium its
+ * localStorage may not show the previous holder's write yet: each renderer
+ * process keeps its own copy of localStorage, updated asynchronously after
+ * another process writes, and a Web Lock's release and grant travel on
+ * another channel. (A bare Chromium experiment — one page writes
+ * localStorage inside a lock, the page waiting for that lock reads on grant —
+ * reads the old value in 25–45 % of tries.) Reading the old session, the
+ * waiting tab refreshed with the rotated refresh token, oidc-provider
+ * answered invalid_grant and, by RFC 9700 §4.14.2 reuse detection, revoked
+ * the whole grant. src/browser/tabStorage.ts now posts every write on the
+ * tabs' BroadcastChannel, flushes the channel before releasing the lock and
+ * on the grant, and reads the newer (by `savedAt`) of the localStorage copy
+ * and the write the channel brought.
  *
  * Same vanilla example, provider and overlap as browser.e2e.tabs.test.ts;
  * many rounds, because one round misses only some of the time.
@@ -33,7 +34,7 @@ import { startOidcProvider, type ProviderRequest, type StartedOidcProvider } fro
 
 const run = promisify(execFile);
 
-/** A round misses roughly one time in ten to twenty here: 60 rounds make a miss all but certain while the bug is there. */
+/** A round missed roughly one time in ten to twenty with the bug: 60 rounds make a miss all but certain should it come back. */
 const ROUNDS = 60;
 /** Once the bug is fixed every round runs (a few hundred ms each on a loaded machine): more than the default 20 s. */
 const ROUNDS_TIMEOUT_MS = 40_000;

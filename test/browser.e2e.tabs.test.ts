@@ -190,8 +190,8 @@ describeBrowser('the vanilla SPA in Chromium against oidc-provider: refresh and 
   });
 
   /**
-   * With storage 'local' this scenario loses a round now and then on the current src/browser (a stale
-   * localStorage read after the lock): test/browser.e2e.tabs.localLock.test.ts pins that bug.
+   * The same scenario with storage 'local', where each tab's copy of localStorage lags behind the other
+   * tab's writes, runs 60 rounds in test/browser.e2e.tabs.localLock.test.ts.
    */
   it('with sessionStorage, a tab told to refresh while the other tab is refreshing waits and adopts its tokens: one refresh request, round after round', async () => {
     const storage = 'session';
