@@ -16,6 +16,7 @@ import {
   lifecycleGuards,
   loggingOutState,
   refreshingState,
+  resourceOf,
   sessionChangedTransitions,
   storeNewSession,
   type LifecycleChildren,
@@ -30,13 +31,19 @@ export interface ClientCredentialsInput {
   services: Services;
   options: ResolvedGrantOptions;
   scopes: string[] | undefined;
+  /** RFC 8707 resource indicator. */
+  resource: string | undefined;
 }
 
 /** RFC 6749 §4.4.2, then stores the tokens as the session. */
 const requestTokens = fromPromise<NewSession, ClientCredentialsInput>(async ({ input, signal }) => {
   const { services } = input;
   const request = { provider: input.provider, client: input.client, services, signal };
-  const tokens = await requestClientCredentials(input.scopes === undefined ? request : { ...request, scopes: input.scopes });
+  const tokens = await requestClientCredentials({
+    ...request,
+    ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
+    ...(input.resource === undefined ? {} : { resource: input.resource }),
+  });
   return storeNewSession(services, input.options.storageKey, 'clientCredentials', tokens);
 });
 
@@ -78,6 +85,7 @@ export const clientCredentialsMachine = setup({
           services: context.services,
           options: context.options,
           scopes: context.login?.scopes ?? context.client.scopes,
+          resource: resourceOf(context),
         }),
         onDone: { target: 'authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },
         onError: { target: 'error', actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) } },

@@ -44,6 +44,7 @@ import type {
   GrantInput,
   GrantKind,
   GrantTag,
+  LoginRequest,
   ResolvedGrantOptions,
 } from './types.js';
 import { resolveGrantOptions } from './types.js';
@@ -60,7 +61,13 @@ export function initialGrantContext(grant: GrantKind, input: GrantInput): GrantC
     services: input.services,
     options: resolveGrantOptions(input.options),
     deferred: [],
+    ...(input.resource === undefined ? {} : { resource: input.resource }),
   };
+}
+
+/** The RFC 8707 resource of a client-credentials request: the login's, else the input's. */
+export function resourceOf(context: GrantContext): string | undefined {
+  return context.login?.resource ?? context.resource;
 }
 
 /** Whether the access token can still be used at `now` (no `expiresAt`: it does not expire). */
@@ -153,6 +160,8 @@ export interface RenewInput {
   tokens: TokenSet;
   savedAt: number | undefined;
   scopes: string[] | undefined;
+  /** RFC 8707: sent with a client-credentials renewal. */
+  resource: string | undefined;
   /** Told of each transient failure before the backoff, so the machine can show it while it waits. */
   reportRetry?: (error: OAuthErrorJSON) => void;
 }
@@ -233,7 +242,11 @@ function checkSameEndUser(previous: string | undefined, fresh: string | undefine
 async function requestNewTokens(input: RenewInput, current: TokenSet, signal: AbortSignal): Promise<TokenSet> {
   const ctx = { provider: input.provider, client: input.client, services: input.services, signal };
   const clientCredentials = (): Promise<TokenSet> =>
-    requestClientCredentials(input.scopes === undefined ? ctx : { ...ctx, scopes: input.scopes });
+    requestClientCredentials({
+      ...ctx,
+      ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
+      ...(input.resource === undefined ? {} : { resource: input.resource }),
+    });
   if (current.refreshToken === undefined) {
     if (input.grant === 'clientCredentials') return clientCredentials();
     throw new OAuthError('login_required', { description: 'the session has no refresh token', retryable: false });
@@ -440,9 +453,10 @@ export const lifecycleActions = {
   'remember login request': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ event, context }) => {
     if (event.type !== 'LOGIN') return { login: context.login };
     // Only what a RETRY needs: never the password grant's credentials.
-    const login: { scopes?: string[]; extraParams?: Record<string, string> } = {};
+    const login: LoginRequest = {};
     if (event.scopes !== undefined) login.scopes = event.scopes;
     if (event.extraParams !== undefined) login.extraParams = event.extraParams;
+    if (event.resource !== undefined) login.resource = event.resource;
     return { login };
   }),
   'forget the login in progress': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({
@@ -556,6 +570,7 @@ export const refreshingState = lifecycle.createStateConfig({
         tokens: context.tokens,
         savedAt: context.savedAt,
         scopes: context.login?.scopes ?? context.client.scopes,
+        resource: resourceOf(context),
       };
     },
     onDone: { target: 'authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },

@@ -67,6 +67,11 @@ export interface GrantInput {
   client: ClientConfig;
   services: Services;
   options?: GrantOptions;
+  /**
+   * RFC 8707 resource indicator (an absolute URI) of the client credentials grant's token requests,
+   * its first one and its renewals, unless a `LOGIN` names another; like `client.scopes` for scopes.
+   */
+  resource?: string;
 }
 
 /** Which machine a context or a persisted session belongs to. */
@@ -108,6 +113,8 @@ export interface DeviceAuthorizationState {
 export interface LoginRequest {
   scopes?: string[];
   extraParams?: Record<string, string>;
+  /** RFC 8707 (client credentials): the resource the tokens are for. */
+  resource?: string;
 }
 
 /**
@@ -148,6 +155,8 @@ export interface GrantContext {
   /** The device authorization being polled (device grant). */
   device?: DeviceAuthorizationState | undefined;
   login?: LoginRequest | undefined;
+  /** The input's RFC 8707 resource: client-credentials requests name it when the LOGIN names none. */
+  resource?: string | undefined;
   /** LOGIN / CALLBACK received while `restoring`, replayed when it ends. */
   deferred: DeferredEvent[];
 }
@@ -157,6 +166,8 @@ export interface LoginEvent {
   type: 'LOGIN';
   scopes?: string[];
   extraParams?: Record<string, string>;
+  /** RFC 8707 resource indicator (client credentials grant): the resource the tokens are for, remembered for renewals. */
+  resource?: string;
   /** Legacy password grant only; never stored in context. */
   username?: string;
   /** Legacy password grant only; never stored in context. */

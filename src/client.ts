@@ -247,6 +247,7 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
   const start = (resolved: ProviderConfig): Promise<void> => {
     provider = resolved;
     const input: GrantInput = { provider: resolved, client: clientConfig, services, options: grantOptions };
+    if (options.resource !== undefined) input.resource = options.resource;
     const actorOptions: GrantActorOptions = options.inspect === undefined ? { input } : { input, inspect: options.inspect };
     const created = createGrantActor(grant, actorOptions);
     actor = created;

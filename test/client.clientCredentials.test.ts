@@ -32,6 +32,24 @@ describe('createOAuthClient — client credentials', () => {
     client.stop();
   });
 
+  it('a resource option is sent with every token request, the renewals included (RFC 8707)', async () => {
+    const world = await createWorld();
+    const client = world.client('client_credentials', { resource: 'https://api.example/' });
+    await client.getAccessToken();
+    world.clock.advance(3_600_000 - 5_000);
+    await client.getAccessToken();
+    const resources = world.server.tokenRequests('client_credentials').map((request) => request.params['resource']);
+    expect(resources).toEqual(['https://api.example/', 'https://api.example/']);
+    client.stop();
+  });
+
+  it('refuses a resource that is not an absolute URI without fragment, or on another grant', async () => {
+    const world = await createWorld();
+    expect(() => world.client('client_credentials', { resource: '/relative' })).toThrow(TypeError);
+    expect(() => world.client('client_credentials', { resource: 'https://api.example/#part' })).toThrow(TypeError);
+    expect(() => world.client('device_code', { resource: 'https://api.example/' })).toThrow(/client_credentials grant only/);
+  });
+
   it('a wrong secret rejects with invalid_client, and the next demand tries again', async () => {
     const world = await createWorld();
     const client = world.client('client_credentials', { clientSecret: 'wrong-secret-wrong-secret' });

@@ -47,6 +47,38 @@ describe('clientCredentialsMachine', () => {
     expect(stateOf(actor)).toBe('authenticated');
   });
 
+  it('sends the RFC 8707 resource of the input, and of a LOGIN that names another, with the request and its renewals', async () => {
+    const h = harness({ grant: { refreshSkewMs: 10_000 } });
+    const actor = h.start(clientCredentialsMachine, { resource: 'https://api-a.example/' });
+    actor.send({ type: 'LOGIN' });
+    await settled(actor);
+    actor.send({ type: 'REFRESH' });
+    await settled(actor);
+    actor.send({ type: 'LOGOUT' });
+    await settled(actor);
+    actor.send({ type: 'LOGIN', resource: 'https://api-b.example/' });
+    await settled(actor);
+    expect(actor.getSnapshot().context.login?.resource).toBe('https://api-b.example/');
+    const first = actor.getSnapshot().context.tokens!;
+    await h.advance(first.expiresAt! - h.server.clock.now() - 10_000);
+    await settled(actor);
+    expect(stateOf(actor)).toBe('authenticated');
+    expect(h.server.tokenRequests('client_credentials').map((request) => request.params.resource)).toEqual([
+      'https://api-a.example/',
+      'https://api-a.example/',
+      'https://api-b.example/',
+      'https://api-b.example/',
+    ]);
+  });
+
+  it('sends no resource when neither the input nor the LOGIN names one', async () => {
+    const h = harness();
+    const actor = h.start(clientCredentialsMachine);
+    actor.send({ type: 'LOGIN' });
+    await settled(actor);
+    expect(h.server.tokenRequests('client_credentials')[0]?.params).not.toHaveProperty('resource');
+  });
+
   it('REFRESH asks again on demand', async () => {
     const h = harness();
     const actor = h.start(clientCredentialsMachine);

@@ -122,6 +122,16 @@ describe('createClientCredentialsCache', () => {
     ]);
   });
 
+  it('asks for the same resource again when it renews the token of a resource key', async () => {
+    const { server, cache, tokenRequests } = setup({ refreshSkewMs: 60_000 }, 3600);
+    const request = { scopes: ['read'], resource: 'https://api-a.example/' };
+    const first = await cache.getAccessToken(request);
+    server.clock.advance(3_600_000 - 60_000);
+    const renewed = await cache.getAccessToken(request);
+    expect(renewed).not.toBe(first);
+    expect(tokenRequests().map((entry) => entry.params['resource'])).toEqual(['https://api-a.example/', 'https://api-a.example/']);
+  });
+
   it('adds the resource to JSON-encoded token requests too (seed 003)', async () => {
     const server = createTestAuthorizationServer({
       clients: [

@@ -30,6 +30,11 @@ export interface OAuthClientOptions<G extends OAuthGrant = OAuthGrant> {
   /** Required for `authorization_code`; sent exactly as registered (RFC 9700 §4.1.3). */
   redirectUri?: string;
   scopes?: string[];
+  /**
+   * RFC 8707 resource indicator (an absolute URI without fragment) of the `client_credentials`
+   * grant: every token request, renewals included, asks for a token for this resource.
+   */
+  resource?: string;
   /** `S256` by default; `plain` only by explicit opt-in (RFC 9700 §2.1.1). */
   pkceMethod?: PkceMethod;
   /** `User-Agent` of every request (servers; some providers require a format, seed 000). */
@@ -102,6 +107,13 @@ export function validateClientOptions(options: OAuthClientOptions): void {
       if (typeof scope !== 'string' || scope === '' || /[\s"\\]/.test(scope)) {
         fail(`invalid scope ${JSON.stringify(scope)} (RFC 6749 §3.3)`);
       }
+    }
+  }
+  if (options.resource !== undefined) {
+    if (grant !== 'client_credentials') fail('resource is supported by the client_credentials grant only');
+    // RFC 8707 §2: an absolute URI, without a fragment.
+    if (typeof options.resource !== 'string' || !isAbsoluteUrl(options.resource) || options.resource.includes('#')) {
+      fail(`resource must be an absolute URI without fragment (RFC 8707 §2), got ${JSON.stringify(options.resource)}`);
     }
   }
   if (pkceMethod !== undefined && !PKCE_METHODS.includes(pkceMethod)) {

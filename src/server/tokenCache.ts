@@ -16,7 +16,6 @@ import { OAuthError } from '../protocol/errors.js';
 import type { ClientAuthMethod, ProviderConfig, TokenSet } from '../protocol/types.js';
 import { memoryStorage } from '../services/memoryStorage.js';
 import type { Services } from '../services/types.js';
-import { withResourceIndicator } from './resourceIndicator.js';
 import { nodeServices } from './services.js';
 
 /** Options of {@link createClientCredentialsCache}. */
@@ -161,15 +160,7 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
   let trimQueued = false;
 
   function createClient(target: Target): Client {
-    const keyServices: Services = {
-      ...services,
-      storage: sharedStorage ? services.storage : memoryStorage(),
-      // RFC 8707 §2.2: the resource goes into the token request (the façade has no option for it yet).
-      fetch:
-        target.resource === undefined
-          ? services.fetch
-          : withResourceIndicator(services.fetch, options.provider, target.resource),
-    };
+    const keyServices: Services = { ...services, storage: sharedStorage ? services.storage : memoryStorage() };
     const client = createOAuthClient({
       grant: 'client_credentials',
       provider: options.provider,
@@ -178,6 +169,8 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
       ...(options.authMethod !== undefined ? { authMethod: options.authMethod } : {}),
       ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
       ...(target.scopes.length > 0 ? { scopes: target.scopes } : {}),
+      // RFC 8707 §2.2: the resource goes into every token request of the key, renewals included.
+      ...(target.resource !== undefined ? { resource: target.resource } : {}),
       services: keyServices,
       // Per provider, client and key, so caches sharing one storage never read each other's tokens by mistake.
       storageKey: `${storagePrefix}:${encodeURIComponent(options.provider.tokenEndpoint)}:${encodeURIComponent(options.clientId)}:${encodeURIComponent(target.key)}`,
