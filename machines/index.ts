@@ -9,6 +9,7 @@ export { deviceCodeMachine } from './deviceCode.js';
 export {
   accessTokenIsValid,
   expiryTimerFiresAt,
+  renewalDueAt,
   type LifecycleChildren,
   type LogoutOutcome,
   type NewSession,

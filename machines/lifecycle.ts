@@ -81,19 +81,31 @@ function canRenew(grant: GrantKind, tokens: TokenSet | undefined): boolean {
 }
 
 /**
- * When the expiry timer fires: `expiresAt − refreshSkewMs` (at most half the
- * token's lifetime early) when the tokens can be renewed (at `expiresAt` itself after a refresh already failed, so a
- * failing server is not hammered), `expiresAt` when they cannot, never when
- * they do not expire (seed 002: `api_key_expires_in: null`).
+ * When renewable tokens are due for renewal: `expiresAt − refreshSkewMs`, but
+ * never earlier than halfway through their life (`savedAt` ≈ when they were
+ * issued) — a token that lives shorter than the skew would otherwise be
+ * renewed the moment it arrives, again and again. `undefined`: they do not
+ * expire (seed 002: `api_key_expires_in: null`). The expiry timer, the
+ * client's `getAccessToken` and the server token cache all use this one rule.
+ */
+export function renewalDueAt(tokens: TokenSet, savedAt: number | undefined, refreshSkewMs: number): number | undefined {
+  const { expiresAt } = tokens;
+  if (expiresAt === undefined) return undefined;
+  const lifetime = savedAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - savedAt;
+  return expiresAt - Math.min(refreshSkewMs, Math.max(0, lifetime / 2));
+}
+
+/**
+ * When the expiry timer fires: at {@link renewalDueAt} when the tokens can be
+ * renewed (at `expiresAt` itself after a refresh already failed, so a failing
+ * server is not hammered), `expiresAt` when they cannot, never when they do
+ * not expire.
  */
 export function expiryTimerFiresAt(context: GrantContext): number | undefined {
-  const expiresAt = context.tokens?.expiresAt;
-  if (expiresAt === undefined) return undefined;
-  if (!canRenew(context.grant, context.tokens) || context.error !== undefined) return expiresAt;
-  // A token that lives shorter than the skew would be refreshed the moment it arrives, again and
-  // again: never refresh earlier than halfway through its life (savedAt ≈ when it was issued).
-  const lifetime = context.savedAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - context.savedAt;
-  return expiresAt - Math.min(context.options.refreshSkewMs, Math.max(0, lifetime / 2));
+  const tokens = context.tokens;
+  if (tokens?.expiresAt === undefined) return undefined;
+  if (!canRenew(context.grant, tokens) || context.error !== undefined) return tokens.expiresAt;
+  return renewalDueAt(tokens, context.savedAt, context.options.refreshSkewMs);
 }
 
 /**

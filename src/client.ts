@@ -9,6 +9,7 @@ import { authorizationCodeMachine } from '../machines/authorizationCode.js';
 import { clientCredentialsMachine } from '../machines/clientCredentials.js';
 import { deviceCodeMachine } from '../machines/deviceCode.js';
 import { resolveGrantOptions, type GrantInput } from '../machines/types.js';
+import { renewalDueAt } from '../machines/lifecycle.js';
 import {
   checkProviderForGrant,
   clientConfigFrom,
@@ -158,6 +159,8 @@ interface DeviceContext {
 /** What the client reads from any grant's snapshot (docs/architecture.md "Machines": context). */
 interface GrantContextView {
   tokens?: TokenSet;
+  /** When the tokens were stored (≈ issued): renewal is never due before half their life. */
+  savedAt?: number;
   /** Tokens a failed refresh set aside, so RETRY can spend their refresh token. */
   staleTokens?: TokenSet;
   error?: OAuthErrorJSON;
@@ -306,8 +309,11 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
     return actor;
   };
 
-  const isFresh = (tokens: TokenSet): boolean =>
-    tokens.expiresAt === undefined || services.clock.now() + refreshSkewMs < tokens.expiresAt;
+  // The machine's own rule (expiry timer), so a demand never renews earlier than the timer would.
+  const isFresh = (tokens: TokenSet, savedAt: number | undefined): boolean => {
+    const due = renewalDueAt(tokens, savedAt, refreshSkewMs);
+    return due === undefined || services.clock.now() < due;
+  };
   const isExpired = (tokens: TokenSet): boolean =>
     tokens.expiresAt !== undefined && services.clock.now() >= tokens.expiresAt;
   // Client credentials "refresh" with a new client-credentials request (DESIGN.md).
@@ -343,11 +349,11 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
   const obtainAccessToken = async (): Promise<string> => {
     const current = await whenReady();
     const snapshot = current.getSnapshot();
-    const { tokens, staleTokens, error } = view(snapshot);
+    const { tokens, staleTokens, error, savedAt } = view(snapshot);
     switch (stateName(snapshot)) {
       case 'authenticated':
         if (tokens === undefined) break;
-        if (isFresh(tokens)) return tokens.accessToken;
+        if (isFresh(tokens, savedAt)) return tokens.accessToken;
         // A refresh already failed transiently: the machine retries at expiry; until then the token is good.
         if (error !== undefined && !isExpired(tokens)) return tokens.accessToken;
         if (!canRefresh(tokens)) {
@@ -521,8 +527,9 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
     getAccessToken(): Promise<string> {
       // Hot path: a valid token is answered from the snapshot, no storage, no waiting.
       if (isReady && !stopped && actor !== undefined) {
-        const tokens = signedInTokens(actor.getSnapshot());
-        if (tokens !== undefined && isFresh(tokens)) return Promise.resolve(tokens.accessToken);
+        const snapshot = actor.getSnapshot();
+        const tokens = signedInTokens(snapshot);
+        if (tokens !== undefined && isFresh(tokens, view(snapshot).savedAt)) return Promise.resolve(tokens.accessToken);
       }
       return obtainAccessToken();
     },

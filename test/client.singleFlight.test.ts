@@ -78,6 +78,22 @@ describe('getAccessToken() is single-flight', () => {
     client.stop();
   });
 
+  it('a token that lives shorter than the skew is served until half its life, then renewed once — not on every call', async () => {
+    const world = await createWorld({ accessTokenTtl: 30 }); // 30 s tokens, 60 s default skew
+    const client = world.client('authorization_code');
+    await signIn(world, client);
+    const first = await client.getAccessToken();
+    for (let i = 0; i < 20; i += 1) expect(await client.getAccessToken()).toBe(first);
+    expect(tokenRequests(world, 'refresh_token')).toBe(0);
+
+    world.clock.advance(15_000); // half its life
+    const renewed = await client.getAccessToken();
+    expect(renewed).not.toBe(first);
+    for (let i = 0; i < 20; i += 1) expect(await client.getAccessToken()).toBe(renewed);
+    expect(tokenRequests(world, 'refresh_token')).toBe(1);
+    client.stop();
+  });
+
   it('serves a still-valid token without any request (hot path)', async () => {
     const world = await createWorld();
     const client = world.client('authorization_code');

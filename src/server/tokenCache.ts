@@ -10,6 +10,7 @@
  * token lifecycle, and with a storage that has a cross-process `lock` (Redis)
  * the processes of a fleet share one token per key.
  */
+import { renewalDueAt } from '../../machines/lifecycle.js';
 import { resolveGrantOptions, type GrantOptions } from '../../machines/types.js';
 import { createOAuthClient, type OAuthClient } from '../client.js';
 import { OAuthError } from '../protocol/errors.js';
@@ -282,8 +283,10 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
     const snapshot = client.actor.getSnapshot();
     // `signedIn` without `busy` is `authenticated` (architecture.md tags); tags are a set lookup, cheaper than matches().
     if (!snapshot.hasTag('signedIn') || snapshot.hasTag('busy')) return false;
-    const expiresAt = snapshot.context.tokens?.expiresAt;
-    return expiresAt === undefined || clock.now() + refreshSkewMs < expiresAt;
+    const { tokens, savedAt } = snapshot.context;
+    if (tokens === undefined) return false;
+    const due = renewalDueAt(tokens, savedAt, refreshSkewMs);
+    return due === undefined || clock.now() < due;
   }
 
   function accessTokenOf(entry: Entry): Promise<string> {
