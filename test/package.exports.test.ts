@@ -29,7 +29,7 @@ const EXPECTED: Record<string, string[]> = {
   'oauth-machines/browser': ['createBrowserAuth'],
   'oauth-machines/server': ['createClientCredentialsCache', 'createCodeExchangeHandler', 'nodeServices'],
   'oauth-machines/testing': ['createTestAuthorizationServer'],
-  'oauth-machines/inspect': ['createFlowRecorder', 'toMermaid'],
+  'oauth-machines/inspect': ['createFlowRecorder', 'toMermaid', 'inspectorSanitizers'],
   'oauth-machines/providers': ['pathOfExile', 'poe', 'skyMavis', 'jsonTokenEndpoint', 'generic'],
   'oauth-machines/legacy': ['passwordMachine', 'implicitMachine'],
 };
