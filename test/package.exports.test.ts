@@ -28,6 +28,7 @@ const EXPECTED: Record<string, string[]> = {
   ],
   'oauth-machines/browser': ['createBrowserAuth'],
   'oauth-machines/server': ['createClientCredentialsCache', 'createCodeExchangeHandler', 'nodeServices'],
+  'oauth-machines/redis': ['redisStorage'],
   'oauth-machines/testing': ['createTestAuthorizationServer'],
   'oauth-machines/inspect': ['createFlowRecorder', 'toMermaid', 'inspectorSanitizers'],
   'oauth-machines/providers': ['pathOfExile', 'poe', 'skyMavis', 'jsonTokenEndpoint', 'generic'],
