@@ -111,7 +111,11 @@ describeRedis('redisStorage values', () => {
     const client: RedisClientLike = {
       get: (key) => ioredisLike.get(key),
       set: (key, value, o = {}) =>
-        ioredisLike.set(key, value, ...(o.PX === undefined ? [] : (['PX', o.PX] as const)), ...(o.NX ? (['NX'] as const) : [])),
+        o.PX === undefined
+          ? ioredisLike.set(key, value)
+          : o.NX
+            ? ioredisLike.set(key, value, 'PX', o.PX, 'NX')
+            : ioredisLike.set(key, value, 'PX', o.PX),
       del: (key) => ioredisLike.del(key),
       eval: (script, { keys, arguments: args }) => ioredisLike.eval(script, keys.length, ...keys, ...args),
     };

@@ -26,12 +26,14 @@ export interface RedisSetOptions {
 
 /**
  * The four Redis commands the adapter sends. A node-redis v4 or v5 client
- * (`createClient()` from `redis`, connected) fits as it is. For ioredis, wrap it:
+ * (`createClient()` from `redis`, connected) fits as it is. For ioredis, wrap it
+ * (the adapter sends `NX` only with `PX`):
  *
  * @example
  * const client: RedisClientLike = {
  *   get: (key) => redis.get(key),
- *   set: (key, value, o = {}) => redis.set(key, value, ...(o.PX === undefined ? [] : ['PX', o.PX] as const), ...(o.NX ? ['NX'] as const : [])),
+ *   set: (key, value, o = {}) =>
+ *     o.PX === undefined ? redis.set(key, value) : o.NX ? redis.set(key, value, 'PX', o.PX, 'NX') : redis.set(key, value, 'PX', o.PX),
  *   del: (key) => redis.del(key),
  *   eval: (script, { keys, arguments: args }) => redis.eval(script, keys.length, ...keys, ...args),
  * };
