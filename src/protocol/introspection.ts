@@ -4,7 +4,7 @@
 import * as v from 'valibot';
 import { OAuthError } from './errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
-import { buildAuthenticatedPost, requireString } from './providerRequest.js';
+import { buildAuthenticatedPost, tokenReferenceParams, type TokenReference } from './providerRequest.js';
 import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';
 
 /** RFC 7662 §2.2: `active`, the registered fields when present, and any extras as sent. */
@@ -45,11 +45,9 @@ const IntrospectionSchema = v.looseObject({
 export function introspectionRequest(
   provider: ProviderConfig,
   client: ClientConfig,
-  options: { token: string; tokenTypeHint?: 'access_token' | 'refresh_token' | (string & {}) },
+  options: TokenReference,
 ): HttpRequest {
-  const params: Record<string, string> = { token: requireString(options.token, 'token') };
-  if (options.tokenTypeHint !== undefined) params['token_type_hint'] = requireString(options.tokenTypeHint, 'tokenTypeHint');
-  return buildAuthenticatedPost(provider, client, 'introspection', params);
+  return buildAuthenticatedPost(provider, client, 'introspection', tokenReferenceParams(options));
 }
 
 /** Reads RFC 7662 §2.2's response; `active` must be a boolean, the registered fields well typed. */

@@ -66,6 +66,19 @@ export function requireString(value: unknown, name: string): string {
   return value;
 }
 
+/** A token named to the revocation or introspection endpoint, with an optional hint of its kind. */
+export interface TokenReference {
+  token: string;
+  tokenTypeHint?: 'access_token' | 'refresh_token' | (string & {});
+}
+
+/** RFC 7009 §2.1 and RFC 7662 §2.1 share their parameters: `token` and an optional `token_type_hint`. */
+export function tokenReferenceParams(reference: TokenReference): Record<string, string> {
+  const params: Record<string, string> = { token: requireString(reference.token, 'token') };
+  if (reference.tokenTypeHint !== undefined) params['token_type_hint'] = requireString(reference.tokenTypeHint, 'tokenTypeHint');
+  return params;
+}
+
 /** Adds extra parameters, refusing any that would replace one the library sets. */
 export function addExtraParams(
   params: Record<string, string>,

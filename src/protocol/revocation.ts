@@ -2,18 +2,16 @@
  * Token revocation (RFC 7009).
  */
 import { readErrorResponse } from './errorResponse.js';
-import { buildAuthenticatedPost, requireString } from './providerRequest.js';
+import { buildAuthenticatedPost, tokenReferenceParams, type TokenReference } from './providerRequest.js';
 import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';
 
 /** RFC 7009 §2.1: the token, an optional hint, and client authentication. */
 export function revocationRequest(
   provider: ProviderConfig,
   client: ClientConfig,
-  options: { token: string; tokenTypeHint?: 'access_token' | 'refresh_token' | (string & {}) },
+  options: TokenReference,
 ): HttpRequest {
-  const params: Record<string, string> = { token: requireString(options.token, 'token') };
-  if (options.tokenTypeHint !== undefined) params['token_type_hint'] = requireString(options.tokenTypeHint, 'tokenTypeHint');
-  return buildAuthenticatedPost(provider, client, 'revocation', params);
+  return buildAuthenticatedPost(provider, client, 'revocation', tokenReferenceParams(options));
 }
 
 /**
