@@ -6,15 +6,12 @@
  * cross-origin fetch (CORS), cleans the address bar, keeps the session across
  * a reload, and revokes it on logout.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeBrowser, launchBrowser, saveScreenshot, serveStatic } from './support/browser.js';
-import type { LaunchedBrowser, StaticServer } from './support/browser.js';
+import { beforeAll, expect, it } from 'vitest';
+import { describeBrowser, saveScreenshot } from './support/browser.js';
 import { bundleForBrowser } from './support/bundle.js';
-import { startOidcProvider } from './support/oidcProvider.js';
-import type { StartedOidcProvider } from './support/oidcProvider.js';
+import { useSpaScenario } from './support/spaScenario.js';
 
 const INDEX_HTML = `<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>spa</title><script type="module" src="/app.js"></script></head>
@@ -52,18 +49,16 @@ if (location.pathname === '/callback' && location.search !== '') {
 `;
 
 describeBrowser('createBrowserAuth in Chromium against oidc-provider', () => {
-  let dir: string;
-  let site: StaticServer;
-  let op: StartedOidcProvider;
-  let browser: LaunchedBrowser;
+  const spa = useSpaScenario({
+    app: async (dir) => {
+      await bundleForBrowser({ contents: APP, outdir: dir });
+      await writeFile(join(dir, 'index.html'), INDEX_HTML);
+    },
+    tmpPrefix: 'oauth-machines-spa-',
+  });
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'oauth-machines-spa-'));
-    await bundleForBrowser({ contents: APP, outdir: dir });
-    await writeFile(join(dir, 'index.html'), INDEX_HTML);
-    site = await serveStatic(dir);
-    // The page's origin must be a registered redirect URI origin: it is what CORS checks (127.0.0.1, not localhost).
-    op = await startOidcProvider({ redirectUris: [`${site.origin}/callback`] });
+    const { op } = spa;
     // Endpoints written out rather than `{ issuer }` discovery in the page: oidc-provider answers the RFC 8414
     // probe (/.well-known/oauth-authorization-server) with a 404 that has no CORS headers, so in a browser
     // the probe is a network error, not a 404, and the library's 'auto' discovery never reaches OpenID's document.
@@ -76,54 +71,25 @@ describeBrowser('createBrowserAuth in Chromium against oidc-provider', () => {
       authorizationResponseIssParameterSupported: true,
       codeChallengeMethodsSupported: ['S256'],
     };
-    await writeFile(join(dir, 'config.json'), JSON.stringify({ provider, clientId: op.clients.public.clientId }));
-    browser = await launchBrowser();
+    await writeFile(join(spa.dir, 'config.json'), JSON.stringify({ provider, clientId: op.clients.public.clientId }));
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await op?.close();
-    await site?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  /** RFC 7662 introspection with plain fetch, as a confidential client. */
-  async function isActive(token: string | undefined): Promise<unknown> {
-    const response = await fetch(`${op.issuer}/token/introspection`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        token: token ?? '',
-        client_id: op.clients.post.clientId,
-        client_secret: op.clients.post.clientSecret,
-      }),
-    });
-    return ((await response.json()) as { active?: unknown }).active;
-  }
 
   /** Waits for the app's status line; on failure the page's console and errors go into the message (a browser failure is otherwise opaque). */
   async function waitForStatus(expected: string): Promise<void> {
     try {
-      await expect.poll(() => browser.page.textContent('#status')).toBe(expected);
+      await expect.poll(() => spa.browser.page.textContent('#status')).toBe(expected);
     } catch (error) {
-      throw new Error(`${String(error)}\npage logs:\n${browser.logs.join('\n')}`);
+      throw new Error(`${String(error)}\npage logs:\n${spa.browser.logs.join('\n')}`);
     }
   }
 
   it('logs in through the provider pages, cleans the address bar, survives a reload, and logs out', async () => {
-    const { page } = browser;
-    await page.goto(`${site.origin}/`);
+    const { page } = spa.browser;
+    await page.goto(`${spa.site.origin}/`);
     await waitForStatus('signed out');
 
     await page.click('#login');
-    await page.waitForURL(`${op.issuer}/interaction/**`);
-    await page.fill('input[name=login]', 'alice');
-    await page.fill('input[name=password]', 'pw');
-    await page.click('button[type=submit]');
-    // The consent page (a new interaction) has only the Continue button.
-    await page.waitForSelector('input[name=prompt][value=consent]', { state: 'attached' });
-    await page.click('button[type=submit]');
-
-    await page.waitForURL(`${site.origin}/callback**`);
+    await spa.logInAndConsent(page);
     await waitForStatus('signed in as alice');
     await saveScreenshot(page, 'browser e2e signed in');
     // The code, state and iss are gone from the address bar (and so from history).
@@ -138,26 +104,26 @@ describeBrowser('createBrowserAuth in Chromium against oidc-provider', () => {
     expect(afterReload.ok).toBe(first.ok);
 
     const tokens = (await page.evaluate(() => (window as unknown as AppWindow).app.getTokenSet())) as { refreshToken?: string };
-    expect(await isActive(tokens.refreshToken)).toBe(true);
+    expect(await spa.isActive(tokens.refreshToken)).toBe(true);
     await page.click('#logout');
     await waitForStatus('signed out');
     // Logout revoked the session at the provider (RFC 7009), from the page, through CORS.
-    expect(await isActive(tokens.refreshToken)).toBe(false);
+    expect(await spa.isActive(tokens.refreshToken)).toBe(false);
     const afterLogout = (await page.evaluate(() => (window as unknown as AppWindow).app.getAccessToken())) as TokenAnswer;
     expect(afterLogout.error).toBe('login_required');
 
     // Only the provider pages' web font was refused: everything the app needed was on loopback.
-    expect(browser.blocked.every((url) => new URL(url).hostname === 'fonts.googleapis.com')).toBe(true);
+    expect(spa.browser.blocked.every((url) => new URL(url).hostname === 'fonts.googleapis.com')).toBe(true);
   });
 
   it('rejects a forged callback while a login is pending, and still cleans the address bar', async () => {
-    const { page } = browser;
-    await page.goto(`${site.origin}/`);
+    const { page } = spa.browser;
+    await page.goto(`${spa.site.origin}/`);
     await waitForStatus('signed out');
     await page.click('#login');
-    await page.waitForURL(`${op.issuer}/interaction/**`);
+    await page.waitForURL(`${spa.op.issuer}/interaction/**`);
     // An attacker's link to the callback, with their own code and a state this browser never made.
-    await page.goto(`${site.origin}/callback?code=attacker-code&state=forged&iss=${encodeURIComponent(op.issuer)}`);
+    await page.goto(`${spa.site.origin}/callback?code=attacker-code&state=forged&iss=${encodeURIComponent(spa.op.issuer)}`);
     await waitForStatus('callback failed: state_mismatch');
     expect(new URL(page.url()).search).toBe('');
   });
