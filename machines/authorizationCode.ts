@@ -8,8 +8,6 @@ import { assign, fromPromise, setup } from 'xstate';
 import { parseCallback, checkCallback } from '../src/protocol/callback.js';
 import { OAuthError } from '../src/protocol/errors.js';
 import { exchangeAuthorizationCode, type IdTokenCheck } from '../src/protocol/operations.js';
-import type { ClientConfig, ProviderConfig } from '../src/protocol/types.js';
-import type { Services } from '../src/services/types.js';
 import {
   authenticatedState,
   initialGrantContext,
@@ -26,7 +24,8 @@ import {
 import { errorState, idleState, restoringState } from './grantStates.js';
 import { awaitingCallbackState, redirectGrantImplementations, redirectingState, type RedirectGrantChildren } from './redirectGrant.js';
 import { removeSession } from './persistence.js';
-import type { GrantContext, GrantEvent, GrantInput, GrantTag, PendingAuthorization, ResolvedGrantOptions } from './types.js';
+import type { GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag, PendingAuthorization } from './types.js';
+import { runtimeOf } from './types.js';
 
 // The authorization request is shared with the implicit grant; exported from here as before.
 export { prepareAuthorization, type PrepareInput, type PreparedAuthorization } from './redirectGrant.js';
@@ -73,11 +72,7 @@ function idTokenCheck(pending: PendingAuthorization): { idToken?: IdTokenCheck }
   return { idToken: check };
 }
 
-export interface ExchangeInput {
-  provider: ProviderConfig;
-  client: ClientConfig;
-  services: Services;
-  options: ResolvedGrantOptions;
+export interface ExchangeInput extends GrantRuntime {
   code: string;
   codeVerifier: string;
   redirectUri: string;
@@ -157,10 +152,7 @@ export const authorizationCodeMachine = setup({
         input: ({ context }) => {
           if (context.exchange === undefined) throw new TypeError('exchanging without a code');
           return {
-            provider: context.provider,
-            client: context.client,
-            services: context.services,
-            options: context.options,
+            ...runtimeOf(context),
             ...context.exchange,
           };
         },

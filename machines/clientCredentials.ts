@@ -6,8 +6,6 @@
  */
 import { fromPromise, setup } from 'xstate';
 import { requestClientCredentials } from '../src/protocol/operations.js';
-import type { ClientConfig, ProviderConfig } from '../src/protocol/types.js';
-import type { Services } from '../src/services/types.js';
 import {
   authenticatedState,
   initialGrantContext,
@@ -23,13 +21,10 @@ import {
   type NewSession,
 } from './lifecycle.js';
 import { errorState, idleState, restoringState } from './grantStates.js';
-import type { GrantContext, GrantEvent, GrantInput, GrantTag, ResolvedGrantOptions } from './types.js';
+import type { GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag } from './types.js';
+import { runtimeOf, requestedScopes } from './types.js';
 
-export interface ClientCredentialsInput {
-  provider: ProviderConfig;
-  client: ClientConfig;
-  services: Services;
-  options: ResolvedGrantOptions;
+export interface ClientCredentialsInput extends GrantRuntime {
   scopes: string[] | undefined;
   /** RFC 8707 resource indicator. */
   resource: string | undefined;
@@ -80,11 +75,8 @@ export const clientCredentialsMachine = setup({
         id: 'requestTokens',
         src: 'request client credentials tokens',
         input: ({ context }) => ({
-          provider: context.provider,
-          client: context.client,
-          services: context.services,
-          options: context.options,
-          scopes: context.login?.scopes ?? context.client.scopes,
+          ...runtimeOf(context),
+          scopes: requestedScopes(context),
           resource: resourceOf(context),
         }),
         onDone: { target: 'authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },

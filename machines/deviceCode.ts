@@ -5,8 +5,6 @@
 import { assign, fromPromise, setup } from 'xstate';
 import { OAuthError } from '../src/protocol/errors.js';
 import { pollDeviceToken, requestDeviceAuthorization } from '../src/protocol/operations.js';
-import type { ClientConfig, ProviderConfig } from '../src/protocol/types.js';
-import type { Services } from '../src/services/types.js';
 import {
   authenticatedState,
   initialGrantContext,
@@ -24,13 +22,10 @@ import {
 import { errorState, idleState, restoringState } from './grantStates.js';
 import { writeSession, type SessionBlob } from './persistence.js';
 import { sleep } from './timers.js';
-import type { DeviceAuthorizationState, GrantContext, GrantEvent, GrantInput, GrantTag, ResolvedGrantOptions } from './types.js';
+import type { DeviceAuthorizationState, GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag } from './types.js';
+import { runtimeOf, requestedScopes } from './types.js';
 
-export interface DeviceRequestInput {
-  provider: ProviderConfig;
-  client: ClientConfig;
-  services: Services;
-  options: ResolvedGrantOptions;
+export interface DeviceRequestInput extends GrantRuntime {
   scopes: string[] | undefined;
 }
 
@@ -38,25 +33,15 @@ export interface DeviceRequestInput {
 const requestDeviceCode = fromPromise<DeviceAuthorizationState, DeviceRequestInput>(async ({ input, signal }) => {
   const { services } = input;
   const request = { provider: input.provider, client: input.client, services, signal };
-  const authorization = await requestDeviceAuthorization(input.scopes === undefined ? request : { ...request, scopes: input.scopes });
-  const device: DeviceAuthorizationState = {
-    deviceCode: authorization.deviceCode,
-    userCode: authorization.userCode,
-    verificationUri: authorization.verificationUri,
-    expiresAt: authorization.expiresAt,
-    interval: authorization.interval,
-  };
-  if (authorization.verificationUriComplete !== undefined) device.verificationUriComplete = authorization.verificationUriComplete;
+  const device: DeviceAuthorizationState = await requestDeviceAuthorization(
+    input.scopes === undefined ? request : { ...request, scopes: input.scopes },
+  );
   const blob: SessionBlob = { version: 1, machine: 'deviceCode', state: 'awaitingUser', device, savedAt: services.clock.now() };
   await writeSession(services.storage, input.options.storageKey, blob);
   return device;
 });
 
-export interface PollInput {
-  provider: ProviderConfig;
-  client: ClientConfig;
-  services: Services;
-  options: ResolvedGrantOptions;
+export interface PollInput extends GrantRuntime {
   device: DeviceAuthorizationState;
 }
 
@@ -131,11 +116,8 @@ export const deviceCodeMachine = setup({
         id: 'requestDeviceCode',
         src: 'request device authorization',
         input: ({ context }) => ({
-          provider: context.provider,
-          client: context.client,
-          services: context.services,
-          options: context.options,
-          scopes: context.login?.scopes ?? context.client.scopes,
+          ...runtimeOf(context),
+          scopes: requestedScopes(context),
         }),
         onDone: {
           target: 'awaitingUser',
@@ -156,10 +138,7 @@ export const deviceCodeMachine = setup({
         input: ({ context }) => {
           if (context.device === undefined) throw new TypeError('awaitingUser without a device authorization');
           return {
-            provider: context.provider,
-            client: context.client,
-            services: context.services,
-            options: context.options,
+            ...runtimeOf(context),
             device: context.device,
           };
         },

@@ -43,11 +43,11 @@ import type {
   GrantEvent,
   GrantInput,
   GrantKind,
+  GrantRuntime,
   GrantTag,
   LoginRequest,
-  ResolvedGrantOptions,
 } from './types.js';
-import { resolveGrantOptions } from './types.js';
+import { requestedScopes, resolveGrantOptions, runtimeOf } from './types.js';
 
 // ---------------------------------------------------------------------------
 // Context
@@ -163,12 +163,8 @@ export interface NewSession {
   storageError?: OAuthErrorJSON;
 }
 
-export interface RenewInput {
+export interface RenewInput extends GrantRuntime {
   grant: GrantKind;
-  provider: ProviderConfig;
-  client: ClientConfig;
-  services: Services;
-  options: ResolvedGrantOptions;
   tokens: TokenSet;
   savedAt: number | undefined;
   scopes: string[] | undefined;
@@ -575,13 +571,10 @@ export const refreshingState = lifecycle.createStateConfig({
       return {
         reportRetry: (error) => self.send({ type: 'REFRESH_RETRYING', error }),
         grant: context.grant,
-        provider: context.provider,
-        client: context.client,
-        services: context.services,
-        options: context.options,
+        ...runtimeOf(context),
         tokens: context.tokens,
         savedAt: context.savedAt,
-        scopes: context.login?.scopes ?? context.client.scopes,
+        scopes: requestedScopes(context),
         resource: resourceOf(context),
       };
     },

@@ -12,8 +12,6 @@ import { OAuthError } from '../src/protocol/errors.js';
 import { buildAuthorizationUrl } from '../src/protocol/authorizationUrl.js';
 import { createPkce } from '../src/protocol/pkce.js';
 import { createNonce, createState } from '../src/protocol/random.js';
-import type { ClientConfig, ProviderConfig } from '../src/protocol/types.js';
-import type { Services } from '../src/services/types.js';
 import { lifecycleActions, lifecycleActors, lifecycleGuards, type LifecycleChildren } from './lifecycle.js';
 import { removeSession, writeSession, type SessionBlob } from './persistence.js';
 import type {
@@ -21,18 +19,15 @@ import type {
   GrantEvent,
   GrantInput,
   GrantKind,
+  GrantRuntime,
   GrantTag,
   LoginRequest,
   PendingAuthorization,
-  ResolvedGrantOptions,
 } from './types.js';
+import { runtimeOf } from './types.js';
 
-export interface PrepareInput {
+export interface PrepareInput extends GrantRuntime {
   grant: GrantKind;
-  provider: ProviderConfig;
-  client: ClientConfig;
-  services: Services;
-  options: ResolvedGrantOptions;
   login: LoginRequest | undefined;
   /** `code` here; the legacy implicit grant asks for `token`. */
   responseType: 'code' | 'token';
@@ -173,10 +168,7 @@ export function redirectingState(responseType: 'code' | 'token') {
       src: 'prepare authorization request',
       input: ({ context }) => ({
         grant: context.grant,
-        provider: context.provider,
-        client: context.client,
-        services: context.services,
-        options: context.options,
+        ...runtimeOf(context),
         login: context.login,
         responseType,
       }),

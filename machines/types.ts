@@ -6,6 +6,7 @@
  * lifecycle (`lifecycle.ts`) is written once and type-checked once; a grant
  * simply never sends itself the events it has no use for.
  */
+import type { DeviceAuthorization } from '../src/protocol/deviceAuthorization.js';
 import type { OAuthErrorJSON } from '../src/protocol/errors.js';
 import type { ClientConfig, ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import type { Services } from '../src/services/types.js';
@@ -97,17 +98,11 @@ export interface PendingAuthorization {
   issuer?: string;
 }
 
-/** A device authorization in progress (RFC 8628 §3.2), as the UI shows it. */
-export interface DeviceAuthorizationState {
-  deviceCode: string;
-  userCode: string;
-  verificationUri: string;
-  verificationUriComplete?: string;
-  /** Epoch ms after which the device code is no longer valid. */
-  expiresAt: number;
-  /** Seconds between polls; grows by 5 on every `slow_down` (RFC 8628 §3.5). */
-  interval: number;
-}
+/**
+ * A device authorization in progress (RFC 8628 §3.2), as the UI shows it: the
+ * protocol's own value; `interval` grows by 5 on every `slow_down` (RFC 8628 §3.5).
+ */
+export type DeviceAuthorizationState = DeviceAuthorization;
 
 /** The parameters of the LOGIN that started the current login, kept for RETRY. */
 export interface LoginRequest {
@@ -208,3 +203,21 @@ export type DeferredEvent = LoginEvent | CallbackEvent;
 
 /** What a UI reads: `busy` (a request is under way), `signedIn` (tokens usable), `error`, `ready` (restoring is over). */
 export type GrantTag = 'busy' | 'signedIn' | 'error' | 'ready';
+
+/** What every actor that talks to the provider needs: the runtime dependencies from the input. */
+export interface GrantRuntime {
+  provider: ProviderConfig;
+  client: ClientConfig;
+  services: Services;
+  options: ResolvedGrantOptions;
+}
+
+/** The runtime dependencies of a machine, for an invoke's input. */
+export function runtimeOf(context: GrantContext): GrantRuntime {
+  return { provider: context.provider, client: context.client, services: context.services, options: context.options };
+}
+
+/** The scopes of the current login: the LOGIN event's, else the client's. */
+export function requestedScopes(context: GrantContext): string[] | undefined {
+  return context.login?.scopes ?? context.client.scopes;
+}

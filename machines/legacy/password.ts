@@ -8,8 +8,6 @@
  */
 import { fromPromise, setup } from 'xstate';
 import { requestPasswordToken } from '../../src/protocol/operations.js';
-import type { ClientConfig, ProviderConfig } from '../../src/protocol/types.js';
-import type { Services } from '../../src/services/types.js';
 import {
   authenticatedState,
   initialGrantContext,
@@ -24,13 +22,10 @@ import {
   type NewSession,
 } from '../lifecycle.js';
 import { errorState, idleState, restoringState } from '../grantStates.js';
-import type { GrantContext, GrantEvent, GrantInput, GrantTag, ResolvedGrantOptions } from '../types.js';
+import type { GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag } from '../types.js';
+import { runtimeOf, requestedScopes } from '../types.js';
 
-export interface PasswordInput {
-  provider: ProviderConfig;
-  client: ClientConfig;
-  services: Services;
-  options: ResolvedGrantOptions;
+export interface PasswordInput extends GrantRuntime {
   username: string;
   password: string;
   scopes: string[] | undefined;
@@ -105,13 +100,10 @@ export const passwordMachine = setup({
         id: 'requestTokens',
         src: 'request tokens with password',
         input: ({ context, event }) => ({
-          provider: context.provider,
-          client: context.client,
-          services: context.services,
-          options: context.options,
+          ...runtimeOf(context),
           username: event.type === 'LOGIN' ? (event.username ?? '') : '',
           password: event.type === 'LOGIN' ? (event.password ?? '') : '',
-          scopes: context.login?.scopes ?? context.client.scopes,
+          scopes: requestedScopes(context),
         }),
         onDone: { target: 'authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },
         onError: { target: 'error', actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) } },
