@@ -838,6 +838,19 @@ describe.each(['memory', 'loopback'] as const)('test authorization server (%s fa
       expect((await post(f, '/token', ccParams)).status).toBe(200);
     });
 
+    it('answers with injected headers: a Retry-After, a content type over a string body', async () => {
+      const f = await openFace();
+      f.server.fail('token', { status: 429, body: { error: 'slow_down' }, headers: { 'retry-after': '2' } });
+      const limited = await post(f, '/token', ccParams);
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('2');
+      expect(await json(limited)).toEqual({ error: 'slow_down' });
+      f.server.fail('token', { status: 200, body: '{"access_token":"at_', headers: { 'content-type': 'application/json' } });
+      const truncated = await post(f, '/token', ccParams);
+      expect(truncated.headers.get('content-type')).toBe('application/json');
+      await expect(truncated.json()).rejects.toThrow(SyntaxError);
+    });
+
     it('answers with an injected OAuth error', async () => {
       const f = await openFace();
       f.server.fail('token', { oauthError: 'temporarily_unavailable', status: 503 });

@@ -47,10 +47,12 @@ const WRONG_SHAPES: Record<TestEndpoint, unknown> = {
 /** The response a fault produces by itself (delay and drop are handled by the faces). */
 export function faultResponse(endpoint: TestEndpoint, fault: TestFault): Response | undefined {
   if ('status' in fault && !('oauthError' in fault) && !('notJson' in fault)) {
-    const body = fault.body;
-    if (body === undefined) return new Response(null, { status: fault.status });
-    if (typeof body === 'string') return new Response(body, { status: fault.status, headers: { 'content-type': 'text/plain;charset=UTF-8' } });
-    return jsonResponse(fault.status, body);
+    const { body, headers = {} } = fault;
+    if (body === undefined) return new Response(null, { status: fault.status, headers });
+    if (typeof body === 'string') {
+      return new Response(body, { status: fault.status, headers: { 'content-type': 'text/plain;charset=UTF-8', ...headers } });
+    }
+    return jsonResponse(fault.status, body, headers);
   }
   if ('oauthError' in fault) {
     const status = fault.status ?? (fault.oauthError === 'invalid_client' ? 401 : 400);

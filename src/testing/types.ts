@@ -131,7 +131,16 @@ export interface TestAuthorizationServerOptions {
 
 /** What `server.fail` injects into the next request(s) to an endpoint. */
 export type TestFault =
-  | { status: number; body?: string | Record<string, unknown> | unknown[] }
+  | {
+      status: number;
+      body?: string | Record<string, unknown> | unknown[];
+      /**
+       * Response headers, set last: `{ 'retry-after': '2' }` on a 429 or 503 (RFC 9110 §10.2.3), or a
+       * `content-type` that overrides the default (`application/json` with a string body is a truncated
+       * or otherwise broken JSON document).
+       */
+      headers?: Record<string, string>;
+    }
   | { oauthError: string; status?: number; description?: string }
   | { delayMs: number }
   | { drop: true }
