@@ -1,0 +1,185 @@
+/**
+ * The world a fault test runs in: the test authorization server on a manual
+ * clock shared with the clients, a storage that can fail, a network that
+ * records and can fail — in memory, or over a faulty loopback socket when the
+ * fault needs one — and the library's public faces on top: createOAuthClient,
+ * createClientCredentialsCache.
+ */
+import { createOAuthClient, type OAuthClient, type OAuthClientOptions } from '../../src/client.js';
+import { discover } from '../../src/protocol/discovery.js';
+import type { ProviderConfig } from '../../src/protocol/types.js';
+import { createClientCredentialsCache, type ClientCredentialsCache } from '../../src/server/tokenCache.js';
+import { fetchWithTimeout, manualClock, memoryStorage, type ManualClock } from '../../src/services/index.js';
+import type { Services } from '../../src/services/types.js';
+import { createTestAuthorizationServer, type TestAuthorizationServer } from '../../src/testing/index.js';
+import { faultyNetwork, type FaultyNetwork } from './faultyNetwork.js';
+import { startFaultyServer, startRecordingServer, type FaultyServer, type RecordingServer } from './faultyServer.js';
+import { faultyStorage, type FaultyStorage } from './faultyStorage.js';
+
+export const REDIRECT_URI = 'http://127.0.0.1:5173/callback';
+export const SERVICE_SECRET = 'service-secret-that-is-long-enough';
+/** Access tokens live an hour (the test server's default). */
+export const ACCESS_TOKEN_TTL_MS = 3_600_000;
+/** The socket transport gives up on a request after this long. */
+export const SOCKET_TIMEOUT_MS = 200;
+/** Short backoff, so a retry costs milliseconds (the machines' timers run on real time). */
+export const GRANT_OPTIONS = { retryBaseMs: 5, maxRefreshAttempts: 3 } as const;
+
+const START = Date.parse('2026-01-01T00:00:00Z');
+
+export type Transport = 'memory' | 'socket';
+
+export interface FaultWorld {
+  transport: Transport;
+  clock: ManualClock;
+  server: TestAuthorizationServer;
+  provider: ProviderConfig;
+  storage: FaultyStorage;
+  network: FaultyNetwork;
+  /** Socket transport: the faulty loopback server in front of the test server, and the other origin. */
+  proxy: FaultyServer | undefined;
+  other: RecordingServer | undefined;
+  services: Partial<Services>;
+  /** An authorization-code client (public client `spa`, `openid offline_access`). */
+  codeClient(overrides?: Partial<OAuthClientOptions<'authorization_code'>>): OAuthClient<'authorization_code'>;
+  /** A client-credentials client (confidential client `service`). */
+  credentialsClient(): OAuthClient<'client_credentials'>;
+  /** A device-code client (public client `tv`, `read offline_access`). */
+  deviceClient(): OAuthClient<'device_code'>;
+  /** An authorization-code client that discovers the provider from the issuer. */
+  discoveringClient(): OAuthClient<'authorization_code'>;
+  cache(): ClientCredentialsCache;
+  /** Logs a code client in: login, the server's redirect, the callback. */
+  signIn(client: OAuthClient<'authorization_code'>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createFaultWorld(transport: Transport): Promise<FaultWorld> {
+  const clock = manualClock(START);
+  const other = transport === 'socket' ? await startRecordingServer() : undefined;
+  const proxy = other === undefined ? undefined : await startFaultyServer(other);
+  const server = createTestAuthorizationServer({
+    ...(proxy === undefined ? {} : { issuer: proxy.url }),
+    clock,
+    // The device machine sleeps the interval in real time.
+    deviceInterval: 0.05,
+    logSecrets: true,
+    clients: [
+      {
+        clientId: 'spa',
+        authMethod: 'none',
+        redirectUris: [REDIRECT_URI],
+        grants: ['authorization_code', 'refresh_token'],
+        scopes: ['openid', 'offline_access'],
+      },
+      {
+        clientId: 'service',
+        clientSecret: SERVICE_SECRET,
+        authMethod: 'client_secret_basic',
+        redirectUris: [],
+        grants: ['client_credentials'],
+        scopes: ['read'],
+      },
+      {
+        clientId: 'tv',
+        authMethod: 'none',
+        redirectUris: [],
+        grants: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+        scopes: ['read', 'offline_access'],
+      },
+    ],
+  });
+  proxy?.forwardTo(server.fetch);
+  const provider = await discover(server.issuer, { fetch: server.fetch });
+  const transportFetch = proxy === undefined ? server.fetch : fetchWithTimeout(globalThis.fetch, { timeoutMs: SOCKET_TIMEOUT_MS });
+  const network = faultyNetwork(transportFetch, server);
+  const storage = faultyStorage(memoryStorage());
+  const services: Partial<Services> = { fetch: network.fetch, clock, storage, navigate: () => undefined };
+  const stoppable: { stop(): void }[] = [];
+  const track = <T extends { stop(): void }>(client: T): T => {
+    stoppable.push(client);
+    return client;
+  };
+
+  return {
+    transport,
+    clock,
+    server,
+    provider,
+    storage,
+    network,
+    proxy,
+    other,
+    services,
+    codeClient: (overrides = {}) =>
+      track(
+        createOAuthClient({
+          grant: 'authorization_code',
+          provider,
+          services,
+          clientId: 'spa',
+          redirectUri: REDIRECT_URI,
+          scopes: ['openid', 'offline_access'],
+          options: GRANT_OPTIONS,
+          ...overrides,
+        }),
+      ),
+    credentialsClient: () =>
+      track(
+        createOAuthClient({
+          grant: 'client_credentials',
+          provider,
+          services,
+          clientId: 'service',
+          clientSecret: SERVICE_SECRET,
+          scopes: ['read'],
+          options: GRANT_OPTIONS,
+        }),
+      ),
+    deviceClient: () =>
+      track(
+        createOAuthClient({
+          grant: 'device_code',
+          provider,
+          services,
+          clientId: 'tv',
+          scopes: ['read', 'offline_access'],
+          options: GRANT_OPTIONS,
+        }),
+      ),
+    discoveringClient: () =>
+      track(
+        createOAuthClient({
+          grant: 'authorization_code',
+          provider: { issuer: server.issuer },
+          services,
+          clientId: 'spa',
+          redirectUri: REDIRECT_URI,
+          scopes: ['openid', 'offline_access'],
+          options: GRANT_OPTIONS,
+        }),
+      ),
+    cache: () => {
+      const cache = createClientCredentialsCache({
+        provider,
+        clientId: 'service',
+        clientSecret: SERVICE_SECRET,
+        scopes: ['read'],
+        services: { fetch: network.fetch, clock, storage },
+        ...GRANT_OPTIONS,
+      });
+      stoppable.push({ stop: () => cache.clear() });
+      return cache;
+    },
+    async signIn(client) {
+      const url = await client.login();
+      await client.handleCallback(await server.authorize(url));
+    },
+    async close() {
+      for (const client of stoppable) client.stop();
+      proxy?.disarm();
+      await proxy?.close();
+      await other?.close();
+    },
+  };
+}
