@@ -242,7 +242,7 @@ const OPERATIONS: Operation[] = [
     loginTime: true,
     blocking: true,
     holdsValidToken: false,
-    maxFaultHits: 3,
+    maxFaultHits: 6,
     async prepare(world) {
       let client = world.deviceClient();
       const login = await client.login();

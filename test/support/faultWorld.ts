@@ -54,7 +54,12 @@ export interface FaultWorld {
   close(): Promise<void>;
 }
 
-export async function createFaultWorld(transport: Transport): Promise<FaultWorld> {
+export interface FaultWorldOptions {
+  /** The crypto service of the clients (a seeded one keeps a property run's backoff jitter repeatable). */
+  crypto?: Services['crypto'];
+}
+
+export async function createFaultWorld(transport: Transport, options: FaultWorldOptions = {}): Promise<FaultWorld> {
   const clock = manualClock(START);
   const other = transport === 'socket' ? await startRecordingServer() : undefined;
   const proxy = other === undefined ? undefined : await startFaultyServer(other);
@@ -94,7 +99,13 @@ export async function createFaultWorld(transport: Transport): Promise<FaultWorld
   const transportFetch = proxy === undefined ? server.fetch : fetchWithTimeout(globalThis.fetch, { timeoutMs: SOCKET_TIMEOUT_MS });
   const network = faultyNetwork(transportFetch, server);
   const storage = faultyStorage(memoryStorage());
-  const services: Partial<Services> = { fetch: network.fetch, clock, storage, navigate: () => undefined };
+  const services: Partial<Services> = {
+    fetch: network.fetch,
+    clock,
+    storage,
+    navigate: () => undefined,
+    ...(options.crypto === undefined ? {} : { crypto: options.crypto }),
+  };
   const stoppable: { stop(): void }[] = [];
   const track = <T extends { stop(): void }>(client: T): T => {
     stoppable.push(client);

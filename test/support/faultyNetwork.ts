@@ -49,9 +49,9 @@ export interface FaultyNetwork {
   /** The fetch the library is given. */
   readonly fetch: FetchLike;
   readonly requests: RequestRecord[];
-  /** The most requests to `endpoint` that were in flight at once (from the call until fetch settled). */
-  maxInFlight(endpoint: Endpoint): number;
-  inFlight(endpoint: Endpoint): number;
+  /** The most requests to `endpoint` (of `grantType`, when given) that were in flight at once (from the call until fetch settled). */
+  maxInFlight(endpoint: Endpoint, grantType?: string): number;
+  inFlight(endpoint: Endpoint, grantType?: string): number;
   /** Called as each request starts. */
   onCall: ((endpoint: Endpoint) => void) | undefined;
   /** In-memory transport only: applies `fault` to every request to `endpoint` until {@link FaultyNetwork.disarm}. */
@@ -76,8 +76,9 @@ function paramsOf(url: URL, init: RequestInit | undefined): Record<string, strin
  */
 export function faultyNetwork(transport: FetchLike, server: TestAuthorizationServer | undefined): FaultyNetwork {
   const requests: RequestRecord[] = [];
-  const current = new Map<Endpoint, number>();
-  const most = new Map<Endpoint, number>();
+  const current = new Map<string, number>();
+  const most = new Map<string, number>();
+  const keyOf = (endpoint: Endpoint, grantType?: string): string => (grantType === undefined ? endpoint : `${endpoint} ${grantType}`);
   let armed: { endpoint: Endpoint; fault: MemoryFault } | undefined;
   let hits = 0;
 
@@ -103,8 +104,8 @@ export function faultyNetwork(transport: FetchLike, server: TestAuthorizationSer
   const network: FaultyNetwork = {
     requests,
     onCall: undefined,
-    maxInFlight: (endpoint) => most.get(endpoint) ?? 0,
-    inFlight: (endpoint) => current.get(endpoint) ?? 0,
+    maxInFlight: (endpoint, grantType) => most.get(keyOf(endpoint, grantType)) ?? 0,
+    inFlight: (endpoint, grantType) => current.get(keyOf(endpoint, grantType)) ?? 0,
     arm(endpoint, fault) {
       armed = { endpoint, fault };
     },
@@ -119,9 +120,12 @@ export function faultyNetwork(transport: FetchLike, server: TestAuthorizationSer
       const endpoint = endpointOf(url.pathname);
       const record: RequestRecord = { endpoint, params: paramsOf(url, init), startedAt: performance.now() };
       requests.push(record);
-      const now = (current.get(endpoint) ?? 0) + 1;
-      current.set(endpoint, now);
-      most.set(endpoint, Math.max(most.get(endpoint) ?? 0, now));
+      const keys = [keyOf(endpoint), ...(record.params['grant_type'] === undefined ? [] : [keyOf(endpoint, record.params['grant_type'])])];
+      for (const key of keys) {
+        const now = (current.get(key) ?? 0) + 1;
+        current.set(key, now);
+        most.set(key, Math.max(most.get(key) ?? 0, now));
+      }
       const sent = send(endpoint, input, init);
       network.onCall?.(endpoint);
       try {
@@ -135,7 +139,7 @@ export function faultyNetwork(transport: FetchLike, server: TestAuthorizationSer
         throw error;
       } finally {
         record.settledAt = performance.now();
-        current.set(endpoint, (current.get(endpoint) ?? 1) - 1);
+        for (const key of keys) current.set(key, (current.get(key) ?? 1) - 1);
       }
     },
   };
