@@ -131,7 +131,8 @@ export interface TestAuthorizationServerOptions {
 
 /** What `server.fail` injects into the next request(s) to an endpoint. */
 export type TestFault =
-  | { status: number; body?: string | Record<string, unknown> | unknown[] }
+  /** An answer with this status; `headers` adds response headers (e.g. `Retry-After` with a 429 or 503). */
+  | { status: number; body?: string | Record<string, unknown> | unknown[]; headers?: Record<string, string> }
   | { oauthError: string; status?: number; description?: string }
   | { delayMs: number }
   | { drop: true }
