@@ -1,8 +1,8 @@
 /**
- * Tokens a provider sends under names of its own. Slack's token response
- * carries its bot token as `bot.bot_access_token`, its user token as
- * `authed_user.access_token` and a webhook URL (itself a credential) as
- * `incoming_webhook.url`; all of it is the TokenSet's `raw`. Redaction by
+ * Tokens a provider sends under names of its own. Slack's token responses
+ * carry a bot token as `bot.bot_access_token` (`oauth.access`), a user token
+ * as `authed_user.access_token` (`oauth.v2.access`) and a webhook URL (itself
+ * a credential) as `incoming_webhook.url`; all of it is the TokenSet's `raw`. Redaction by
  * field name alone let the bot token and the webhook URL through to the flow
  * recorder and the Stately inspector.
  */

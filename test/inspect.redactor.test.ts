@@ -131,6 +131,12 @@ describe('createRedactor', () => {
     expect(redactor.redactString('x abcdefgh-1234-ijklmnop y')).toBe('x [redacted] y');
   });
 
+  it('learns a value that has no URL encoding (a lone surrogate) and still redacts it', () => {
+    const secret = 'half-a-pair-\uD800-of-it';
+    const copy = createRedactor().redact({ password: secret, note: `copied: ${secret}` });
+    expect(copy).toEqual({ password: '[redacted]', note: 'copied: [redacted]' });
+  });
+
   it('keeps a property named __proto__ as data', () => {
     const value = JSON.parse('{"__proto__": {"polluted": true}}') as unknown;
     const copy = createRedactor().redact(value) as Record<string, unknown>;
