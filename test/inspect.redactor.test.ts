@@ -137,6 +137,13 @@ describe('createRedactor', () => {
     expect(copy).toEqual({ password: '[redacted]', note: 'copied: [redacted]' });
   });
 
+  it('learns from an object met deep in a value and again near its root, where more of it is copied', () => {
+    const shared = { inner: { password: 'deep-and-shallow-secret' } };
+    const deep = [[[[[[[[[[shared]]]]]]]]]];
+    const text = JSON.stringify(createRedactor().redact({ deep, shallow: shared, note: 'copied: deep-and-shallow-secret' }));
+    expect(text).not.toContain('deep-and-shallow-secret');
+  });
+
   it('keeps a property named __proto__ as data', () => {
     const value = JSON.parse('{"__proto__": {"polluted": true}}') as unknown;
     const copy = createRedactor().redact(value) as Record<string, unknown>;

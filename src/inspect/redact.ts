@@ -149,16 +149,17 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     for (const match of text.matchAll(CREDENTIALS)) remember(match[2] ?? '');
   };
 
-  const learnFrom = (value: unknown, scope: Scope, depth: number, visited: Record<Scope, WeakSet<object>>): void => {
+  const learnFrom = (value: unknown, scope: Scope, depth: number, visited: Record<Scope, WeakMap<object, number>>): void => {
     if (typeof value === 'string') {
       if (scope !== 'plain') remember(value);
       learnFromText(value);
       return;
     }
     if (typeof value !== 'object' || value === null || depth >= MAX_DEPTH) return;
-    // Once per object and scope: a value shared by many places (a snapshot's services) is read once.
-    if (visited[scope].has(value)) return;
-    visited[scope].add(value);
+    // Once per object and scope: a value shared by many places (a snapshot's services) is read once,
+    // unless it comes again nearer the root, where more of it is copied than was read.
+    if ((visited[scope].get(value) ?? MAX_DEPTH) <= depth) return;
+    visited[scope].set(value, depth);
     if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || isActorRef(value)) return;
     if (value instanceof URL) {
       learnFrom(value.href, scope, depth, visited);
@@ -178,7 +179,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   };
 
   const learnAll = (value: unknown): void => {
-    learnFrom(value, 'plain', 0, { plain: new WeakSet(), secret: new WeakSet(), body: new WeakSet() });
+    learnFrom(value, 'plain', 0, { plain: new WeakMap(), secret: new WeakMap(), body: new WeakMap() });
   };
 
   /** `text` with every occurrence of a learned value, in any of its forms, replaced; overlapping occurrences become one. */
