@@ -9,6 +9,7 @@ import { isOAuthError, type OAuthError } from '../protocol/errors.js';
 import { exchangeAuthorizationCode } from '../protocol/operations.js';
 import type { ClientAuthMethod, ProviderConfig, TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
+import { secretRedactor } from './secretRedaction.js';
 import { nodeServices } from './services.js';
 
 /** Options of {@link createCodeExchangeHandler}. */
@@ -125,51 +126,55 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
     ...(options.userAgent ? { userAgent: options.userAgent } : {}),
   };
 
-  return async function exchangeCode(request: Request): Promise<Response> {
+  // Built once: every body the browser gets passes through it, whatever the provider put where.
+  const redact = secretRedactor(options.clientId, options.clientSecret);
+
+  async function answer(request: Request): Promise<Reply> {
     const origin = request.headers.get('origin');
     const cors = corsHeaders(allowedOrigins, origin);
     if (allowedOrigins && origin !== null && !cors) {
-      return errorResponse(403, 'invalid_request', 'Origin not allowed', {});
+      return errorReply(403, 'invalid_request', 'Origin not allowed', {});
     }
     if (request.method === 'OPTIONS' && allowedOrigins) {
       // Fetch standard, CORS preflight: answer without reading a body.
-      return new Response(null, {
+      return {
         status: 204,
+        body: null,
         headers: {
           ...cors,
           'access-control-allow-methods': 'POST',
           'access-control-allow-headers': 'content-type',
           'access-control-max-age': '600',
         },
-      });
+      };
     }
     const headers = cors ?? {};
     if (request.method !== 'POST') {
-      return errorResponse(405, 'invalid_request', 'Only POST is allowed', { ...headers, allow: 'POST' });
+      return errorReply(405, 'invalid_request', 'Only POST is allowed', { ...headers, allow: 'POST' });
     }
     if (!isJsonContentType(request.headers.get('content-type'))) {
-      return errorResponse(415, 'invalid_request', 'Content-Type must be application/json', headers);
+      return errorReply(415, 'invalid_request', 'Content-Type must be application/json', headers);
     }
     const text = await readBodyText(request, maxBodyBytes);
     if (text === TOO_LARGE) {
-      return errorResponse(413, 'invalid_request', `The body exceeds ${maxBodyBytes} bytes`, headers);
+      return errorReply(413, 'invalid_request', `The body exceeds ${maxBodyBytes} bytes`, headers);
     }
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      return errorResponse(400, 'invalid_request', 'The body is not valid JSON', headers);
+      return errorReply(400, 'invalid_request', 'The body is not valid JSON', headers);
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-      return errorResponse(400, 'invalid_request', 'The body must be a JSON object', headers);
+      return errorReply(400, 'invalid_request', 'The body must be a JSON object', headers);
     }
     const parsed = v.safeParse(ExchangeInput, json);
     if (!parsed.success) {
-      return errorResponse(400, 'invalid_request', describeIssue(parsed.issues[0]), headers);
+      return errorReply(400, 'invalid_request', describeIssue(parsed.issues[0]), headers);
     }
     const input = parsed.output;
     if (!redirectUris.has(input.redirect_uri)) {
-      return errorResponse(400, 'invalid_request', 'redirect_uri is not one of the registered redirect URIs', headers);
+      return errorReply(400, 'invalid_request', 'redirect_uri is not one of the registered redirect URIs', headers);
     }
 
     let tokens: TokenSet;
@@ -185,10 +190,15 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
         idToken: input.nonce === undefined ? {} : { nonce: input.nonce },
       });
     } catch (thrown) {
-      return providerFailure(thrown, options.clientSecret, headers);
+      return providerFailure(thrown, headers);
     }
     const body = tokenResponseBody(tokens, providerFields(options.provider, tokens), services.clock.now(), includeRefreshToken);
-    return jsonResponse(200, body, headers);
+    return { status: 200, body, headers };
+  }
+
+  return async function exchangeCode(request: Request): Promise<Response> {
+    const reply = await answer(request);
+    return toResponse(reply.status, reply.body === null ? null : redact(reply.body), reply.headers);
   };
 }
 
@@ -224,26 +234,21 @@ function tokenResponseBody(
   return body;
 }
 
-function providerFailure(thrown: unknown, clientSecret: string, headers: Record<string, string>): Response {
+function providerFailure(thrown: unknown, headers: Record<string, string>): Reply {
   if (!isOAuthError(thrown)) {
     // A TypeError from the protocol is a configuration mistake on this server, not the browser's.
-    return errorResponse(500, 'server_error', 'The token exchange is misconfigured', headers);
+    return errorReply(500, 'server_error', 'The token exchange is misconfigured', headers);
   }
   const error: OAuthError = thrown;
   // The provider answered, but its ID token is not for this login: the browser's request is at fault (or forged).
   const status = error.code === 'nonce_mismatch' || error.code === 'invalid_id_token' ? 400 : error.status;
-  const description = error.description === undefined ? undefined : redact(error.description, clientSecret);
   // RFC 6749 §5.2: a provider's own 4xx error is the browser's business (invalid_grant: log in again).
   if (status !== undefined && status >= 400 && status < 500 && error.code !== 'invalid_response') {
-    return errorResponse(status, redact(error.code, clientSecret), description, headers, error.uri);
+    return errorReply(status, error.code, error.description, headers, error.uri);
   }
   // Network failure, timeout, 5xx or a body that did not validate: the upstream failed.
   const code = error.code === 'temporarily_unavailable' ? 'temporarily_unavailable' : 'server_error';
-  return errorResponse(502, code, 'The authorization server could not complete the exchange', headers);
-}
-
-function redact(text: string, secret: string): string {
-  return secret.length > 0 ? text.split(secret).join('[redacted]') : text;
+  return errorReply(502, code, 'The authorization server could not complete the exchange', headers);
 }
 
 const TOO_LARGE = Symbol('too large');
@@ -295,20 +300,29 @@ function describeIssue(issue: v.BaseIssue<unknown> | undefined): string {
   return issue.message;
 }
 
-function errorResponse(
+/** What the handler answers, before the one step that turns it into the browser's `Response`. */
+interface Reply {
+  status: number;
+  /** A JSON value, or `null` for no body (a preflight). */
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+function errorReply(
   status: number,
   error: string,
   description: string | undefined,
   headers: Record<string, string>,
   uri?: string,
-): Response {
+): Reply {
   const body: Record<string, string> = { error };
   if (description !== undefined) body['error_description'] = description;
   if (uri !== undefined) body['error_uri'] = uri;
-  return jsonResponse(status, body, headers);
+  return { status, body, headers };
 }
 
-function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
+function toResponse(status: number, body: unknown, headers: Record<string, string>): Response {
+  if (body === null) return new Response(null, { status, headers });
   return new Response(JSON.stringify(body), {
     status,
     headers: {
