@@ -34,6 +34,12 @@ export interface CodeExchangeHandlerOptions {
   /** Largest accepted request body in bytes. Default 16 KiB. */
   maxBodyBytes?: number;
   /**
+   * How long the whole request body may take to arrive, in milliseconds:
+   * a body that stalls or trickles is answered 408 once it passes, so a slow
+   * or vanished browser cannot hold the handler open. Default 10 000.
+   */
+  bodyTimeoutMs?: number;
+  /**
    * Origins allowed to call the handler cross-origin (exact match, e.g.
    * `https://app.example`). When set, preflights are answered and requests
    * from any other `Origin` are refused with 403; when absent, no CORS
@@ -48,6 +54,7 @@ export interface CodeExchangeHandlerOptions {
 export type FetchHandler = (request: Request) => Promise<Response>;
 
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
 // RFC 7636 §4.1: code_verifier = 43*128unreserved.
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
@@ -91,9 +98,11 @@ const REFRESH_FIELDS = new Set(['refresh_token', 'refresh_token_expires_in']);
  * one that fails is answered 400 with `nonce_mismatch` / `invalid_id_token`;
  * the handler answers the RFC 6749 §5.1 token response as JSON with
  * `Cache-Control: no-store`. Bad input is answered 400 `invalid_request`
- * (405, 413, 415 for the wrong method, size or media type) without any request
- * to the provider; a provider's OAuth error keeps its 4xx status, a network
- * failure, 5xx or malformed provider response becomes 502.
+ * (405, 413, 415 for the wrong method, size or media type, 408 for a body
+ * still incomplete after `bodyTimeoutMs`) without any request to the
+ * provider; a provider's OAuth error keeps its 4xx status, a network
+ * failure, 5xx or malformed provider response becomes 502. The returned
+ * promise never rejects.
  *
  * @example
  * ```ts
@@ -114,6 +123,10 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new TypeError('createCodeExchangeHandler: maxBodyBytes must be a positive integer');
+  }
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  if (!Number.isFinite(bodyTimeoutMs) || bodyTimeoutMs <= 0) {
+    throw new TypeError('createCodeExchangeHandler: bodyTimeoutMs must be a positive number of milliseconds');
   }
   const redirectUris = new Set(options.redirectUris);
   const allowedOrigins = options.allowedOrigins ? new Set(options.allowedOrigins) : undefined;
@@ -155,10 +168,18 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
     if (!isJsonContentType(request.headers.get('content-type'))) {
       return errorReply(415, 'invalid_request', 'Content-Type must be application/json', headers);
     }
-    const text = await readBodyText(request, maxBodyBytes);
-    if (text === TOO_LARGE) {
+    const read = await readBodyText(request, maxBodyBytes, bodyTimeoutMs);
+    if (read === TOO_LARGE) {
       return errorReply(413, 'invalid_request', `The body exceeds ${maxBodyBytes} bytes`, headers);
     }
+    if (read === TIMED_OUT) {
+      // RFC 9110 §15.5.9: the request was not completed in the time the server was prepared to wait.
+      return errorReply(408, 'invalid_request', `The body did not arrive within ${bodyTimeoutMs} ms`, headers);
+    }
+    if (read === UNREADABLE) {
+      return errorReply(400, 'invalid_request', 'The body could not be read', headers);
+    }
+    const text = read;
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -197,7 +218,13 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
   }
 
   return async function exchangeCode(request: Request): Promise<Response> {
-    const reply = await answer(request);
+    let reply: Reply;
+    try {
+      reply = await answer(request);
+    } catch {
+      // The handler answers; it never rejects into a runtime that would send its own error page.
+      reply = errorReply(500, 'server_error', 'The token exchange failed', {});
+    }
     return toResponse(reply.status, reply.body === null ? null : redact(reply.body), reply.headers);
   };
 }
@@ -252,24 +279,56 @@ function providerFailure(thrown: unknown, headers: Record<string, string>): Repl
 }
 
 const TOO_LARGE = Symbol('too large');
+const TIMED_OUT = Symbol('timed out');
+const UNREADABLE = Symbol('unreadable');
 
-/** Reads at most `maxBytes` of the body, whatever Content-Length claims. */
-async function readBodyText(request: Request, maxBytes: number): Promise<string | typeof TOO_LARGE> {
+/**
+ * Reads at most `maxBytes` of the body, whatever Content-Length claims, and
+ * waits at most `timeoutMs` for all of it. Never rejects: a stream that
+ * errors (the browser went away mid-upload) or was already read is
+ * `UNREADABLE`; one still open at the deadline is cancelled and `TIMED_OUT`.
+ */
+async function readBodyText(
+  request: Request,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<string | typeof TOO_LARGE | typeof TIMED_OUT | typeof UNREADABLE> {
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > maxBytes) return TOO_LARGE;
   if (request.body === null) return '';
-  const reader = request.body.getReader();
+  let reader: ReadableStreamDefaultReader<Uint8Array>;
+  try {
+    reader = request.body.getReader();
+  } catch {
+    return UNREADABLE; // locked: the body was read already
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+  });
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      return TOO_LARGE;
+  try {
+    // Bounded: each round adds bytes towards maxBytes, or the deadline ends the read.
+    for (;;) {
+      // The race's own handler takes a late rejection of the pending read: it is never unhandled.
+      const next = await Promise.race([reader.read(), deadline]);
+      if (next === TIMED_OUT) {
+        reader.cancel(new DOMException('The request body did not arrive in time', 'TimeoutError')).catch(() => undefined);
+        return TIMED_OUT;
+      }
+      if (next.done) break;
+      total += next.value.byteLength;
+      if (total > maxBytes) {
+        reader.cancel().catch(() => undefined);
+        return TOO_LARGE;
+      }
+      chunks.push(next.value);
     }
-    chunks.push(value);
+  } catch {
+    return UNREADABLE;
+  } finally {
+    clearTimeout(timer);
   }
   const bytes = new Uint8Array(total);
   let offset = 0;
