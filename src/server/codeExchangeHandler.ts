@@ -131,7 +131,13 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
   const redirectUris = new Set(options.redirectUris);
   const allowedOrigins = options.allowedOrigins ? new Set(options.allowedOrigins) : undefined;
   const includeRefreshToken = options.includeRefreshToken ?? true;
-  const services = nodeServices(options.services);
+  const given = nodeServices(options.services);
+  const services: Services = {
+    ...given,
+    // RFC 9110 §15.4.8: a followed 307 repeats the request, secret and all, wherever Location points.
+    // Whatever fetch is given, a 3xx is the answer here (the protocol reads it as a failure).
+    fetch: (input, init) => given.fetch(input, { ...init, redirect: 'manual' }),
+  };
   const client = {
     clientId: options.clientId,
     clientSecret: options.clientSecret,
@@ -261,6 +267,9 @@ function tokenResponseBody(
   return body;
 }
 
+/** Codes the library raises about the provider's answer itself: the upstream failed, whatever status it sent. */
+const UPSTREAM_FAILURES: ReadonlySet<string> = new Set(['invalid_response', 'unexpected_redirect']);
+
 function providerFailure(thrown: unknown, headers: Record<string, string>): Reply {
   if (!isOAuthError(thrown)) {
     // A TypeError from the protocol is a configuration mistake on this server, not the browser's.
@@ -270,7 +279,7 @@ function providerFailure(thrown: unknown, headers: Record<string, string>): Repl
   // The provider answered, but its ID token is not for this login: the browser's request is at fault (or forged).
   const status = error.code === 'nonce_mismatch' || error.code === 'invalid_id_token' ? 400 : error.status;
   // RFC 6749 §5.2: a provider's own 4xx error is the browser's business (invalid_grant: log in again).
-  if (status !== undefined && status >= 400 && status < 500 && error.code !== 'invalid_response') {
+  if (status !== undefined && status >= 400 && status < 500 && !UPSTREAM_FAILURES.has(error.code)) {
     return errorReply(status, error.code, error.description, headers, error.uri);
   }
   // Network failure, timeout, 5xx or a body that did not validate: the upstream failed.
