@@ -1,8 +1,9 @@
 /**
  * A backend-for-frontend route that redeems a browser app's authorization
- * code with the client secret the browser must not hold (seed 001's server
- * route, seed 004's confidential web app). The browser keeps its PKCE
- * verifier and sends it along; the secret never leaves the server.
+ * code with the client secret the browser must not hold (a SkyMavis SSO
+ * app's server route, a plain RFC 6749 provider's confidential web app). The
+ * browser keeps its PKCE verifier and sends it along; the secret never leaves
+ * the server, nor comes back from the provider to the browser.
  */
 import * as v from 'valibot';
 import { isOAuthError, type OAuthError } from '../protocol/errors.js';
@@ -21,7 +22,7 @@ export interface CodeExchangeHandlerOptions {
   clientSecret: string;
   /** Default: the protocol's choice (the provider's only allowed method, else `client_secret_basic`). */
   authMethod?: ClientAuthMethod;
-  /** `User-Agent` sent to the provider (seed 000 requires one of a given form). */
+  /** `User-Agent` sent to the provider (Path of Exile requires one of a given form). */
   userAgent?: string;
   /**
    * The redirect URIs the browser may name, compared by exact string
@@ -185,10 +186,9 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
     if (read === UNREADABLE) {
       return errorReply(400, 'invalid_request', 'The body could not be read', headers);
     }
-    const text = read;
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(read);
     } catch {
       return errorReply(400, 'invalid_request', 'The body is not valid JSON', headers);
     }
@@ -236,7 +236,7 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
 }
 
 /**
- * The provider's fields after its profile's mapping (seed 002: `api_key` is
+ * The provider's fields after its profile's mapping (Poe: `api_key` is
  * already `access_token` there), so extras are passed on without the
  * non-standard duplicates of standard fields.
  */
