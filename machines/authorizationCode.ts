@@ -17,13 +17,14 @@ import {
   loggingOutState,
   refreshingState,
   sessionChangedTransitions,
+  notStopped,
   storeNewSession,
   toOAuthError,
   type NewSession,
 } from './lifecycle.js';
 import { errorState, idleState, restoringState } from './grantStates.js';
 import { awaitingCallbackState, redirectGrantImplementations, redirectingState, type RedirectGrantChildren } from './redirectGrant.js';
-import { removeSession } from './persistence.js';
+import { claimPendingAuthorization } from './persistence.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag, PendingAuthorization } from './types.js';
 import { runtimeOf } from './types.js';
 
@@ -73,6 +74,8 @@ function idTokenCheck(pending: PendingAuthorization): { idToken?: IdTokenCheck }
 }
 
 export interface ExchangeInput extends GrantRuntime {
+  /** The pending authorization the code answers: what is claimed in storage before the code is sent. */
+  pending: Pick<PendingAuthorization, 'state' | 'expiresAt'>;
   code: string;
   codeVerifier: string;
   redirectUri: string;
@@ -81,23 +84,25 @@ export interface ExchangeInput extends GrantRuntime {
 
 /**
  * RFC 6749 §4.1.3 (and, with `openid`, OIDC Core §3.1.3.7: a failed ID token check
- * throws, so no tokens are kept or stored). The stored pending authorization is removed before the
- * code is sent, so a reload during the exchange cannot redeem it again.
+ * throws, so no tokens are kept or stored). The stored pending authorization is claimed — compared
+ * and removed in one step under the storage's lock — before the code is sent, so a second tab,
+ * process or reload holding the same authorization cannot redeem the code again (RFC 9700 §4.2.4:
+ * a replayed code revokes what it gave). Once sent, the exchange is read and stored even if the
+ * actor stops meanwhile: the code is spent.
  */
 const exchangeCodeForTokens = fromPromise<NewSession, ExchangeInput>(async ({ input, signal }) => {
   const { services, options } = input;
-  await removeSession(services.storage, options.storageKey);
+  await claimPendingAuthorization(services.storage, options.storageKey, 'authorizationCode', input.pending, services.clock.now());
+  notStopped(signal, 'the code exchange');
   const tokens = await exchangeAuthorizationCode({
     provider: input.provider,
     client: input.client,
     services,
-    signal,
     code: input.code,
     codeVerifier: input.codeVerifier,
     redirectUri: input.redirectUri,
     ...(input.idToken === undefined ? {} : { idToken: input.idToken }),
   });
-  if (signal.aborted) throw new OAuthError('aborted', { description: 'stopped during the exchange', retryable: false });
   return storeNewSession(services, options.storageKey, 'authorizationCode', tokens);
 });
 
@@ -129,8 +134,9 @@ export const authorizationCodeMachine = setup({
       if (event.type !== 'CALLBACK' || context.pending === undefined) return {};
       const verdict = judgeCallback(context, event.url);
       if (!verdict.accepted) return {};
-      const { codeVerifier, redirectUri } = context.pending;
-      return { pending: undefined, exchange: { code: verdict.code, codeVerifier, redirectUri, ...idTokenCheck(context.pending) } };
+      const { state, expiresAt, codeVerifier, redirectUri } = context.pending;
+      const claim = { state, expiresAt };
+      return { pending: undefined, exchange: { pending: claim, code: verdict.code, codeVerifier, redirectUri, ...idTokenCheck(context.pending) } };
     }),
     'forget the exchange': assign({ exchange: undefined }),
   },

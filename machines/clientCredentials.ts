@@ -16,6 +16,7 @@ import {
   refreshingState,
   resourceOf,
   sessionChangedTransitions,
+  notStopped,
   storeNewSession,
   type LifecycleChildren,
   type NewSession,
@@ -33,7 +34,9 @@ export interface ClientCredentialsInput extends GrantRuntime {
 /** RFC 6749 §4.4.2, then stores the tokens as the session. */
 const requestTokens = fromPromise<NewSession, ClientCredentialsInput>(async ({ input, signal }) => {
   const { services } = input;
-  const request = { provider: input.provider, client: input.client, services, signal };
+  notStopped(signal, 'the token request');
+  // No signal once sent: tokens the server issued are stored even if the actor stopped.
+  const request = { provider: input.provider, client: input.client, services };
   const tokens = await requestClientCredentials({
     ...request,
     ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
@@ -80,7 +83,14 @@ export const clientCredentialsMachine = setup({
           resource: resourceOf(context),
         }),
         onDone: { target: 'authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },
-        onError: { target: 'error', actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) } },
+        // A demand for a token (the cache, getAccessToken) asks again only once the backoff is over.
+        onError: {
+          target: 'error',
+          actions: [
+            { type: 'remember failure', params: ({ event }) => ({ error: event.error }) },
+            { type: 'hold renewals back', params: ({ event }) => ({ error: event.error }) },
+          ],
+        },
       },
       on: {
         CANCEL: 'idle',

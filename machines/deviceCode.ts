@@ -14,6 +14,9 @@ import {
   loggingOutState,
   refreshingState,
   sessionChangedTransitions,
+  MAX_RETRY_AFTER_MS,
+  notStopped,
+  retryAfterMsOf,
   storeNewSession,
   toOAuthError,
   type LifecycleChildren,
@@ -52,14 +55,19 @@ export interface PollInput extends GrantRuntime {
  */
 const pollForToken = fromPromise<NewSession, PollInput>(async ({ input, signal }) => {
   const { services, device } = input;
-  await sleep(device.interval * 1000, signal);
+  // RFC 8628 §3.2: the protocol reads a missing or sub-second interval as 5 s; a stored one is floored too.
+  await sleep(Math.max(device.interval, MIN_POLL_INTERVAL_S) * 1000, signal);
   if (services.clock.now() >= device.expiresAt) {
     throw new OAuthError('expired_token', { description: 'the device code expired before the user approved', retryable: false });
   }
-  const tokens = await pollDeviceToken({ provider: input.provider, client: input.client, services, signal, deviceCode: device.deviceCode });
-  if (signal.aborted) throw new OAuthError('aborted', { description: 'stopped while polling', retryable: false });
+  notStopped(signal, 'the device poll');
+  // No signal once sent: an approval the server answers with tokens is stored even if the actor stopped.
+  const tokens = await pollDeviceToken({ provider: input.provider, client: input.client, services, deviceCode: device.deviceCode });
   return storeNewSession(services, input.options.storageKey, 'deviceCode', tokens);
 });
+
+/** The least time between two polls, whatever interval the server announced. */
+const MIN_POLL_INTERVAL_S = 1;
 
 type ErrorParams = { error: unknown };
 
@@ -86,20 +94,24 @@ export const deviceCodeMachine = setup({
   },
   guards: {
     ...lifecycleGuards,
-    // RFC 8628 §3.5: keep polling while the user has not decided (and through transient failures).
-    'the user has not decided yet': (_, params: ErrorParams) => {
+    // RFC 8628 §3.5: keep polling while the user has not decided.
+    'the user has not decided yet': (_, params: ErrorParams) => toOAuthError(params.error).code === 'authorization_pending',
+    // RFC 8628 §3.5: `slow_down`, and a failed connection ("the client SHOULD use exponential backoff"): poll more slowly.
+    'the server asks to slow down': (_, params: ErrorParams) => {
       const error = toOAuthError(params.error);
-      return error.code === 'authorization_pending' || (error.retryable && error.code !== 'slow_down');
+      return error.code === 'slow_down' || (error.retryable && error.code !== 'authorization_pending');
     },
-    'the server asks to slow down': (_, params: ErrorParams) => toOAuthError(params.error).code === 'slow_down',
   },
   actions: {
     ...lifecycleActions,
     'remember device authorization': assign((_, params: { device: DeviceAuthorizationState }) => ({ device: params.device })),
-    // RFC 8628 §3.5: "the interval MUST be increased by 5 seconds for this and all subsequent requests".
-    'poll more slowly': assign(({ context }) => ({
-      device: context.device === undefined ? undefined : { ...context.device, interval: context.device.interval + 5 },
-    })),
+    // RFC 8628 §3.5: "the interval MUST be increased by 5 seconds for this and all subsequent requests";
+    // a server's Retry-After (RFC 9110 §10.2.3) asks for at least that long.
+    'poll more slowly': assign(({ context }, params: ErrorParams) => {
+      if (context.device === undefined) return { device: undefined };
+      const retryAfterS = Math.min(retryAfterMsOf(toOAuthError(params.error)) ?? 0, MAX_RETRY_AFTER_MS) / 1000;
+      return { device: { ...context.device, interval: Math.max(context.device.interval + 5, Math.ceil(retryAfterS)) } };
+    }),
     'forget device authorization': assign({ device: undefined }),
   },
 }).createMachine({
@@ -156,7 +168,7 @@ export const deviceCodeMachine = setup({
             guard: { type: 'the server asks to slow down', params: ({ event }) => ({ error: event.error }) },
             target: 'awaitingUser',
             reenter: true,
-            actions: 'poll more slowly',
+            actions: { type: 'poll more slowly', params: ({ event }) => ({ error: event.error }) },
           },
           {
             // expired_token, access_denied, or anything the server will not change its mind about.

@@ -80,32 +80,69 @@ function canRenew(grant: GrantKind, tokens: TokenSet | undefined): boolean {
   return tokens !== undefined && (tokens.refreshToken !== undefined || grant === 'clientCredentials');
 }
 
+/** The options that decide when tokens are renewed. */
+export type RenewalRule = Pick<GrantContext['options'], 'refreshSkewMs' | 'minRenewalIntervalMs'>;
+
 /**
  * When renewable tokens are due for renewal: `expiresAt − refreshSkewMs`, but
  * never earlier than halfway through their life (`savedAt` ≈ when they were
  * issued) — a token that lives shorter than the skew would otherwise be
- * renewed the moment it arrives, again and again. `undefined`: they do not
- * expire (seed 002: `api_key_expires_in: null`). The expiry timer, the
+ * renewed the moment it arrives, again and again — and never sooner than
+ * `minRenewalIntervalMs` after they arrived, whatever lifetime the server
+ * announced: nothing the server says may drive a request loop. `undefined`:
+ * they do not expire (an `api_key_expires_in: null`). The expiry timer, the
  * client's `getAccessToken` and the server token cache all use this one rule.
  */
-export function renewalDueAt(tokens: TokenSet, savedAt: number | undefined, refreshSkewMs: number): number | undefined {
+export function renewalDueAt(tokens: TokenSet, savedAt: number | undefined, rule: RenewalRule): number | undefined {
   const { expiresAt } = tokens;
   if (expiresAt === undefined) return undefined;
-  const lifetime = savedAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - savedAt;
-  return expiresAt - Math.min(refreshSkewMs, Math.max(0, lifetime / 2));
+  if (savedAt === undefined) return expiresAt - rule.refreshSkewMs;
+  const lifetime = expiresAt - savedAt;
+  const due = expiresAt - Math.min(rule.refreshSkewMs, Math.max(0, lifetime / 2));
+  return Math.max(due, savedAt + rule.minRenewalIntervalMs);
+}
+
+/**
+ * Whether tokens are served without renewing them at `now`: before their
+ * renewal is due ({@link renewalDueAt}) and not expired (the minimum renewal
+ * interval can put the renewal after the expiry of a very short-lived token).
+ */
+export function tokensAreFresh(tokens: TokenSet, savedAt: number | undefined, rule: RenewalRule, now: number): boolean {
+  const due = renewalDueAt(tokens, savedAt, rule);
+  return due === undefined || (now < due && accessTokenIsValid(tokens, now));
+}
+
+/** The longest a server's `Retry-After` holds renewals back (RFC 9110 §10.2.3 lets it ask for any time). */
+export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+/** The longest backoff between failed renewals. */
+export const MAX_BACKOFF_MS = 5 * 60_000;
+
+/**
+ * How long to wait before the next renewal after `failures` failures in a
+ * row, the last with `error`: the jittered exponential backoff, or the
+ * server's `Retry-After` (capped) when that is longer.
+ */
+export function renewalBackoff(services: Services, retryBaseMs: number, failures: number, error: OAuthError): number {
+  const backoff = Math.min(backoffDelay(services.crypto, retryBaseMs, Math.max(0, failures - 1)), MAX_BACKOFF_MS);
+  return Math.max(backoff, Math.min(retryAfterMsOf(error) ?? 0, MAX_RETRY_AFTER_MS));
+}
+
+/** What the server's `Retry-After` asked for, in ms. */
+export function retryAfterMsOf(error: OAuthError): number | undefined {
+  return (error as OAuthError & { retryAfterMs?: number }).retryAfterMs; // TODO-merge
 }
 
 /**
  * When the expiry timer fires: at {@link renewalDueAt} when the tokens can be
- * renewed (at `expiresAt` itself after a refresh already failed, so a failing
- * server is not hammered), `expiresAt` when they cannot, never when they do
- * not expire.
+ * renewed (after a failed renewal not before its backoff ends), `expiresAt`
+ * when they cannot, never when they do not expire.
  */
 export function expiryTimerFiresAt(context: GrantContext): number | undefined {
   const tokens = context.tokens;
   if (tokens?.expiresAt === undefined) return undefined;
-  if (!canRenew(context.grant, tokens) || context.error !== undefined) return tokens.expiresAt;
-  return renewalDueAt(tokens, context.savedAt, context.options.refreshSkewMs);
+  if (!canRenew(context.grant, tokens)) return tokens.expiresAt;
+  const due = renewalDueAt(tokens, context.savedAt, context.options) ?? tokens.expiresAt;
+  return Math.max(due, context.retryNotBefore ?? due);
 }
 
 /**
@@ -131,14 +168,25 @@ export async function storeNewSession(
   storageKey: string,
   grant: GrantKind,
   tokens: TokenSet,
+  generation = 0,
 ): Promise<NewSession> {
   const savedAt = services.clock.now();
   try {
-    await writeSession(services.storage, storageKey, { version: 1, machine: grant, state: 'authenticated', tokens, savedAt });
+    await writeSession(services.storage, storageKey, { version: 1, machine: grant, state: 'authenticated', tokens, savedAt, generation });
   } catch (thrown) {
-    return { tokens, savedAt, storageError: OAuthError.from(thrown, 'storage_error').toJSON() };
+    return { tokens, savedAt, generation, storageError: OAuthError.from(thrown, 'storage_error').toJSON() };
   }
-  return { tokens, savedAt };
+  return { tokens, savedAt, generation };
+}
+
+/**
+ * Throws `aborted` when the actor stopped before a request is sent. Once a
+ * token request is sent it is not given the actor's signal: the server may
+ * already have redeemed the code or rotated the refresh token, so its answer
+ * is read and stored even when nobody waits for it any more.
+ */
+export function notStopped(signal: AbortSignal, during: string): void {
+  if (signal.aborted) throw new OAuthError('aborted', { description: `stopped before ${during}`, retryable: false });
 }
 
 // ---------------------------------------------------------------------------
@@ -159,6 +207,8 @@ const waitForTokenExpiry = fromCallback<GrantEvent, ExpiryTimerInput>(({ input, 
 export interface NewSession {
   tokens: TokenSet;
   savedAt: number;
+  /** See `GrantContext.generation`; absent: 0. */
+  generation?: number;
   /** The new tokens could not be stored; they are kept in memory and the failure is reported. */
   storageError?: OAuthErrorJSON;
 }
@@ -167,6 +217,7 @@ export interface RenewInput extends GrantRuntime {
   grant: GrantKind;
   tokens: TokenSet;
   savedAt: number | undefined;
+  generation: number | undefined;
   scopes: string[] | undefined;
   /** RFC 8707: sent with a client-credentials renewal. */
   resource: string | undefined;
@@ -178,14 +229,28 @@ function withLock<T>(storage: StorageService, key: string, fn: () => Promise<T>)
   return storage.lock === undefined ? fn() : storage.lock(key, fn);
 }
 
-/** A stored session another tab or process wrote after ours, with other tokens. */
-function newerStoredTokens(stored: SessionBlob | null, input: RenewInput, ours: TokenSet): TokenSet | undefined {
+/** Which stored session is ours to compare with: its write time and generation. */
+interface SessionStamp {
+  savedAt: number | undefined;
+  generation: number | undefined;
+}
+
+/**
+ * A stored session another tab or process wrote after ours, with other tokens.
+ * Generations decide, not clocks: one that has been renewed more often is
+ * newer, and one renewed less often is ours from before a failed write, whose
+ * refresh token we already spent. Only two sessions of the same generation
+ * (two logins) fall back on the write time, the later one winning.
+ */
+function newerStoredTokens(stored: SessionBlob | null, ours: TokenSet, stamp: SessionStamp): TokenSet | undefined {
   if (stored === null || stored.state !== 'authenticated' || stored.tokens === undefined) return undefined;
-  // Equal times count as newer: clocks are coarse, and a differing blob that is not older was written by someone else.
-  // An older one is ours from before a failed write, whose refresh token we already spent.
-  if (input.savedAt !== undefined && stored.savedAt < input.savedAt) return undefined;
   const theirs = stored.tokens;
   if (theirs.refreshToken === ours.refreshToken && theirs.accessToken === ours.accessToken) return undefined;
+  const theirGeneration = stored.generation ?? 0;
+  const ourGeneration = stamp.generation ?? 0;
+  if (theirGeneration !== ourGeneration) return theirGeneration > ourGeneration ? theirs : undefined;
+  // Equal times count as newer: clocks are coarse, and a differing blob that is not older was written by someone else.
+  if (stamp.savedAt !== undefined && stored.savedAt < stamp.savedAt) return undefined;
   return theirs;
 }
 
@@ -198,8 +263,10 @@ async function readStoredQuietly(input: RenewInput): Promise<SessionBlob | null>
   }
 }
 
-function freshEnough(tokens: TokenSet, input: RenewInput): boolean {
-  return tokens.expiresAt === undefined || tokens.expiresAt - input.options.refreshSkewMs > input.services.clock.now();
+/** Whether adopted tokens need no renewal now, by the one renewal rule. */
+function freshEnough(tokens: TokenSet, savedAt: number, input: RenewInput): boolean {
+  const due = renewalDueAt(tokens, savedAt, input.options);
+  return due === undefined || due > input.services.clock.now();
 }
 
 /** RFC 6749 §6: a response without a refresh token leaves the old one valid; OIDC Core §12.2: nor need it repeat the ID token. */
@@ -248,7 +315,9 @@ function checkSameEndUser(previous: string | undefined, fresh: string | undefine
 }
 
 async function requestNewTokens(input: RenewInput, current: TokenSet, signal: AbortSignal): Promise<TokenSet> {
-  const ctx = { provider: input.provider, client: input.client, services: input.services, signal };
+  notStopped(signal, 'the refresh');
+  // No signal: a request that left is read and stored (see notStopped).
+  const ctx = { provider: input.provider, client: input.client, services: input.services };
   const clientCredentials = (): Promise<TokenSet> =>
     requestClientCredentials({
       ...ctx,
@@ -274,15 +343,16 @@ async function requestNewTokens(input: RenewInput, current: TokenSet, signal: Ab
 async function renewOnce(input: RenewInput, signal: AbortSignal): Promise<NewSession> {
   const { services, options } = input;
   let current = input.tokens;
-  let currentSavedAt = input.savedAt;
+  let stamp: SessionStamp = { savedAt: input.savedAt, generation: input.generation };
   // Another tab may have rotated the tokens while we waited for the lock:
   // spending our (now old) refresh token would trip the server's reuse detection (RFC 9700 §4.14.2).
   const stored = await readStoredQuietly(input);
-  const theirs = newerStoredTokens(stored, input, current);
+  const theirs = newerStoredTokens(stored, current, stamp);
   if (theirs !== undefined && stored !== null) {
-    if (freshEnough(theirs, input)) return { tokens: theirs, savedAt: stored.savedAt };
+    const adopted = { tokens: theirs, savedAt: stored.savedAt, generation: stored.generation ?? 0 };
+    if (freshEnough(theirs, stored.savedAt, input)) return adopted;
     current = theirs;
-    currentSavedAt = stored.savedAt;
+    stamp = adopted;
   }
   let fresh: TokenSet;
   try {
@@ -296,15 +366,15 @@ async function renewOnce(input: RenewInput, signal: AbortSignal): Promise<NewSes
     if (error.code === 'invalid_grant' && !signal.aborted) {
       // Without a lock another process may have rotated concurrently; its tokens are the session now.
       const again = await readStoredQuietly(input);
-      const rotated = newerStoredTokens(again, { ...input, savedAt: currentSavedAt }, current);
-      if (rotated !== undefined && again !== null) return { tokens: rotated, savedAt: again.savedAt };
+      const rotated = newerStoredTokens(again, current, stamp);
+      if (rotated !== undefined && again !== null) return { tokens: rotated, savedAt: again.savedAt, generation: again.generation ?? 0 };
       await removeSession(services.storage, options.storageKey).catch(() => undefined);
     }
     throw error;
   }
-  if (signal.aborted) throw new OAuthError('aborted', { description: 'stopped during the refresh', retryable: false });
-  // The old refresh token may already be spent: the new tokens are stored before the machine drops the old ones.
-  return storeNewSession(services, options.storageKey, input.grant, fresh);
+  // The old refresh token may already be spent: the new tokens are stored before the machine drops the old ones,
+  // and even when the actor stopped meanwhile (the next start must not replay the spent one).
+  return storeNewSession(services, options.storageKey, input.grant, fresh, (stamp.generation ?? 0) + 1);
 }
 
 /** Refresh with single flight, adoption of newer stored tokens, and bounded jittered retries of transient failures. */
@@ -317,7 +387,7 @@ const renewTokens = fromPromise<NewSession, RenewInput>(async ({ input, signal }
       const error = toOAuthError(thrown);
       if (signal.aborted || !error.retryable || attempt + 1 >= options.maxRefreshAttempts) throw error;
       input.reportRetry?.(error.toJSON());
-      await sleep(backoffDelay(services.crypto, options.retryBaseMs, attempt), signal);
+      await sleep(renewalBackoff(services, options.retryBaseMs, attempt + 1, error), signal);
     }
   }
 });
@@ -355,6 +425,9 @@ const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, s
     }
   }
   await removeSession(input.services.storage, input.storageKey);
+  // The claims of redeemed codes are the session's too (see claimPendingAuthorization); best effort, since the
+  // server refuses a code sent twice anyway.
+  await input.services.storage.remove(`${input.storageKey}:claims`).catch(() => undefined);
   return outcome;
 });
 
@@ -388,9 +461,18 @@ const readStoredSession = fromPromise<SessionBlob | null, ReadSessionInput>(asyn
   return blob;
 });
 
-/** Removes the stored session in the background; never fails (a failure leaves a blob that the next restore rejects or replaces). */
-const removeStoredSession = fromPromise<void, { services: Services; storageKey: string }>(async ({ input }) => {
-  await input.services.storage.remove(input.storageKey).catch(() => undefined);
+/**
+ * Removes the stored login or expired session this machine forgets, in the
+ * background; never fails (a failure leaves a blob that the next restore
+ * rejects or replaces). A stored session whose access token is still valid is
+ * kept: the machine forgetting a login in progress or its expired tokens
+ * never had it, so another tab or process stored it meanwhile.
+ */
+const removeStoredSession = fromPromise<void, { services: Services; storageKey: string; machine: GrantKind }>(async ({ input }) => {
+  const { storage, clock } = input.services;
+  const stored = await readSession(storage, input.storageKey, input.machine).catch(() => null);
+  if (stored?.state === 'authenticated' && stored.tokens !== undefined && accessTokenIsValid(stored.tokens, clock.now())) return;
+  await storage.remove(input.storageKey).catch(() => undefined);
 });
 
 /** The actors of the lifecycle, to spread into a grant machine's `setup({ actors })`. */
@@ -432,9 +514,18 @@ export const lifecycleActions = {
   'remember new session': assign<GrantContext, GrantEvent, NewSession, GrantEvent, never>((_, params) => ({
     tokens: params.tokens,
     savedAt: params.savedAt,
+    generation: params.generation ?? 0,
     staleTokens: undefined,
     error: params.storageError,
+    renewalFailures: undefined,
+    retryNotBefore: undefined,
   })),
+  // Nothing the server says may make the library ask again at once: the next renewal waits out a backoff.
+  'hold renewals back': assign<GrantContext, GrantEvent, { error: unknown }, GrantEvent, never>(({ context }, params) => {
+    const failures = (context.renewalFailures ?? 0) + 1;
+    const wait = renewalBackoff(context.services, context.options.retryBaseMs, failures, toOAuthError(params.error));
+    return { renewalFailures: failures, retryNotBefore: context.services.clock.now() + wait };
+  }),
   'remember failure': assign<GrantContext, GrantEvent, { error: unknown }, GrantEvent, never>((_, params) => ({
     error: toOAuthError(params.error).toJSON(),
   })),
@@ -447,7 +538,18 @@ export const lifecycleActions = {
   // The other tab stored them just now; our savedAt follows, so a later refresh compares against them.
   'adopt the tokens of another tab': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context, event }) =>
     event.type === 'SESSION_CHANGED' && event.tokens !== undefined
-      ? { tokens: event.tokens, savedAt: context.services.clock.now(), staleTokens: undefined, error: undefined, pending: undefined, device: undefined }
+      ? {
+          tokens: event.tokens,
+          savedAt: context.services.clock.now(),
+          // The other tab's tokens replace ours: they count as one renewal newer.
+          generation: (context.generation ?? 0) + 1,
+          staleTokens: undefined,
+          error: undefined,
+          pending: undefined,
+          device: undefined,
+          renewalFailures: undefined,
+          retryNotBefore: undefined,
+        }
       : {},
   ),
   'remember stored session': assign<GrantContext, GrantEvent, { blob: SessionBlob | null }, GrantEvent, never>(
@@ -456,6 +558,7 @@ export const lifecycleActions = {
       pending: blob?.state === 'awaitingCallback' ? blob.pending : undefined,
       device: blob?.state === 'awaitingUser' ? blob.device : undefined,
       savedAt: blob?.savedAt,
+      generation: blob?.generation,
     }),
   ),
   'remember login request': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ event, context }) => {
@@ -485,6 +588,9 @@ export const lifecycleActions = {
     tokens: undefined,
     staleTokens: undefined,
     savedAt: undefined,
+    generation: undefined,
+    renewalFailures: undefined,
+    retryNotBefore: undefined,
   }),
   'remember logout outcome': assign<GrantContext, GrantEvent, LogoutOutcome, GrantEvent, never>((_, params) => ({
     error: params.revocationError,
@@ -499,7 +605,7 @@ export const lifecycleActions = {
     GrantEvent,
     { src: 'remove stored session'; logic: typeof removeStoredSession; id: string | undefined }
   >('remove stored session', {
-    input: ({ context }) => ({ services: context.services, storageKey: context.options.storageKey }),
+    input: ({ context }) => ({ services: context.services, storageKey: context.options.storageKey, machine: context.grant }),
   }),
   'replay deferred events': enqueueActions<GrantContext, GrantEvent, undefined, GrantEvent, never, never, never, never, never>(
     ({ context, enqueue }) => {
@@ -574,6 +680,7 @@ export const refreshingState = lifecycle.createStateConfig({
         ...runtimeOf(context),
         tokens: context.tokens,
         savedAt: context.savedAt,
+        generation: context.generation,
         scopes: requestedScopes(context),
         resource: resourceOf(context),
       };
@@ -594,12 +701,19 @@ export const refreshingState = lifecycle.createStateConfig({
       {
         guard: 'the access token is still valid',
         target: 'authenticated',
-        actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) },
+        actions: [
+          { type: 'remember failure', params: ({ event }) => ({ error: event.error }) },
+          { type: 'hold renewals back', params: ({ event }) => ({ error: event.error }) },
+        ],
       },
       {
-        // Never drop a refresh token on a failure: RETRY spends it later.
+        // Never drop a refresh token on a failure: RETRY spends it later, once the backoff is over.
         target: 'error',
-        actions: ['set tokens aside', { type: 'remember failure', params: ({ event }) => ({ error: event.error }) }],
+        actions: [
+          'set tokens aside',
+          { type: 'remember failure', params: ({ event }) => ({ error: event.error }) },
+          { type: 'hold renewals back', params: ({ event }) => ({ error: event.error }) },
+        ],
       },
     ],
   },
@@ -627,9 +741,11 @@ export const loggingOutState = lifecycle.createStateConfig({
       target: 'idle',
       actions: ['forget tokens', { type: 'remember logout outcome', params: ({ event }) => event.output }],
     },
+    // The session could not be removed from storage: the logout failed, and says so. The tokens stay set
+    // aside, so LOGOUT again revokes and removes them.
     onError: {
-      target: 'idle',
-      actions: ['forget tokens', { type: 'remember failure', params: ({ event }) => ({ error: event.error }) }],
+      target: 'error',
+      actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) },
     },
   },
 });

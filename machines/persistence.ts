@@ -39,6 +39,8 @@ export interface SessionBlob {
   device?: DeviceAuthorizationState;
   /** Epoch ms of the write. */
   savedAt: number;
+  /** How many renewals the tokens have been through (absent: 0); see `GrantContext.generation`. */
+  generation?: number;
 }
 
 const Text = v.pipe(v.string(), v.minLength(1));
@@ -83,6 +85,7 @@ const SessionBlobSchema = v.pipe(
     pending: v.exactOptional(PendingSchema),
     device: v.exactOptional(DeviceSchema),
     savedAt: Time,
+    generation: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(0))),
   }),
   // Each state carries the data it needs to be resumed.
   v.check(
@@ -93,6 +96,64 @@ const SessionBlobSchema = v.pipe(
     'the state lacks its data',
   ),
 );
+
+const ErrorJsonSchema = v.looseObject({
+  name: v.literal('OAuthError'),
+  code: Text,
+  description: v.optional(v.string()),
+  uri: v.optional(v.string()),
+  status: v.optional(v.number()),
+  retryable: v.boolean(),
+});
+
+const Count = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+
+/**
+ * The data of a grant machine's context in a stable state, as strictly as the
+ * stored session blob: every field known and typed, and the data its state
+ * needs there (a restored `authenticated` without tokens would fail on its
+ * first `REFRESH`).
+ */
+const SnapshotContextSchema = v.strictObject({
+  grant: v.picklist(['authorizationCode', 'clientCredentials', 'deviceCode', 'password', 'implicit']),
+  tokens: v.optional(TokenSetSchema),
+  staleTokens: v.optional(TokenSetSchema),
+  savedAt: v.optional(Time),
+  generation: v.optional(Count),
+  renewalFailures: v.optional(Count),
+  retryNotBefore: v.optional(Time),
+  error: v.optional(ErrorJsonSchema),
+  pending: v.optional(PendingSchema),
+  authorizationUrl: v.optional(Text),
+  device: v.optional(DeviceSchema),
+  login: v.optional(
+    v.strictObject({
+      scopes: v.optional(v.array(v.string())),
+      extraParams: v.optional(v.record(v.string(), v.string())),
+      resource: v.optional(Text),
+    }),
+  ),
+  resource: v.optional(Text),
+  // Events deferred while restoring; a stable state has none.
+  deferred: v.pipe(v.array(v.unknown()), v.length(0)),
+});
+
+/** What each stable state needs in context to go on from there. */
+const STATE_NEEDS: Record<string, (context: v.InferOutput<typeof SnapshotContextSchema>) => boolean> = {
+  idle: () => true,
+  error: () => true,
+  awaitingCallback: (context) => context.pending !== undefined,
+  awaitingUser: (context) => context.device !== undefined,
+  authenticated: (context) => context.tokens !== undefined,
+};
+
+/** Validates a persisted snapshot's context for `machine` in state `value`; throws `invalid_snapshot`. */
+function checkSnapshotContext(machine: AnyStateMachine, value: string, context: Record<string, unknown>): void {
+  const result = v.safeParse(SnapshotContextSchema, context);
+  if (!result.success) throw invalidSnapshot(`the snapshot's context is malformed: ${v.summarize(result.issues)}`);
+  if (result.output.grant !== machine.id) throw invalidSnapshot(`the snapshot belongs to the ${result.output.grant} machine`);
+  if (STATE_NEEDS[value]?.(result.output) !== true) throw invalidSnapshot(`the snapshot is in ${value} without the data it needs there`);
+}
 
 function invalidSnapshot(description: string, cause?: unknown): OAuthError {
   return new OAuthError('invalid_snapshot', { description, retryable: false, cause });
@@ -164,6 +225,74 @@ export async function writeSession(storage: StorageService, key: string, blob: S
 export async function removeSession(storage: StorageService, key: string): Promise<void> {
   try {
     await storage.remove(key);
+  } catch (error) {
+    throw storageError(error);
+  }
+}
+
+/** The claims of pending authorizations: which `state`s have had their code sent, and until when that matters. */
+const ClaimsSchema = v.array(v.object({ state: Text, until: Time }));
+
+/** The most claims kept: the authorizations of one storage key that can be in flight at once. */
+const MAX_CLAIMS = 20;
+
+/**
+ * Claims a pending authorization before its code is sent, so that of two tabs
+ * or processes holding the same one (the callback page loaded twice, a login
+ * tab and a callback tab, two servers on Redis) exactly one sends the code;
+ * the other gets `pending_missing` (RFC 9700 §4.2.4: a replayed code revokes
+ * what it gave). Under `storage.lock` when the storage has one, a list of
+ * claimed `state`s under `key + ':claims'` is read and, unless it names this
+ * one, extended; the list forgets a claim once its authorization expired.
+ * Then the stored pending authorization is removed if it is this one (not a
+ * newer login another tab started). Without a lock the read and the write
+ * are two steps, as atomic as the storage allows.
+ */
+export async function claimPendingAuthorization(
+  storage: StorageService,
+  key: string,
+  machine: GrantKind,
+  pending: Pick<PendingAuthorization, 'state' | 'expiresAt'>,
+  now: number,
+): Promise<void> {
+  const claimsKey = `${key}:claims`;
+  const claim = async (): Promise<void> => {
+    const claims = parseClaims(await readText(storage, claimsKey)).filter((entry) => entry.until > now);
+    if (claims.some((entry) => entry.state === pending.state)) {
+      throw new OAuthError('pending_missing', {
+        description: 'the authorization was already redeemed (another tab, process or a reload sent its code)',
+        retryable: false,
+      });
+    }
+    claims.push({ state: pending.state, until: pending.expiresAt });
+    await writeText(storage, claimsKey, JSON.stringify(claims.slice(-MAX_CLAIMS)));
+  };
+  await (storage.lock === undefined ? claim() : storage.lock(claimsKey, claim));
+  const stored = await readSession(storage, key, machine).catch(() => null);
+  if (stored?.state === 'awaitingCallback' && stored.pending?.state === pending.state) await removeSession(storage, key);
+}
+
+function parseClaims(text: string | null): Array<{ state: string; until: number }> {
+  if (text === null) return [];
+  try {
+    const result = v.safeParse(ClaimsSchema, JSON.parse(text));
+    return result.success ? result.output : [];
+  } catch {
+    return []; // an unreadable list is replaced: it can only have held claims of this key
+  }
+}
+
+async function readText(storage: StorageService, key: string): Promise<string | null> {
+  try {
+    return await storage.get(key);
+  } catch (error) {
+    throw storageError(error);
+  }
+}
+
+async function writeText(storage: StorageService, key: string, text: string): Promise<void> {
+  try {
+    await storage.set(key, text);
   } catch (error) {
     throw storageError(error);
   }
@@ -242,6 +371,7 @@ export function restoreActor<TMachine extends AnyStateMachine>(
   if (!STABLE_STATES.includes(snapshot.value)) {
     throw invalidSnapshot(`the snapshot is in ${snapshot.value}, which is not a stable state`);
   }
+  checkSnapshotContext(machine, snapshot.value, snapshot.context);
   const runtime = {
     provider: input.provider,
     client: input.client,

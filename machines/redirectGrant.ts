@@ -13,7 +13,7 @@ import { buildAuthorizationUrl } from '../src/protocol/authorizationUrl.js';
 import { createPkce } from '../src/protocol/pkce.js';
 import { createNonce, createState } from '../src/protocol/random.js';
 import { lifecycleActions, lifecycleActors, lifecycleGuards, type LifecycleChildren } from './lifecycle.js';
-import { removeSession, writeSession, type SessionBlob } from './persistence.js';
+import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
 import type {
   GrantContext,
   GrantEvent,
@@ -86,14 +86,21 @@ export async function prepareAuthorization(input: PrepareInput, signal: AbortSig
   const blob: SessionBlob = { version: 1, machine: input.grant, state: 'awaitingCallback', pending, savedAt: now };
   await writeSession(services.storage, options.storageKey, blob);
   if (signal.aborted) {
-    // Cancelled while storing: leave no pending authorization behind.
-    await removeSession(services.storage, options.storageKey).catch(() => undefined);
+    // Cancelled while storing: leave no pending authorization behind — this one only, never what another
+    // tab or process stored meanwhile.
+    await removeOwnPending(input, state).catch(() => undefined);
     throw new OAuthError('aborted', { description: 'the login was cancelled', retryable: false });
   }
   await services.navigate?.(authorizationUrl);
   return { pending, authorizationUrl };
 }
 
+
+async function removeOwnPending(input: PrepareInput, state: string): Promise<void> {
+  const { storage } = input.services;
+  const stored = await readSession(storage, input.options.storageKey, input.grant);
+  if (stored?.state === 'awaitingCallback' && stored.pending?.state === state) await removeSession(storage, input.options.storageKey);
+}
 
 /** How a grant judges a callback URL against the pending authorization; pure, so a guard and an action can both ask. */
 export type CallbackJudge = (context: GrantContext, url: string) => { accepted: true } | { accepted: false; error: OAuthError };

@@ -25,6 +25,12 @@ export interface GrantOptions {
   retryBaseMs?: number;
   /** Read the persisted session when the machine starts. Default `true`. */
   restore?: boolean;
+  /**
+   * The least time between two automatic renewals (the expiry timer, a
+   * demand for a token): whatever lifetime the server announces, a session is
+   * renewed at most once per interval. Default 5 000 ms.
+   */
+  minRenewalIntervalMs?: number;
 }
 
 /** {@link GrantOptions} with every default filled in. */
@@ -38,6 +44,7 @@ export const DEFAULT_GRANT_OPTIONS: Readonly<ResolvedGrantOptions> = Object.free
   maxRefreshAttempts: 4,
   retryBaseMs: 1_000,
   restore: true,
+  minRenewalIntervalMs: 5_000,
 });
 
 /** Fills in the defaults of {@link GrantOptions}; rejects values that would make a machine misbehave. */
@@ -49,9 +56,10 @@ export function resolveGrantOptions(options: GrantOptions = {}): ResolvedGrantOp
     maxRefreshAttempts: options.maxRefreshAttempts ?? DEFAULT_GRANT_OPTIONS.maxRefreshAttempts,
     retryBaseMs: options.retryBaseMs ?? DEFAULT_GRANT_OPTIONS.retryBaseMs,
     restore: options.restore ?? DEFAULT_GRANT_OPTIONS.restore,
+    minRenewalIntervalMs: options.minRenewalIntervalMs ?? DEFAULT_GRANT_OPTIONS.minRenewalIntervalMs,
   };
   if (resolved.storageKey === '') throw new TypeError('options.storageKey must be a non-empty string');
-  for (const name of ['refreshSkewMs', 'callbackTtlMs', 'retryBaseMs'] as const) {
+  for (const name of ['refreshSkewMs', 'callbackTtlMs', 'retryBaseMs', 'minRenewalIntervalMs'] as const) {
     if (!Number.isFinite(resolved[name]) || resolved[name] < 0) {
       throw new TypeError(`options.${name} must be a finite number ≥ 0`);
     }
@@ -130,8 +138,21 @@ export interface GrantContext {
    * can be revoked).
    */
   staleTokens?: TokenSet | undefined;
-  /** When the session in storage was written (epoch ms); tells whether another tab wrote a newer one. */
+  /** When the session in storage was written (epoch ms): renewal is never due before half the tokens' life. */
   savedAt?: number | undefined;
+  /**
+   * How many times the session's tokens were renewed since it began: tells
+   * whether another tab or process stored newer tokens. A count, not a time,
+   * so a clock that jumps backwards cannot make old tokens look new.
+   */
+  generation?: number | undefined;
+  /** Renewals that failed in a row since the last success: the backoff grows with them. */
+  renewalFailures?: number | undefined;
+  /**
+   * Epoch ms before which no renewal is sent after a failure (the backoff, or
+   * the server's `Retry-After`); a demand for a token meanwhile gets the failure.
+   */
+  retryNotBefore?: number | undefined;
   error?: OAuthErrorJSON | undefined;
   /** The authorization request waiting for its callback (redirect grants). */
   pending?: PendingAuthorization | undefined;
@@ -140,6 +161,8 @@ export interface GrantContext {
   /** The code being redeemed: only while `exchanging`, never persisted. */
   exchange?:
     | {
+        /** The pending authorization's `state` and end: the exchange claims it in storage before sending the code. */
+        pending: { state: string; expiresAt: number };
         code: string;
         codeVerifier: string;
         redirectUri: string;

@@ -9,7 +9,7 @@ import { authorizationCodeMachine } from '../machines/authorizationCode.js';
 import { clientCredentialsMachine } from '../machines/clientCredentials.js';
 import { deviceCodeMachine } from '../machines/deviceCode.js';
 import { resolveGrantOptions, type GrantInput } from '../machines/types.js';
-import { renewalDueAt } from '../machines/lifecycle.js';
+import { renewalDueAt, tokensAreFresh } from '../machines/lifecycle.js';
 import {
   checkProviderForGrant,
   clientConfigFrom,
@@ -159,6 +159,8 @@ interface DeviceContext {
 /** What the client reads from any grant's snapshot (docs/architecture.md "Machines": context). */
 interface GrantContextView {
   tokens?: TokenSet;
+  /** After a failed renewal: none is sent before this time (epoch ms). */
+  retryNotBefore?: number;
   /** When the tokens were stored (≈ issued): renewal is never due before half their life. */
   savedAt?: number;
   /** Tokens a failed refresh set aside, so RETRY can spend their refresh token. */
@@ -225,7 +227,7 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
   const services = defaultServices(options.services);
   const clientConfig = clientConfigFrom(options);
   const grantOptions = grantOptionsFrom(options);
-  const { refreshSkewMs } = resolveGrantOptions(grantOptions);
+  const renewalRule = resolveGrantOptions(grantOptions);
   const listeners = new Set<(snapshot: GrantSnapshot<G>) => void>();
   const discovery = new AbortController();
 
@@ -302,6 +304,15 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
   // Nobody may await `ready`: keep it rejecting for those who do, unhandled for none.
   ready.catch(noop);
 
+  /**
+   * A call that fails after stop() was called fails with `aborted`, whatever
+   * it saw first: a caller racing a shutdown must not be told to log in.
+   */
+  const unlessStopped = <T>(call: Promise<T>): Promise<T> =>
+    call.catch((error: unknown) => {
+      throw stopped ? stoppedError() : error;
+    });
+
   /** The actor once ready; every method goes through here. */
   const whenReady = async (): Promise<DrivenActor> => {
     if (!isReady) await ready;
@@ -310,9 +321,12 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
   };
 
   // The machine's own rule (expiry timer), so a demand never renews earlier than the timer would.
-  const isFresh = (tokens: TokenSet, savedAt: number | undefined): boolean => {
-    const due = renewalDueAt(tokens, savedAt, refreshSkewMs);
-    return due === undefined || services.clock.now() < due;
+  const isFresh = (tokens: TokenSet, savedAt: number | undefined): boolean =>
+    tokensAreFresh(tokens, savedAt, renewalRule, services.clock.now());
+  // After a failed renewal, none is sent before its backoff (or the server's Retry-After) is over.
+  const backingOff = (snapshot: ObservedSnapshot): boolean => {
+    const { retryNotBefore } = view(snapshot);
+    return retryNotBefore !== undefined && services.clock.now() < retryNotBefore;
   };
   const isExpired = (tokens: TokenSet): boolean =>
     tokens.expiresAt !== undefined && services.clock.now() >= tokens.expiresAt;
@@ -323,15 +337,23 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
   const signedInTokens = (snapshot: ObservedSnapshot): TokenSet | undefined =>
     snapshot.hasTag('signedIn') ? view(snapshot).tokens : undefined;
 
-  /** Verdict for a caller of getAccessToken, on any snapshot after a refresh or login began. */
-  const accessTokenVerdict = (snapshot: ObservedSnapshot): Verdict<string> => {
+  /**
+   * Verdict for a caller of getAccessToken, on any snapshot after a refresh or login began. `expired`: the
+   * access token the caller found expired, which it waits to see replaced (a renewal's result is handed to
+   * its waiters even if the server made it expire at once).
+   */
+  const accessTokenVerdict = (expired?: string) => (snapshot: ObservedSnapshot): Verdict<string> => {
     const { tokens, error } = view(snapshot);
     switch (stateName(snapshot)) {
       case 'authenticated':
-        return tokens ? { value: tokens.accessToken } : undefined;
+        if (tokens === undefined) return undefined;
+        if (!isExpired(tokens) || tokens.accessToken !== expired) return { value: tokens.accessToken };
+        // Expired, and the renewal waits for its backoff: the caller gets the failure, not a wait.
+        if (error !== undefined && backingOff(snapshot)) return { error: toOAuthError(error) };
+        return undefined; // the expiry timer renews it (no sooner than the minimum renewal interval)
       case 'refreshing':
-        // A refresh that is retrying after a transient failure keeps serving a still-valid token.
-        return tokens && error && !isExpired(tokens) ? { value: tokens.accessToken } : undefined;
+        // While a refresh is under way, a still-valid token is served: callers never wait on the network for it.
+        return tokens && !isExpired(tokens) ? { value: tokens.accessToken } : undefined;
       case 'error':
         return failureOf(snapshot, () => loginRequired());
       case 'idle':
@@ -351,32 +373,43 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
     const snapshot = current.getSnapshot();
     const { tokens, staleTokens, error, savedAt } = view(snapshot);
     switch (stateName(snapshot)) {
-      case 'authenticated':
+      case 'authenticated': {
         if (tokens === undefined) break;
         if (isFresh(tokens, savedAt)) return tokens.accessToken;
-        // A refresh already failed transiently: the machine retries at expiry; until then the token is good.
-        if (error !== undefined && !isExpired(tokens)) return tokens.accessToken;
         if (!canRefresh(tokens)) {
           if (!isExpired(tokens)) return tokens.accessToken;
           throw loginRequired();
         }
-        // One REFRESH: the machine is in `refreshing` when send() returns, so later callers only wait.
-        current.send({ type: 'REFRESH' });
-        break;
+        // One REFRESH when renewal is due by the one rule (skew, half-life, minimum interval) and no backoff holds
+        // it back; the machine is in `refreshing` when send() returns, so later callers do not send another.
+        const due = renewalDueAt(tokens, savedAt, renewalRule);
+        if ((due === undefined || services.clock.now() >= due) && !backingOff(snapshot)) current.send({ type: 'REFRESH' });
+        // While the held token is valid the caller gets it at once: the renewal goes on without it.
+        if (!isExpired(tokens)) return tokens.accessToken;
+        return waitForSnapshot(current, accessTokenVerdict(tokens.accessToken));
+      }
+      case 'refreshing':
+        if (tokens === undefined) break;
+        if (!isExpired(tokens)) return tokens.accessToken;
+        return waitForSnapshot(current, accessTokenVerdict(tokens.accessToken));
       case 'idle':
         if (grant !== 'client_credentials') throw loginRequired();
         current.send({ type: 'LOGIN' });
         break;
       case 'error':
-        // A transient refresh failure set the tokens aside: spend their refresh token again for this demand.
+        // A failed renewal set the tokens aside (only invalid_grant or another user forgets them): spend their
+        // refresh token again for this demand, once the backoff is over; until then the demand gets the failure.
         // (Never RETRY a failed code login from here: that would navigate away.)
-        if (error?.retryable && staleTokens !== undefined && sendAccepted(current, { type: 'RETRY' })) break;
-        if (grant === 'client_credentials' && sendAccepted(current, { type: 'LOGIN' })) break;
+        if (staleTokens !== undefined || grant === 'client_credentials') {
+          if (error !== undefined && backingOff(snapshot)) throw toOAuthError(error);
+          if (staleTokens !== undefined && sendAccepted(current, { type: 'RETRY' })) break;
+          if (grant === 'client_credentials' && sendAccepted(current, { type: 'LOGIN' })) break;
+        }
         throw loginRequired(error);
       default:
         break;
     }
-    return waitForSnapshot(current, accessTokenVerdict);
+    return waitForSnapshot(current, accessTokenVerdict());
   };
 
   const loginAuthorizationCode = async (loginOptions: LoginOptions): Promise<string> => {
@@ -414,7 +447,7 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
     return waitForSnapshot(current, (snapshot): Verdict<TokenSet> => {
       const { tokens } = view(snapshot);
       if (stateName(snapshot) === 'authenticated' && tokens) return { value: tokens };
-      const verdict = accessTokenVerdict(snapshot);
+      const verdict = accessTokenVerdict()(snapshot);
       return verdict && 'error' in verdict ? verdict : undefined;
     });
   };
@@ -489,39 +522,18 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
     },
 
     login(loginOptions: LoginOptions = {}): Promise<LoginResult<G>> {
-      const result: Promise<unknown> =
+      const result = unlessStopped<unknown>(
         grant === 'authorization_code'
           ? loginAuthorizationCode(loginOptions)
           : grant === 'client_credentials'
             ? loginClientCredentials(loginOptions)
-            : loginDevice(loginOptions);
+            : loginDevice(loginOptions),
+      );
       return result as Promise<LoginResult<G>>;
     },
 
-    async handleCallback(url: string): Promise<TokenSet> {
-      if (typeof url !== 'string' || url === '') throw new TypeError('handleCallback(url): url must be a non-empty string');
-      if (grant !== 'authorization_code') throw unsupported(`handleCallback() belongs to the authorization_code grant, not ${grant}`);
-      const current = await whenReady();
-      if (!sendAccepted(current, { type: 'CALLBACK', url })) {
-        throw new OAuthError('pending_missing', {
-          description: `No authorization is pending (state ${stateName(current.getSnapshot())})`,
-          retryable: false,
-        });
-      }
-      return waitForSnapshot(current, (snapshot): Verdict<TokenSet> => {
-        const { tokens } = view(snapshot);
-        switch (stateName(snapshot)) {
-          case 'authenticated':
-            return tokens ? { value: tokens } : undefined;
-          case 'error':
-            return failureOf(snapshot, () => new OAuthError('invalid_callback', { retryable: false }));
-          case 'idle':
-          case 'redirecting':
-            return { error: new OAuthError('aborted', { description: 'The login was cancelled', retryable: false }) };
-          default:
-            return undefined;
-        }
-      });
+    handleCallback(url: string): Promise<TokenSet> {
+      return unlessStopped(handleCallback(url));
     },
 
     getAccessToken(): Promise<string> {
@@ -531,7 +543,7 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
         const tokens = signedInTokens(snapshot);
         if (tokens !== undefined && isFresh(tokens, view(snapshot).savedAt)) return Promise.resolve(tokens.accessToken);
       }
-      return obtainAccessToken();
+      return unlessStopped(obtainAccessToken());
     },
 
     async getTokens(): Promise<TokenSet | undefined> {
@@ -539,36 +551,12 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
       return signedInTokens(current.getSnapshot());
     },
 
-    async userinfo(): Promise<Record<string, unknown>> {
-      await whenReady();
-      // Checked first, so a provider without the endpoint never costs a refresh.
-      if (provider?.userinfoEndpoint === undefined) throw unsupported('The provider has no userinfo endpoint');
-      const accessToken = await client.getAccessToken();
-      return fetchUserinfo({ provider, client: clientConfig, services, accessToken });
+    userinfo(): Promise<Record<string, unknown>> {
+      return unlessStopped(userinfo());
     },
 
-    async logout(): Promise<void> {
-      const current = await whenReady();
-      const state = stateName(current.getSnapshot());
-      // From idle too: the machine's logout also removes whatever is left in storage.
-      // A logout already under way is simply waited for.
-      if (state !== 'loggingOut') {
-        const accepted = sendAccepted(current, { type: 'LOGOUT' }) || sendAccepted(current, { type: 'CANCEL' });
-        if (!accepted) {
-          if (signedInTokens(current.getSnapshot()) === undefined) return;
-          throw unsupported(`logout() is not possible in state ${state}`);
-        }
-      }
-      await waitForSnapshot(current, (snapshot): Verdict<void> => {
-        switch (stateName(snapshot)) {
-          case 'idle':
-            return { value: undefined };
-          case 'error':
-            return failureOf(snapshot, () => unsupported('logout failed'));
-          default:
-            return undefined;
-        }
-      });
+    logout(): Promise<void> {
+      return unlessStopped(logout());
     },
 
     subscribe(listener: (snapshot: GrantSnapshot<G>) => void): () => void {
@@ -585,6 +573,65 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
       actor?.stop();
     },
   };
+
+  async function handleCallback(url: string): Promise<TokenSet> {
+    if (typeof url !== 'string' || url === '') throw new TypeError('handleCallback(url): url must be a non-empty string');
+    if (grant !== 'authorization_code') throw unsupported(`handleCallback() belongs to the authorization_code grant, not ${grant}`);
+    const current = await whenReady();
+    if (!sendAccepted(current, { type: 'CALLBACK', url })) {
+      throw new OAuthError('pending_missing', {
+        description: `No authorization is pending (state ${stateName(current.getSnapshot())})`,
+        retryable: false,
+      });
+    }
+    return waitForSnapshot(current, (snapshot): Verdict<TokenSet> => {
+      const { tokens } = view(snapshot);
+      switch (stateName(snapshot)) {
+        case 'authenticated':
+          return tokens ? { value: tokens } : undefined;
+        case 'error':
+          return failureOf(snapshot, () => new OAuthError('invalid_callback', { retryable: false }));
+        case 'idle':
+        case 'redirecting':
+          return { error: new OAuthError('aborted', { description: 'The login was cancelled', retryable: false }) };
+        default:
+          return undefined;
+      }
+    });
+  }
+
+  async function userinfo(): Promise<Record<string, unknown>> {
+    await whenReady();
+    // Checked first, so a provider without the endpoint never costs a refresh.
+    if (provider?.userinfoEndpoint === undefined) throw unsupported('The provider has no userinfo endpoint');
+    const accessToken = await client.getAccessToken();
+    return fetchUserinfo({ provider, client: clientConfig, services, accessToken });
+  }
+
+  async function logout(): Promise<void> {
+    const current = await whenReady();
+    const state = stateName(current.getSnapshot());
+    // From idle too: the machine's logout also removes whatever is left in storage.
+    // A logout already under way is simply waited for.
+    if (state !== 'loggingOut') {
+      const accepted = sendAccepted(current, { type: 'LOGOUT' }) || sendAccepted(current, { type: 'CANCEL' });
+      if (!accepted) {
+        if (signedInTokens(current.getSnapshot()) === undefined) return;
+        throw unsupported(`logout() is not possible in state ${state}`);
+      }
+    }
+    await waitForSnapshot(current, (snapshot): Verdict<void> => {
+      switch (stateName(snapshot)) {
+        case 'idle':
+          return { value: undefined };
+        case 'error':
+          return failureOf(snapshot, () => unsupported('logout failed'));
+        default:
+          return undefined;
+      }
+    });
+  }
+
   return client;
 }
 

@@ -111,8 +111,8 @@ describe('two tabs on storage: "local" whose localStorage copies lag behind each
     const before = await second.auth.getTokenSet();
     expect(before?.accessToken).toBe((await first.auth.getTokenSet())?.accessToken);
 
-    // Near expiry, both tabs are asked for a token at once: one refreshes, the other waits for the lock.
-    server.clock.set((before?.expiresAt ?? 0) - 10_000);
+    // Past expiry, both tabs are asked for a token at once: one refreshes, the other waits for the lock.
+    server.clock.set((before?.expiresAt ?? 0) + 1_000);
     const [fromFirst, fromSecond] = await Promise.all([first.auth.getAccessToken(), second.auth.getAccessToken()]);
 
     // The second tab's copy never caught up: it still holds the session from before the refresh.

@@ -4,7 +4,7 @@
  * session, and the server never sees a refresh token spent twice.
  */
 import { fc } from '@fast-check/vitest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBrowserAuth, type BrowserAuth } from '../src/browser/index.js';
 import type { LockManagerLike } from '../src/services/webLocks.js';
 import { createTestAuthorizationServer, type TestAuthorizationServer } from '../src/testing/index.js';
@@ -119,7 +119,9 @@ async function runCommand(origin: Origin, command: Command): Promise<void> {
     case 'refresh':
       if (tokens?.expiresAt === undefined) return;
       origin.server.clock.set(tokens.expiresAt - 10_000);
+      // The held token is still valid, so it is served at once and the refresh goes on behind: wait for it.
       await auth.getAccessToken();
+      await vi.waitFor(() => expect(auth.actor.getSnapshot().hasTag('busy')).toBe(false));
       return;
     case 'logout':
       await auth.logout();

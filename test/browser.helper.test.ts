@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBrowserAuth, type BrowserAuth, type BrowserAuthOptions, type BrowserEnvironment } from '../src/browser/index.js';
 import { isOAuthError } from '../src/protocol/errors.js';
 import type { ProviderConfig, TokenSet } from '../src/protocol/types.js';
@@ -158,10 +158,21 @@ function nextTokenChange(auth: BrowserAuth): Promise<TokenSet | undefined> {
   });
 }
 
-/** Moves the server clock (which the tabs share) into the refresh window of `tokens`. */
+/** Moves the server clock (which the tabs share) into the refresh window of `tokens`: still valid, so served while renewed. */
 function nearExpiry(tokens: TokenSet): void {
   if (tokens.expiresAt === undefined) throw new Error('the test needs expiring tokens');
   server.clock.set(tokens.expiresAt - 10_000);
+}
+
+/** Moves the server clock just past the expiry of `tokens`: a caller then waits for the refresh. */
+function pastExpiry(tokens: TokenSet): void {
+  if (tokens.expiresAt === undefined) throw new Error('the test needs expiring tokens');
+  server.clock.set(tokens.expiresAt + 1_000);
+}
+
+/** Waits until no request of the tab is under way (a background refresh has ended). */
+async function idle(auth: BrowserAuth): Promise<void> {
+  await vi.waitFor(() => expect(auth.actor.getSnapshot().hasTag('busy')).toBe(false));
 }
 
 let channelCount = 0;
@@ -230,12 +241,15 @@ describe('createBrowserAuth in one tab', () => {
     expect(tab.location.href).toBe(REDIRECT_URI);
   });
 
-  it('getAccessToken() answers the current token, then refreshes it once near expiry', async () => {
+  it('getAccessToken() answers the current token, and near expiry keeps answering it while it refreshes it once', async () => {
     startServer();
     const { tab, tokens } = await signIn(isolatedEnvironment());
     expect(await tab.auth.getAccessToken()).toBe(tokens.accessToken);
     expect(server.tokenRequests('refresh_token')).toHaveLength(0);
     nearExpiry(tokens);
+    const held = await Promise.all([tab.auth.getAccessToken(), tab.auth.getAccessToken()]);
+    expect(held).toEqual([tokens.accessToken, tokens.accessToken]);
+    await idle(tab.auth);
     const [first, second] = await Promise.all([tab.auth.getAccessToken(), tab.auth.getAccessToken()]);
     expect(first).toBe(second);
     expect(first).not.toBe(tokens.accessToken);
@@ -255,7 +269,10 @@ describe('createBrowserAuth in one tab', () => {
     const unsubscribe = tab.auth.onTokenChange((tokens) => seen.push(tokens?.accessToken));
     const tokens = await tab.auth.handleRedirectCallback();
     nearExpiry(tokens);
+    expect(await tab.auth.getAccessToken()).toBe(tokens.accessToken); // starts the refresh
+    await idle(tab.auth);
     const refreshed = await tab.auth.getAccessToken();
+    expect(refreshed).not.toBe(tokens.accessToken);
     await tab.auth.logout();
     expect(seen).toEqual([tokens.accessToken, refreshed, undefined]);
     unsubscribe();
@@ -273,7 +290,7 @@ describe('createBrowserAuth in one tab', () => {
     await tab.auth.logout();
     expect(await tab.auth.getTokenSet()).toBeUndefined();
     expect(server.isActive(tokens.refreshToken ?? '')).toBe(false);
-    expect(sessionStorage.items.size).toBe(0);
+    expect([...sessionStorage.items.keys()]).toEqual([]);
     await expect(tab.auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' });
   });
 
@@ -305,8 +322,8 @@ describe('createBrowserAuth in one tab', () => {
     const localStorage = fakeStorage();
     const sessionStorage = fakeStorage();
     await signIn(isolatedEnvironment({ localStorage, sessionStorage }));
-    // The default is sessionStorage.
-    expect(sessionStorage.items.size).toBe(1);
+    // The default is sessionStorage: the session, and the claim that its code was sent once.
+    expect([...sessionStorage.items.keys()].sort()).toEqual(['oauth-machines', 'oauth-machines:claims']);
     expect(localStorage.items.size).toBe(0);
 
     const local = openTab(isolatedEnvironment({ localStorage, sessionStorage: fakeStorage() }), 'https://app.test/', { storage: 'local' });
@@ -360,7 +377,7 @@ describe('createBrowserAuth without the tab-sync APIs', () => {
     const callbackUrl = await server.authorize(tab.location.assigned[0] ?? '');
     // Without storage the pending login lives in this page only: the callback is handled by the same instance.
     const tokens = await tab.auth.handleRedirectCallback(callbackUrl);
-    nearExpiry(tokens);
+    pastExpiry(tokens);
     expect(await tab.auth.getAccessToken()).not.toBe(tokens.accessToken);
     await tab.auth.logout();
     expect(await tab.auth.getTokenSet()).toBeUndefined();
@@ -412,7 +429,7 @@ describe('createBrowserAuth keeps the tabs of an origin in step', () => {
     const second = openTab(origin.environment(), 'https://app.test/', origin.options);
     expect(await second.auth.getAccessToken()).toBe(tokens.accessToken);
 
-    nearExpiry(tokens);
+    pastExpiry(tokens); // the first tab's caller waits for the refresh
     const changed = nextTokenChange(second.auth);
     const refreshed = await first.auth.getAccessToken();
     expect((await changed)?.accessToken).toBe(refreshed);
@@ -429,7 +446,7 @@ describe('createBrowserAuth keeps the tabs of an origin in step', () => {
     const second = openTab(origin.environment(), 'https://app.test/', origin.options);
     await second.auth.ready;
 
-    nearExpiry(tokens);
+    pastExpiry(tokens); // both callers wait for the refresh
     const [a, b] = await Promise.all([first.auth.getAccessToken(), second.auth.getAccessToken()]);
     expect(a).toBe(b);
     expect(a).not.toBe(tokens.accessToken);
@@ -450,9 +467,10 @@ describe('createBrowserAuth keeps the tabs of an origin in step', () => {
     const tokens = await first.auth.handleRedirectCallback(await server.authorize(first.location.assigned[0] ?? ''));
     expect((await seen)?.accessToken).toBe(tokens.accessToken);
 
-    nearExpiry(tokens);
+    pastExpiry(tokens); // both callers wait for the refresh
     const [a, b] = await Promise.all([first.auth.getAccessToken(), second.auth.getAccessToken()]);
     expect(a).toBe(b);
+    expect(a).not.toBe(tokens.accessToken);
     expect(server.tokenRequests('refresh_token')).toHaveLength(1);
     expect(origin.localStorage.items.size).toBe(0);
     // The second tab's own storage holds the new session too: a reload there needs no request.
@@ -490,7 +508,7 @@ describe('createBrowserAuth keeps the tabs of an origin in step', () => {
     copy.auth.stop();
     const staleItems = new Map(stale.items);
 
-    nearExpiry(tokens);
+    pastExpiry(tokens); // the open tab's caller waits for the refresh
     const refreshed = await first.auth.getAccessToken();
     expect(server.isActive(tokens.refreshToken ?? '')).toBe(false);
     const firstSaw: (string | undefined)[] = [];
@@ -522,7 +540,7 @@ describe('createBrowserAuth keeps the tabs of an origin in step', () => {
     expect(await changed).toBeUndefined();
     expect(await second.auth.getTokenSet()).toBeUndefined();
     await expect(second.auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' });
-    expect(origin.localStorage.items.size).toBe(0);
+    expect([...origin.localStorage.items.keys()]).toEqual([]);
   });
 
   it('falls back to the storage event when BroadcastChannel is missing and localStorage is used', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createOAuthClient } from '../src/client.js';
 import { OAuthError } from '../src/protocol/errors.js';
 import { createWorld, REDIRECT_URI, signIn, tokenRequests } from './client.fixtures.js';
@@ -98,12 +98,14 @@ describe('createOAuthClient — authorization code', () => {
     client.stop();
   });
 
-  it('getAccessToken() refreshes a token within the refresh skew, then serves the new one', async () => {
+  it('getAccessToken() serves a token within the refresh skew while refreshing it, then serves the new one', async () => {
     const world = await createWorld();
     const client = world.client('authorization_code');
     await signIn(world, client);
     const first = await client.getAccessToken();
-    world.clock.advance(3_600_000 - 30_000); // inside the default 60 s skew
+    world.clock.advance(3_600_000 - 30_000); // inside the default 60 s skew, still valid
+    expect(await client.getAccessToken()).toBe(first);
+    await vi.waitFor(() => expect(client.actor.getSnapshot().hasTag('busy')).toBe(false));
     const second = await client.getAccessToken();
     expect(second).not.toBe(first);
     expect(tokenRequests(world, 'refresh_token')).toBe(1);
@@ -234,13 +236,17 @@ describe('createOAuthClient — authorization code', () => {
     client.stop();
   });
 
-  it('after a refresh that failed transiently getAccessToken() spends the set-aside refresh token again', async () => {
+  it('after a refresh that failed transiently getAccessToken() spends the set-aside refresh token again once the backoff is over', async () => {
     const world = await createWorld();
-    const client = world.client('authorization_code', { options: { maxRefreshAttempts: 1 } });
+    const client = world.client('authorization_code', { options: { maxRefreshAttempts: 1, retryBaseMs: 1_000 } });
     await signIn(world, client);
     world.clock.advance(3_600_000 + 1_000); // expired: no valid token to serve meanwhile
     world.server.fail('token', { status: 503, body: { error: 'temporarily_unavailable' } });
     expect((await rejection(client.getAccessToken())).code).toBe('temporarily_unavailable');
+    // During the backoff a demand gets the failure at once, without a request.
+    expect((await rejection(client.getAccessToken())).code).toBe('temporarily_unavailable');
+    expect(tokenRequests(world, 'refresh_token')).toBe(1);
+    world.clock.advance(1_000); // the first backoff is at most retryBaseMs
     const token = await client.getAccessToken();
     expect(token).toBe((await client.getTokens())?.accessToken);
     expect(tokenRequests(world, 'refresh_token')).toBe(2);

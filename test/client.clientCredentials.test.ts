@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createWorld, tokenRequests } from './client.fixtures.js';
 
 describe('createOAuthClient — client credentials', () => {
@@ -21,11 +21,13 @@ describe('createOAuthClient — client credentials', () => {
     client.stop();
   });
 
-  it('getAccessToken() gets a new token when the current one is within the refresh skew', async () => {
+  it('getAccessToken() serves a token within the refresh skew while it gets a new one, then serves the new one', async () => {
     const world = await createWorld();
     const client = world.client('client_credentials');
     const first = await client.getAccessToken();
-    world.clock.advance(3_600_000 - 5_000);
+    world.clock.advance(3_600_000 - 5_000); // inside the skew, still valid
+    expect(await client.getAccessToken()).toBe(first);
+    await vi.waitFor(() => expect(client.actor.getSnapshot().hasTag('busy')).toBe(false));
     const second = await client.getAccessToken();
     expect(second).not.toBe(first);
     expect(tokenRequests(world, 'client_credentials')).toBe(2);
@@ -37,7 +39,8 @@ describe('createOAuthClient — client credentials', () => {
     const client = world.client('client_credentials', { resource: 'https://api.example/' });
     await client.getAccessToken();
     world.clock.advance(3_600_000 - 5_000);
-    await client.getAccessToken();
+    await client.getAccessToken(); // starts the renewal in the background
+    await vi.waitFor(() => expect(client.actor.getSnapshot().hasTag('busy')).toBe(false));
     const resources = world.server.tokenRequests('client_credentials').map((request) => request.params['resource']);
     expect(resources).toEqual(['https://api.example/', 'https://api.example/']);
     client.stop();

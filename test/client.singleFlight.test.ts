@@ -1,15 +1,15 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OAuthError } from '../src/protocol/errors.js';
 import { createWorld, signIn, tokenRequests } from './client.fixtures.js';
 
 describe('getAccessToken() is single-flight', () => {
-  it('1,000 concurrent callers during a refresh cause exactly one refresh token request and all get the new token', async () => {
+  it('1,000 concurrent callers of an expired token cause exactly one refresh token request and all get the new token', async () => {
     const world = await createWorld();
     const client = world.client('authorization_code');
     await signIn(world, client);
     const before = await client.getAccessToken();
-    world.clock.advance(3_600_000 - 10_000);
+    world.clock.advance(3_600_000 + 1_000); // expired: the callers must wait for the refresh
 
     const results = await Promise.all(Array.from({ length: 1_000 }, () => client.getAccessToken()));
 
@@ -21,12 +21,12 @@ describe('getAccessToken() is single-flight', () => {
     client.stop();
   });
 
-  it('callers that arrive while the refresh is already under way wait for that same refresh', async () => {
+  it('callers of an expired token that arrive while the refresh is already under way wait for that same refresh', async () => {
     const world = await createWorld();
     const client = world.client('authorization_code');
     await signIn(world, client);
     const before = await client.getAccessToken();
-    world.clock.advance(3_600_000 - 10_000);
+    world.clock.advance(3_600_000 + 1_000); // expired: no held token to serve meanwhile
     world.server.fail('token', { delayMs: 20 });
 
     const early = client.getAccessToken();
@@ -69,7 +69,9 @@ describe('getAccessToken() is single-flight', () => {
     world.clock.advance(3_600_000 - 10_000); // inside the refresh window, not expired
     world.server.fail('token', { status: 503 }, { times: 5 });
 
-    // The first attempt fails; the machine then waits 30–60 s (real time) before the next one.
+    // This call starts the refresh; its first attempt fails and the machine then waits 30–60 s (real time).
+    expect(await client.getAccessToken()).toBe(before);
+    await vi.waitFor(() => expect(client.actor.getSnapshot().context.error).toMatchObject({ status: 503 }));
     const served = await Promise.all(Array.from({ length: 50 }, () => client.getAccessToken()));
 
     expect(new Set(served)).toEqual(new Set([before]));
@@ -78,7 +80,7 @@ describe('getAccessToken() is single-flight', () => {
     client.stop();
   });
 
-  it('a token that lives shorter than the skew is served until half its life, then renewed once — not on every call', async () => {
+  it('a token that lives shorter than the skew is served until half its life, then renewed once in the background — not on every call', async () => {
     const world = await createWorld({ accessTokenTtl: 30 }); // 30 s tokens, 60 s default skew
     const client = world.client('authorization_code');
     await signIn(world, client);
@@ -86,7 +88,9 @@ describe('getAccessToken() is single-flight', () => {
     for (let i = 0; i < 20; i += 1) expect(await client.getAccessToken()).toBe(first);
     expect(tokenRequests(world, 'refresh_token')).toBe(0);
 
-    world.clock.advance(15_000); // half its life
+    world.clock.advance(15_000); // half its life: still valid, so this call gets it and starts the renewal
+    expect(await client.getAccessToken()).toBe(first);
+    await vi.waitFor(() => expect(client.actor.getSnapshot().hasTag('busy')).toBe(false));
     const renewed = await client.getAccessToken();
     expect(renewed).not.toBe(first);
     for (let i = 0; i < 20; i += 1) expect(await client.getAccessToken()).toBe(renewed);
@@ -121,17 +125,25 @@ describe('getAccessToken() is single-flight', () => {
           if (outcome === 'dropped') world.server.fail('token', { drop: true });
 
           const settled = await Promise.allSettled(Array.from({ length: callers }, () => client.getAccessToken()));
+          // A still-valid token is served at once and renewed in the background: let that renewal finish.
+          await vi.waitFor(() => expect(client.actor.getSnapshot().hasTag('busy')).toBe(false));
+          const held = client.actor.getSnapshot().context.tokens?.accessToken;
           client.stop();
 
           expect(tokenRequests(world, 'refresh_token')).toBe(1);
           const values = new Set(settled.map((result) => (result.status === 'fulfilled' ? result.value : result.reason)));
-          if (outcome === 'success') {
+          if (!expired) {
+            // Whatever the refresh's outcome, every caller got the still-valid token without waiting for it.
+            expect(settled.every((result) => result.status === 'fulfilled')).toBe(true);
+            expect([...values]).toEqual([before]);
+            // The one refresh's outcome is the session's: a new token, none (invalid_grant), or the held one.
+            if (outcome === 'success') expect(held).not.toBe(before);
+            else expect(held).toBe(outcome === 'invalid_grant' ? undefined : before);
+          } else if (outcome === 'success') {
             expect(settled.every((result) => result.status === 'fulfilled')).toBe(true);
             expect(values.size).toBe(1);
             expect(values.has(before)).toBe(false);
-          } else if (outcome !== 'invalid_grant' && !expired) {
-            // A transient failure while the token is still valid: every caller keeps the valid token.
-            expect([...values]).toEqual([before]);
+            expect(held).toBe([...values][0]);
           } else {
             expect(settled.every((result) => result.status === 'rejected')).toBe(true);
             expect(values.size).toBe(1);

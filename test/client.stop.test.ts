@@ -17,12 +17,12 @@ afterEach(() => {
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 30));
 
 describe('stopping the client', () => {
-  it('mid-refresh: the waiting callers reject with aborted and nothing is left unhandled', async () => {
+  it('mid-refresh: the waiting callers reject with aborted and nothing is left unhandled, not even when the refresh ends', async () => {
     const world = await createWorld();
     const client = world.client('authorization_code');
     await signIn(world, client);
-    world.clock.advance(3_600_000 - 10_000);
-    world.server.fail('token', { delayMs: 10_000 });
+    world.clock.advance(3_600_000 + 1_000); // expired: the callers wait for the refresh
+    world.server.fail('token', { delayMs: 50 });
 
     const waiting = Array.from({ length: 10 }, () => client.getAccessToken());
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -33,6 +33,10 @@ describe('stopping the client', () => {
       expect(outcome.status).toBe('rejected');
       expect(outcome.status === 'rejected' ? outcome.reason : undefined).toMatchObject({ code: 'aborted' });
     }
+    // The refresh that was sent still completes after stop(): its end must not surface either.
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const refreshes = world.server.log.filter((entry) => entry.endpoint === 'token' && entry.grantType === 'refresh_token');
+    expect(refreshes.map((entry) => entry.status)).toEqual([200]);
     await settle();
     expect(unhandled).toEqual([]);
   });

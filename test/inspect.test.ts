@@ -2,7 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { assign, createActor, fromPromise, setup, waitFor, type AnyStateNode } from 'xstate';
 import { authorizationCodeMachine, clientCredentialsMachine, deviceCodeMachine } from '../machines/index.js';
-import { createFlowRecorder, redact, redactString, toMermaid } from '../src/inspect/index.js';
+import { createFlowRecorder, createInspectorSanitizers, createRedactor, redact, redactString, toMermaid } from '../src/inspect/index.js';
 import { createWorld } from './client.fixtures.js';
 
 interface Tokens {
@@ -149,6 +149,28 @@ describe('createFlowRecorder', () => {
     recorder.clear();
     expect(recorder.entries).toEqual([]);
     actor.stop();
+  });
+
+  it('redacts a value in entries recorded before it was known to be a secret', () => {
+    const recorder = createFlowRecorder({ includeContext: true });
+    const actor = createActor(loginMachine, { inspect: recorder }).start();
+    const token = 'a-value-first-seen-as-a-note';
+    actor.send({ type: 'CALLBACK', url: `https://app.example/cb?note=${token}`, code: 'abc' });
+    actor.send({ type: 'RESET', access_token: token } as { type: 'RESET' });
+    actor.stop();
+
+    expect(recorder.entries.find((entry) => entry.type === 'CALLBACK' && entry.kind === 'event')?.event).toMatchObject({ url: 'https://app.example/cb?note=[redacted]' });
+    expect(JSON.stringify(recorder) + recorder.format()).not.toContain(token);
+  });
+
+  it('shares what it learns with the inspector sanitizers through one redactor', () => {
+    const redactor = createRedactor();
+    const recorder = createFlowRecorder({ redactor });
+    const sanitizers = createInspectorSanitizers({ redactor });
+    const actor = createActor(loginMachine, { inspect: recorder }).start();
+    actor.send({ type: 'CALLBACK', url: 'https://app.example/cb', code: 'code-the-recorder-saw' });
+    actor.stop();
+    expect(sanitizers.sanitizeEvent({ type: 'NOTE', note: 'got code-the-recorder-saw' })).toEqual({ type: 'NOTE', note: 'got [redacted]' });
   });
 
   it('prints through the given log function', () => {

@@ -146,20 +146,26 @@ describe('refresh', () => {
     expect(tokensOf(actor).refreshToken).not.toBe(before.refreshToken);
   });
 
-  it('after a failed refresh the timer waits for the actual expiry rather than hammering the server', async () => {
-    const { h, actor } = await signedIn({ grant: { maxRefreshAttempts: 1, refreshSkewMs: 60_000 } });
+  it('after a failed refresh the timer waits out the backoff rather than hammering the server', async () => {
+    const { h, actor } = await signedIn({ grant: { maxRefreshAttempts: 1, refreshSkewMs: 60_000, retryBaseMs: 40_000 } });
     const { expiresAt } = tokensOf(actor);
     h.server.fail('token', { status: 503 });
     await h.advance(expiresAt! - h.server.clock.now() - 60_000);
     await settled(actor);
     expect(stateOf(actor)).toBe('authenticated');
     expect(h.server.tokenRequests('refresh_token')).toHaveLength(1);
-    await h.advance(30_000);
+    // The first backoff is 20–40 s (half to all of retryBaseMs), before the token expires.
+    const { retryNotBefore } = actor.getSnapshot().context;
+    const wait = retryNotBefore! - h.server.clock.now();
+    expect(wait).toBeGreaterThanOrEqual(20_000);
+    expect(wait).toBeLessThanOrEqual(40_000);
+    await h.advance(wait - 1);
     expect(h.server.tokenRequests('refresh_token')).toHaveLength(1);
-    await h.advance(30_000);
+    await h.advance(1);
     await settled(actor);
     expect(h.server.tokenRequests('refresh_token')).toHaveLength(2);
     expect(actor.getSnapshot().context.error).toBeUndefined();
+    expect(actor.getSnapshot().context.retryNotBefore).toBeUndefined();
   });
 
   it('tokens without expiresAt never schedule a refresh (seed 002: api_key_expires_in null)', async () => {
@@ -288,20 +294,29 @@ describe('stop mid-refresh', () => {
     expect(h.actorErrors).toEqual([]);
   });
 
-  it('stopping during the refresh request aborts the fetch', async () => {
+  it('stopping during the refresh request does not abort the fetch: the rotated tokens are stored', async () => {
     const { h, actor } = await signedIn();
-    const signals: AbortSignal[] = [];
+    const before = tokensOf(actor);
+    const signals: Array<AbortSignal | undefined> = [];
     const fetch = h.services.fetch;
     h.services.fetch = (input, init) => {
-      if (init?.signal) signals.push(init.signal);
+      signals.push(init?.signal ?? undefined);
       return fetch(input, init);
     };
     h.server.fail('token', { delayMs: 5_000 });
     actor.send({ type: 'REFRESH' });
     await vi.advanceTimersByTimeAsync(10);
+    expect(signals).toHaveLength(1); // the refresh request is on its way
     actor.stop();
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(signals.at(-1)?.aborted).toBe(true);
+    // The old refresh token is spent at the server: the new one must be stored, or the next start replays the old.
+    const storedTokens = async () => (await storedSession(h.storage))?.tokens as { refreshToken?: string } | undefined;
+    await vi.waitFor(async () => expect((await storedTokens())?.refreshToken).not.toBe(before.refreshToken));
+    expect(signals.at(-1)?.aborted ?? false).toBe(false);
+    expect(h.server.tokenRequests('refresh_token')).toMatchObject([{ status: 200 }]);
+    expect(h.server.isActive(before.refreshToken!)).toBe(false);
+    const stored = await storedTokens();
+    expect(h.server.isActive(stored?.refreshToken ?? '')).toBe(true);
     expect(h.actorErrors).toEqual([]);
   });
 });

@@ -54,7 +54,7 @@ describeRedis('two processes sharing a session through Redis', () => {
     const world = await createWorld();
     const { a, b } = await twoProcesses(world, redisPair);
     const before = await a.getAccessToken();
-    world.clock.advance(HOUR - 10_000); // inside the refresh window of both
+    world.clock.advance(HOUR + 1_000); // expired in both: their callers wait for the refresh
     world.server.fail('token', { delayMs: 30 }); // the refresh takes a while: both are surely waiting by then
 
     const tokens = await Promise.all([a.getAccessToken(), b.getAccessToken()]);
@@ -64,7 +64,7 @@ describeRedis('two processes sharing a session through Redis', () => {
     expect(tokens[0]).not.toBe(before);
     // The refresh token was spent once: no reuse was detected, the new tokens work for both.
     expect((await a.getTokens())?.refreshToken).toBe((await b.getTokens())?.refreshToken);
-    world.clock.advance(HOUR - 10_000);
+    world.clock.advance(HOUR + 1_000);
     const next = await Promise.all([b.getAccessToken(), a.getAccessToken()]);
     expect(world.server.tokenRequests('refresh_token')).toHaveLength(2);
     expect(next[0]).toBe(next[1]);
@@ -82,7 +82,7 @@ describeRedis('two processes sharing a session through Redis', () => {
       };
     };
     const { a, b } = await twoProcesses(world, withoutLock);
-    world.clock.advance(HOUR - 10_000);
+    world.clock.advance(HOUR + 1_000); // expired: both wait for their own refresh
     world.server.fail('token', { delayMs: 30 }, { times: 2 }); // both read the old session before either stores
 
     await Promise.allSettled([a.getAccessToken(), b.getAccessToken()]);
@@ -106,7 +106,7 @@ describeRedis('two processes sharing a session through Redis', () => {
             let previous = await a.getAccessToken();
             for (const [callersA, callersB, bFirst] of rounds) {
               const refreshesBefore = world.server.tokenRequests('refresh_token').length;
-              world.clock.advance(HOUR - 10_000);
+              world.clock.advance(HOUR + 1_000); // expired: every caller waits for the round's refresh
               const fromA = Array.from({ length: callersA }, () => a.getAccessToken());
               const fromB = Array.from({ length: callersB }, () => b.getAccessToken());
               const tokens = await Promise.all(bFirst ? [...fromB, ...fromA] : [...fromA, ...fromB]);

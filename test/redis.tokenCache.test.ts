@@ -47,7 +47,7 @@ describeRedis('the client-credentials token cache on Redis', () => {
     expect(await b.getAccessToken()).toBe(first);
     expect(world.server.tokenRequests('client_credentials')).toHaveLength(1);
 
-    world.clock.advance(3_600_000 - 10_000); // inside the renewal window
+    world.clock.advance(3_600_000 + 1_000); // expired in both: the callers wait for the renewal
     world.server.fail('token', { delayMs: 30 });
     const renewed = await Promise.all([
       ...Array.from({ length: 20 }, () => a.getAccessToken()),

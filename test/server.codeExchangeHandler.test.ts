@@ -97,7 +97,7 @@ describe('createCodeExchangeHandler', () => {
     expect(requests[0]?.status).toBe(200);
   });
 
-  it('answers a standard token response for a provider with a mapped body (seed 002 api_key, never expiring)', async () => {
+  it('answers a standard token response for a provider with a mapped body (Poe: api_key, never expiring)', async () => {
     const server = createTestAuthorizationServer({
       clients: [
         { clientId: 'web', clientSecret: SECRET, authMethod: 'client_secret_post', redirectUris: [REDIRECT_URI], grants: ['authorization_code'], scopes: ['apikey:create'] },

@@ -1,5 +1,5 @@
 import { fc, test as propTest } from '@fast-check/vitest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OAuthError } from '../src/protocol/errors.js';
 import type { ProviderConfig } from '../src/protocol/types.js';
 import {
@@ -127,8 +127,8 @@ describe('createClientCredentialsCache', () => {
     const request = { scopes: ['read'], resource: 'https://api-a.example/' };
     const first = await cache.getAccessToken(request);
     server.clock.advance(3_600_000 - 60_000);
-    const renewed = await cache.getAccessToken(request);
-    expect(renewed).not.toBe(first);
+    expect(await cache.getAccessToken(request)).toBe(first); // still valid: served while it is renewed
+    await vi.waitFor(async () => expect(await cache.getAccessToken(request)).not.toBe(first));
     expect(tokenRequests().map((entry) => entry.params['resource'])).toEqual(['https://api-a.example/', 'https://api-a.example/']);
   });
 
@@ -217,7 +217,7 @@ describe('createClientCredentialsCache', () => {
     expect(tokenRequests()[0]?.params['scope']).toBe('read write');
   });
 
-  it('renews a token once it is within the skew of its expiry, not before', async () => {
+  it('renews a token once it is within the skew of its expiry, not before, serving it meanwhile', async () => {
     const { server, cache, tokenRequests } = setup({ refreshSkewMs: 60_000 }, 3600);
     const first = await cache.getTokens({ scopes: ['read'] });
     expect(first.expiresAt).toBe(server.clock.now() + 3_600_000);
@@ -227,8 +227,12 @@ describe('createClientCredentialsCache', () => {
     expect(tokenRequests()).toHaveLength(1);
 
     server.clock.advance(1);
+    // Still valid: every caller gets it at once, and one renewal starts in the background.
     const callers = Array.from({ length: 100 }, () => cache.getAccessToken({ scopes: ['read'] }));
-    const renewed = await Promise.all(callers);
+    const served = await Promise.all(callers);
+    expect(new Set(served)).toEqual(new Set([first.accessToken]));
+    await vi.waitFor(async () => expect(await cache.getAccessToken({ scopes: ['read'] })).not.toBe(first.accessToken));
+    const renewed = await Promise.all(Array.from({ length: 100 }, () => cache.getAccessToken({ scopes: ['read'] })));
     expect(new Set(renewed).size).toBe(1);
     expect(renewed[0]).not.toBe(first.accessToken);
     expect(tokenRequests()).toHaveLength(2);
@@ -236,8 +240,8 @@ describe('createClientCredentialsCache', () => {
 
 
 
-  it('rejects every waiting caller with the same OAuthError and does not cache the failure', async () => {
-    const { server, cache, tokenRequests } = setup();
+  it('rejects every waiting caller with the same OAuthError, and asks again once the backoff is over', async () => {
+    const { server, cache, tokenRequests } = setup({ retryBaseMs: 1_000 });
     server.fail('token', { oauthError: 'invalid_client', status: 401 });
     const callers = Array.from({ length: 50 }, () => cache.getAccessToken({ scopes: ['read'] }).then(
       () => undefined,
@@ -251,7 +255,11 @@ describe('createClientCredentialsCache', () => {
     expect(errors.every((error) => error === first)).toBe(true);
     expect(tokenRequests()).toHaveLength(1);
 
-    // Not cached: the next call asks again and succeeds.
+    // During the backoff a call gets the failure at once, without a request.
+    await expect(cache.getAccessToken({ scopes: ['read'] })).rejects.toMatchObject({ code: 'invalid_client', status: 401 });
+    expect(tokenRequests()).toHaveLength(1);
+    // Not cached for good: once the backoff (at most retryBaseMs the first time) is over, the next call asks again and succeeds.
+    server.clock.advance(1_000);
     await expect(cache.getAccessToken({ scopes: ['read'] })).resolves.toMatch(/.+/);
     expect(tokenRequests()).toHaveLength(2);
   });

@@ -9,6 +9,7 @@
  * Exits 0 when every step succeeded, 1 with the typed error otherwise.
  */
 import { writeFileSync } from 'node:fs';
+import { waitFor } from 'xstate';
 import { createOAuthClient, type GrantSnapshot, type OAuthClient, type OAuthGrant } from '../../src/client.js';
 import { isOAuthError } from '../../src/protocol/errors.js';
 import type { TokenSet } from '../../src/protocol/types.js';
@@ -160,9 +161,14 @@ async function main(): Promise<void> {
 
     heading('refresh (the clock jumps 59 min 30 s ahead)');
     clock.advance(59 * 60_000 + 30_000);
+    // Inside the refresh skew but still valid: the callers get the held token at once, and one refresh starts.
+    const served = await Promise.all([app.getAccessToken(), app.getAccessToken(), app.getAccessToken()]);
+    say(`3 concurrent getAccessToken() → the still-valid token ${redacted('at', tokens.accessToken)} at once, refresh under way`);
+    check(served.every((token) => token === tokens.accessToken), 'the still-valid token was served while it is renewed');
+    await waitFor(app.actor, (snapshot) => !snapshot.hasTag('busy'));
     const refreshed = await Promise.all([app.getAccessToken(), app.getAccessToken(), app.getAccessToken()]);
     const refreshRequests = server.tokenRequests('refresh_token').length;
-    say(`3 concurrent getAccessToken() → one new token ${redacted('at', refreshed[0])}, ${refreshRequests} refresh request`);
+    say(`3 concurrent getAccessToken() after it → one new token ${redacted('at', refreshed[0])}, ${refreshRequests} refresh request`);
     check(refreshRequests === 1 && new Set(refreshed).size === 1, 'one refresh served every caller');
     check(refreshed[0] !== tokens.accessToken, 'the access token was renewed');
 

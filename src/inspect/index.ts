@@ -1,4 +1,4 @@
 export { createFlowRecorder, type FlowEntry, type FlowRecorder, type FlowRecorderOptions } from './flowRecorder.js';
 export { toMermaid } from './mermaid.js';
-export { redact, redactString } from './redact.js';
-export { inspectorSanitizers, type InspectorSanitizers } from './statelySanitizers.js';
+export { createRedactor, redact, redactString, type Redactor, type RedactorOptions } from './redact.js';
+export { createInspectorSanitizers, inspectorSanitizers, type InspectorSanitizers, type InspectorSanitizersOptions } from './statelySanitizers.js';

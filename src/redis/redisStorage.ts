@@ -66,7 +66,26 @@ export interface RedisStorageOptions {
   waitMs?: number;
   /** Mean delay between attempts to take a held lock, jittered ±50 % and never past `waitMs`. Default 50. */
   retryDelayMs?: number;
+  /**
+   * How long one Redis command (`GET`, `SET`, `DEL`, and each step of the
+   * lock: take, extend, release) may go unanswered before the operation
+   * rejects with a retryable `storage_error`. A client that queues commands
+   * while it reconnects (node-redis by default) or a Redis that hangs would
+   * otherwise keep the caller waiting for as long as the outage lasts.
+   * Default 2 000.
+   */
+  commandTimeoutMs?: number;
 }
+
+/** Every option `redisStorage` reads; the compiler keeps it complete. Anything else is refused by name. */
+const OPTION_NAMES: Record<keyof RedisStorageOptions, true> = {
+  prefix: true,
+  ttlMs: true,
+  lockTtlMs: true,
+  waitMs: true,
+  retryDelayMs: true,
+  commandTimeoutMs: true,
+};
 
 // Compare-and-delete: only the holder's token releases the lock.
 const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -81,9 +100,16 @@ const EXTEND_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redi
  * - Every failing Redis command becomes `OAuthError('storage_error')` with
  *   the client's error as `cause`, marked retryable (the usual cause is a
  *   lost connection); a failed `set` rejects, so a value is never lost silently.
- * - `lock(key, fn)` waits at most `waitMs` for the lock (then rejects with a
- *   retryable `storage_error` without running `fn`), runs `fn`, and releases
- *   the lock whatever `fn` did; `fn`'s result or error is the caller's.
+ * - Every command has a deadline, `commandTimeoutMs`: one that Redis does not
+ *   answer by then (an outage, a client queueing while it reconnects) rejects
+ *   with a retryable `storage_error` whose `cause` is a `TimeoutError`. The
+ *   command may still reach Redis later and take effect (a `set` then lands).
+ * - `lock(key, fn)` waits for the lock at most `waitMs` plus one command's
+ *   deadline (then rejects with a retryable `storage_error` without running
+ *   `fn`), runs `fn`, and releases the lock whatever `fn` did; `fn`'s result
+ *   or error is the caller's. A release Redis does not answer is given up
+ *   after its deadline (the lock expires after `lockTtlMs`).
+ * - Options it does not know are refused with a `TypeError` naming them.
  * - The lock is not re-entrant: `fn` must not wait for the same key.
  *
  * @example
@@ -93,11 +119,47 @@ const EXTEND_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redi
  * const client = createOAuthClient({ …, services: { storage: redisStorage(redis) } });
  */
 export function redisStorage(client: RedisClientLike, options: RedisStorageOptions = {}): StorageService {
+  for (const name of Object.keys(options)) {
+    // A misspelt option (`commandTimeoutMS`) would otherwise leave its default in place without a word.
+    if (!Object.hasOwn(OPTION_NAMES, name)) throw new TypeError(`redisStorage: unknown option ${name}`);
+  }
   const prefix = options.prefix ?? 'oauth-machines:';
   const ttlMs = options.ttlMs === undefined ? undefined : positiveInteger('ttlMs', options.ttlMs);
   const lockTtlMs = positiveInteger('lockTtlMs', options.lockTtlMs ?? 30_000);
   const waitMs = nonNegative('waitMs', options.waitMs ?? 10_000);
   const retryDelayMs = positive('retryDelayMs', options.retryDelayMs ?? 50);
+  const commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs ?? 2_000);
+
+  /**
+   * One Redis command with a deadline: the client's error or the deadline
+   * becomes a retryable `storage_error`. The timer goes with the reply, and a
+   * reply after the deadline (even a failure) is taken here and dropped.
+   */
+  function command<T>(what: string, send: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const description = `Redis ${what} did not answer within ${commandTimeoutMs} ms`;
+        reject(new OAuthError('storage_error', { description, retryable: true, cause: new DOMException(description, 'TimeoutError') }));
+      }, commandTimeoutMs);
+      let reply: Promise<T>;
+      try {
+        reply = send();
+      } catch (thrown) {
+        reply = Promise.reject(thrown);
+      }
+      reply.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (thrown: unknown) => {
+          clearTimeout(timer);
+          const message = thrown instanceof Error ? thrown.message : String(thrown);
+          reject(new OAuthError('storage_error', { description: `Redis ${what} failed: ${message}`, retryable: true, cause: thrown }));
+        },
+      );
+    });
+  }
 
   const valueKey = (key: string): string => prefix + key;
   const lockKey = (key: string): string => `${prefix}lock:${key}`;
@@ -106,7 +168,16 @@ export function redisStorage(client: RedisClientLike, options: RedisStorageOptio
     const deadline = performance.now() + waitMs;
     // Bounded: every round but the last sleeps at least min(retryDelayMs / 2, time left).
     for (;;) {
-      const reply = await command(`SET NX ${key}`, () => client.set(key, token, { PX: lockTtlMs, NX: true }));
+      let reply: string | null;
+      try {
+        reply = await command(`SET NX ${key}`, () => client.set(key, token, { PX: lockTtlMs, NX: true }));
+      } catch (error) {
+        // The SET may still reach Redis and take the lock for this token, which no one would then release
+        // before its TTL. The compare-and-delete follows it on the same connection and deletes only this
+        // token's lock, never another holder's.
+        void release(key, token);
+        throw error;
+      }
       if (reply === 'OK') return;
       const left = deadline - performance.now();
       if (left <= 0) {
@@ -129,7 +200,9 @@ export function redisStorage(client: RedisClientLike, options: RedisStorageOptio
     const extend = async (): Promise<void> => {
       let extended: unknown = 1;
       try {
-        extended = await client.eval(EXTEND_SCRIPT, { keys: [key], arguments: [token, String(lockTtlMs)] });
+        extended = await command(`EVAL extend ${key}`, () =>
+          client.eval(EXTEND_SCRIPT, { keys: [key], arguments: [token, String(lockTtlMs)] }),
+        );
       } catch {
         // A failed extension is tried again a third of a TTL later; the lock lasts a whole TTL.
       }
@@ -146,7 +219,7 @@ export function redisStorage(client: RedisClientLike, options: RedisStorageOptio
 
   async function release(key: string, token: string): Promise<void> {
     try {
-      await client.eval(RELEASE_SCRIPT, { keys: [key], arguments: [token] });
+      await command(`EVAL release ${key}`, () => client.eval(RELEASE_SCRIPT, { keys: [key], arguments: [token] }));
     } catch {
       // The critical section's outcome matters more than the release: an unreleased lock expires after its TTL.
     }
@@ -182,15 +255,6 @@ export function redisStorage(client: RedisClientLike, options: RedisStorageOptio
       }
     },
   };
-}
-
-async function command<T>(what: string, send: () => Promise<T>): Promise<T> {
-  try {
-    return await send();
-  } catch (thrown) {
-    const message = thrown instanceof Error ? thrown.message : String(thrown);
-    throw new OAuthError('storage_error', { description: `Redis ${what} failed: ${message}`, retryable: true, cause: thrown });
-  }
 }
 
 /** 128 random bits, hex: tells this holder's lock from any other's. */

@@ -1,14 +1,16 @@
 /**
  * A backend-for-frontend route that redeems a browser app's authorization
- * code with the client secret the browser must not hold (seed 001's server
- * route, seed 004's confidential web app). The browser keeps its PKCE
- * verifier and sends it along; the secret never leaves the server.
+ * code with the client secret the browser must not hold (a SkyMavis SSO
+ * app's server route, a plain RFC 6749 provider's confidential web app). The
+ * browser keeps its PKCE verifier and sends it along; the secret never leaves
+ * the server, nor comes back from the provider to the browser.
  */
 import * as v from 'valibot';
 import { isOAuthError, type OAuthError } from '../protocol/errors.js';
 import { exchangeAuthorizationCode } from '../protocol/operations.js';
 import type { ClientAuthMethod, ProviderConfig, TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
+import { secretRedactor } from './secretRedaction.js';
 import { nodeServices } from './services.js';
 
 /** Options of {@link createCodeExchangeHandler}. */
@@ -20,7 +22,7 @@ export interface CodeExchangeHandlerOptions {
   clientSecret: string;
   /** Default: the protocol's choice (the provider's only allowed method, else `client_secret_basic`). */
   authMethod?: ClientAuthMethod;
-  /** `User-Agent` sent to the provider (seed 000 requires one of a given form). */
+  /** `User-Agent` sent to the provider (Path of Exile requires one of a given form). */
   userAgent?: string;
   /**
    * The redirect URIs the browser may name, compared by exact string
@@ -32,6 +34,12 @@ export interface CodeExchangeHandlerOptions {
   includeRefreshToken?: boolean;
   /** Largest accepted request body in bytes. Default 16 KiB. */
   maxBodyBytes?: number;
+  /**
+   * How long the whole request body may take to arrive, in milliseconds:
+   * a body that stalls or trickles is answered 408 once it passes, so a slow
+   * or vanished browser cannot hold the handler open. Default 10 000.
+   */
+  bodyTimeoutMs?: number;
   /**
    * Origins allowed to call the handler cross-origin (exact match, e.g.
    * `https://app.example`). When set, preflights are answered and requests
@@ -47,6 +55,7 @@ export interface CodeExchangeHandlerOptions {
 export type FetchHandler = (request: Request) => Promise<Response>;
 
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
 // RFC 7636 §4.1: code_verifier = 43*128unreserved.
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
@@ -90,9 +99,11 @@ const REFRESH_FIELDS = new Set(['refresh_token', 'refresh_token_expires_in']);
  * one that fails is answered 400 with `nonce_mismatch` / `invalid_id_token`;
  * the handler answers the RFC 6749 §5.1 token response as JSON with
  * `Cache-Control: no-store`. Bad input is answered 400 `invalid_request`
- * (405, 413, 415 for the wrong method, size or media type) without any request
- * to the provider; a provider's OAuth error keeps its 4xx status, a network
- * failure, 5xx or malformed provider response becomes 502.
+ * (405, 413, 415 for the wrong method, size or media type, 408 for a body
+ * still incomplete after `bodyTimeoutMs`) without any request to the
+ * provider; a provider's OAuth error keeps its 4xx status, a network
+ * failure, 5xx or malformed provider response becomes 502. The returned
+ * promise never rejects.
  *
  * @example
  * ```ts
@@ -114,10 +125,20 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new TypeError('createCodeExchangeHandler: maxBodyBytes must be a positive integer');
   }
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  if (!Number.isFinite(bodyTimeoutMs) || bodyTimeoutMs <= 0) {
+    throw new TypeError('createCodeExchangeHandler: bodyTimeoutMs must be a positive number of milliseconds');
+  }
   const redirectUris = new Set(options.redirectUris);
   const allowedOrigins = options.allowedOrigins ? new Set(options.allowedOrigins) : undefined;
   const includeRefreshToken = options.includeRefreshToken ?? true;
-  const services = nodeServices(options.services);
+  const given = nodeServices(options.services);
+  const services: Services = {
+    ...given,
+    // RFC 9110 §15.4.8: a followed 307 repeats the request, secret and all, wherever Location points.
+    // Whatever fetch is given, a 3xx is the answer here (the protocol reads it as a failure).
+    fetch: (input, init) => given.fetch(input, { ...init, redirect: 'manual' }),
+  };
   const client = {
     clientId: options.clientId,
     clientSecret: options.clientSecret,
@@ -125,51 +146,62 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
     ...(options.userAgent ? { userAgent: options.userAgent } : {}),
   };
 
-  return async function exchangeCode(request: Request): Promise<Response> {
+  // Built once: every body the browser gets passes through it, whatever the provider put where.
+  const redact = secretRedactor(options.clientId, options.clientSecret);
+
+  async function answer(request: Request): Promise<Reply> {
     const origin = request.headers.get('origin');
     const cors = corsHeaders(allowedOrigins, origin);
     if (allowedOrigins && origin !== null && !cors) {
-      return errorResponse(403, 'invalid_request', 'Origin not allowed', {});
+      return errorReply(403, 'invalid_request', 'Origin not allowed', {});
     }
     if (request.method === 'OPTIONS' && allowedOrigins) {
       // Fetch standard, CORS preflight: answer without reading a body.
-      return new Response(null, {
+      return {
         status: 204,
+        body: null,
         headers: {
           ...cors,
           'access-control-allow-methods': 'POST',
           'access-control-allow-headers': 'content-type',
           'access-control-max-age': '600',
         },
-      });
+      };
     }
     const headers = cors ?? {};
     if (request.method !== 'POST') {
-      return errorResponse(405, 'invalid_request', 'Only POST is allowed', { ...headers, allow: 'POST' });
+      return errorReply(405, 'invalid_request', 'Only POST is allowed', { ...headers, allow: 'POST' });
     }
     if (!isJsonContentType(request.headers.get('content-type'))) {
-      return errorResponse(415, 'invalid_request', 'Content-Type must be application/json', headers);
+      return errorReply(415, 'invalid_request', 'Content-Type must be application/json', headers);
     }
-    const text = await readBodyText(request, maxBodyBytes);
-    if (text === TOO_LARGE) {
-      return errorResponse(413, 'invalid_request', `The body exceeds ${maxBodyBytes} bytes`, headers);
+    const read = await readBodyText(request, maxBodyBytes, bodyTimeoutMs);
+    if (read === TOO_LARGE) {
+      return errorReply(413, 'invalid_request', `The body exceeds ${maxBodyBytes} bytes`, headers);
+    }
+    if (read === TIMED_OUT) {
+      // RFC 9110 §15.5.9: the request was not completed in the time the server was prepared to wait.
+      return errorReply(408, 'invalid_request', `The body did not arrive within ${bodyTimeoutMs} ms`, headers);
+    }
+    if (read === UNREADABLE) {
+      return errorReply(400, 'invalid_request', 'The body could not be read', headers);
     }
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(read);
     } catch {
-      return errorResponse(400, 'invalid_request', 'The body is not valid JSON', headers);
+      return errorReply(400, 'invalid_request', 'The body is not valid JSON', headers);
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-      return errorResponse(400, 'invalid_request', 'The body must be a JSON object', headers);
+      return errorReply(400, 'invalid_request', 'The body must be a JSON object', headers);
     }
     const parsed = v.safeParse(ExchangeInput, json);
     if (!parsed.success) {
-      return errorResponse(400, 'invalid_request', describeIssue(parsed.issues[0]), headers);
+      return errorReply(400, 'invalid_request', describeIssue(parsed.issues[0]), headers);
     }
     const input = parsed.output;
     if (!redirectUris.has(input.redirect_uri)) {
-      return errorResponse(400, 'invalid_request', 'redirect_uri is not one of the registered redirect URIs', headers);
+      return errorReply(400, 'invalid_request', 'redirect_uri is not one of the registered redirect URIs', headers);
     }
 
     let tokens: TokenSet;
@@ -185,15 +217,26 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
         idToken: input.nonce === undefined ? {} : { nonce: input.nonce },
       });
     } catch (thrown) {
-      return providerFailure(thrown, options.clientSecret, headers);
+      return providerFailure(thrown, headers);
     }
     const body = tokenResponseBody(tokens, providerFields(options.provider, tokens), services.clock.now(), includeRefreshToken);
-    return jsonResponse(200, body, headers);
+    return { status: 200, body, headers };
+  }
+
+  return async function exchangeCode(request: Request): Promise<Response> {
+    let reply: Reply;
+    try {
+      reply = await answer(request);
+    } catch {
+      // The handler answers; it never rejects into a runtime that would send its own error page.
+      reply = errorReply(500, 'server_error', 'The token exchange failed', {});
+    }
+    return toResponse(reply.status, reply.body === null ? null : redact(reply.body), reply.headers);
   };
 }
 
 /**
- * The provider's fields after its profile's mapping (seed 002: `api_key` is
+ * The provider's fields after its profile's mapping (Poe: `api_key` is
  * already `access_token` there), so extras are passed on without the
  * non-standard duplicates of standard fields.
  */
@@ -224,47 +267,77 @@ function tokenResponseBody(
   return body;
 }
 
-function providerFailure(thrown: unknown, clientSecret: string, headers: Record<string, string>): Response {
+/** Codes the library raises about the provider's answer itself: the upstream failed, whatever status it sent. */
+const UPSTREAM_FAILURES: ReadonlySet<string> = new Set(['invalid_response', 'unexpected_redirect']);
+
+function providerFailure(thrown: unknown, headers: Record<string, string>): Reply {
   if (!isOAuthError(thrown)) {
     // A TypeError from the protocol is a configuration mistake on this server, not the browser's.
-    return errorResponse(500, 'server_error', 'The token exchange is misconfigured', headers);
+    return errorReply(500, 'server_error', 'The token exchange is misconfigured', headers);
   }
   const error: OAuthError = thrown;
   // The provider answered, but its ID token is not for this login: the browser's request is at fault (or forged).
   const status = error.code === 'nonce_mismatch' || error.code === 'invalid_id_token' ? 400 : error.status;
-  const description = error.description === undefined ? undefined : redact(error.description, clientSecret);
   // RFC 6749 §5.2: a provider's own 4xx error is the browser's business (invalid_grant: log in again).
-  if (status !== undefined && status >= 400 && status < 500 && error.code !== 'invalid_response') {
-    return errorResponse(status, redact(error.code, clientSecret), description, headers, error.uri);
+  if (status !== undefined && status >= 400 && status < 500 && !UPSTREAM_FAILURES.has(error.code)) {
+    return errorReply(status, error.code, error.description, headers, error.uri);
   }
   // Network failure, timeout, 5xx or a body that did not validate: the upstream failed.
   const code = error.code === 'temporarily_unavailable' ? 'temporarily_unavailable' : 'server_error';
-  return errorResponse(502, code, 'The authorization server could not complete the exchange', headers);
-}
-
-function redact(text: string, secret: string): string {
-  return secret.length > 0 ? text.split(secret).join('[redacted]') : text;
+  return errorReply(502, code, 'The authorization server could not complete the exchange', headers);
 }
 
 const TOO_LARGE = Symbol('too large');
+const TIMED_OUT = Symbol('timed out');
+const UNREADABLE = Symbol('unreadable');
 
-/** Reads at most `maxBytes` of the body, whatever Content-Length claims. */
-async function readBodyText(request: Request, maxBytes: number): Promise<string | typeof TOO_LARGE> {
+/**
+ * Reads at most `maxBytes` of the body, whatever Content-Length claims, and
+ * waits at most `timeoutMs` for all of it. Never rejects: a stream that
+ * errors (the browser went away mid-upload) or was already read is
+ * `UNREADABLE`; one still open at the deadline is cancelled and `TIMED_OUT`.
+ */
+async function readBodyText(
+  request: Request,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<string | typeof TOO_LARGE | typeof TIMED_OUT | typeof UNREADABLE> {
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > maxBytes) return TOO_LARGE;
   if (request.body === null) return '';
-  const reader = request.body.getReader();
+  let reader: ReadableStreamDefaultReader<Uint8Array>;
+  try {
+    reader = request.body.getReader();
+  } catch {
+    return UNREADABLE; // locked: the body was read already
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+  });
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      return TOO_LARGE;
+  try {
+    // Bounded: each round adds bytes towards maxBytes, or the deadline ends the read.
+    for (;;) {
+      // The race's own handler takes a late rejection of the pending read: it is never unhandled.
+      const next = await Promise.race([reader.read(), deadline]);
+      if (next === TIMED_OUT) {
+        reader.cancel(new DOMException('The request body did not arrive in time', 'TimeoutError')).catch(() => undefined);
+        return TIMED_OUT;
+      }
+      if (next.done) break;
+      total += next.value.byteLength;
+      if (total > maxBytes) {
+        reader.cancel().catch(() => undefined);
+        return TOO_LARGE;
+      }
+      chunks.push(next.value);
     }
-    chunks.push(value);
+  } catch {
+    return UNREADABLE;
+  } finally {
+    clearTimeout(timer);
   }
   const bytes = new Uint8Array(total);
   let offset = 0;
@@ -295,20 +368,29 @@ function describeIssue(issue: v.BaseIssue<unknown> | undefined): string {
   return issue.message;
 }
 
-function errorResponse(
+/** What the handler answers, before the one step that turns it into the browser's `Response`. */
+interface Reply {
+  status: number;
+  /** A JSON value, or `null` for no body (a preflight). */
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+function errorReply(
   status: number,
   error: string,
   description: string | undefined,
   headers: Record<string, string>,
   uri?: string,
-): Response {
+): Reply {
   const body: Record<string, string> = { error };
   if (description !== undefined) body['error_description'] = description;
   if (uri !== undefined) body['error_uri'] = uri;
-  return jsonResponse(status, body, headers);
+  return { status, body, headers };
 }
 
-function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
+function toResponse(status: number, body: unknown, headers: Record<string, string>): Response {
+  if (body === null) return new Response(null, { status, headers });
   return new Response(JSON.stringify(body), {
     status,
     headers: {

@@ -10,7 +10,7 @@
  * token lifecycle, and with a storage that has a cross-process `lock` (Redis)
  * the processes of a fleet share one token per key.
  */
-import { renewalDueAt } from '../../machines/lifecycle.js';
+import { tokensAreFresh } from '../../machines/lifecycle.js';
 import { resolveGrantOptions, type GrantOptions } from '../../machines/types.js';
 import { createOAuthClient, type OAuthClient } from '../client.js';
 import { OAuthError } from '../protocol/errors.js';
@@ -146,7 +146,6 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
   const defaultScopes = normaliseScopes(options.scopes ?? []);
   const services = nodeServices(options.services);
   const clock = services.clock;
-  const refreshSkewMs = resolveGrantOptions({ ...(options.refreshSkewMs !== undefined ? { refreshSkewMs: options.refreshSkewMs } : {}) }).refreshSkewMs;
   const sharedStorage = options.services?.storage !== undefined;
   const storagePrefix = options.storageKey ?? DEFAULT_STORAGE_KEY;
   const machineOptions: GrantOptions = {
@@ -154,8 +153,8 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
     ...(options.maxRefreshAttempts !== undefined ? { maxRefreshAttempts: options.maxRefreshAttempts } : {}),
     ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
   };
-  // Checked here rather than when the first key's client is created.
-  resolveGrantOptions(machineOptions);
+  // Checked here rather than when the first key's client is created; the cache's hot path uses the machines' renewal rule.
+  const renewalRule = resolveGrantOptions(machineOptions);
   // Map keeps insertion order: re-inserting on use makes the first key the least recently used.
   const entries = new Map<string, Entry>();
   let trimQueued = false;
@@ -285,8 +284,7 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
     if (!snapshot.hasTag('signedIn') || snapshot.hasTag('busy')) return false;
     const { tokens, savedAt } = snapshot.context;
     if (tokens === undefined) return false;
-    const due = renewalDueAt(tokens, savedAt, refreshSkewMs);
-    return due === undefined || clock.now() < due;
+    return tokensAreFresh(tokens, savedAt, renewalRule, clock.now());
   }
 
   function accessTokenOf(entry: Entry): Promise<string> {

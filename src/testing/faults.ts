@@ -47,12 +47,9 @@ const WRONG_SHAPES: Record<TestEndpoint, unknown> = {
 /** The response a fault produces by itself (delay and drop are handled by the faces). */
 export function faultResponse(endpoint: TestEndpoint, fault: TestFault): Response | undefined {
   if ('status' in fault && !('oauthError' in fault) && !('notJson' in fault)) {
-    const { body, headers = {} } = fault;
-    if (body === undefined) return new Response(null, { status: fault.status, headers });
-    if (typeof body === 'string') {
-      return new Response(body, { status: fault.status, headers: { 'content-type': 'text/plain;charset=UTF-8', ...headers } });
-    }
-    return jsonResponse(fault.status, body, headers);
+    const response = statusResponse(fault.status, fault.body);
+    for (const [name, value] of Object.entries(fault.headers ?? {})) response.headers.set(name, value);
+    return response;
   }
   if ('oauthError' in fault) {
     const status = fault.status ?? (fault.oauthError === 'invalid_client' ? 401 : 400);
@@ -61,6 +58,12 @@ export function faultResponse(endpoint: TestEndpoint, fault: TestFault): Respons
   if ('notJson' in fault) return htmlPage(fault.status ?? 200, 'Gateway says hello', 'An HTML page where JSON was expected (injected fault).');
   if ('wrongShape' in fault) return jsonResponse(200, WRONG_SHAPES[endpoint]);
   return undefined;
+}
+
+function statusResponse(status: number, body: string | Record<string, unknown> | unknown[] | undefined): Response {
+  if (body === undefined) return new Response(null, { status });
+  if (typeof body === 'string') return new Response(body, { status, headers: { 'content-type': 'text/plain;charset=UTF-8' } });
+  return jsonResponse(status, body);
 }
 
 /** Waits `ms` of real time, rejecting with the signal's reason if it aborts first. */

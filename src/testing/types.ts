@@ -131,16 +131,8 @@ export interface TestAuthorizationServerOptions {
 
 /** What `server.fail` injects into the next request(s) to an endpoint. */
 export type TestFault =
-  | {
-      status: number;
-      body?: string | Record<string, unknown> | unknown[];
-      /**
-       * Response headers, set last: `{ 'retry-after': '2' }` on a 429 or 503 (RFC 9110 §10.2.3), or a
-       * `content-type` that overrides the default (`application/json` with a string body is a truncated
-       * or otherwise broken JSON document).
-       */
-      headers?: Record<string, string>;
-    }
+  /** An answer with this status; `headers` adds response headers (e.g. `Retry-After` with a 429 or 503). */
+  | { status: number; body?: string | Record<string, unknown> | unknown[]; headers?: Record<string, string> }
   | { oauthError: string; status?: number; description?: string }
   | { delayMs: number }
   | { drop: true }

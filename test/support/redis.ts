@@ -53,6 +53,16 @@ export interface RunningRedis {
   url: string;
   /** Kills the server and waits for it to exit. */
   stop(): Promise<void>;
+  /**
+   * Suspends the server (SIGSTOP): connections stay open and the kernel
+   * still accepts new ones, but nothing is answered until `thaw` — an
+   * outage as a client sees a hung or unreachable Redis.
+   */
+  freeze(): void;
+  /** Resumes a frozen server (SIGCONT); it then answers what was sent meanwhile. */
+  thaw(): void;
+  /** After `stop`: starts redis-server again on the same port (empty), so clients reconnect to it. */
+  restart(): Promise<void>;
 }
 
 /** A port that was free a moment ago: bound to 0 by the kernel, then closed. */
@@ -82,6 +92,24 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/** Spawns redis-server on 127.0.0.1:`port`; resolves with it once it accepts connections, or with its output if it did not. */
+async function spawnOn(port: number): Promise<ChildProcess | string> {
+  const child = spawn(REDIS_SERVER_PATH, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => void (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => void (output += chunk.toString()));
+  // Up to 10 s in 50 ms steps.
+  for (let probe = 0; probe < 200 && child.exitCode === null; probe += 1) {
+    if (await canConnect(port)) return child;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  await exited(child);
+  return output;
+}
+
 /**
  * Starts redis-server on 127.0.0.1 at a free port and resolves once it
  * accepts connections. Another process may take the port between the probe
@@ -91,29 +119,31 @@ export async function startRedisServer(): Promise<RunningRedis> {
   let lastOutput = '';
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const port = await freePort();
-    const child = spawn(REDIS_SERVER_PATH, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => void (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => void (output += chunk.toString()));
-    // Up to 10 s in 50 ms steps.
-    for (let probe = 0; probe < 200 && child.exitCode === null; probe += 1) {
-      if (await canConnect(port)) {
-        return {
-          port,
-          url: `redis://127.0.0.1:${port}`,
-          stop: async () => {
-            child.kill('SIGTERM');
-            await exited(child);
-          },
-        };
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = await spawnOn(port);
+    if (typeof started === 'string') {
+      lastOutput = started;
+      continue;
     }
-    child.kill('SIGKILL');
-    await exited(child);
-    lastOutput = output;
+    let child = started;
+    const running: RunningRedis = {
+      port,
+      url: `redis://127.0.0.1:${port}`,
+      stop: async () => {
+        // A frozen process would not act on SIGTERM until resumed.
+        child.kill('SIGCONT');
+        child.kill('SIGTERM');
+        await exited(child);
+      },
+      freeze: () => void child.kill('SIGSTOP'),
+      thaw: () => void child.kill('SIGCONT'),
+      restart: async () => {
+        if (child.exitCode === null && child.signalCode === null) throw new Error('restart() needs the server stopped first');
+        const again = await spawnOn(port);
+        if (typeof again === 'string') throw new Error(`redis-server did not start again on 127.0.0.1:${port}:\n${again}`);
+        child = again;
+      },
+    };
+    return running;
   }
   throw new Error(`redis-server did not start on 127.0.0.1:\n${lastOutput}`);
 }
