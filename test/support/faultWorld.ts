@@ -22,8 +22,13 @@ export const SERVICE_SECRET = 'service-secret-that-is-long-enough';
 export const ACCESS_TOKEN_TTL_MS = 3_600_000;
 /** The socket transport gives up on a request after this long. */
 export const SOCKET_TIMEOUT_MS = 200;
-/** Short backoff, so a retry costs milliseconds (the machines' timers run on real time). */
-export const GRANT_OPTIONS = { retryBaseMs: 5, maxRefreshAttempts: 3 } as const;
+/**
+ * Short backoff, so a retry costs milliseconds: the machines' timers (the expiry timer, the sleep
+ * between attempts) run on real time, while the hold-back after a failed renewal is read on the clock.
+ */
+export const GRANT_OPTIONS = { retryBaseMs: 20, maxRefreshAttempts: 2 } as const;
+/** Longer than any hold-back after a failure (a backoff, or a Retry-After capped at 10 min): move the clock by it to let it pass. */
+export const BACKOFF_PASSES_MS = 11 * 60_000;
 
 const START = Date.parse('2026-01-01T00:00:00Z');
 

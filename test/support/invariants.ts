@@ -19,8 +19,11 @@ import type { FaultyStorage } from './faultyStorage.js';
 /** How long a caller may take to settle before it counts as hung (real time). */
 export const LIVENESS_MS = 5_000;
 
-/** Requests of one endpoint a cell may send, faults and recovery included. */
-export const MAX_REQUESTS_PER_ENDPOINT = 10;
+/**
+ * Requests of one endpoint a cell may send, faults and recovery included: a backoff that doubles
+ * from a few milliseconds sends a handful in the fault window; a loop sends hundreds.
+ */
+export const MAX_REQUESTS_PER_ENDPOINT = 20;
 
 export interface Caller {
   label: string;
