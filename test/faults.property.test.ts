@@ -16,7 +16,7 @@ import type { OAuthError } from '../src/protocol/errors.js';
 import { webCrypto } from '../src/services/index.js';
 import type { CryptoService } from '../src/services/types.js';
 import type { TestFault } from '../src/testing/index.js';
-import { createFaultWorld, type FaultWorld } from './support/faultWorld.js';
+import { BACKOFF_PASSES_MS, createFaultWorld, type FaultWorld } from './support/faultWorld.js';
 import {
   allSettleWithin,
   atMostOneTokenRequestInFlight,
@@ -240,6 +240,8 @@ describe('faults, property', () => {
           const recoveryFrom = world.network.requests.length;
           world.network.disarm();
           world.network.onCall = undefined;
+          // …and the hold-back after the failures passes: a later demand retries after the backoff.
+          world.clock.advance(BACKOFF_PASSES_MS);
           const outcomes = await allSettleWithin(model.callers);
           everyRejectionIsOAuthError(outcomes);
           const client = model.slots[0] ?? model.slots[1] ?? clientIn(model, 0);
