@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { OAuthError } from '../src/protocol/errors.js';
-import { parseTokenResponseBody, readTokenResponse } from '../src/protocol/tokenResponse.js';
+import { MIN_EXPIRES_IN_SECONDS, parseTokenResponseBody, readTokenResponse } from '../src/protocol/tokenResponse.js';
 import type { ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import { clock, jsonResponse, NOW } from './protocol.fixtures.js';
 
@@ -68,7 +68,11 @@ function isTokenSetOrOAuthError(run: () => TokenSet): void {
   expect(typeof tokens.accessToken).toBe('string');
   expect(tokens.accessToken.length).toBeGreaterThan(0);
   expect(typeof tokens.tokenType).toBe('string');
-  if (tokens.expiresAt !== undefined) expect(Number.isSafeInteger(tokens.expiresAt)).toBe(true);
+  if (tokens.expiresAt !== undefined) {
+    expect(Number.isSafeInteger(tokens.expiresAt)).toBe(true);
+    // A lifetime below the floor is no lifetime: an expiry never lies closer than one floor ahead.
+    expect(tokens.expiresAt).toBeGreaterThanOrEqual(NOW + MIN_EXPIRES_IN_SECONDS * 1000);
+  }
 }
 
 describe('token response reader properties', () => {
@@ -80,6 +84,13 @@ describe('token response reader properties', () => {
   test.prop([tokenLikeBody])('the reader is total for token-like bodies with fields of any JSON type', (body) => {
     isTokenSetOrOAuthError(() => parse(body));
   });
+
+  test.prop([fc.oneof(fc.double({ min: -1e12, max: MIN_EXPIRES_IN_SECONDS, maxExcluded: true, noNaN: true }), fc.integer({ max: 0 }))])(
+    'an expires_in below the floor never yields an expiresAt',
+    (expiresIn) => {
+      expect(parse({ access_token: 'at', token_type: 'Bearer', expires_in: expiresIn })).not.toHaveProperty('expiresAt');
+    },
+  );
 
   test.prop([
     fc.oneof(fc.string(), fc.jsonValue().map((value) => JSON.stringify(value) ?? 'null'), tokenLikeBody.map((b) => JSON.stringify(b))),
@@ -128,9 +139,21 @@ describe('parseTokenResponseBody', () => {
 
   it('accepts expires_in as a numeric string, and absent or null as no expiry', () => {
     expect(parse({ access_token: 'at', token_type: 'Bearer', expires_in: '60' }).expiresAt).toBe(NOW + 60_000);
-    expect(parse({ access_token: 'at', token_type: 'Bearer', expires_in: 0 }).expiresAt).toBe(NOW);
     expect(parse({ access_token: 'at', token_type: 'Bearer' })).not.toHaveProperty('expiresAt');
     expect(parse({ access_token: 'at', token_type: 'Bearer', expires_in: null })).not.toHaveProperty('expiresAt');
+  });
+
+  it.each([0, -1, -3600, 0.0001, 0.999, '0', '0.0001', '-5'])(
+    'treats an expires_in of %s (below the one-second floor) as an unknown lifetime: no expiresAt',
+    (expiresIn) => {
+      expect(parse({ access_token: 'at', token_type: 'Bearer', expires_in: expiresIn })).not.toHaveProperty('expiresAt');
+    },
+  );
+
+  it('takes an expires_in of exactly the floor as a lifetime', () => {
+    expect(MIN_EXPIRES_IN_SECONDS).toBe(1);
+    expect(parse({ access_token: 'at', token_type: 'Bearer', expires_in: MIN_EXPIRES_IN_SECONDS }).expiresAt).toBe(NOW + 1_000);
+    expect(parse({ access_token: 'at', token_type: 'Bearer', expires_in: '1.5' }).expiresAt).toBe(NOW + 1_500);
   });
 
   it.each([
@@ -138,7 +161,6 @@ describe('parseTokenResponseBody', () => {
     ['an empty access_token', { access_token: '', token_type: 'Bearer' }],
     ['a numeric access_token', { access_token: 1, token_type: 'Bearer' }],
     ['a missing token_type', { access_token: 'at' }],
-    ['a negative expires_in', { access_token: 'at', token_type: 'Bearer', expires_in: -1 }],
     ['a non-numeric expires_in', { access_token: 'at', token_type: 'Bearer', expires_in: '1h' }],
     ['a huge expires_in', { access_token: 'at', token_type: 'Bearer', expires_in: 1e300 }],
     ['an empty refresh_token', { access_token: 'at', token_type: 'Bearer', refresh_token: '' }],

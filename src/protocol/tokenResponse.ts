@@ -10,15 +10,26 @@ import type { ProviderConfig, TokenSet } from './types.js';
 
 const NonEmptyString = v.pipe(v.string(), v.minLength(1));
 
-/** RFC 6749 §5.1; optional fields may be `null`, which means absent (seed 002: `null` = never expires). */
+/**
+ * The shortest `expires_in`, in seconds, taken as a token's lifetime. A server
+ * that sends 0, a negative number or a fraction of a second has not said how
+ * long the token lives: taken literally, the token would be due for renewal
+ * the moment it arrives, and every renewal would bring another such token — a
+ * tight loop against the token endpoint. Below this floor the lifetime is
+ * unknown, exactly as if `expires_in` were absent (RFC 6749 §5.1 makes it
+ * optional), and the token is used until the server refuses it.
+ */
+export const MIN_EXPIRES_IN_SECONDS = 1;
+
+/** RFC 6749 §5.1; optional fields may be `null`, which means absent (a `null` lifetime is an unknown one). */
 const TokenResponseSchema = v.looseObject({
   access_token: NonEmptyString,
   token_type: NonEmptyString,
   expires_in: v.nullish(
     v.union([
-      v.pipe(v.number(), v.finite(), v.minValue(0)),
+      v.pipe(v.number(), v.finite()),
       // Some servers send the number as a string.
-      v.pipe(v.string(), v.regex(/^\d{1,15}(\.\d{1,9})?$/), v.transform(Number)),
+      v.pipe(v.string(), v.regex(/^-?\d{1,15}(\.\d{1,9})?$/), v.transform(Number)),
     ]),
   ),
   refresh_token: v.nullish(NonEmptyString),
@@ -80,7 +91,7 @@ export function parseTokenResponseBody(provider: ProviderConfig, body: unknown, 
     tokenType: normaliseTokenType(fields.token_type),
     raw: body,
   };
-  if (fields.expires_in !== undefined && fields.expires_in !== null) {
+  if (fields.expires_in !== undefined && fields.expires_in !== null && fields.expires_in >= MIN_EXPIRES_IN_SECONDS) {
     const expiresAt = Math.floor(clock.now() + fields.expires_in * 1000);
     if (!Number.isSafeInteger(expiresAt)) throw invalid('expires_in is out of range', body);
     tokens.expiresAt = expiresAt;

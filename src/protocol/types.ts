@@ -19,7 +19,8 @@ export type PkceMethod = 'S256' | 'plain';
 /**
  * The tokens of a session. `expiresAt` is absolute (epoch ms), computed from
  * `expires_in` and the clock service when the response arrived; absent means
- * the token does not expire.
+ * the lifetime is unknown (no `expires_in`, `null`, or one below
+ * `MIN_EXPIRES_IN_SECONDS`) and the token is used until the server refuses it.
  */
 export interface TokenSet {
   accessToken: string;
