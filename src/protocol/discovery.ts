@@ -6,7 +6,7 @@ import type { FetchLike } from '../services/types.js';
 import { isLoopbackUrl } from './endpoints.js';
 import { OAuthError } from './errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
-import { transportError } from './providerRequest.js';
+import { sendRequest } from './providerRequest.js';
 import type { ProviderConfig } from './types.js';
 
 /** Which well-known document to read; `auto` tries RFC 8414 first, then OpenID on a 404 or a network failure. */
@@ -67,14 +67,9 @@ export function openidMetadataUrl(issuer: string): string {
   return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
 }
 
-async function fetchMetadata(fetch: FetchLike, url: string, signal: AbortSignal | undefined): Promise<Response> {
-  const init: RequestInit = { method: 'GET', headers: { Accept: 'application/json' } };
-  if (signal !== undefined) init.signal = signal;
-  try {
-    return await fetch(url, init);
-  } catch (thrown) {
-    throw transportError(thrown, signal);
-  }
+function fetchMetadata(fetch: FetchLike, url: string, signal: AbortSignal | undefined): Promise<Response> {
+  // A redirected metadata document would name endpoints the issuer never vouched for: not followed.
+  return sendRequest(fetch, { url, init: { method: 'GET', headers: { Accept: 'application/json' }, redirect: 'manual' } }, signal);
 }
 
 function toProviderConfig(metadata: v.InferOutput<typeof MetadataSchema>, allowInsecure: boolean): ProviderConfig {
@@ -108,7 +103,8 @@ function toProviderConfig(metadata: v.InferOutput<typeof MetadataSchema>, allowI
  * a network failure (a browser's view of a 404 without CORS headers). The
  * document's `issuer` must equal `issuer` exactly (RFC 8414 §3.3, OIDC
  * Discovery §4.3), else `OAuthError('issuer_mismatch')`; a malformed or
- * non-JSON document is `invalid_response`; a failed fetch is `network_error`,
+ * non-JSON document is `invalid_response`; a redirect is not followed but
+ * refused as `unexpected_redirect`; a failed fetch is `network_error`,
  * `timeout` or `aborted`.
  */
 export async function discover(

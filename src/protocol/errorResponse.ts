@@ -114,13 +114,39 @@ function stringField(body: unknown, name: string): string | undefined {
 }
 
 /**
+ * The `unexpected_redirect` error for a response that is a redirect, else
+ * `undefined`: a 3xx (RFC 9110 §15.4), what a browser shows of one under
+ * `redirect: 'manual'` (an `opaqueredirect` response with status 0), or a
+ * response some fetch reached by following one anyway. The library sends
+ * nothing to where a redirect points and reads nothing that came from there.
+ */
+export function redirectError(response: Response): OAuthError | undefined {
+  const isRedirect = response.type === 'opaqueredirect' || (response.status >= 300 && response.status <= 399);
+  if (!isRedirect && response.redirected !== true) return undefined;
+  return new OAuthError('unexpected_redirect', {
+    status: response.status,
+    retryable: false,
+    description: isRedirect
+      ? `the server answered with a redirect (HTTP ${response.status}), which is not followed`
+      : 'the response came through a redirect, which the library does not follow',
+    cause: { location: response.headers.get('location') ?? undefined, url: response.url },
+  });
+}
+
+/**
  * The `OAuthError` an error response stands for; never throws. The code comes
  * from the JSON body's `error` (RFC 6749 §5.2), else from the
  * `WWW-Authenticate` header's `error` (RFC 6750 §3, e.g. a 401 from
- * userinfo), else it is `invalid_response`. Status, header and the body (as
+ * userinfo), else it is `invalid_response`. A redirect is
+ * `unexpected_redirect`, its body unread. Status, header and the body (as
  * `cause`) are kept; 429 and 5xx are retryable.
  */
 export async function readErrorResponse(response: Response): Promise<OAuthError> {
+  const redirect = redirectError(response);
+  if (redirect !== undefined) {
+    await response.body?.cancel().catch(() => undefined);
+    return redirect;
+  }
   const wwwAuthenticate = response.headers.get('www-authenticate') ?? undefined;
   let body: unknown;
   try {

@@ -42,6 +42,8 @@ export type LibraryErrorCode =
   | 'invalid_callback'
   | 'issuer_mismatch'
   | 'insecure_endpoint'
+  /** A provider answered with a redirect (3xx, or a browser's opaque redirect), which the library never follows. */
+  | 'unexpected_redirect'
   | 'storage_error'
   | 'storage_quota_exceeded'
   | 'invalid_snapshot'

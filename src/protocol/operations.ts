@@ -1,8 +1,9 @@
 /**
  * The build → send → check steps the machines' actors invoke. Each sends with
- * `services.fetch(url, { ...init, signal })`, turns a failed fetch into
- * `OAuthError` (`network_error`, `timeout`, `aborted`) and reads the response
- * with the matching reader. Bad arguments still throw `TypeError` before
+ * `services.fetch(url, { ...init, signal, redirect: 'manual' })`, turns a
+ * failed fetch into `OAuthError` (`network_error`, `timeout`, `aborted`), a
+ * redirect answer into `unexpected_redirect`, and reads the response with the
+ * matching reader. Bad arguments still throw `TypeError` before
  * anything is sent.
  */
 import type { Services } from '../services/types.js';
@@ -10,7 +11,7 @@ import { readDeviceAuthorizationResponse, deviceAuthorizationRequest, type Devic
 import { OAuthError } from './errors.js';
 import { checkIdTokenClaims, decodeJwtPayload } from './idToken.js';
 import { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
-import { transportError } from './providerRequest.js';
+import { sendRequest } from './providerRequest.js';
 import { readRevocationResponse, revocationRequest } from './revocation.js';
 import { tokenRequest } from './tokenRequest.js';
 import { readTokenResponse } from './tokenResponse.js';
@@ -27,16 +28,9 @@ export interface OperationContext {
 
 type TokenTypeHint = 'access_token' | 'refresh_token' | (string & {});
 
-/** Sends a built request; a fetch that throws becomes an `OAuthError`. */
-async function send(context: OperationContext, request: HttpRequest): Promise<Response> {
-  const { signal } = context;
-  const init: RequestInit = { ...request.init, headers: { ...request.init.headers } };
-  if (signal !== undefined) init.signal = signal;
-  try {
-    return await context.services.fetch(request.url, init);
-  } catch (thrown) {
-    throw transportError(thrown, signal);
-  }
+/** Sends a built request with the context's fetch and signal (never following a redirect, see `sendRequest`). */
+function send(context: OperationContext, request: HttpRequest): Promise<Response> {
+  return sendRequest(context.services.fetch, request, context.signal);
 }
 
 /**

@@ -123,5 +123,11 @@ export interface HttpRequest {
     method: 'GET' | 'POST';
     headers: Record<string, string>;
     body?: string;
+    /**
+     * Never follow: a redirected POST repeats its body at the new location
+     * (RFC 9110 §15.4.8), credentials, code and verifier included, and the
+     * answer would come from a server the provider config never named.
+     */
+    redirect: 'manual';
   };
 }

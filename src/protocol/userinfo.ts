@@ -33,6 +33,7 @@ export function userinfoRequest(
     init: {
       method: 'GET',
       headers: { Accept: 'application/json', Authorization: `Bearer ${token}`, ...userAgentHeaders(provider, options.userAgent) },
+      redirect: 'manual',
     },
   };
 }
