@@ -10,6 +10,9 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 // RFC 6749 §5.2: error, error_description and error_uri use %x20-21 / %x23-5B / %x5D-7E.
 const ERROR_CODE = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
 
+/** The codes of a response that failed on the way rather than said something. */
+const TRANSPORT_FAILURES: ReadonlySet<string> = new Set(['timeout', 'network_error', 'aborted']);
+
 function invalidResponse(response: Response, description: string, cause?: unknown): OAuthError {
   return new OAuthError('invalid_response', { description, status: response.status, cause });
 }
@@ -152,6 +155,17 @@ export async function readErrorResponse(response: Response): Promise<OAuthError>
   try {
     body = isJsonContentType(response) ? await readJsonBody(response) : await readTextCapped(response, MAX_BODY_BYTES);
   } catch (thrown) {
+    const failure = OAuthError.from(thrown, 'invalid_response');
+    // The body never arrived whole (timeout, reset, abort): that, not the half-read body, is what happened.
+    if (TRANSPORT_FAILURES.has(failure.code)) {
+      return new OAuthError(failure.code, {
+        status: response.status,
+        wwwAuthenticate,
+        retryable: failure.retryable,
+        description: failure.description,
+        cause: failure,
+      });
+    }
     body = thrown;
   }
   const common = { status: response.status, wwwAuthenticate, cause: body };
