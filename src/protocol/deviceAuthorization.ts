@@ -55,7 +55,7 @@ export function deviceAuthorizationRequest(
 
 /** Reads RFC 8628 §3.2's response; an error status becomes the server's `OAuthError`. */
 export async function readDeviceAuthorizationResponse(response: Response, clock: Clock): Promise<DeviceAuthorization> {
-  if (!response.ok) throw await readErrorResponse(response);
+  if (!response.ok) throw await readErrorResponse(response, clock);
   const body = await readJsonBody(response);
   const result = v.safeParse(DeviceAuthorizationSchema, body);
   const fields = result.success ? result.output : undefined;

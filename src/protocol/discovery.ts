@@ -2,7 +2,7 @@
  * Authorization server metadata: RFC 8414 and OpenID Connect Discovery 1.0.
  */
 import * as v from 'valibot';
-import type { FetchLike } from '../services/types.js';
+import type { Clock, FetchLike } from '../services/types.js';
 import { isLoopbackUrl } from './endpoints.js';
 import { OAuthError } from './errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
@@ -105,11 +105,12 @@ function toProviderConfig(metadata: v.InferOutput<typeof MetadataSchema>, allowI
  * Discovery §4.3), else `OAuthError('issuer_mismatch')`; a malformed or
  * non-JSON document is `invalid_response`; a redirect is not followed but
  * refused as `unexpected_redirect`; a failed fetch is `network_error`,
- * `timeout` or `aborted`.
+ * `timeout` or `aborted`. An error status is the server's `OAuthError`, its
+ * `Retry-After` measured against `services.clock` (default the system clock).
  */
 export async function discover(
   issuer: string,
-  services: { fetch: FetchLike },
+  services: { fetch: FetchLike; clock?: Clock },
   options: DiscoveryOptions = {},
 ): Promise<ProviderConfig> {
   const kind = options.kind ?? 'auto';
@@ -141,7 +142,7 @@ export async function discover(
       options.signal,
     );
   }
-  if (!response.ok) throw await readErrorResponse(response);
+  if (!response.ok) throw await readErrorResponse(response, services.clock);
   const body = await readJsonBody(response);
   const result = v.safeParse(MetadataSchema, body);
   if (!result.success) {

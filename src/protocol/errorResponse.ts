@@ -2,7 +2,10 @@
  * Reading response bodies safely, and turning error responses into
  * `OAuthError`s (RFC 6749 §5.2, RFC 8628 §3.5, RFC 6750 §3).
  */
+import { systemClock } from '../services/clock.js';
+import type { Clock } from '../services/types.js';
 import { OAuthError } from './errors.js';
+import { parseRetryAfter } from './retryAfter.js';
 
 /** The largest body the library reads by default: 1 MiB is far beyond any OAuth response. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -142,15 +145,17 @@ export function redirectError(response: Response): OAuthError | undefined {
  * `WWW-Authenticate` header's `error` (RFC 6750 §3, e.g. a 401 from
  * userinfo), else it is `invalid_response`. A redirect is
  * `unexpected_redirect`, its body unread. Status, header and the body (as
- * `cause`) are kept; 429 and 5xx are retryable.
+ * `cause`) are kept; 429 and 5xx are retryable. A `Retry-After` header, on
+ * any status, becomes `retryAfterMs` (an HTTP-date measured against `clock`).
  */
-export async function readErrorResponse(response: Response): Promise<OAuthError> {
+export async function readErrorResponse(response: Response, clock: Clock = systemClock): Promise<OAuthError> {
   const redirect = redirectError(response);
   if (redirect !== undefined) {
     await response.body?.cancel().catch(() => undefined);
     return redirect;
   }
   const wwwAuthenticate = response.headers.get('www-authenticate') ?? undefined;
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), clock.now());
   let body: unknown;
   try {
     body = isJsonContentType(response) ? await readJsonBody(response) : await readTextCapped(response, MAX_BODY_BYTES);
@@ -161,6 +166,7 @@ export async function readErrorResponse(response: Response): Promise<OAuthError>
       return new OAuthError(failure.code, {
         status: response.status,
         wwwAuthenticate,
+        retryAfterMs,
         retryable: failure.retryable,
         description: failure.description,
         cause: failure,
@@ -168,7 +174,7 @@ export async function readErrorResponse(response: Response): Promise<OAuthError>
     }
     body = thrown;
   }
-  const common = { status: response.status, wwwAuthenticate, cause: body };
+  const common = { status: response.status, wwwAuthenticate, retryAfterMs, cause: body };
   const error = stringField(body, 'error');
   if (error !== undefined && ERROR_CODE.test(error)) {
     return new OAuthError(error, {

@@ -175,7 +175,7 @@ export async function revokeToken(context: OperationContext & { token: string; t
   const options: { token: string; tokenTypeHint?: TokenTypeHint } = { token: context.token };
   if (context.tokenTypeHint !== undefined) options.tokenTypeHint = context.tokenTypeHint;
   const response = await send(context, revocationRequest(context.provider, context.client, options));
-  return readRevocationResponse(response);
+  return readRevocationResponse(response, context.services.clock);
 }
 
 /** RFC 7662. */
@@ -185,7 +185,7 @@ export async function introspectToken(
   const options: { token: string; tokenTypeHint?: TokenTypeHint } = { token: context.token };
   if (context.tokenTypeHint !== undefined) options.tokenTypeHint = context.tokenTypeHint;
   const response = await send(context, introspectionRequest(context.provider, context.client, options));
-  return readIntrospectionResponse(response);
+  return readIntrospectionResponse(response, context.services.clock);
 }
 
 /**
@@ -199,5 +199,5 @@ export async function fetchUserinfo(
   if (context.endpoint !== undefined) options.endpoint = context.endpoint;
   if (context.client.userAgent !== undefined) options.userAgent = context.client.userAgent;
   const response = await send(context, userinfoRequest(context.provider, context.accessToken, options));
-  return readUserinfoResponse(response);
+  return readUserinfoResponse(response, context.services.clock);
 }

@@ -108,7 +108,7 @@ export function parseTokenResponseBody(provider: ProviderConfig, body: unknown, 
  * 1 MiB) and checked by `parseTokenResponseBody`, with `expiresAt` from `clock`.
  */
 export async function readTokenResponse(provider: ProviderConfig, response: Response, clock: Clock): Promise<TokenSet> {
-  if (!response.ok) throw await readErrorResponse(response);
+  if (!response.ok) throw await readErrorResponse(response, clock);
   const body = await readJsonBody(response);
   try {
     return parseTokenResponseBody(provider, body, clock);

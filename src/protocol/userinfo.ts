@@ -2,6 +2,8 @@
  * UserInfo (OIDC Core §5.3) and provider token-info endpoints: a GET with the
  * access token as a bearer credential (RFC 6750 §2.1).
  */
+import { systemClock } from '../services/clock.js';
+import type { Clock } from '../services/types.js';
 import { resolveEndpoint, resolveProviderUrl } from './endpoints.js';
 import { OAuthError } from './errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
@@ -38,9 +40,12 @@ export function userinfoRequest(
   };
 }
 
-/** Reads the claims (a JSON object); a 401 becomes the `WWW-Authenticate` error (RFC 6750 §3.1, e.g. `invalid_token`). */
-export async function readUserinfoResponse(response: Response): Promise<Record<string, unknown>> {
-  if (!response.ok) throw await readErrorResponse(response);
+/**
+ * Reads the claims (a JSON object); a 401 becomes the `WWW-Authenticate` error (RFC 6750 §3.1, e.g.
+ * `invalid_token`), and a `Retry-After` on an error is measured against `clock`.
+ */
+export async function readUserinfoResponse(response: Response, clock: Clock = systemClock): Promise<Record<string, unknown>> {
+  if (!response.ok) throw await readErrorResponse(response, clock);
   const body = await readJsonBody(response);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new OAuthError('invalid_response', { description: 'the userinfo response is not a JSON object', status: response.status, cause: body });
