@@ -149,6 +149,13 @@ describe('parseWwwAuthenticate', () => {
       scope: 'x y',
     });
   });
+
+  it('reads a 256 KiB header made of one long run of token characters', () => {
+    // A backtracking pattern retried every start position of the run: quadratic, seconds per response.
+    const header = `Bearer ${'a'.repeat(256 * 1024)}`;
+    expect(parseWwwAuthenticate(header)).toEqual({});
+    expect(parseWwwAuthenticate(`${header}, error="invalid_token"`)).toEqual({ error: 'invalid_token' });
+  });
 });
 
 describe('readJsonBody', () => {

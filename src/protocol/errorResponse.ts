@@ -6,6 +6,9 @@ import { systemClock } from '../services/clock.js';
 import type { Clock } from '../services/types.js';
 import { OAuthError } from './errors.js';
 import { parseRetryAfter } from './retryAfter.js';
+import { parseWwwAuthenticate } from './wwwAuthenticate.js';
+
+export { parseWwwAuthenticate };
 
 /** The largest body the library reads by default: 1 MiB is far beyond any OAuth response. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -98,19 +101,6 @@ export async function readJsonBody(response: Response, options: { maxBytes?: num
   } catch (thrown) {
     throw invalidResponse(response, `the response body is not JSON (HTTP ${response.status})`, text);
   }
-}
-
-/** The auth-params of a `WWW-Authenticate` header (RFC 7235 §2.1, RFC 6750 §3); the first of each name wins. */
-export function parseWwwAuthenticate(header: string): Record<string, string> {
-  const params: Record<string, string> = {};
-  const pattern = /([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))/g;
-  for (const match of header.matchAll(pattern)) {
-    const name = match[1]?.toLowerCase();
-    if (name === undefined || Object.hasOwn(params, name)) continue;
-    const quoted = match[2];
-    params[name] = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (match[3] ?? '');
-  }
-  return params;
 }
 
 function stringField(body: unknown, name: string): string | undefined {
