@@ -117,6 +117,48 @@ describe('token response reader properties', () => {
   );
 });
 
+describe('the token charsets (RFC 6750 §2.1, RFC 6749 Appendix A, RFC 9110 §5.6.2)', () => {
+  const headerSafe = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((code) => String.fromCharCode(code)), minLength: 1 });
+  const outsideHeaderSafe = fc.oneof(
+    fc.integer({ min: 0x00, max: 0x20 }),
+    fc.constant(0x7f),
+    fc.integer({ min: 0x80, max: 0xffff }).filter((code) => code < 0xd800 || code > 0xdfff),
+  ).map((code) => String.fromCharCode(code));
+
+  test.prop([fc.tuple(fc.string(), outsideHeaderSafe, fc.string())])(
+    'an access_token with any character outside %x21-7E is refused as invalid_response',
+    ([before, bad, after]) => {
+      const error = failure(() => parse({ access_token: `${before}${bad}${after}`, token_type: 'Bearer' }));
+      expect(error.code).toBe('invalid_response');
+    },
+  );
+
+  test.prop([headerSafe])('an access_token of %x21-7E characters only is accepted as sent', (accessToken) => {
+    expect(parse({ access_token: accessToken, token_type: 'Bearer' }).accessToken).toBe(accessToken);
+  });
+
+  it.each([
+    ['an access_token with a space', { access_token: 'a t', token_type: 'Bearer' }],
+    ['an access_token with CR LF', { access_token: 'at\r\nSet-Cookie: a=b', token_type: 'Bearer' }],
+    ['an access_token with NUL', { access_token: 'at\u0000', token_type: 'Bearer' }],
+    ['a non-ASCII access_token', { access_token: 'tökén', token_type: 'Bearer' }],
+    ['a token_type with a space', { access_token: 'at', token_type: 'Bear er' }],
+    ['a token_type with a separator', { access_token: 'at', token_type: 'Bearer;' }],
+    ['a token_type with CR LF', { access_token: 'at', token_type: 'Bearer\r\n' }],
+    ['a refresh_token with CR LF', { access_token: 'at', token_type: 'Bearer', refresh_token: 'rt\r\n' }],
+    ['a non-ASCII refresh_token', { access_token: 'at', token_type: 'Bearer', refresh_token: 'rté' }],
+    ['an id_token with a space', { access_token: 'at', token_type: 'Bearer', id_token: 'a.b. c' }],
+    ['an id_token outside base64url', { access_token: 'at', token_type: 'Bearer', id_token: 'a+b.c/d.e=' }],
+  ])('refuses %s as invalid_response', (_name, body) => {
+    expect(failure(() => parse(body))).toMatchObject({ code: 'invalid_response', cause: body });
+  });
+
+  it('accepts what the grammar allows: a wide access_token alphabet, a refresh_token with spaces, a JWS id_token', () => {
+    const tokens = parse({ access_token: 'tenant|abc:def~!', token_type: 'N_A', refresh_token: 'r t', id_token: 'eyJh.eyJz.c2ln' });
+    expect(tokens).toMatchObject({ accessToken: 'tenant|abc:def~!', tokenType: 'N_A', refreshToken: 'r t', idToken: 'eyJh.eyJz.c2ln' });
+  });
+});
+
 describe('parseTokenResponseBody', () => {
   it('reads the RFC 6749 §5.1 fields', () => {
     const body = { access_token: 'at', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt', scope: 'a  b', id_token: 'it', extra: 1 };

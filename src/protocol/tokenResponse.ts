@@ -6,9 +6,8 @@ import * as v from 'valibot';
 import type { Clock } from '../services/types.js';
 import { OAuthError } from './errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
+import { ACCESS_TOKEN, JWS_COMPACT, REFRESH_TOKEN, TOKEN_TYPE } from './tokenSyntax.js';
 import type { ProviderConfig, TokenSet } from './types.js';
-
-const NonEmptyString = v.pipe(v.string(), v.minLength(1));
 
 /**
  * The shortest `expires_in`, in seconds, taken as a token's lifetime. A server
@@ -23,8 +22,8 @@ export const MIN_EXPIRES_IN_SECONDS = 1;
 
 /** RFC 6749 §5.1; optional fields may be `null`, which means absent (a `null` lifetime is an unknown one). */
 const TokenResponseSchema = v.looseObject({
-  access_token: NonEmptyString,
-  token_type: NonEmptyString,
+  access_token: v.pipe(v.string(), v.regex(ACCESS_TOKEN, 'not a token a header can carry (1*%x21-7E)')),
+  token_type: v.pipe(v.string(), v.regex(TOKEN_TYPE, 'not an RFC 9110 token')),
   expires_in: v.nullish(
     v.union([
       v.pipe(v.number(), v.finite()),
@@ -32,9 +31,9 @@ const TokenResponseSchema = v.looseObject({
       v.pipe(v.string(), v.regex(/^-?\d{1,15}(\.\d{1,9})?$/), v.transform(Number)),
     ]),
   ),
-  refresh_token: v.nullish(NonEmptyString),
+  refresh_token: v.nullish(v.pipe(v.string(), v.regex(REFRESH_TOKEN, 'not 1*VSCHAR'))),
   scope: v.nullish(v.string()),
-  id_token: v.nullish(NonEmptyString),
+  id_token: v.nullish(v.pipe(v.string(), v.regex(JWS_COMPACT, 'not in the JWS compact charset'))),
 });
 
 function isRecord(value: unknown): value is Record<string, unknown> {

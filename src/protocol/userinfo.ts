@@ -8,16 +8,15 @@ import { resolveEndpoint, resolveProviderUrl } from './endpoints.js';
 import { OAuthError } from './errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { requireString, userAgentHeaders } from './providerRequest.js';
+import { isAccessTokenSyntax } from './tokenSyntax.js';
 import type { HttpRequest, ProviderConfig } from './types.js';
-
-// RFC 6750 §2.1 asks for a b64token; real providers issue wider alphabets, so only what would
-// break the header (whitespace, controls, non-ASCII) is refused.
-const HEADER_SAFE_TOKEN = /^[\x21-\x7E]+$/;
 
 /**
  * A GET of the userinfo endpoint (or `options.endpoint`, for instance
  * `provider.tokenInfoEndpoint`) with `Authorization: Bearer`. `userAgent` is
  * sent, and checked against `quirks.userAgentPattern`, like on token requests.
+ * An access token a header cannot carry (a space, a control or non-ASCII
+ * character) is refused with `OAuthError('invalid_request')`.
  */
 export function userinfoRequest(
   provider: ProviderConfig,
@@ -25,7 +24,13 @@ export function userinfoRequest(
   options: { endpoint?: string; userAgent?: string } = {},
 ): HttpRequest {
   const token = requireString(accessToken, 'accessToken');
-  if (!HEADER_SAFE_TOKEN.test(token)) throw new TypeError('accessToken cannot be sent as a bearer token (RFC 6750 §2.1)');
+  if (!isAccessTokenSyntax(token)) {
+    // Refused here rather than by `Headers` (a TypeError) or, worse, sent split across header lines.
+    throw new OAuthError('invalid_request', {
+      description: 'the access token cannot be sent as a bearer token (RFC 6750 §2.1: 1*%x21-7E)',
+      retryable: false,
+    });
+  }
   const url =
     options.endpoint === undefined
       ? resolveEndpoint(provider, 'userinfo')
