@@ -39,10 +39,10 @@ describe('readErrorResponse', () => {
   it('reads the error from WWW-Authenticate when the body has none (RFC 6750 §3)', async () => {
     const response = new Response(null, {
       status: 401,
-      headers: { 'www-authenticate': 'Bearer realm="example", error="invalid_token", error_description="The access token \\"expired\\""' },
+      headers: { 'www-authenticate': 'Bearer realm="example", error="invalid_token", error_description="The access token expired"' },
     });
     const error = await readErrorResponse(response);
-    expect(error).toMatchObject({ code: 'invalid_token', description: 'The access token "expired"', status: 401, retryable: false });
+    expect(error).toMatchObject({ code: 'invalid_token', description: 'The access token expired', status: 401, retryable: false });
     expect(error.wwwAuthenticate).toContain('invalid_token');
   });
 

@@ -6,15 +6,13 @@ import { systemClock } from '../services/clock.js';
 import type { Clock } from '../services/types.js';
 import { OAuthError } from './errors.js';
 import { parseRetryAfter } from './retryAfter.js';
+import { serverError } from './serverError.js';
 import { parseWwwAuthenticate } from './wwwAuthenticate.js';
 
 export { parseWwwAuthenticate };
 
 /** The largest body the library reads by default: 1 MiB is far beyond any OAuth response. */
 export const MAX_BODY_BYTES = 1024 * 1024;
-
-// RFC 6749 §5.2: error, error_description and error_uri use %x20-21 / %x23-5B / %x5D-7E.
-const ERROR_CODE = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /** The codes of a response that failed on the way rather than said something. */
 const TRANSPORT_FAILURES: ReadonlySet<string> = new Set(['timeout', 'network_error', 'aborted']);
@@ -133,7 +131,8 @@ export function redirectError(response: Response): OAuthError | undefined {
  * The `OAuthError` an error response stands for; never throws. The code comes
  * from the JSON body's `error` (RFC 6749 §5.2), else from the
  * `WWW-Authenticate` header's `error` (RFC 6750 §3, e.g. a 401 from
- * userinfo), else it is `invalid_response`. A redirect is
+ * userinfo), else it is `invalid_response`; either goes through
+ * `serverError`'s charset check (an illegal code is `invalid_response`). A redirect is
  * `unexpected_redirect`, its body unread. Status, header and the body (as
  * `cause`) are kept; 429 and 5xx are retryable. A `Retry-After` header, on
  * any status, becomes `retryAfterMs` (an HTTP-date measured against `clock`).
@@ -166,22 +165,16 @@ export async function readErrorResponse(response: Response, clock: Clock = syste
   }
   const common = { status: response.status, wwwAuthenticate, retryAfterMs, cause: body };
   const error = stringField(body, 'error');
-  if (error !== undefined && ERROR_CODE.test(error)) {
-    return new OAuthError(error, {
-      ...common,
-      description: stringField(body, 'error_description'),
-      uri: stringField(body, 'error_uri'),
-    });
+  if (error !== undefined) {
+    return serverError(
+      { error, error_description: stringField(body, 'error_description'), error_uri: stringField(body, 'error_uri') },
+      common,
+    );
   }
   if (wwwAuthenticate !== undefined) {
     const params = parseWwwAuthenticate(wwwAuthenticate);
-    const headerError = params['error'];
-    if (headerError !== undefined && ERROR_CODE.test(headerError)) {
-      return new OAuthError(headerError, {
-        ...common,
-        description: params['error_description'],
-        uri: params['error_uri'],
-      });
+    if (params['error'] !== undefined) {
+      return serverError({ error: params['error'], error_description: params['error_description'], error_uri: params['error_uri'] }, common);
     }
   }
   return new OAuthError('invalid_response', {

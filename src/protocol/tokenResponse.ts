@@ -6,6 +6,7 @@ import * as v from 'valibot';
 import type { Clock } from '../services/types.js';
 import { OAuthError } from './errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
+import { serverError } from './serverError.js';
 import { ACCESS_TOKEN, JWS_COMPACT, REFRESH_TOKEN, TOKEN_TYPE } from './tokenSyntax.js';
 import type { ProviderConfig, TokenSet } from './types.js';
 
@@ -62,11 +63,7 @@ export function parseTokenResponseBody(provider: ProviderConfig, body: unknown, 
   if (!isRecord(body)) throw invalid('the token response is not a JSON object', body);
   // Some servers answer an error with 200 (RFC 6749 §5.2 says 400); the code is still the server's.
   if (typeof body['error'] === 'string' && body['error'] !== '' && body['access_token'] === undefined) {
-    throw new OAuthError(body['error'], {
-      description: typeof body['error_description'] === 'string' ? body['error_description'] : undefined,
-      uri: typeof body['error_uri'] === 'string' ? body['error_uri'] : undefined,
-      cause: body,
-    });
+    throw serverError({ error: body['error'], error_description: body['error_description'], error_uri: body['error_uri'] }, { cause: body });
   }
   let mapped: unknown = body;
   const map = provider.quirks?.mapTokenResponse;
