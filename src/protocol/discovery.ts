@@ -3,7 +3,7 @@
  */
 import * as v from 'valibot';
 import type { Clock, FetchLike } from '../services/types.js';
-import { isLoopbackUrl } from './endpoints.js';
+import { isSecureUrl } from './endpoints.js';
 import { OAuthError } from './errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { sendRequest } from './providerRequest.js';
@@ -50,8 +50,7 @@ function checkIssuer(issuer: string, allowInsecure: boolean): URL {
   if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
     throw new TypeError(`issuer must not have a query or fragment: ${issuer}`);
   }
-  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && (isLoopbackUrl(url) || allowInsecure));
-  if (!secure) throw new TypeError(`issuer must be an https URL (http only on loopback or with allowInsecureRequests): ${issuer}`);
+  if (!isSecureUrl(url, allowInsecure)) throw new TypeError(`issuer must be an https URL (http only on loopback or with allowInsecureRequests): ${issuer}`);
   return url;
 }
 
