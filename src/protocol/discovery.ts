@@ -19,7 +19,20 @@ export interface DiscoveryOptions {
   allowInsecureRequests?: boolean;
 }
 
-const Url = v.pipe(v.string(), v.check((value) => URL.canParse(value), 'not an absolute URL'));
+// RFC 6749 §3.1 / §3.2: an endpoint URI is absolute and has no fragment.
+const Url = v.pipe(
+  v.string(),
+  v.check((value) => URL.canParse(value) && new URL(value).hash === '' && !value.includes('#'), 'not an absolute URL without a fragment'),
+);
+const ENDPOINT_FIELDS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'revocation_endpoint',
+  'introspection_endpoint',
+  'userinfo_endpoint',
+  'device_authorization_endpoint',
+  'end_session_endpoint',
+] as const;
 const Strings = v.array(v.string());
 
 // RFC 8414 §2 / OIDC Discovery §3; only the fields the library uses are checked, the rest is ignored.
@@ -103,7 +116,8 @@ function toProviderConfig(metadata: v.InferOutput<typeof MetadataSchema>, allowI
  * document's `issuer` must equal `issuer` exactly (RFC 8414 §3.3, OIDC
  * Discovery §4.3), else `OAuthError('issuer_mismatch')`; a malformed or
  * non-JSON document is `invalid_response`; a redirect is not followed but
- * refused as `unexpected_redirect`; a failed fetch is `network_error`,
+ * refused as `unexpected_redirect`; an endpoint that is not `https:` (`http:`
+ * only on loopback or with `allowInsecureRequests`) is `insecure_endpoint`; a failed fetch is `network_error`,
  * `timeout` or `aborted`. An error status is the server's `OAuthError`, its
  * `Retry-After` measured against `services.clock` (default the system clock).
  */
@@ -159,6 +173,19 @@ export async function discover(
       retryable: false,
       cause: body,
     });
+  }
+  // The library will send credentials to these: the same TLS rule as for a configured endpoint, checked
+  // now as the server's fault rather than as a TypeError at the first request.
+  for (const field of ENDPOINT_FIELDS) {
+    const value = result.output[field];
+    if (value !== undefined && !isSecureUrl(new URL(value), allowInsecure)) {
+      throw new OAuthError('insecure_endpoint', {
+        description: `the metadata's ${field} is not an https URL (http only on loopback or with allowInsecureRequests)`,
+        status: response.status,
+        retryable: false,
+        cause: body,
+      });
+    }
   }
   return toProviderConfig(result.output, allowInsecure);
 }
