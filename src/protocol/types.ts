@@ -19,7 +19,8 @@ export type PkceMethod = 'S256' | 'plain';
 /**
  * The tokens of a session. `expiresAt` is absolute (epoch ms), computed from
  * `expires_in` and the clock service when the response arrived; absent means
- * the token does not expire.
+ * the lifetime is unknown (no `expires_in`, `null`, or one below
+ * `MIN_EXPIRES_IN_SECONDS`) and the token is used until the server refuses it.
  */
 export interface TokenSet {
   accessToken: string;
@@ -122,5 +123,11 @@ export interface HttpRequest {
     method: 'GET' | 'POST';
     headers: Record<string, string>;
     body?: string;
+    /**
+     * Never follow: a redirected POST repeats its body at the new location
+     * (RFC 9110 §15.4.8), credentials, code and verifier included, and the
+     * answer would come from a server the provider config never named.
+     */
+    redirect: 'manual';
   };
 }
