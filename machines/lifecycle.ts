@@ -129,7 +129,7 @@ export function renewalBackoff(services: Services, retryBaseMs: number, failures
 
 /** What the server's `Retry-After` asked for, in ms. */
 export function retryAfterMsOf(error: OAuthError): number | undefined {
-  return (error as OAuthError & { retryAfterMs?: number }).retryAfterMs; // TODO-merge
+  return error.retryAfterMs;
 }
 
 /**
