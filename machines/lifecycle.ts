@@ -719,7 +719,7 @@ export const refreshingState = lifecycle.createStateConfig({
   },
   on: {
     LOGOUT: { target: 'loggingOut', actions: 'set tokens aside' },
-    // DESIGN.md: a transient failure retries with backoff while a still-valid access token keeps being served.
+    // A transient failure retries with backoff while a still-valid access token keeps being served.
     REFRESH_RETRYING: { actions: 'show the failure being retried' },
   },
 });

@@ -1,6 +1,6 @@
 /**
  * Where a provider's endpoints are: absolute, or relative to `provider.baseUrl`
- * (seed 001), and only over TLS unless on loopback or explicitly allowed.
+ * (as SkyMavis SSO's are), and only over TLS unless on loopback or explicitly allowed.
  */
 import type { ProviderConfig } from './types.js';
 

@@ -190,7 +190,7 @@ export async function introspectToken(
 
 /**
  * OIDC Core §5.3 UserInfo, or a provider's token-info endpoint with
- * `endpoint: provider.tokenInfoEndpoint` (seed 004).
+ * `endpoint: provider.tokenInfoEndpoint` (a non-standard `GET` describing the bearer token).
  */
 export async function fetchUserinfo(
   context: OperationContext & { accessToken: string; endpoint?: string },

@@ -11,7 +11,7 @@ import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';
 
 /**
  * Headers for the client's User-Agent. Throws `TypeError` when the provider
- * requires a format (`quirks.userAgentPattern`, seed 000) and `userAgent` is
+ * requires a format (`quirks.userAgentPattern`, as Path of Exile does) and `userAgent` is
  * missing or does not match: the server would refuse the request.
  */
 export function userAgentHeaders(provider: ProviderConfig, userAgent: string | undefined): Record<string, string> {
@@ -38,7 +38,7 @@ export function userAgentHeaders(provider: ProviderConfig, userAgent: string | u
 
 /**
  * An authenticated POST of `params` to one of the provider's endpoints, form
- * encoded (RFC 6749 §4.1.3) or JSON (`encoding: 'json'`, seed 003).
+ * encoded (RFC 6749 §4.1.3) or JSON (`encoding: 'json'`, for a server that takes JSON token requests).
  */
 export function buildAuthenticatedPost(
   provider: ProviderConfig,
