@@ -22,7 +22,7 @@ export interface ServerErrorFields {
 export type ServerErrorContext = Pick<OAuthErrorOptions, 'status' | 'wwwAuthenticate' | 'retryAfterMs' | 'retryable' | 'cause'>;
 
 /** Whether `value` is an error code RFC 6749 allows (1*NQSCHAR). */
-export function isServerErrorCode(value: unknown): value is string {
+function isServerErrorCode(value: unknown): value is string {
   return typeof value === 'string' && NQSCHAR.test(value);
 }
 
