@@ -129,7 +129,7 @@ export function renewalBackoff(services: Services, retryBaseMs: number, failures
 
 /** What the server's `Retry-After` asked for, in ms. */
 export function retryAfterMsOf(error: OAuthError): number | undefined {
-  return (error as OAuthError & { retryAfterMs?: number }).retryAfterMs; // TODO-merge
+  return error.retryAfterMs;
 }
 
 /**
@@ -719,7 +719,7 @@ export const refreshingState = lifecycle.createStateConfig({
   },
   on: {
     LOGOUT: { target: 'loggingOut', actions: 'set tokens aside' },
-    // DESIGN.md: a transient failure retries with backoff while a still-valid access token keeps being served.
+    // A transient failure retries with backoff while a still-valid access token keeps being served.
     REFRESH_RETRYING: { actions: 'show the failure being retried' },
   },
 });

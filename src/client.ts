@@ -330,7 +330,7 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
   };
   const isExpired = (tokens: TokenSet): boolean =>
     tokens.expiresAt !== undefined && services.clock.now() >= tokens.expiresAt;
-  // Client credentials "refresh" with a new client-credentials request (DESIGN.md).
+  // Client credentials "refresh" with a new client-credentials request (there is no refresh token).
   const canRefresh = (tokens: TokenSet): boolean =>
     grant === 'client_credentials' || tokens.refreshToken !== undefined;
 

@@ -161,13 +161,10 @@ describe('the code exchange checks the ID token', () => {
     expect(control.tampered).toBe(1);
   });
 
-  it('does not look at an id_token when openid was not requested', async () => {
+  it('checks an id_token even when openid was not requested: one that is not a JWT ends in invalid_response', async () => {
     const { h, control, services } = tamperingHarness({ client: { scopes: ['offline_access'] } });
     control.tamper = { replaceWith: 'opaque-not-a-jwt' };
-    const actor = await startIdle(h, services);
-    await loginFlow(h, actor);
-    expect(stateOf(actor)).toBe('authenticated');
-    expect(actor.getSnapshot().context.tokens?.idToken).toBe('opaque-not-a-jwt');
+    await expectRefusedLogin(h, await startIdle(h, services), 'invalid_response');
   });
 
   it('does not compare iss when the provider config has no issuer', async () => {

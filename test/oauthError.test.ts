@@ -61,12 +61,27 @@ describe('OAuthError', () => {
     expect(OAuthError.fromJSON(error.toJSON()).toJSON()).toEqual(error.toJSON());
   });
 
+  it('carries retryAfterMs through toJSON and fromJSON', () => {
+    const error = new OAuthError('temporarily_unavailable', { status: 503, retryAfterMs: 120_000 });
+    expect(error.retryAfterMs).toBe(120_000);
+    expect(error.toJSON()).toEqual({ name: 'OAuthError', code: 'temporarily_unavailable', status: 503, retryable: true, retryAfterMs: 120_000 });
+    expect(OAuthError.fromJSON(error.toJSON()).retryAfterMs).toBe(120_000);
+    expect(new OAuthError('server_error').toJSON()).not.toHaveProperty('retryAfterMs');
+  });
+
+  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])('does not keep a retryAfterMs of %s, which is no delay', (retryAfterMs) => {
+    const error = new OAuthError('server_error', { retryAfterMs });
+    expect(error.retryAfterMs).toBeUndefined();
+    expect(error.toJSON()).not.toHaveProperty('retryAfterMs');
+  });
+
   test.prop([
     fc.string({ minLength: 1 }),
     fc.option(fc.string(), { nil: undefined }),
     fc.option(fc.integer({ min: 100, max: 599 }), { nil: undefined }),
-  ])('toJSON then fromJSON is the identity on the plain data', (code, description, status) => {
-    const error = new OAuthError(code, { description, status });
+    fc.option(fc.nat(), { nil: undefined }),
+  ])('toJSON then fromJSON is the identity on the plain data', (code, description, status, retryAfterMs) => {
+    const error = new OAuthError(code, { description, status, retryAfterMs });
     const again = OAuthError.fromJSON(JSON.parse(JSON.stringify(error.toJSON())));
     expect(again.toJSON()).toEqual(error.toJSON());
   });

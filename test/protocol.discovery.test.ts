@@ -166,3 +166,21 @@ describe('discover', () => {
     expect(provider.allowInsecureRequests).toBe(true);
   });
 });
+
+describe('discovered endpoints', () => {
+  it.each([
+    ['token_endpoint', 'javascript:alert(1)'],
+    ['token_endpoint', 'http://as.example/token'],
+    ['userinfo_endpoint', 'ftp://as.example/me'],
+    ['device_authorization_endpoint', 'data:text/plain,x'],
+  ])('refuses a %s of %j as insecure_endpoint, rather than a TypeError at the first request', async (field, value) => {
+    const { fetch } = recordingFetch(() => jsonResponse(metadata(ISSUER, { [field]: value })));
+    await expect(discover(ISSUER, { fetch }, { kind: 'oauth' })).rejects.toMatchObject({ code: 'insecure_endpoint', retryable: false });
+  });
+
+  it('takes plain-http endpoints when the caller allows insecure requests', async () => {
+    const { fetch } = recordingFetch(() => jsonResponse(metadata('http://as.example')));
+    const provider = await discover('http://as.example', { fetch }, { kind: 'oauth', allowInsecureRequests: true });
+    expect(provider.tokenEndpoint).toBe('http://as.example/token');
+  });
+});

@@ -1,7 +1,9 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { parseWwwAuthenticate, readErrorResponse, readJsonBody } from '../src/protocol/errorResponse.js';
 import { OAuthError } from '../src/protocol/errors.js';
-import { jsonResponse } from './protocol.fixtures.js';
+import { revokeToken } from '../src/protocol/operations.js';
+import { clock, jsonResponse, NOW, recordingFetch, servicesWith } from './protocol.fixtures.js';
 
 describe('readErrorResponse', () => {
   it.each([
@@ -37,10 +39,10 @@ describe('readErrorResponse', () => {
   it('reads the error from WWW-Authenticate when the body has none (RFC 6750 §3)', async () => {
     const response = new Response(null, {
       status: 401,
-      headers: { 'www-authenticate': 'Bearer realm="example", error="invalid_token", error_description="The access token \\"expired\\""' },
+      headers: { 'www-authenticate': 'Bearer realm="example", error="invalid_token", error_description="The access token expired"' },
     });
     const error = await readErrorResponse(response);
-    expect(error).toMatchObject({ code: 'invalid_token', description: 'The access token "expired"', status: 401, retryable: false });
+    expect(error).toMatchObject({ code: 'invalid_token', description: 'The access token expired', status: 401, retryable: false });
     expect(error.wwwAuthenticate).toContain('invalid_token');
   });
 
@@ -66,6 +68,79 @@ describe('readErrorResponse', () => {
   });
 });
 
+describe('Retry-After (RFC 9110 §10.2.3)', () => {
+  function withRetryAfter(value: string, status = 503): Response {
+    return jsonResponse({ error: 'temporarily_unavailable' }, { status, headers: { 'retry-after': value } });
+  }
+
+  it.each([
+    ['120', 429, 120_000],
+    ['0', 503, 0],
+    ['007', 503, 7_000],
+    ['30', 400, 30_000],
+  ] as const)('reads delta-seconds %s on HTTP %i', async (value, status, expected) => {
+    expect((await readErrorResponse(withRetryAfter(value, status), clock)).retryAfterMs).toBe(expected);
+  });
+
+  it('reads an HTTP-date in each of its three forms against the clock', async () => {
+    // The fixture clock stands at 2026-01-01T00:00:00Z, a Thursday.
+    const inTwoMinutes = [
+      'Thu, 01 Jan 2026 00:02:00 GMT', // IMF-fixdate
+      'Thursday, 01-Jan-26 00:02:00 GMT', // obsolete RFC 850 form
+      'Thu Jan  1 00:02:00 2026', // obsolete asctime form
+    ];
+    for (const value of inTwoMinutes) {
+      expect((await readErrorResponse(withRetryAfter(value), clock)).retryAfterMs, value).toBe(120_000);
+    }
+  });
+
+  it('reads an HTTP-date in the past as no wait at all', async () => {
+    expect((await readErrorResponse(withRetryAfter('Wed, 31 Dec 2025 23:00:00 GMT'), clock)).retryAfterMs).toBe(0);
+  });
+
+  it('uses the system clock when none is given', async () => {
+    const soon = new Date(Date.now() + 3_600_000).toUTCString();
+    const { retryAfterMs } = await readErrorResponse(withRetryAfter(soon));
+    expect(retryAfterMs).toBeGreaterThan(3_000_000);
+    expect(retryAfterMs).toBeLessThanOrEqual(3_600_000);
+  });
+
+  it.each(['-5', '1.5', '5s', 'soon', '', '5, 5', 'Thu, 32 Jan 2026 00:00:00 GMT', 'Thu, 01 Jan 2026 24:00:00 GMT', '2026-01-01T00:02:00Z', '1e3'])(
+    'ignores a Retry-After of %j',
+    async (value) => {
+      const error = await readErrorResponse(withRetryAfter(value), clock);
+      expect(error.code).toBe('temporarily_unavailable');
+      expect(error.retryAfterMs).toBeUndefined();
+    },
+  );
+
+  test.prop([fc.oneof(fc.string(), fc.stringMatching(/^\d{1,40}$/), fc.date({ noInvalidDate: true }).map((d) => d.toUTCString()))])(
+    'for any Retry-After value, retryAfterMs is absent or a non-negative finite number',
+    async (value) => {
+      let headers: Headers;
+      try {
+        headers = new Headers({ 'content-type': 'application/json', 'retry-after': value });
+      } catch {
+        return; // not a value a header can carry
+      }
+      const error = await readErrorResponse(new Response('{"error":"slow_down"}', { status: 429, headers }), clock);
+      if (error.retryAfterMs !== undefined) {
+        expect(Number.isFinite(error.retryAfterMs)).toBe(true);
+        expect(error.retryAfterMs).toBeGreaterThanOrEqual(0);
+      }
+    },
+  );
+
+  it('is read by the operations against services.clock', async () => {
+    const { fetch } = recordingFetch(() => new Response(null, { status: 503, headers: { 'retry-after': new Date(NOW + 90_000).toUTCString() } }));
+    const provider = { tokenEndpoint: 'https://as.example/token', revocationEndpoint: 'https://as.example/revoke' };
+    await expect(revokeToken({ provider, client: { clientId: 'app' }, services: servicesWith(fetch), token: 't' })).rejects.toMatchObject({
+      status: 503,
+      retryAfterMs: 90_000,
+    });
+  });
+});
+
 describe('parseWwwAuthenticate', () => {
   it('reads quoted and token auth-params, first one winning', () => {
     expect(parseWwwAuthenticate('Bearer realm="a, b", error=invalid_token, scope="x y", error="second"')).toEqual({
@@ -73,6 +148,13 @@ describe('parseWwwAuthenticate', () => {
       error: 'invalid_token',
       scope: 'x y',
     });
+  });
+
+  it('reads a 256 KiB header made of one long run of token characters', () => {
+    // A backtracking pattern retried every start position of the run: quadratic, seconds per response.
+    const header = `Bearer ${'a'.repeat(256 * 1024)}`;
+    expect(parseWwwAuthenticate(header)).toEqual({});
+    expect(parseWwwAuthenticate(`${header}, error="invalid_token"`)).toEqual({ error: 'invalid_token' });
   });
 });
 

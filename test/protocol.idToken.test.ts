@@ -7,8 +7,14 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { OAuthError } from '../src/protocol/errors.js';
 import { checkIdTokenClaims, decodeJwtPayload, type IdTokenExpectation } from '../src/protocol/idToken.js';
-import { exchangeAuthorizationCode, refreshTokens } from '../src/protocol/operations.js';
-import type { ClientConfig, ProviderConfig } from '../src/protocol/types.js';
+import {
+  exchangeAuthorizationCode,
+  pollDeviceToken,
+  refreshTokens,
+  requestClientCredentials,
+  requestPasswordToken,
+} from '../src/protocol/operations.js';
+import type { ClientConfig, ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import { jsonResponse, NOW as FIXTURE_NOW, recordingFetch, servicesWith } from './protocol.fixtures.js';
 
 const ISSUER = 'https://id.example';
@@ -305,7 +311,7 @@ describe('the token operations with an ID token check', () => {
 
   const exchange = { code: 'c', codeVerifier: 'v'.repeat(43) };
 
-  it('exchangeAuthorizationCode checks the nonce only when asked to', async () => {
+  it('exchangeAuthorizationCode checks the nonce that was sent', async () => {
     const token = fresh({ nonce: 'sent' });
     await expect(exchangeAuthorizationCode({ ...withIdToken(token), ...exchange, idToken: { nonce: 'other' } })).rejects.toMatchObject({
       code: 'nonce_mismatch',
@@ -313,8 +319,34 @@ describe('the token operations with an ID token check', () => {
     await expect(exchangeAuthorizationCode({ ...withIdToken(token), ...exchange, idToken: { nonce: 'sent' } })).resolves.toMatchObject({
       idToken: token,
     });
-    // Without `idToken` (no openid requested) the id_token is not looked at.
-    await expect(exchangeAuthorizationCode({ ...withIdToken('opaque'), ...exchange })).resolves.toMatchObject({ idToken: 'opaque' });
+  });
+
+  const grants: Array<[string, (context: ReturnType<typeof withIdToken>) => Promise<TokenSet>]> = [
+    ['exchangeAuthorizationCode without an idToken check', (context) => exchangeAuthorizationCode({ ...context, ...exchange })],
+    ['refreshTokens without an idToken check', (context) => refreshTokens({ ...context, refreshToken: 'rt' })],
+    ['pollDeviceToken', (context) => pollDeviceToken({ ...context, deviceCode: 'dc' })],
+    ['requestClientCredentials', (context) => requestClientCredentials(context)],
+    ['requestPasswordToken', (context) => requestPasswordToken({ ...context, username: 'u', password: 'p' })],
+  ];
+
+  describe.each(grants)('%s', (_name, grant) => {
+    it.each([
+      ['another issuer', { iss: 'https://attacker.example' }],
+      ['another audience', { aud: 'someone-else' }],
+      ['an authorized party that is not this client', { aud: [CLIENT, 'other'], azp: 'other' }],
+      ['an expiry in the past', { exp: nowSec - 3600 }],
+    ])('refuses an ID token with %s as invalid_id_token', async (_what, forged) => {
+      await expect(grant(withIdToken(fresh(forged)))).rejects.toMatchObject({ code: 'invalid_id_token', retryable: false });
+    });
+
+    it('refuses an id_token that is no compact JWS as invalid_response', async () => {
+      await expect(grant(withIdToken('opaque'))).rejects.toMatchObject({ code: 'invalid_response' });
+    });
+
+    it('accepts a valid ID token without a nonce, none having been sent', async () => {
+      const token = fresh();
+      await expect(grant(withIdToken(token))).resolves.toMatchObject({ idToken: token });
+    });
   });
 
   it('exchangeAuthorizationCode takes the issuer of the check over the provider issuer', async () => {

@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { OAuthError } from '../src/protocol/errors.js';
-import { parseTokenResponseBody, readTokenResponse } from '../src/protocol/tokenResponse.js';
+import { MIN_EXPIRES_IN_SECONDS, parseTokenResponseBody, readTokenResponse } from '../src/protocol/tokenResponse.js';
 import type { ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import { clock, jsonResponse, NOW } from './protocol.fixtures.js';
 
@@ -68,7 +68,11 @@ function isTokenSetOrOAuthError(run: () => TokenSet): void {
   expect(typeof tokens.accessToken).toBe('string');
   expect(tokens.accessToken.length).toBeGreaterThan(0);
   expect(typeof tokens.tokenType).toBe('string');
-  if (tokens.expiresAt !== undefined) expect(Number.isSafeInteger(tokens.expiresAt)).toBe(true);
+  if (tokens.expiresAt !== undefined) {
+    expect(Number.isSafeInteger(tokens.expiresAt)).toBe(true);
+    // A lifetime below the floor is no lifetime: an expiry never lies closer than one floor ahead.
+    expect(tokens.expiresAt).toBeGreaterThanOrEqual(NOW + MIN_EXPIRES_IN_SECONDS * 1000);
+  }
 }
 
 describe('token response reader properties', () => {
@@ -80,6 +84,13 @@ describe('token response reader properties', () => {
   test.prop([tokenLikeBody])('the reader is total for token-like bodies with fields of any JSON type', (body) => {
     isTokenSetOrOAuthError(() => parse(body));
   });
+
+  test.prop([fc.oneof(fc.double({ min: -1e12, max: MIN_EXPIRES_IN_SECONDS, maxExcluded: true, noNaN: true }), fc.integer({ max: 0 }))])(
+    'an expires_in below the floor never yields an expiresAt',
+    (expiresIn) => {
+      expect(parse({ access_token: 'at', token_type: 'Bearer', expires_in: expiresIn })).not.toHaveProperty('expiresAt');
+    },
+  );
 
   test.prop([
     fc.oneof(fc.string(), fc.jsonValue().map((value) => JSON.stringify(value) ?? 'null'), tokenLikeBody.map((b) => JSON.stringify(b))),
@@ -106,6 +117,48 @@ describe('token response reader properties', () => {
   );
 });
 
+describe('the token charsets (RFC 6750 §2.1, RFC 6749 Appendix A, RFC 9110 §5.6.2)', () => {
+  const headerSafe = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((code) => String.fromCharCode(code)), minLength: 1 });
+  const outsideHeaderSafe = fc.oneof(
+    fc.integer({ min: 0x00, max: 0x20 }),
+    fc.constant(0x7f),
+    fc.integer({ min: 0x80, max: 0xffff }).filter((code) => code < 0xd800 || code > 0xdfff),
+  ).map((code) => String.fromCharCode(code));
+
+  test.prop([fc.tuple(fc.string(), outsideHeaderSafe, fc.string())])(
+    'an access_token with any character outside %x21-7E is refused as invalid_response',
+    ([before, bad, after]) => {
+      const error = failure(() => parse({ access_token: `${before}${bad}${after}`, token_type: 'Bearer' }));
+      expect(error.code).toBe('invalid_response');
+    },
+  );
+
+  test.prop([headerSafe])('an access_token of %x21-7E characters only is accepted as sent', (accessToken) => {
+    expect(parse({ access_token: accessToken, token_type: 'Bearer' }).accessToken).toBe(accessToken);
+  });
+
+  it.each([
+    ['an access_token with a space', { access_token: 'a t', token_type: 'Bearer' }],
+    ['an access_token with CR LF', { access_token: 'at\r\nSet-Cookie: a=b', token_type: 'Bearer' }],
+    ['an access_token with NUL', { access_token: 'at\u0000', token_type: 'Bearer' }],
+    ['a non-ASCII access_token', { access_token: 'tökén', token_type: 'Bearer' }],
+    ['a token_type with a space', { access_token: 'at', token_type: 'Bear er' }],
+    ['a token_type with a separator', { access_token: 'at', token_type: 'Bearer;' }],
+    ['a token_type with CR LF', { access_token: 'at', token_type: 'Bearer\r\n' }],
+    ['a refresh_token with CR LF', { access_token: 'at', token_type: 'Bearer', refresh_token: 'rt\r\n' }],
+    ['a non-ASCII refresh_token', { access_token: 'at', token_type: 'Bearer', refresh_token: 'rté' }],
+    ['an id_token with a space', { access_token: 'at', token_type: 'Bearer', id_token: 'a.b. c' }],
+    ['an id_token outside base64url', { access_token: 'at', token_type: 'Bearer', id_token: 'a+b.c/d.e=' }],
+  ])('refuses %s as invalid_response', (_name, body) => {
+    expect(failure(() => parse(body))).toMatchObject({ code: 'invalid_response', cause: body });
+  });
+
+  it('accepts what the grammar allows: a wide access_token alphabet, a refresh_token with spaces, a JWS id_token', () => {
+    const tokens = parse({ access_token: 'tenant|abc:def~!', token_type: 'N_A', refresh_token: 'r t', id_token: 'eyJh.eyJz.c2ln' });
+    expect(tokens).toMatchObject({ accessToken: 'tenant|abc:def~!', tokenType: 'N_A', refreshToken: 'r t', idToken: 'eyJh.eyJz.c2ln' });
+  });
+});
+
 describe('parseTokenResponseBody', () => {
   it('reads the RFC 6749 §5.1 fields', () => {
     const body = { access_token: 'at', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt', scope: 'a  b', id_token: 'it', extra: 1 };
@@ -128,9 +181,21 @@ describe('parseTokenResponseBody', () => {
 
   it('accepts expires_in as a numeric string, and absent or null as no expiry', () => {
     expect(parse({ access_token: 'at', token_type: 'Bearer', expires_in: '60' }).expiresAt).toBe(NOW + 60_000);
-    expect(parse({ access_token: 'at', token_type: 'Bearer', expires_in: 0 }).expiresAt).toBe(NOW);
     expect(parse({ access_token: 'at', token_type: 'Bearer' })).not.toHaveProperty('expiresAt');
     expect(parse({ access_token: 'at', token_type: 'Bearer', expires_in: null })).not.toHaveProperty('expiresAt');
+  });
+
+  it.each([0, -1, -3600, 0.0001, 0.999, '0', '0.0001', '-5'])(
+    'treats an expires_in of %s (below the one-second floor) as an unknown lifetime: no expiresAt',
+    (expiresIn) => {
+      expect(parse({ access_token: 'at', token_type: 'Bearer', expires_in: expiresIn })).not.toHaveProperty('expiresAt');
+    },
+  );
+
+  it('takes an expires_in of exactly the floor as a lifetime', () => {
+    expect(MIN_EXPIRES_IN_SECONDS).toBe(1);
+    expect(parse({ access_token: 'at', token_type: 'Bearer', expires_in: MIN_EXPIRES_IN_SECONDS }).expiresAt).toBe(NOW + 1_000);
+    expect(parse({ access_token: 'at', token_type: 'Bearer', expires_in: '1.5' }).expiresAt).toBe(NOW + 1_500);
   });
 
   it.each([
@@ -138,7 +203,6 @@ describe('parseTokenResponseBody', () => {
     ['an empty access_token', { access_token: '', token_type: 'Bearer' }],
     ['a numeric access_token', { access_token: 1, token_type: 'Bearer' }],
     ['a missing token_type', { access_token: 'at' }],
-    ['a negative expires_in', { access_token: 'at', token_type: 'Bearer', expires_in: -1 }],
     ['a non-numeric expires_in', { access_token: 'at', token_type: 'Bearer', expires_in: '1h' }],
     ['a huge expires_in', { access_token: 'at', token_type: 'Bearer', expires_in: 1e300 }],
     ['an empty refresh_token', { access_token: 'at', token_type: 'Bearer', refresh_token: '' }],

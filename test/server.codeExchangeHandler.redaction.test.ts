@@ -119,8 +119,11 @@ describe('createCodeExchangeHandler never passes the client secret to the browse
         const text = await browserSees(clientId, secret, status, echoingError(echo));
         expect(text).not.toContain(echo);
         const body = JSON.parse(text) as Record<string, unknown>;
-        expect(body['error_description']).toContain('[redacted]');
-        expect(body['error_uri']).toContain('[redacted]');
+        // A description or URI outside RFC 6749's charsets is dropped by the protocol before it gets here;
+        // one that passes reaches the browser redacted.
+        for (const field of ['error_description', 'error_uri']) {
+          if (body[field] !== undefined) expect(body[field]).toContain('[redacted]');
+        }
       }
     });
 

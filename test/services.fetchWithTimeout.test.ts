@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OAuthError } from '../src/protocol/errors.js';
+import { readTokenResponse } from '../src/protocol/tokenResponse.js';
 import { fetchWithTimeout } from '../src/services/fetchWithTimeout.js';
 import type { FetchLike } from '../src/services/types.js';
 
@@ -16,6 +17,34 @@ function pendingFetch(options: { genericAbortError?: boolean } = {}) {
       });
     });
   return { fetch, calls };
+}
+
+/** A body that sends `first` and then nothing, ever; it records whether it was cancelled. */
+function stallingBody(first: string) {
+  let cancelled = false;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode(first));
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  return { stream, cancelled: () => cancelled };
+}
+
+/** Watches a promise without awaiting it: `outcome()` is undefined while it is pending. */
+function observe<T>(promise: Promise<T>) {
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+  promise.then(
+    (value) => {
+      outcome = { ok: true, value };
+    },
+    (error: unknown) => {
+      outcome = { ok: false, error };
+    },
+  );
+  return { outcome: () => outcome };
 }
 
 function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
@@ -110,6 +139,79 @@ describe.each([
     expect(await response.text()).toBe('ok');
     expect(vi.getTimerCount()).toBe(0);
     if (!hasAny) expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('keeps the deadline running while the body is read: a body that stalls after the headers rejects with TimeoutError', async () => {
+    const stalled = stallingBody('{"access_token":"at",');
+    const fetch: FetchLike = () => Promise.resolve(new Response(stalled.stream, { headers: { 'content-type': 'application/json' } }));
+    const response = await fetchWithTimeout(fetch, { timeoutMs: 5_000 })('https://id.example/token');
+    const body = observe(response.json());
+    await vi.advanceTimersByTimeAsync(5_000);
+    const outcome = body.outcome();
+    expect(outcome?.ok).toBe(false);
+    if (outcome === undefined || outcome.ok) return;
+    expect((outcome.error as DOMException).name).toBe('TimeoutError');
+    expect(OAuthError.from(outcome.error).code).toBe('timeout');
+    expect(stalled.cancelled()).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('turns a stalled body into a typed timeout through the token response reader', async () => {
+    const stalled = stallingBody('{"access_token":"at",');
+    const fetch: FetchLike = () => Promise.resolve(new Response(stalled.stream, { headers: { 'content-type': 'application/json' } }));
+    const response = await fetchWithTimeout(fetch, { timeoutMs: 1_000 })('https://id.example/token');
+    const tokens = observe(readTokenResponse({ tokenEndpoint: 'https://id.example/token' }, response, { now: () => 0 }));
+    await vi.advanceTimersByTimeAsync(1_000);
+    const outcome = tokens.outcome();
+    expect(outcome?.ok).toBe(false);
+    if (outcome === undefined || outcome.ok) return;
+    expect(outcome.error).toBeInstanceOf(OAuthError);
+    expect(outcome.error).toMatchObject({ code: 'timeout', retryable: true });
+  });
+
+  it("errors a stalled body with the caller's reason when the caller aborts", async () => {
+    const stalled = stallingBody('{');
+    const fetch: FetchLike = () => Promise.resolve(new Response(stalled.stream));
+    const controller = new AbortController();
+    const response = await fetchWithTimeout(fetch, { timeoutMs: 5_000 })('https://id.example/token', { signal: controller.signal });
+    const body = observe(response.text());
+    const reason = new Error('user navigated away');
+    controller.abort(reason);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(body.outcome()).toEqual({ ok: false, error: reason });
+    expect(vi.getTimerCount()).toBe(0);
+    if (!hasAny) expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('keeps status, headers and body of a response read in time, and leaves no timer once it is read', async () => {
+    const fetch: FetchLike = () =>
+      Promise.resolve(new Response('{"a":1}', { status: 201, statusText: 'Created', headers: { 'x-test': 'yes' } }));
+    const response = await fetchWithTimeout(fetch, { timeoutMs: 5_000 })('https://id.example/token');
+    expect(response).toMatchObject({ status: 201, statusText: 'Created' });
+    expect(response.headers.get('x-test')).toBe('yes');
+    expect(vi.getTimerCount()).toBe(1);
+    expect(await response.json()).toEqual({ a: 1 });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('clears the timer when the body is cancelled unread', async () => {
+    const stalled = stallingBody('{');
+    const fetch: FetchLike = () => Promise.resolve(new Response(stalled.stream));
+    const response = await fetchWithTimeout(fetch, { timeoutMs: 5_000 })('https://id.example/token');
+    await response.body?.cancel();
+    expect(stalled.cancelled()).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('returns a response without a body, and an opaque redirect, as it is, with the timer cleared', async () => {
+    const empty = new Response(null, { status: 204 });
+    const opaque = new Response(null);
+    Object.defineProperties(opaque, { type: { value: 'opaqueredirect' }, status: { value: 0 } });
+    for (const answer of [empty, opaque]) {
+      const response = await fetchWithTimeout(() => Promise.resolve(answer), { timeoutMs: 5_000 })('https://id.example/token');
+      expect(response).toBe(answer);
+      expect(vi.getTimerCount()).toBe(0);
+    }
   });
 
   it('leaves no timer behind when the inner fetch fails', async () => {

@@ -27,7 +27,7 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
-// A browser bundle must not reach Node built-ins (DESIGN.md): fail the build if one is imported.
+// A browser bundle must not reach Node built-ins: fail the build if one is imported.
 const nodeImports = Object.values(result.metafile.inputs).flatMap((input) =>
   input.imports.filter((entry) => entry.path.startsWith('node:')).map((entry) => entry.path),
 );

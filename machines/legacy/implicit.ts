@@ -5,7 +5,7 @@
  * @deprecated OAuth 2.1 removed this grant (draft-ietf-oauth-v2-1 §10, RFC 9700
  * §2.1.2: tokens in the front channel leak through history, referrers and
  * injection, and cannot be sender-constrained). It exists for providers that
- * still need it (seed 001 lists it); prefer the authorization code grant
+ * still need it (SkyMavis SSO lists it); prefer the authorization code grant
  * with PKCE.
  */
 import { fromPromise, setup } from 'xstate';

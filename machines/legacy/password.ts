@@ -3,7 +3,7 @@
  *
  * @deprecated OAuth 2.1 removed this grant (draft-ietf-oauth-v2-1 §10, RFC 9700
  * §2.4: "MUST NOT be used"): the client sees the user's password. It exists
- * for providers that still need it (seed 001 lists it); prefer the
+ * for providers that still need it (SkyMavis SSO lists it); prefer the
  * authorization code or device grant.
  */
 import { fromPromise, setup } from 'xstate';

@@ -37,7 +37,7 @@ export interface OAuthClientOptions<G extends OAuthGrant = OAuthGrant> {
   resource?: string;
   /** `S256` by default; `plain` only by explicit opt-in (RFC 9700 §2.1.1). */
   pkceMethod?: PkceMethod;
-  /** `User-Agent` of every request (servers; some providers require a format, seed 000). */
+  /** `User-Agent` of every request (servers; some providers, like Path of Exile, require a format). */
   userAgent?: string;
   /** Any subset of the services; `defaultServices` fills the rest. */
   services?: Partial<Services>;

@@ -35,7 +35,7 @@ export function stateName(snapshot: ObservedSnapshot): string {
   return '';
 }
 
-/** The error a machine keeps in context, if any (plain data, DESIGN.md "Context stays JSON-serialisable"). */
+/** The error a machine keeps in context, if any (plain data: a machine's context stays JSON-serialisable). */
 export function contextError(snapshot: ObservedSnapshot): OAuthErrorJSON | undefined {
   const { error } = snapshot.context as { error?: OAuthErrorJSON };
   return error;

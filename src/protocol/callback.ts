@@ -2,6 +2,7 @@
  * The authorization response at the redirect URI (RFC 6749 §4.1.2, RFC 9207).
  */
 import { OAuthError } from './errors.js';
+import { serverError } from './serverError.js';
 
 /** A parsed authorization response: a code, or the server's error. */
 export type CallbackResult =
@@ -96,7 +97,8 @@ function timingSafeEqual(a: string, b: string): boolean {
  * Checks come in an order that lets no forged response through: `state` first
  * (RFC 6749 §10.12, also for error responses), then `iss` (RFC 9207 §2.4: a
  * present `iss` must equal the issuer, a missing one is rejected when the
- * server sends it), then the server's own error.
+ * server sends it), then the server's own error (through `serverError`: a
+ * code outside RFC 6749's charset is `invalid_response`).
  */
 export function checkCallback(result: CallbackResult, expected: CallbackExpectation): { code: string } {
   if (typeof expected.state !== 'string' || expected.state === '') {
@@ -118,10 +120,10 @@ export function checkCallback(result: CallbackResult, expected: CallbackExpectat
     throw new OAuthError('iss_mismatch', { description: 'the callback has no iss, which this server sends', retryable: false });
   }
   if (result.type === 'error') {
-    throw new OAuthError(result.error, {
-      description: result.errorDescription,
-      uri: result.errorUri,
-    });
+    throw serverError(
+      { error: result.error, error_description: result.errorDescription, error_uri: result.errorUri },
+      { cause: result.params },
+    );
   }
   return { code: result.code };
 }

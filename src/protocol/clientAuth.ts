@@ -28,7 +28,7 @@ export function basicCredentials(clientId: string, clientSecret: string): string
  * (`quirks.clientAuthMethods`) or a secret method lacks a secret. A public
  * client (no secret) using `none` is not checked against the list: it does
  * not authenticate at all (RFC 6749 §2.1), and providers that list only
- * `client_secret_post` (seed 000) still serve public PKCE clients.
+ * `client_secret_post` (Path of Exile) still serve public PKCE clients.
  */
 export function resolveClientAuthMethod(provider: ProviderConfig, client: ClientConfig): ClientAuthMethod {
   const allowed = provider.quirks?.clientAuthMethods;

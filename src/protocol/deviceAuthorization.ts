@@ -5,6 +5,7 @@ import * as v from 'valibot';
 import type { Clock } from '../services/types.js';
 import { OAuthError } from './errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
+import { isSecureUrl } from './endpoints.js';
 import { buildAuthenticatedPost } from './providerRequest.js';
 import { assertScopesAllowed, assertScopeSyntax } from './scopeGrants.js';
 import { DEVICE_CODE_GRANT_TYPE } from './tokenRequest.js';
@@ -14,29 +15,48 @@ import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';
 export interface DeviceAuthorization {
   deviceCode: string;
   userCode: string;
+  /** Where the user goes: an absolute `https:` URL, or `http:` on loopback. */
   verificationUri: string;
+  /** The same, with the user code in it (RFC 8628 §3.3.1); the same rule. */
   verificationUriComplete?: string;
   /** Epoch ms after which the device code is no longer valid. */
   expiresAt: number;
-  /** Seconds to wait between polls (RFC 8628 §3.2: default 5). */
+  /** Seconds to wait between polls, at least 1 (RFC 8628 §3.2: default 5, also for a value below a second). */
   interval: number;
 }
+
+/** RFC 8628 §3.2: the polling interval when the server gives none. */
+const DEFAULT_INTERVAL_SECONDS = 5;
 
 const NonEmptyString = v.pipe(v.string(), v.minLength(1));
 const Seconds = v.union([
   v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1e9)),
   v.pipe(v.string(), v.regex(/^\d{1,9}$/), v.transform(Number)),
 ]);
+// Any number, so that one below a second can fall back to the default rather than fail the response.
+const IntervalSeconds = v.union([
+  v.pipe(v.number(), v.finite(), v.maxValue(1e9)),
+  v.pipe(v.string(), v.regex(/^\d{1,9}$/), v.transform(Number)),
+]);
+
+/**
+ * The app shows this address to the user or opens it: only a web page, over
+ * TLS except on loopback, never `javascript:`, `data:` or a relative path.
+ */
+const VerificationUri = v.pipe(
+  v.string(),
+  v.check((value) => URL.canParse(value) && isSecureUrl(new URL(value)), 'not an https URL (http only on loopback)'),
+);
 
 const DeviceAuthorizationSchema = v.looseObject({
   device_code: NonEmptyString,
   user_code: NonEmptyString,
-  verification_uri: v.optional(NonEmptyString),
+  verification_uri: v.optional(VerificationUri),
   // Some servers (Google) spell it verification_url.
-  verification_url: v.optional(NonEmptyString),
-  verification_uri_complete: v.nullish(NonEmptyString),
+  verification_url: v.optional(VerificationUri),
+  verification_uri_complete: v.nullish(VerificationUri),
   expires_in: Seconds,
-  interval: v.nullish(Seconds),
+  interval: v.nullish(IntervalSeconds),
 });
 
 /** RFC 8628 §3.1: client authentication plus `scope` (default `client.scopes`). */
@@ -55,7 +75,7 @@ export function deviceAuthorizationRequest(
 
 /** Reads RFC 8628 §3.2's response; an error status becomes the server's `OAuthError`. */
 export async function readDeviceAuthorizationResponse(response: Response, clock: Clock): Promise<DeviceAuthorization> {
-  if (!response.ok) throw await readErrorResponse(response);
+  if (!response.ok) throw await readErrorResponse(response, clock);
   const body = await readJsonBody(response);
   const result = v.safeParse(DeviceAuthorizationSchema, body);
   const fields = result.success ? result.output : undefined;
@@ -72,7 +92,8 @@ export async function readDeviceAuthorizationResponse(response: Response, clock:
     userCode: fields.user_code,
     verificationUri,
     expiresAt: Math.floor(clock.now() + fields.expires_in * 1000),
-    interval: fields.interval ?? 5,
+    // RFC 8628 §3.2: the default applies when the server names none; below a second is none worth polling at.
+    interval: fields.interval !== undefined && fields.interval !== null && fields.interval >= 1 ? fields.interval : DEFAULT_INTERVAL_SECONDS,
   };
   if (fields.verification_uri_complete !== undefined && fields.verification_uri_complete !== null) {
     authorization.verificationUriComplete = fields.verification_uri_complete;

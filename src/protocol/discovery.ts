@@ -2,11 +2,11 @@
  * Authorization server metadata: RFC 8414 and OpenID Connect Discovery 1.0.
  */
 import * as v from 'valibot';
-import type { FetchLike } from '../services/types.js';
-import { isLoopbackUrl } from './endpoints.js';
+import type { Clock, FetchLike } from '../services/types.js';
+import { isSecureUrl } from './endpoints.js';
 import { OAuthError } from './errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
-import { transportError } from './providerRequest.js';
+import { sendRequest } from './providerRequest.js';
 import type { ProviderConfig } from './types.js';
 
 /** Which well-known document to read; `auto` tries RFC 8414 first, then OpenID on a 404 or a network failure. */
@@ -19,7 +19,20 @@ export interface DiscoveryOptions {
   allowInsecureRequests?: boolean;
 }
 
-const Url = v.pipe(v.string(), v.check((value) => URL.canParse(value), 'not an absolute URL'));
+// RFC 6749 §3.1 / §3.2: an endpoint URI is absolute and has no fragment.
+const Url = v.pipe(
+  v.string(),
+  v.check((value) => URL.canParse(value) && new URL(value).hash === '' && !value.includes('#'), 'not an absolute URL without a fragment'),
+);
+const ENDPOINT_FIELDS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'revocation_endpoint',
+  'introspection_endpoint',
+  'userinfo_endpoint',
+  'device_authorization_endpoint',
+  'end_session_endpoint',
+] as const;
 const Strings = v.array(v.string());
 
 // RFC 8414 §2 / OIDC Discovery §3; only the fields the library uses are checked, the rest is ignored.
@@ -50,8 +63,7 @@ function checkIssuer(issuer: string, allowInsecure: boolean): URL {
   if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
     throw new TypeError(`issuer must not have a query or fragment: ${issuer}`);
   }
-  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && (isLoopbackUrl(url) || allowInsecure));
-  if (!secure) throw new TypeError(`issuer must be an https URL (http only on loopback or with allowInsecureRequests): ${issuer}`);
+  if (!isSecureUrl(url, allowInsecure)) throw new TypeError(`issuer must be an https URL (http only on loopback or with allowInsecureRequests): ${issuer}`);
   return url;
 }
 
@@ -67,14 +79,9 @@ export function openidMetadataUrl(issuer: string): string {
   return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
 }
 
-async function fetchMetadata(fetch: FetchLike, url: string, signal: AbortSignal | undefined): Promise<Response> {
-  const init: RequestInit = { method: 'GET', headers: { Accept: 'application/json' } };
-  if (signal !== undefined) init.signal = signal;
-  try {
-    return await fetch(url, init);
-  } catch (thrown) {
-    throw transportError(thrown, signal);
-  }
+function fetchMetadata(fetch: FetchLike, url: string, signal: AbortSignal | undefined): Promise<Response> {
+  // A redirected metadata document would name endpoints the issuer never vouched for: not followed.
+  return sendRequest(fetch, { url, init: { method: 'GET', headers: { Accept: 'application/json' }, redirect: 'manual' } }, signal);
 }
 
 function toProviderConfig(metadata: v.InferOutput<typeof MetadataSchema>, allowInsecure: boolean): ProviderConfig {
@@ -108,12 +115,15 @@ function toProviderConfig(metadata: v.InferOutput<typeof MetadataSchema>, allowI
  * a network failure (a browser's view of a 404 without CORS headers). The
  * document's `issuer` must equal `issuer` exactly (RFC 8414 §3.3, OIDC
  * Discovery §4.3), else `OAuthError('issuer_mismatch')`; a malformed or
- * non-JSON document is `invalid_response`; a failed fetch is `network_error`,
- * `timeout` or `aborted`.
+ * non-JSON document is `invalid_response`; a redirect is not followed but
+ * refused as `unexpected_redirect`; an endpoint that is not `https:` (`http:`
+ * only on loopback or with `allowInsecureRequests`) is `insecure_endpoint`; a failed fetch is `network_error`,
+ * `timeout` or `aborted`. An error status is the server's `OAuthError`, its
+ * `Retry-After` measured against `services.clock` (default the system clock).
  */
 export async function discover(
   issuer: string,
-  services: { fetch: FetchLike },
+  services: { fetch: FetchLike; clock?: Clock },
   options: DiscoveryOptions = {},
 ): Promise<ProviderConfig> {
   const kind = options.kind ?? 'auto';
@@ -145,7 +155,7 @@ export async function discover(
       options.signal,
     );
   }
-  if (!response.ok) throw await readErrorResponse(response);
+  if (!response.ok) throw await readErrorResponse(response, services.clock);
   const body = await readJsonBody(response);
   const result = v.safeParse(MetadataSchema, body);
   if (!result.success) {
@@ -163,6 +173,19 @@ export async function discover(
       retryable: false,
       cause: body,
     });
+  }
+  // The library will send credentials to these: the same TLS rule as for a configured endpoint, checked
+  // now as the server's fault rather than as a TypeError at the first request.
+  for (const field of ENDPOINT_FIELDS) {
+    const value = result.output[field];
+    if (value !== undefined && !isSecureUrl(new URL(value), allowInsecure)) {
+      throw new OAuthError('insecure_endpoint', {
+        description: `the metadata's ${field} is not an https URL (http only on loopback or with allowInsecureRequests)`,
+        status: response.status,
+        retryable: false,
+        cause: body,
+      });
+    }
   }
   return toProviderConfig(result.output, allowInsecure);
 }

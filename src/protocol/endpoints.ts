@@ -1,6 +1,6 @@
 /**
  * Where a provider's endpoints are: absolute, or relative to `provider.baseUrl`
- * (seed 001), and only over TLS unless on loopback or explicitly allowed.
+ * (as SkyMavis SSO's are), and only over TLS unless on loopback or explicitly allowed.
  */
 import type { ProviderConfig } from './types.js';
 
@@ -33,6 +33,15 @@ export function isLoopbackUrl(url: URL): boolean {
 }
 
 /**
+ * Whether the library may send a request, or a user, to `url`: `https:`, or
+ * `http:` on loopback (RFC 8252 §8.3), or any `http:` with
+ * `allowInsecureRequests`. RFC 9700 §2.6 / RFC 6749 §3.1: TLS everywhere else.
+ */
+export function isSecureUrl(url: URL, allowInsecureRequests = false): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && (allowInsecureRequests || isLoopbackUrl(url)));
+}
+
+/**
  * Resolves `value` (absolute, or relative to `provider.baseUrl`) into an
  * absolute URL the library may send to: `https:`, or `http:` on loopback, or
  * any `http:` when `provider.allowInsecureRequests`. Throws `TypeError` otherwise.
@@ -51,10 +60,8 @@ export function resolveProviderUrl(provider: ProviderConfig, value: string, what
   }
   // RFC 6749 §3.1 / §3.2: endpoint URIs MUST NOT include a fragment.
   if (url.hash !== '') throw new TypeError(`${what} must not have a fragment: ${value}`);
-  if (url.protocol === 'https:') return url;
-  if (url.protocol === 'http:' && (isLoopbackUrl(url) || provider.allowInsecureRequests === true)) return url;
+  if (isSecureUrl(url, provider.allowInsecureRequests === true)) return url;
   if (url.protocol === 'http:') {
-    // RFC 9700 §2.6 / RFC 6749 §3.1: TLS is required; loopback is the only exception by default.
     throw new TypeError(`${what} must use https (http only on loopback or with allowInsecureRequests): ${url.href}`);
   }
   throw new TypeError(`${what} must be an http(s) URL: ${url.href}`);

@@ -2,13 +2,20 @@
  * Reading response bodies safely, and turning error responses into
  * `OAuthError`s (RFC 6749 §5.2, RFC 8628 §3.5, RFC 6750 §3).
  */
+import { systemClock } from '../services/clock.js';
+import type { Clock } from '../services/types.js';
 import { OAuthError } from './errors.js';
+import { parseRetryAfter } from './retryAfter.js';
+import { serverError } from './serverError.js';
+import { parseWwwAuthenticate } from './wwwAuthenticate.js';
+
+export { parseWwwAuthenticate };
 
 /** The largest body the library reads by default: 1 MiB is far beyond any OAuth response. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-// RFC 6749 §5.2: error, error_description and error_uri use %x20-21 / %x23-5B / %x5D-7E.
-const ERROR_CODE = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
+/** The codes of a response that failed on the way rather than said something. */
+const TRANSPORT_FAILURES: ReadonlySet<string> = new Set(['timeout', 'network_error', 'aborted']);
 
 function invalidResponse(response: Response, description: string, cause?: unknown): OAuthError {
   return new OAuthError('invalid_response', { description, status: response.status, cause });
@@ -94,19 +101,6 @@ export async function readJsonBody(response: Response, options: { maxBytes?: num
   }
 }
 
-/** The auth-params of a `WWW-Authenticate` header (RFC 7235 §2.1, RFC 6750 §3); the first of each name wins. */
-export function parseWwwAuthenticate(header: string): Record<string, string> {
-  const params: Record<string, string> = {};
-  const pattern = /([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))/g;
-  for (const match of header.matchAll(pattern)) {
-    const name = match[1]?.toLowerCase();
-    if (name === undefined || Object.hasOwn(params, name)) continue;
-    const quoted = match[2];
-    params[name] = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (match[3] ?? '');
-  }
-  return params;
-}
-
 function stringField(body: unknown, name: string): string | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const value: unknown = (body as Record<string, unknown>)[name];
@@ -114,38 +108,73 @@ function stringField(body: unknown, name: string): string | undefined {
 }
 
 /**
+ * The `unexpected_redirect` error for a response that is a redirect, else
+ * `undefined`: a 3xx (RFC 9110 §15.4), what a browser shows of one under
+ * `redirect: 'manual'` (an `opaqueredirect` response with status 0), or a
+ * response some fetch reached by following one anyway. The library sends
+ * nothing to where a redirect points and reads nothing that came from there.
+ */
+export function redirectError(response: Response): OAuthError | undefined {
+  const isRedirect = response.type === 'opaqueredirect' || (response.status >= 300 && response.status <= 399);
+  if (!isRedirect && response.redirected !== true) return undefined;
+  return new OAuthError('unexpected_redirect', {
+    status: response.status,
+    retryable: false,
+    description: isRedirect
+      ? `the server answered with a redirect (HTTP ${response.status}), which is not followed`
+      : 'the response came through a redirect, which the library does not follow',
+    cause: { location: response.headers.get('location') ?? undefined, url: response.url },
+  });
+}
+
+/**
  * The `OAuthError` an error response stands for; never throws. The code comes
  * from the JSON body's `error` (RFC 6749 §5.2), else from the
  * `WWW-Authenticate` header's `error` (RFC 6750 §3, e.g. a 401 from
- * userinfo), else it is `invalid_response`. Status, header and the body (as
- * `cause`) are kept; 429 and 5xx are retryable.
+ * userinfo), else it is `invalid_response`; either goes through
+ * `serverError`'s charset check (an illegal code is `invalid_response`). A redirect is
+ * `unexpected_redirect`, its body unread. Status, header and the body (as
+ * `cause`) are kept; 429 and 5xx are retryable. A `Retry-After` header, on
+ * any status, becomes `retryAfterMs` (an HTTP-date measured against `clock`).
  */
-export async function readErrorResponse(response: Response): Promise<OAuthError> {
+export async function readErrorResponse(response: Response, clock: Clock = systemClock): Promise<OAuthError> {
+  const redirect = redirectError(response);
+  if (redirect !== undefined) {
+    await response.body?.cancel().catch(() => undefined);
+    return redirect;
+  }
   const wwwAuthenticate = response.headers.get('www-authenticate') ?? undefined;
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), clock.now());
   let body: unknown;
   try {
     body = isJsonContentType(response) ? await readJsonBody(response) : await readTextCapped(response, MAX_BODY_BYTES);
   } catch (thrown) {
+    const failure = OAuthError.from(thrown, 'invalid_response');
+    // The body never arrived whole (timeout, reset, abort): that, not the half-read body, is what happened.
+    if (TRANSPORT_FAILURES.has(failure.code)) {
+      return new OAuthError(failure.code, {
+        status: response.status,
+        wwwAuthenticate,
+        retryAfterMs,
+        retryable: failure.retryable,
+        description: failure.description,
+        cause: failure,
+      });
+    }
     body = thrown;
   }
-  const common = { status: response.status, wwwAuthenticate, cause: body };
+  const common = { status: response.status, wwwAuthenticate, retryAfterMs, cause: body };
   const error = stringField(body, 'error');
-  if (error !== undefined && ERROR_CODE.test(error)) {
-    return new OAuthError(error, {
-      ...common,
-      description: stringField(body, 'error_description'),
-      uri: stringField(body, 'error_uri'),
-    });
+  if (error !== undefined) {
+    return serverError(
+      { error, error_description: stringField(body, 'error_description'), error_uri: stringField(body, 'error_uri') },
+      common,
+    );
   }
   if (wwwAuthenticate !== undefined) {
     const params = parseWwwAuthenticate(wwwAuthenticate);
-    const headerError = params['error'];
-    if (headerError !== undefined && ERROR_CODE.test(headerError)) {
-      return new OAuthError(headerError, {
-        ...common,
-        description: params['error_description'],
-        uri: params['error_uri'],
-      });
+    if (params['error'] !== undefined) {
+      return serverError({ error: params['error'], error_description: params['error_description'], error_uri: params['error_uri'] }, common);
     }
   }
   return new OAuthError('invalid_response', {

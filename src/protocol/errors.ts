@@ -42,6 +42,8 @@ export type LibraryErrorCode =
   | 'invalid_callback'
   | 'issuer_mismatch'
   | 'insecure_endpoint'
+  /** A provider answered with a redirect (3xx, or a browser's opaque redirect), which the library never follows. */
+  | 'unexpected_redirect'
   | 'storage_error'
   | 'storage_quota_exceeded'
   | 'invalid_snapshot'
@@ -60,6 +62,8 @@ export interface OAuthErrorJSON {
   retryable: boolean;
   /** `WWW-Authenticate` header of the response, when it had one (RFC 6750 §3). */
   wwwAuthenticate?: string;
+  /** How long the server asked the client to wait before trying again (`Retry-After`, RFC 9110 §10.2.3), in ms. */
+  retryAfterMs?: number;
 }
 
 export interface OAuthErrorOptions {
@@ -68,6 +72,8 @@ export interface OAuthErrorOptions {
   status?: number | undefined;
   retryable?: boolean | undefined;
   wwwAuthenticate?: string | undefined;
+  /** The server's `Retry-After`, in ms from when the response arrived; kept only if a finite number ≥ 0. */
+  retryAfterMs?: number | undefined;
   cause?: unknown;
 }
 
@@ -97,6 +103,11 @@ export class OAuthError extends Error {
   readonly status: number | undefined;
   readonly retryable: boolean;
   readonly wwwAuthenticate: string | undefined;
+  /**
+   * How long the server asked to be left alone before a retry, in milliseconds
+   * (its `Retry-After`, RFC 9110 §10.2.3), as sent: a caller caps it to its own policy.
+   */
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: OAuthErrorCode, options: OAuthErrorOptions = {}) {
     super(
@@ -109,6 +120,9 @@ export class OAuthError extends Error {
     this.status = options.status;
     this.retryable = options.retryable ?? isRetryable(code, options.status);
     this.wwwAuthenticate = options.wwwAuthenticate;
+    const { retryAfterMs } = options;
+    // A delay is a finite duration, never negative; anything else is no delay at all.
+    this.retryAfterMs = retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0 ? retryAfterMs : undefined;
   }
 
   /** Plain data, safe for machine context, snapshots and logs (no `cause`, no stack). */
@@ -118,6 +132,7 @@ export class OAuthError extends Error {
     if (this.uri !== undefined) json.uri = this.uri;
     if (this.status !== undefined) json.status = this.status;
     if (this.wwwAuthenticate !== undefined) json.wwwAuthenticate = this.wwwAuthenticate;
+    if (this.retryAfterMs !== undefined) json.retryAfterMs = this.retryAfterMs;
     return json;
   }
 

@@ -23,7 +23,7 @@ export { buildAuthorizationUrl, type AuthorizationUrlOptions } from './authoriza
 export { checkCallback, parseCallback, type CallbackExpectation, type CallbackResult } from './callback.js';
 export { applyClientAuth, basicCredentials } from './clientAuth.js';
 export { DEVICE_CODE_GRANT_TYPE, tokenRequest } from './tokenRequest.js';
-export { parseTokenResponseBody, readTokenResponse } from './tokenResponse.js';
+export { MIN_EXPIRES_IN_SECONDS, parseTokenResponseBody, readTokenResponse } from './tokenResponse.js';
 export { readErrorResponse, readJsonBody } from './errorResponse.js';
 export { discover, type DiscoveryKind, type DiscoveryOptions } from './discovery.js';
 export {

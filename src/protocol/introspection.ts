@@ -2,6 +2,8 @@
  * Token introspection (RFC 7662).
  */
 import * as v from 'valibot';
+import { systemClock } from '../services/clock.js';
+import type { Clock } from '../services/types.js';
 import { OAuthError } from './errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { buildAuthenticatedPost, tokenReferenceParams, type TokenReference } from './providerRequest.js';
@@ -50,9 +52,12 @@ export function introspectionRequest(
   return buildAuthenticatedPost(provider, client, 'introspection', tokenReferenceParams(options));
 }
 
-/** Reads RFC 7662 §2.2's response; `active` must be a boolean, the registered fields well typed. */
-export async function readIntrospectionResponse(response: Response): Promise<Introspection> {
-  if (!response.ok) throw await readErrorResponse(response);
+/**
+ * Reads RFC 7662 §2.2's response; `active` must be a boolean, the registered fields well typed.
+ * An error status is the server's `OAuthError` (a `Retry-After` measured against `clock`).
+ */
+export async function readIntrospectionResponse(response: Response, clock: Clock = systemClock): Promise<Introspection> {
+  if (!response.ok) throw await readErrorResponse(response, clock);
   const body = await readJsonBody(response);
   const result = v.safeParse(IntrospectionSchema, body);
   if (!result.success) {

@@ -1,8 +1,9 @@
 /**
  * The build → send → check steps the machines' actors invoke. Each sends with
- * `services.fetch(url, { ...init, signal })`, turns a failed fetch into
- * `OAuthError` (`network_error`, `timeout`, `aborted`) and reads the response
- * with the matching reader. Bad arguments still throw `TypeError` before
+ * `services.fetch(url, { ...init, signal, redirect: 'manual' })`, turns a
+ * failed fetch into `OAuthError` (`network_error`, `timeout`, `aborted`), a
+ * redirect answer into `unexpected_redirect`, and reads the response with the
+ * matching reader. Bad arguments still throw `TypeError` before
  * anything is sent.
  */
 import type { Services } from '../services/types.js';
@@ -10,7 +11,7 @@ import { readDeviceAuthorizationResponse, deviceAuthorizationRequest, type Devic
 import { OAuthError } from './errors.js';
 import { checkIdTokenClaims, decodeJwtPayload } from './idToken.js';
 import { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
-import { transportError } from './providerRequest.js';
+import { sendRequest } from './providerRequest.js';
 import { readRevocationResponse, revocationRequest } from './revocation.js';
 import { tokenRequest } from './tokenRequest.js';
 import { readTokenResponse } from './tokenResponse.js';
@@ -27,21 +28,14 @@ export interface OperationContext {
 
 type TokenTypeHint = 'access_token' | 'refresh_token' | (string & {});
 
-/** Sends a built request; a fetch that throws becomes an `OAuthError`. */
-async function send(context: OperationContext, request: HttpRequest): Promise<Response> {
-  const { signal } = context;
-  const init: RequestInit = { ...request.init, headers: { ...request.init.headers } };
-  if (signal !== undefined) init.signal = signal;
-  try {
-    return await context.services.fetch(request.url, init);
-  } catch (thrown) {
-    throw transportError(thrown, signal);
-  }
+/** Sends a built request with the context's fetch and signal (never following a redirect, see `sendRequest`). */
+function send(context: OperationContext, request: HttpRequest): Promise<Response> {
+  return sendRequest(context.services.fetch, request, context.signal);
 }
 
 /**
- * Asks for the ID token of a token response to be checked (OIDC Core
- * §3.1.3.7): pass it when the request carried the `openid` scope.
+ * What an ID token in a token response is checked against (OIDC Core
+ * §3.1.3.7), beyond the client id and the clock every check uses.
  */
 export interface IdTokenCheck {
   /** The nonce sent in the authorization request; the ID token must carry it (`nonce_mismatch` otherwise). */
@@ -50,8 +44,19 @@ export interface IdTokenCheck {
   issuer?: string;
 }
 
-/** The claims of a token response's ID token, if it has one; see `checkIdTokenClaims`. */
-function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check: IdTokenCheck, previous?: string): void {
+/** A refresh also compares the refreshed ID token with the one it replaces (OIDC Core §12.2). */
+interface RefreshedIdTokenCheck extends IdTokenCheck {
+  previous?: string;
+}
+
+/**
+ * Checks the ID token of a token response, if it has one: issuer, audience,
+ * authorized party and expiry always, the nonce when one was sent, the same
+ * subject and issuer as `previous` on a refresh. Every grant's tokens pass
+ * here: an ID token is only ever trusted because it came straight from the
+ * token endpoint (OIDC Core §3.1.3.7 item 6), whichever grant asked for it.
+ */
+function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check: RefreshedIdTokenCheck): void {
   // OIDC Core §3.1.3.3 requires an ID token in the response to an `openid` request, but some servers omit it
   // (and OIDC Core §12.2 lets a refresh response omit it): nothing to check then, and the tokens are still good.
   if (tokens.idToken === undefined) return;
@@ -61,10 +66,10 @@ function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check
     nonce: check.nonce,
     now: context.services.clock.now(),
   });
-  if (previous === undefined) return;
+  if (check.previous === undefined) return;
   let before: Record<string, unknown>;
   try {
-    before = decodeJwtPayload(previous);
+    before = decodeJwtPayload(check.previous);
   } catch {
     return; // not ours to judge now: the previous token was checked when it arrived
   }
@@ -77,13 +82,22 @@ function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check
   }
 }
 
+/** Sends a token request and reads its answer: the one way every grant gets a `TokenSet`. */
+async function requestTokens(context: OperationContext, request: HttpRequest, check: RefreshedIdTokenCheck = {}): Promise<TokenSet> {
+  const response = await send(context, request);
+  const tokens = await readTokenResponse(context.provider, response, context.services.clock);
+  checkReturnedIdToken(context, tokens, check);
+  return tokens;
+}
+
 /**
  * RFC 6749 §4.1.3: the authorization code and its PKCE verifier for tokens.
- * With `idToken` (the request carried `openid`), an `id_token` in the
- * response is checked against the nonce, issuer and client id (OIDC Core
- * §3.1.3.7) and a failure throws `nonce_mismatch` / `invalid_id_token`; a
- * response without one is accepted. The signature is not verified: the ID
- * token came straight from the token endpoint over TLS (§3.1.3.7 item 6).
+ * An `id_token` in the response is checked against the issuer and client id
+ * (OIDC Core §3.1.3.7) and, with `idToken.nonce`, the nonce that was sent; a
+ * failure throws `nonce_mismatch` / `invalid_id_token` (`invalid_response`
+ * for one that does not decode). A response without one is accepted. The
+ * signature is not verified: the ID token came straight from the token
+ * endpoint over TLS (§3.1.3.7 item 6).
  */
 export async function exchangeAuthorizationCode(
   context: OperationContext & { code: string; codeVerifier: string; redirectUri?: string; idToken?: IdTokenCheck },
@@ -93,41 +107,35 @@ export async function exchangeAuthorizationCode(
     codeVerifier: context.codeVerifier,
   };
   if (context.redirectUri !== undefined) options.redirectUri = context.redirectUri;
-  const response = await send(context, tokenRequest.authorizationCode(context.provider, context.client, options));
-  const tokens = await readTokenResponse(context.provider, response, context.services.clock);
-  if (context.idToken !== undefined) checkReturnedIdToken(context, tokens, context.idToken);
-  return tokens;
+  return requestTokens(context, tokenRequest.authorizationCode(context.provider, context.client, options), context.idToken);
 }
 
 /**
  * RFC 6749 §6; keeps the old refresh token when the response has none (the server did not rotate it).
- * With `idToken`, an `id_token` in the response is checked for issuer, audience and expiry — no nonce
- * (OIDC Core §12.2) — and, when `idToken.previous` is the ID token it replaces, for the same `sub` and `iss`.
+ * An `id_token` in the response is checked for issuer (`idToken.issuer`, default `provider.issuer`),
+ * audience and expiry — no nonce (OIDC Core §12.2) — and, when `idToken.previous` is the ID token it
+ * replaces, for the same `sub` and `iss`.
  */
 export async function refreshTokens(
   context: OperationContext & { refreshToken: string; scopes?: string[]; idToken?: { issuer?: string; previous?: string } },
 ): Promise<TokenSet> {
   const options: { refreshToken: string; scopes?: string[] } = { refreshToken: context.refreshToken };
   if (context.scopes !== undefined) options.scopes = context.scopes;
-  const response = await send(context, tokenRequest.refreshToken(context.provider, context.client, options));
-  const tokens = await readTokenResponse(context.provider, response, context.services.clock);
-  if (context.idToken !== undefined) {
-    const check: IdTokenCheck = {};
-    if (context.idToken.issuer !== undefined) check.issuer = context.idToken.issuer;
-    checkReturnedIdToken(context, tokens, check, context.idToken.previous);
-  }
+  const check: RefreshedIdTokenCheck = {};
+  if (context.idToken?.issuer !== undefined) check.issuer = context.idToken.issuer;
+  if (context.idToken?.previous !== undefined) check.previous = context.idToken.previous;
+  const tokens = await requestTokens(context, tokenRequest.refreshToken(context.provider, context.client, options), check);
   return tokens.refreshToken === undefined ? { ...tokens, refreshToken: context.refreshToken } : tokens;
 }
 
-/** RFC 6749 §4.4. */
+/** RFC 6749 §4.4; an `id_token` in the response is checked like every grant's. */
 export async function requestClientCredentials(
   context: OperationContext & { scopes?: string[]; resource?: string },
 ): Promise<TokenSet> {
   const options: { scopes?: string[]; resource?: string } = {};
   if (context.scopes !== undefined) options.scopes = context.scopes;
   if (context.resource !== undefined) options.resource = context.resource;
-  const response = await send(context, tokenRequest.clientCredentials(context.provider, context.client, options));
-  return readTokenResponse(context.provider, response, context.services.clock);
+  return requestTokens(context, tokenRequest.clientCredentials(context.provider, context.client, options));
 }
 
 /** RFC 8628 §3.1–3.2. */
@@ -143,11 +151,11 @@ export async function requestDeviceAuthorization(
 /**
  * RFC 8628 §3.4–3.5: one poll. Throws the server's `OAuthError` while the
  * user has not finished: `authorization_pending`, `slow_down`,
- * `expired_token`, `access_denied`.
+ * `expired_token`, `access_denied`. An `id_token` in the response is checked
+ * like every grant's (no nonce: none was sent).
  */
 export async function pollDeviceToken(context: OperationContext & { deviceCode: string }): Promise<TokenSet> {
-  const response = await send(context, tokenRequest.deviceCode(context.provider, context.client, { deviceCode: context.deviceCode }));
-  return readTokenResponse(context.provider, response, context.services.clock);
+  return requestTokens(context, tokenRequest.deviceCode(context.provider, context.client, { deviceCode: context.deviceCode }));
 }
 
 /** RFC 6749 §4.3 (legacy; removed by OAuth 2.1). */
@@ -159,8 +167,7 @@ export async function requestPasswordToken(
     password: context.password,
   };
   if (context.scopes !== undefined) options.scopes = context.scopes;
-  const response = await send(context, tokenRequest.password(context.provider, context.client, options));
-  return readTokenResponse(context.provider, response, context.services.clock);
+  return requestTokens(context, tokenRequest.password(context.provider, context.client, options));
 }
 
 /** RFC 7009: resolves once the server has accepted the revocation. */
@@ -168,7 +175,7 @@ export async function revokeToken(context: OperationContext & { token: string; t
   const options: { token: string; tokenTypeHint?: TokenTypeHint } = { token: context.token };
   if (context.tokenTypeHint !== undefined) options.tokenTypeHint = context.tokenTypeHint;
   const response = await send(context, revocationRequest(context.provider, context.client, options));
-  return readRevocationResponse(response);
+  return readRevocationResponse(response, context.services.clock);
 }
 
 /** RFC 7662. */
@@ -178,12 +185,12 @@ export async function introspectToken(
   const options: { token: string; tokenTypeHint?: TokenTypeHint } = { token: context.token };
   if (context.tokenTypeHint !== undefined) options.tokenTypeHint = context.tokenTypeHint;
   const response = await send(context, introspectionRequest(context.provider, context.client, options));
-  return readIntrospectionResponse(response);
+  return readIntrospectionResponse(response, context.services.clock);
 }
 
 /**
  * OIDC Core §5.3 UserInfo, or a provider's token-info endpoint with
- * `endpoint: provider.tokenInfoEndpoint` (seed 004).
+ * `endpoint: provider.tokenInfoEndpoint` (a non-standard `GET` describing the bearer token).
  */
 export async function fetchUserinfo(
   context: OperationContext & { accessToken: string; endpoint?: string },
@@ -192,5 +199,5 @@ export async function fetchUserinfo(
   if (context.endpoint !== undefined) options.endpoint = context.endpoint;
   if (context.client.userAgent !== undefined) options.userAgent = context.client.userAgent;
   const response = await send(context, userinfoRequest(context.provider, context.accessToken, options));
-  return readUserinfoResponse(response);
+  return readUserinfoResponse(response, context.services.clock);
 }

@@ -69,7 +69,7 @@ export async function createPkce(
   return { verifier, challenge: await createCodeChallenge(crypto, verifier, method), method };
 }
 
-/** The method's name on the wire for this provider (seed 003 calls S256 `SHA-256`). */
+/** The method's name on the wire for this provider (a JSON token endpoint server may call S256 `SHA-256`). */
 export function pkceMethodWireName(provider: ProviderConfig, method: PkceMethod): string {
   return provider.quirks?.pkceMethodNames?.[method] ?? method;
 }

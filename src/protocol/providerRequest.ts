@@ -2,14 +2,16 @@
  * What every request to a provider carries: the client's authentication, the
  * body encoding, `Accept` and the User-Agent the provider may demand.
  */
+import type { FetchLike } from '../services/types.js';
 import { applyClientAuth } from './clientAuth.js';
 import { resolveEndpoint, type EndpointName } from './endpoints.js';
+import { redirectError } from './errorResponse.js';
 import { OAuthError } from './errors.js';
 import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';
 
 /**
  * Headers for the client's User-Agent. Throws `TypeError` when the provider
- * requires a format (`quirks.userAgentPattern`, seed 000) and `userAgent` is
+ * requires a format (`quirks.userAgentPattern`, as Path of Exile does) and `userAgent` is
  * missing or does not match: the server would refuse the request.
  */
 export function userAgentHeaders(provider: ProviderConfig, userAgent: string | undefined): Record<string, string> {
@@ -36,7 +38,7 @@ export function userAgentHeaders(provider: ProviderConfig, userAgent: string | u
 
 /**
  * An authenticated POST of `params` to one of the provider's endpoints, form
- * encoded (RFC 6749 §4.1.3) or JSON (`encoding: 'json'`, seed 003).
+ * encoded (RFC 6749 §4.1.3) or JSON (`encoding: 'json'`, for a server that takes JSON token requests).
  */
 export function buildAuthenticatedPost(
   provider: ProviderConfig,
@@ -54,10 +56,10 @@ export function buildAuthenticatedPost(
   applyClientAuth(provider, client, body, headers);
   if (encoding === 'json') {
     headers['Content-Type'] = 'application/json';
-    return { url, init: { method: 'POST', headers, body: JSON.stringify(body) } };
+    return { url, init: { method: 'POST', headers, body: JSON.stringify(body), redirect: 'manual' } };
   }
   headers['Content-Type'] = 'application/x-www-form-urlencoded';
-  return { url, init: { method: 'POST', headers, body: new URLSearchParams(body).toString() } };
+  return { url, init: { method: 'POST', headers, body: new URLSearchParams(body).toString(), redirect: 'manual' } };
 }
 
 /** Throws `TypeError` unless `value` is a non-empty string. */
@@ -107,4 +109,27 @@ export function transportError(thrown: unknown, signal: AbortSignal | undefined)
     return new OAuthError('aborted', { description: 'The request was aborted', cause: reason ?? thrown, retryable: false });
   }
   return OAuthError.from(thrown);
+}
+
+/**
+ * Sends a built request: the one place the library calls `fetch`. It never
+ * follows a redirect (`redirect: 'manual'`, whatever the request says) and
+ * refuses a redirect answer as `unexpected_redirect`, its body unread; a
+ * fetch that throws becomes an `OAuthError` (see {@link transportError}).
+ */
+export async function sendRequest(fetch: FetchLike, request: HttpRequest, signal: AbortSignal | undefined): Promise<Response> {
+  const init: RequestInit = { ...request.init, headers: { ...request.init.headers }, redirect: 'manual' };
+  if (signal !== undefined) init.signal = signal;
+  let response: Response;
+  try {
+    response = await fetch(request.url, init);
+  } catch (thrown) {
+    throw transportError(thrown, signal);
+  }
+  const redirect = redirectError(response);
+  if (redirect !== undefined) {
+    await response.body?.cancel().catch(() => undefined);
+    throw redirect;
+  }
+  return response;
 }

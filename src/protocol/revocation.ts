@@ -1,6 +1,8 @@
 /**
  * Token revocation (RFC 7009).
  */
+import { systemClock } from '../services/clock.js';
+import type { Clock } from '../services/types.js';
 import { readErrorResponse } from './errorResponse.js';
 import { buildAuthenticatedPost, tokenReferenceParams, type TokenReference } from './providerRequest.js';
 import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';
@@ -16,9 +18,10 @@ export function revocationRequest(
 
 /**
  * RFC 7009 §2.2: any 2xx is success whatever the body (an unknown token is
- * success too); anything else is the server's `OAuthError` (503 retryable, §2.2.1).
+ * success too); anything else is the server's `OAuthError` (503 retryable, §2.2.1,
+ * with its `Retry-After` measured against `clock`).
  */
-export async function readRevocationResponse(response: Response): Promise<void> {
-  if (!response.ok) throw await readErrorResponse(response);
+export async function readRevocationResponse(response: Response, clock: Clock = systemClock): Promise<void> {
+  if (!response.ok) throw await readErrorResponse(response, clock);
   await response.body?.cancel().catch(() => undefined);
 }

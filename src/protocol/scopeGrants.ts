@@ -1,6 +1,6 @@
 /**
- * Scopes that a provider reserves to some grants (`quirks.scopeGrants`; seed
- * 000: `service:*` only through client credentials).
+ * Scopes that a provider reserves to some grants (`quirks.scopeGrants`; Path
+ * of Exile: `service:*` only through client credentials).
  */
 import { OAuthError } from './errors.js';
 import type { GrantType, ProviderConfig } from './types.js';

@@ -6,24 +6,35 @@ import * as v from 'valibot';
 import type { Clock } from '../services/types.js';
 import { OAuthError } from './errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
+import { serverError } from './serverError.js';
+import { ACCESS_TOKEN, JWS_COMPACT, REFRESH_TOKEN, TOKEN_TYPE } from './tokenSyntax.js';
 import type { ProviderConfig, TokenSet } from './types.js';
 
-const NonEmptyString = v.pipe(v.string(), v.minLength(1));
+/**
+ * The shortest `expires_in`, in seconds, taken as a token's lifetime. A server
+ * that sends 0, a negative number or a fraction of a second has not said how
+ * long the token lives: taken literally, the token would be due for renewal
+ * the moment it arrives, and every renewal would bring another such token — a
+ * tight loop against the token endpoint. Below this floor the lifetime is
+ * unknown, exactly as if `expires_in` were absent (RFC 6749 §5.1 makes it
+ * optional), and the token is used until the server refuses it.
+ */
+export const MIN_EXPIRES_IN_SECONDS = 1;
 
-/** RFC 6749 §5.1; optional fields may be `null`, which means absent (seed 002: `null` = never expires). */
+/** RFC 6749 §5.1; optional fields may be `null`, which means absent (a `null` lifetime is an unknown one). */
 const TokenResponseSchema = v.looseObject({
-  access_token: NonEmptyString,
-  token_type: NonEmptyString,
+  access_token: v.pipe(v.string(), v.regex(ACCESS_TOKEN, 'not a token a header can carry (1*%x21-7E)')),
+  token_type: v.pipe(v.string(), v.regex(TOKEN_TYPE, 'not an RFC 9110 token')),
   expires_in: v.nullish(
     v.union([
-      v.pipe(v.number(), v.finite(), v.minValue(0)),
+      v.pipe(v.number(), v.finite()),
       // Some servers send the number as a string.
-      v.pipe(v.string(), v.regex(/^\d{1,15}(\.\d{1,9})?$/), v.transform(Number)),
+      v.pipe(v.string(), v.regex(/^-?\d{1,15}(\.\d{1,9})?$/), v.transform(Number)),
     ]),
   ),
-  refresh_token: v.nullish(NonEmptyString),
+  refresh_token: v.nullish(v.pipe(v.string(), v.regex(REFRESH_TOKEN, 'not 1*VSCHAR'))),
   scope: v.nullish(v.string()),
-  id_token: v.nullish(NonEmptyString),
+  id_token: v.nullish(v.pipe(v.string(), v.regex(JWS_COMPACT, 'not in the JWS compact charset'))),
 });
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -52,11 +63,7 @@ export function parseTokenResponseBody(provider: ProviderConfig, body: unknown, 
   if (!isRecord(body)) throw invalid('the token response is not a JSON object', body);
   // Some servers answer an error with 200 (RFC 6749 §5.2 says 400); the code is still the server's.
   if (typeof body['error'] === 'string' && body['error'] !== '' && body['access_token'] === undefined) {
-    throw new OAuthError(body['error'], {
-      description: typeof body['error_description'] === 'string' ? body['error_description'] : undefined,
-      uri: typeof body['error_uri'] === 'string' ? body['error_uri'] : undefined,
-      cause: body,
-    });
+    throw serverError({ error: body['error'], error_description: body['error_description'], error_uri: body['error_uri'] }, { cause: body });
   }
   let mapped: unknown = body;
   const map = provider.quirks?.mapTokenResponse;
@@ -80,7 +87,7 @@ export function parseTokenResponseBody(provider: ProviderConfig, body: unknown, 
     tokenType: normaliseTokenType(fields.token_type),
     raw: body,
   };
-  if (fields.expires_in !== undefined && fields.expires_in !== null) {
+  if (fields.expires_in !== undefined && fields.expires_in !== null && fields.expires_in >= MIN_EXPIRES_IN_SECONDS) {
     const expiresAt = Math.floor(clock.now() + fields.expires_in * 1000);
     if (!Number.isSafeInteger(expiresAt)) throw invalid('expires_in is out of range', body);
     tokens.expiresAt = expiresAt;
@@ -97,7 +104,7 @@ export function parseTokenResponseBody(provider: ProviderConfig, body: unknown, 
  * 1 MiB) and checked by `parseTokenResponseBody`, with `expiresAt` from `clock`.
  */
 export async function readTokenResponse(provider: ProviderConfig, response: Response, clock: Clock): Promise<TokenSet> {
-  if (!response.ok) throw await readErrorResponse(response);
+  if (!response.ok) throw await readErrorResponse(response, clock);
   const body = await readJsonBody(response);
   try {
     return parseTokenResponseBody(provider, body, clock);

@@ -19,7 +19,8 @@ export type PkceMethod = 'S256' | 'plain';
 /**
  * The tokens of a session. `expiresAt` is absolute (epoch ms), computed from
  * `expires_in` and the clock service when the response arrived; absent means
- * the token does not expire.
+ * the lifetime is unknown (no `expires_in`, `null`, or one below
+ * `MIN_EXPIRES_IN_SECONDS`) and the token is used until the server refuses it.
  */
 export interface TokenSet {
   accessToken: string;
@@ -33,28 +34,28 @@ export interface TokenSet {
 }
 
 /**
- * A provider's quirks, as data plus small pure functions (DESIGN.md: never
+ * A provider's quirks, as data plus small pure functions (never
  * branches inside the machines).
  */
 export interface ProviderQuirks {
-  /** How token-endpoint requests are encoded. Default `form` (RFC 6749 §4.1.3); seed 003 takes `json`. */
+  /** How token-endpoint requests are encoded. Default `form` (RFC 6749 §4.1.3); a JSON token endpoint server takes `json`. */
   tokenRequestEncoding?: 'form' | 'json';
-  /** The PKCE method's name on the wire, when the provider does not use RFC 7636's (seed 003: `{ S256: 'SHA-256' }`). */
+  /** The PKCE method's name on the wire, when the provider does not use RFC 7636's (e.g. `{ S256: 'SHA-256' }`). */
   pkceMethodNames?: Partial<Record<PkceMethod, string>>;
   /**
    * Maps a non-standard token response body into RFC 6749 §5.1 fields before
-   * validation (seed 002: `api_key` / `api_key_expires_in`, `null` = never expires).
+   * validation (Poe: `api_key` / `api_key_expires_in`, `null` = never expires).
    * Must be pure; whatever it returns is validated like a standard body.
    */
   mapTokenResponse?: (body: Record<string, unknown>) => Record<string, unknown>;
   /**
    * A User-Agent format the provider requires, as a regular expression source
-   * (seed 000: `^OAuth [^/\\s]+/\\S+ \\(contact: [^)]+\\)`). Token requests
+   * (Path of Exile: `^OAuth [^/\\s]+/\\S+ \\(contact: [^)]+\\)`). Token requests
    * without a matching `client.userAgent` fail with a `TypeError` before anything is sent.
    */
   userAgentPattern?: string;
   /**
-   * The client authentication methods the provider accepts (seed 000: only
+   * The client authentication methods the provider accepts (Path of Exile: only
    * `client_secret_post`). A client that does, or may, use another one fails
    * with a `TypeError` before anything is sent. A public client (no secret)
    * is exempt: it does not authenticate (RFC 6749 §2.1) and sends `client_id` only.
@@ -62,11 +63,11 @@ export interface ProviderQuirks {
   clientAuthMethods?: ClientAuthMethod[];
   /**
    * Scopes that only some grants may request, as patterns with a trailing `*`
-   * (seed 000: `{ 'service:*': ['client_credentials'] }`). A request for such a
+   * (Path of Exile: `{ 'service:*': ['client_credentials'] }`). A request for such a
    * scope through another grant fails with `invalid_scope` before anything is sent.
    */
   scopeGrants?: Record<string, GrantType[]>;
-  /** Whether the provider requires PKCE even for confidential clients (seed 000, 002). Informational; PKCE is always sent. */
+  /** Whether the provider requires PKCE even for confidential clients (Path of Exile, Poe). Informational; PKCE is always sent. */
   pkceRequired?: boolean;
 }
 
@@ -77,14 +78,14 @@ export interface ProviderQuirks {
 export interface ProviderConfig {
   /** The issuer identifier (RFC 8414 §2); checked against `iss` in callbacks (RFC 9207). */
   issuer?: string;
-  /** Base URL that relative endpoints are resolved against (seed 001: `server` + `/oauth2/token`). */
+  /** Base URL that relative endpoints are resolved against (SkyMavis SSO: `server` + `/oauth2/token`). */
   baseUrl?: string;
   authorizationEndpoint?: string;
   tokenEndpoint: string;
   revocationEndpoint?: string;
   introspectionEndpoint?: string;
   userinfoEndpoint?: string;
-  /** A non-standard `GET` endpoint describing the bearer token (seed 004: `/v1/oauth/token/info`). */
+  /** A non-standard `GET` endpoint describing the bearer token (e.g. `/v1/oauth/token/info`). */
   tokenInfoEndpoint?: string;
   deviceAuthorizationEndpoint?: string;
   endSessionEndpoint?: string;
@@ -122,5 +123,11 @@ export interface HttpRequest {
     method: 'GET' | 'POST';
     headers: Record<string, string>;
     body?: string;
+    /**
+     * Never follow: a redirected POST repeats its body at the new location
+     * (RFC 9110 §15.4.8), credentials, code and verifier included, and the
+     * answer would come from a server the provider config never named.
+     */
+    redirect: 'manual';
   };
 }

@@ -1,8 +1,8 @@
 /**
  * Profiles of real providers: each a function returning a `ProviderConfig`
- * whose quirks are data plus small pure functions (DESIGN.md: never branches
- * inside the machines). The TSDoc of each cites the provider documentation it
- * follows (the seed documents in the project's design notes).
+ * whose quirks are data plus small pure functions (a provider's quirks never
+ * become branches inside the machines). The TSDoc of each cites the provider
+ * documentation it follows.
  */
 import type { ClientAuthMethod, ProviderConfig } from '../protocol/types.js';
 
@@ -14,7 +14,7 @@ import type { ClientAuthMethod, ProviderConfig } from '../protocol/types.js';
 export const PATH_OF_EXILE_USER_AGENT_PATTERN = String.raw`^OAuth [^\s/()]+/[^\s()]+ \(contact: [^\s()@]+@[^\s()@]+\)(?: \S.*)?$`;
 
 /**
- * Path of Exile (grindinggear.com), seed 000:
+ * Path of Exile (grindinggear.com):
  * - authorization code requires PKCE for public and confidential clients;
  * - the token endpoint accepts only `client_secret_post` (no Basic, no `client_secret_jwt`);
  * - `service:*` scopes are issued only through client credentials (confidential
@@ -48,7 +48,7 @@ export function pathOfExile(): ProviderConfig {
 }
 
 /**
- * A User-Agent in the form Path of Exile requires (seed 000). Throws
+ * A User-Agent in the form Path of Exile requires. Throws
  * `TypeError` when a part would break the format (spaces or slashes in the
  * client id or version, a contact that is not an e-mail address).
  */
@@ -78,7 +78,7 @@ export function mapPoeTokenResponse(body: Record<string, unknown>): Record<strin
 }
 
 /**
- * Poe (poe.com), seed 002: "Sign in with Poe" issues an API key through the
+ * Poe (poe.com): "Sign in with Poe" issues an API key through the
  * authorization code grant with mandatory PKCE S256 and scope `apikey:create`.
  * The client is public (no secret: `client_id` in the body). The token
  * endpoint answers `api_key` / `api_key_expires_in` (null = never expires),
@@ -101,7 +101,7 @@ export function poe(): ProviderConfig {
 }
 
 export interface SkyMavisOptions {
-  /** The base URI of the OAuth 2 server (seed 001's `server`). */
+  /** The base URI of the OAuth 2 server (SkyMavis SSO's `server`). */
   server: string;
   /** Relative to `server` or absolute. Default `/oauth2/auth`. */
   authorizationEndpoint?: string;
@@ -110,7 +110,7 @@ export interface SkyMavisOptions {
 }
 
 /**
- * SkyMavis SSO (seed 001, its `oauth2-client`): endpoints default to
+ * SkyMavis SSO (its `oauth2-client`): endpoints default to
  * `/oauth2/auth` and `/oauth2/token`, resolved against the `server` base URL
  * (as `new URL(endpoint, server)`: a leading `/` replaces the server's path).
  * Authorization code with optional PKCE (always sent here).
@@ -126,20 +126,20 @@ export function skyMavis(options: SkyMavisOptions): ProviderConfig {
 }
 
 export interface JsonTokenEndpointOptions {
-  /** The server's base URL (seed 003: `http://auth.server.com`). */
+  /** The server's base URL (e.g. `http://auth.server.com`). */
   server: string;
   /** Default `/oauth2/authorize`. */
   authorizationEndpoint?: string;
   /** Default `/oauth2/token`. */
   tokenEndpoint?: string;
-  /** Default `['none']`: seed 003's browser client (`authMethods: ['none']`). */
+  /** Default `['none']`: a browser client (`authMethods: ['none']`). */
   clientAuthMethods?: ClientAuthMethod[];
-  /** Allow a non-loopback `http:` server, as seed 003's example uses. Off by default. */
+  /** Allow a non-loopback `http:` server, as such servers' examples use. Off by default. */
   allowInsecureRequests?: boolean;
 }
 
 /**
- * A server that takes token requests as JSON (seed 003): `POST /oauth2/token`
+ * A server that takes token requests as JSON: `POST /oauth2/token`
  * with `Content-Type: application/json` and a JSON body, PKCE S256 named
  * `SHA-256` on the wire (`code_challenge_method=SHA-256`), and a browser
  * client authenticating with `none` (`client_id` in the body).
@@ -164,17 +164,17 @@ export interface GenericProviderOptions {
   authorizationEndpoint: string;
   tokenEndpoint: string;
   revocationEndpoint?: string;
-  /** A `GET` endpoint describing the bearer token (seed 004: `https://api.example.com/v1/oauth/token/info`). */
+  /** A `GET` endpoint describing the bearer token (e.g. `https://api.example.com/v1/oauth/token/info`). */
   tokenInfoEndpoint?: string;
   userinfoEndpoint?: string;
   issuer?: string;
   scopesSupported?: string[];
-  /** Default `['client_secret_post']`: seed 004 sends `client_id` and `client_secret` in the form body. */
+  /** Default `['client_secret_post']`: such a provider takes `client_id` and `client_secret` in the form body. */
   clientAuthMethods?: ClientAuthMethod[];
 }
 
 /**
- * A plain RFC 6749 provider with absolute endpoints (seed 004): form-encoded
+ * A plain RFC 6749 provider with absolute endpoints: form-encoded
  * token requests with the client secret in the body, refresh tokens that
  * rotate on every use, RFC 7009 revocation, and a non-standard token-info
  * endpoint (`GET` with the bearer token) in `tokenInfoEndpoint`.

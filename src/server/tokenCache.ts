@@ -4,8 +4,8 @@
  * callers ask at the same time, renewed before it expires, bounded in size.
  *
  * Each key is one `createOAuthClient({ grant: 'client_credentials' })`, that
- * is one `clientCredentialsMachine` actor (DESIGN.md: the server entry builds
- * on the client): single-flight, renewal at expiry minus skew, backoff on
+ * is one `clientCredentialsMachine` actor (the server entry builds on the
+ * client, see docs/architecture.md): single-flight, renewal at expiry minus skew, backoff on
  * transient failures and the persisted session all come from the shared
  * token lifecycle, and with a storage that has a cross-process `lock` (Redis)
  * the processes of a fleet share one token per key.
@@ -27,7 +27,7 @@ export interface ClientCredentialsCacheOptions {
   /** RFC 6749 §4.4: the client credentials grant is for confidential clients only. */
   clientSecret: string;
   authMethod?: ClientAuthMethod;
-  /** `User-Agent` sent to the provider (seed 000 requires one of a given form). */
+  /** `User-Agent` sent to the provider (Path of Exile requires one of a given form). */
   userAgent?: string;
   /** Scopes requested when a call names none. */
   scopes?: readonly string[];

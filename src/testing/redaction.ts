@@ -1,6 +1,6 @@
 /**
  * What the request log keeps: parameters and a few headers, with secrets
- * replaced (DESIGN.md: tokens never written to a log) unless `logSecrets`.
+ * replaced (tokens are never written to a log, see docs/security.md) unless `logSecrets`.
  */
 import { mediaType } from './requestParsing.js';
 

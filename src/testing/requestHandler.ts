@@ -42,7 +42,7 @@ const CROSS_ORIGIN: ReadonlySet<TestEndpoint | 'other'> = new Set([
   'token', 'revoke', 'introspect', 'userinfo', 'device_authorization', 'metadata', 'token_info',
 ]);
 
-/** Back-channel endpoints, where the User-Agent quirk applies (seed 000). */
+/** Back-channel endpoints, where the User-Agent quirk applies (as at Path of Exile). */
 const BACK_CHANNEL: ReadonlySet<TestEndpoint | 'other'> = new Set([
   'token', 'revoke', 'introspect', 'userinfo', 'device_authorization', 'token_info',
 ]);

@@ -28,7 +28,7 @@ export function mediaType(request: Request): string {
 
 /**
  * The body parameters of a POST (`text`: the body, read once by the handler): form-encoded (RFC 6749 §4.1.3, Appendix B),
- * or a flat JSON object of strings when `allowJson` (seed 003).
+ * or a flat JSON object of strings when `allowJson` (a server that takes JSON token requests).
  */
 export function bodyParams(request: Request, text: string, allowJson: boolean): Record<string, string> {
   const type = mediaType(request);

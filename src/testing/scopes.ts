@@ -1,5 +1,5 @@
 /**
- * Scope checks (RFC 6749 §3.3) and the grant-only scopes quirk (seed 000:
+ * Scope checks (RFC 6749 §3.3) and the grant-only scopes quirk (Path of Exile:
  * `service:*` only through client credentials).
  */
 import { OAuthFailure } from './responses.js';

@@ -197,7 +197,7 @@ async function issueTokens(issue: Issue): Promise<Response> {
   const accessTtl = apiKey ? (config.quirks.apiKeyExpiresIn ?? null) : config.accessTokenTtl;
   const access = store.issue(grant, 'access_token', grantType, accessTtl, scopes);
   if (apiKey) {
-    // Seed 002: the whole response is the key and its lifetime, null meaning it never expires.
+    // Poe's shape: the whole response is the key and its lifetime, null meaning it never expires.
     return jsonResponse(200, { api_key: access.token, api_key_expires_in: accessTtl });
   }
   const refreshScopes = issue.refreshScopes ?? grant.scopes;

@@ -1,7 +1,7 @@
 /**
  * The endpoints that take an issued token: revocation (RFC 7009),
  * introspection (RFC 7662), userinfo (OpenID Connect Core §5.3, bearer per
- * RFC 6750) and the token-info GET of seed 004.
+ * RFC 6750) and a non-standard token-info GET.
  */
 import { authenticateClient } from './clientAuthentication.js';
 import { bearerToken, bodyParams } from './requestParsing.js';
@@ -85,7 +85,7 @@ export function tokenInfoEndpoint(state: ServerState, request: Request): Respons
   const record = activeAccessToken(state, request);
   if (record instanceof Response) return record;
   const sub = state.store.grants.get(record.grantId)?.user?.sub;
-  // Seed 004: { client_id, user_id, scopes, expires_at (ISO 8601) }.
+  // The token-info shape: { client_id, user_id, scopes, expires_at (ISO 8601) }.
   return jsonResponse(200, {
     client_id: record.clientId,
     user_id: sub ?? null,

@@ -1,6 +1,6 @@
 /**
  * The public types of the test authorization server. Written independently of
- * `src/protocol` (DESIGN.md): the fake must not share a line with the client
+ * `src/protocol` on purpose: the fake must not share a line with the client
  * it checks.
  */
 
@@ -41,27 +41,27 @@ export interface TestUser {
   password?: string;
 }
 
-/** Behaviour of real providers the server can imitate (see the seeds in /work/shared/seeds). */
+/** Behaviour of real providers the server can imitate (see the profiles in `src/providers/profiles.ts`). */
 export interface TestServerQuirks {
-  /** Accept `application/json` token requests as well as form bodies (seed 003). */
+  /** Accept `application/json` token requests as well as form bodies (a JSON token endpoint server). */
   jsonTokenRequests?: boolean;
-  /** Announce and require S256 under this name instead of `S256` (seed 003: `'SHA-256'`). */
+  /** Announce and require S256 under this name instead of `S256` (e.g. `'SHA-256'`). */
   pkceMethodName?: string;
-  /** `'api_key'`: answer token requests with `{ api_key, api_key_expires_in }` (seed 002). */
+  /** `'api_key'`: answer token requests with `{ api_key, api_key_expires_in }` (as Poe does). */
   tokenResponseShape?: 'standard' | 'api_key';
-  /** Seconds until an api_key expires, `null` = never (seed 002). Default `null`. */
+  /** Seconds until an api_key expires, `null` = never (as at Poe). Default `null`. */
   apiKeyExpiresIn?: number | null;
-  /** Reject HTTP Basic client authentication with `invalid_client` (seed 000). */
+  /** Reject HTTP Basic client authentication with `invalid_client` (as Path of Exile does). */
   clientSecretPostOnly?: boolean;
-  /** Back-channel requests whose `User-Agent` does not match fail with `invalid_request` (seed 000). */
+  /** Back-channel requests whose `User-Agent` does not match fail with `invalid_request` (as at Path of Exile). */
   userAgentPattern?: RegExp;
   /**
    * Scopes (exact, or a prefix ending in `*`) that only the listed grants may
-   * obtain (seed 000: `{ 'service:*': ['client_credentials'] }`); through any
+   * obtain (Path of Exile: `{ 'service:*': ['client_credentials'] }`); through any
    * other grant they fail with `invalid_scope`.
    */
   grantOnlyScopes?: Record<string, string[]>;
-  /** Serve `GET /v1/oauth/token/info` (seed 004). */
+  /** Serve `GET /v1/oauth/token/info` (a non-standard token-info endpoint). */
   tokenInfo?: boolean;
 }
 
