@@ -88,6 +88,8 @@ interface Operation {
   holdsValidToken: boolean;
   /** The fault window ends after this many requests met the fault (a device keeps polling at the server's interval). */
   maxFaultHits: number;
+  /** How long its callers may take to settle after the fault: a device polls again only after its interval plus 5 s. */
+  livenessMs?: number;
   prepare(world: FaultWorld): Promise<Run>;
 }
 
@@ -242,7 +244,8 @@ const OPERATIONS: Operation[] = [
     loginTime: true,
     blocking: true,
     holdsValidToken: false,
-    maxFaultHits: 6,
+    maxFaultHits: 1,
+    livenessMs: 15_000,
     async prepare(world) {
       let client = world.deviceClient();
       const login = await client.login();
@@ -624,7 +627,7 @@ async function runCell(fault: FaultRow, op: Operation, { blameUnhandled }: { bla
     const callers = run.act();
     await faultWindow(world, fault, op, callers);
     fault.disarm(world);
-    const outcomes = await allSettleWithin(callers);
+    const outcomes = await allSettleWithin(callers, op.livenessMs);
     const errors = everyRejectionIsOAuthError(outcomes);
     contract(fault.hits(world) > 0, `the fault never met ${op.name} (the cell would pass vacuously)`);
     for (const violation of run.violations) contract(false, violation);
@@ -638,7 +641,7 @@ async function runCell(fault: FaultRow, op: Operation, { blameUnhandled }: { bla
     }
     // The fault stops, and the hold-back after the failures passes (a later demand retries after the backoff).
     world.clock.advance(BACKOFF_PASSES_MS);
-    await recovers(op.name, () => run.recover({ sessionMayHaveEnded: fault.reachesServer, fresh: false }));
+    await recovers(op.name, () => run.recover({ sessionMayHaveEnded: fault.reachesServer, fresh: false }), op.livenessMs);
     await checkStored(world, op, run);
     atMostOneTokenRequestInFlight(world.network);
     noCodeSentTwice(world.server, { refreshTokens: !fault.reachesServer });
@@ -673,7 +676,7 @@ async function awaitsOf(op: Operation): Promise<string[]> {
   try {
     const run = await op.prepare(world);
     const calls = countCalls(world, () => undefined);
-    await allSettleWithin(run.act());
+    await allSettleWithin(run.act(), op.livenessMs);
     await networkIdle(world);
     return calls();
   } finally {
@@ -692,7 +695,7 @@ async function stopAt(op: Operation, n: number): Promise<void> {
       // Right after the call was made, before the library's await on it resumes.
       if (count === n) queueMicrotask(() => run.stop());
     });
-    const outcomes = await allSettleWithin(run.act());
+    const outcomes = await allSettleWithin(run.act(), op.livenessMs);
     const errors = everyRejectionIsOAuthError(outcomes);
     for (const error of errors) contract(error.code === 'aborted', `a call racing stop() rejected with ${error.code}, not aborted`);
     await networkIdle(world);
@@ -703,7 +706,7 @@ async function stopAt(op: Operation, n: number): Promise<void> {
     // A refresh whose request was sent still stores the server's answer.
     if (op.endpoint !== 'revoke') await checkStored(world, op, { ...run, tokens: () => Promise.resolve(undefined) });
     world.clock.advance(BACKOFF_PASSES_MS);
-    await recovers(op.name, () => run.recover({ sessionMayHaveEnded: op.loginTime, fresh: true }));
+    await recovers(op.name, () => run.recover({ sessionMayHaveEnded: op.loginTime, fresh: true }), op.livenessMs);
     await checkStored(world, op, run);
     noCodeSentTwice(world.server, { refreshTokens: true });
     noRequestLoop(world.network, from);

@@ -71,8 +71,8 @@ export async function createFaultWorld(transport: Transport, options: FaultWorld
   const server = createTestAuthorizationServer({
     ...(proxy === undefined ? {} : { issuer: proxy.url }),
     clock,
-    // The device machine sleeps the interval in real time.
-    deviceInterval: 0.05,
+    // The device machine sleeps the interval in real time, at least 1 s (5 s more after a failed poll).
+    deviceInterval: 1,
     logSecrets: true,
     clients: [
       {
