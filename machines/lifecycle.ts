@@ -420,7 +420,10 @@ const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, s
       try {
         await revokeToken({ provider, client: input.client, services: input.services, signal, token, tokenTypeHint });
       } catch (thrown) {
-        outcome.revocationError ??= toOAuthError(thrown).toJSON();
+        const error = toOAuthError(thrown);
+        outcome.revocationError ??= error.toJSON();
+        // RFC 9110 §10.2.3: a server that asked to wait gets no second request now; the session ends all the same.
+        if (error.retryAfterMs !== undefined) break;
       }
     }
   }

@@ -9,7 +9,7 @@ import { authorizationCodeMachine } from '../machines/authorizationCode.js';
 import { clientCredentialsMachine } from '../machines/clientCredentials.js';
 import { deviceCodeMachine } from '../machines/deviceCode.js';
 import { resolveGrantOptions, type GrantInput } from '../machines/types.js';
-import { renewalDueAt, tokensAreFresh } from '../machines/lifecycle.js';
+import { MAX_RETRY_AFTER_MS, renewalDueAt, tokensAreFresh } from '../machines/lifecycle.js';
 import {
   checkProviderForGrant,
   clientConfigFrom,
@@ -326,7 +326,9 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
   // After a failed renewal, none is sent before its backoff (or the server's Retry-After) is over.
   const backingOff = (snapshot: ObservedSnapshot): boolean => {
     const { retryNotBefore } = view(snapshot);
-    return retryNotBefore !== undefined && services.clock.now() < retryNotBefore;
+    const now = services.clock.now();
+    // A hold-back further away than the longest one can be is a clock that jumped back: it is over.
+    return retryNotBefore !== undefined && now < retryNotBefore && retryNotBefore - now <= MAX_RETRY_AFTER_MS;
   };
   const isExpired = (tokens: TokenSet): boolean =>
     tokens.expiresAt !== undefined && services.clock.now() >= tokens.expiresAt;

@@ -738,6 +738,13 @@ async function runStopCell(op: Operation): Promise<void> {
  * rejection is then caught by the file's collector but not blamed on one cell: FAULTS_SEQUENTIAL=1
  * runs the cells one by one, each checking that none arose while it ran.
  */
+/**
+ * Cells whose defect is known and not fixed yet. A client whose storage throws on `get` while it restores
+ * goes to `idle`, and the next `getAccessToken()` rejects `login_required` instead of `storage_error`; nothing
+ * reads the stored session again once the storage is back (the chart needs a state for a failed restore).
+ */
+const OPEN_DEFECTS = new Set(['refresh (expiry timer) × storage get throws']);
+
 const sequential = process.env['FAULTS_SEQUENTIAL'] === '1';
 const cellTest = sequential ? it : it.concurrent;
 
@@ -745,8 +752,12 @@ const cellTest = sequential ? it : it.concurrent;
   describe.each(FAULTS.map((fault) => ({ fault, name: fault.name })))('$name', ({ fault }) => {
     const cells = OPERATIONS.map((op) => ({ op, cell: `${op.name} × ${fault.name}` }));
     const applicable = cells.filter(({ op }) => fault.appliesTo(op));
-    cellTest.each(applicable)('$cell', async ({ op }) => {
+    cellTest.each(applicable.filter(({ cell }) => !OPEN_DEFECTS.has(cell)))('$cell', async ({ op }) => {
       await runCell(fault, op, { blameUnhandled: sequential });
+    }, 30_000);
+    // An open defect's cell must keep failing: once it passes, this fails and the cell moves back above.
+    it.fails.each(applicable.filter(({ cell }) => OPEN_DEFECTS.has(cell)))('$cell (open defect)', async ({ op }) => {
+      await runCell(fault, op, { blameUnhandled: false });
     }, 30_000);
     it.skip.each(cells.filter(({ op }) => !fault.appliesTo(op)))('$cell (not applicable)', () => undefined);
   });
