@@ -8,18 +8,17 @@ import { OAuthError } from '../src/protocol/errors.js';
 import { memoryStorage } from '../src/services/memoryStorage.js';
 import type { StorageService } from '../src/services/types.js';
 import { createWorld, signIn, tokenRequests, type World } from './client.fixtures.js';
+import { noUnhandledRejection, unhandledRejections } from './support/invariants.js';
 
-let unhandled: unknown[] = [];
-const record = (reason: unknown): void => {
-  unhandled.push(reason);
-};
+const unhandled = unhandledRejections();
 beforeEach(() => {
-  unhandled = [];
-  process.on('unhandledRejection', record);
+  unhandled.list.length = 0;
+  unhandled.start();
 });
 afterEach(() => {
-  process.off('unhandledRejection', record);
+  unhandled.stop();
   vi.useRealTimers();
+  noUnhandledRejection(unhandled.list);
 });
 
 const HOUR = 3_600_000;
