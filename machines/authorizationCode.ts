@@ -6,7 +6,7 @@
  */
 import { assign, fromPromise, setup } from 'xstate';
 import { parseCallback, checkCallback } from '../src/protocol/callback.js';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { exchangeAuthorizationCode, type IdTokenCheck } from '../src/protocol/operations.js';
 import {
   authenticatedState,

@@ -3,7 +3,7 @@
  * the user approves on another device, the machine polls the token endpoint.
  */
 import { assign, fromPromise, setup } from 'xstate';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { pollDeviceToken, requestDeviceAuthorization } from '../src/protocol/operations.js';
 import {
   authenticatedState,

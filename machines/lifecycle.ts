@@ -30,7 +30,7 @@
  *   usable, and never loses the refresh token.
  */
 import { assign, enqueueActions, fromCallback, fromPromise, setup, spawnChild } from 'xstate';
-import { OAuthError, type OAuthErrorCode, type OAuthErrorJSON } from '../src/protocol/errors.js';
+import { OAuthError, type OAuthErrorCode, type OAuthErrorJSON } from '../src/errors.js';
 import { decodeJwtPayload } from '../src/protocol/idToken.js';
 import { refreshTokens, requestClientCredentials, revokeToken } from '../src/protocol/operations.js';
 import type { ClientConfig, ProviderConfig, TokenSet } from '../src/protocol/types.js';

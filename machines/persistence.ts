@@ -15,7 +15,7 @@ import {
   type AnyStateMachine,
   type Snapshot,
 } from 'xstate';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import type { TokenSet } from '../src/protocol/types.js';
 import type { StorageService } from '../src/services/types.js';
 import {

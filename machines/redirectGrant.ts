@@ -8,7 +8,7 @@
  * `setup()` and places {@link redirectingState} and {@link awaitingCallbackState}.
  */
 import { assign, fromPromise, setup } from 'xstate';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { buildAuthorizationUrl } from '../src/protocol/authorizationUrl.js';
 import { createPkce } from '../src/protocol/pkce.js';
 import { createNonce, createState } from '../src/protocol/random.js';

@@ -4,7 +4,7 @@
  * persisted snapshot: an invoked actor is started again when a snapshot is
  * restored, so the expiry timer and the device poll survive a page reload.
  */
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import type { CryptoService } from '../src/services/types.js';
 
 /** `setTimeout` fires at once for delays above 2^31 − 1 ms (about 24.8 days); longer waits are chained. */

@@ -7,7 +7,7 @@
  * simply never sends itself the events it has no use for.
  */
 import type { DeviceAuthorization } from '../src/protocol/deviceAuthorization.js';
-import type { OAuthErrorJSON } from '../src/protocol/errors.js';
+import type { OAuthErrorJSON } from '../src/errors.js';
 import type { ClientConfig, ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import type { Services } from '../src/services/types.js';
 

@@ -31,7 +31,7 @@ import {
   type Verdict,
 } from './client/waitForSnapshot.js';
 import { discover } from './protocol/discovery.js';
-import { OAuthError, type OAuthErrorJSON } from './protocol/errors.js';
+import { OAuthError, type OAuthErrorJSON } from './errors.js';
 import { fetchUserinfo } from './protocol/operations.js';
 import type { ProviderConfig, TokenSet } from './protocol/types.js';
 import { defaultServices } from './services/index.js';

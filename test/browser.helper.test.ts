@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBrowserAuth, type BrowserAuth, type BrowserAuthOptions, type BrowserEnvironment } from '../src/browser/index.js';
-import { isOAuthError } from '../src/protocol/errors.js';
+import { isOAuthError } from '../src/errors.js';
 import type { ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import type { LockManagerLike } from '../src/services/webLocks.js';
 import { createTestAuthorizationServer, type TestAuthorizationServer } from '../src/testing/index.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createOAuthClient } from '../src/client.js';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { createWorld, REDIRECT_URI, signIn, tokenRequests } from './client.fixtures.js';
 
 async function rejection(promise: Promise<unknown>): Promise<OAuthError> {

@@ -4,7 +4,7 @@
  * testing, and each test failed before its fix.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { memoryStorage } from '../src/services/memoryStorage.js';
 import type { StorageService } from '../src/services/types.js';
 import { createWorld, signIn, tokenRequests, type World } from './client.fixtures.js';

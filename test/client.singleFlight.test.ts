@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { createWorld, signIn, tokenRequests } from './client.fixtures.js';
 
 describe('getAccessToken() is single-flight', () => {

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOAuthClient } from '../src/client.js';
 import type { OAuthClient, OAuthGrant } from '../src/client.js';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { introspectToken } from '../src/protocol/operations.js';
 import { defaultServices, manualClock, memoryStorage } from '../src/services/index.js';
 import type { FetchLike } from '../src/services/types.js';

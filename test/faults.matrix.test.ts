@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OAuthClient } from '../src/client.js';
-import type { OAuthError } from '../src/protocol/errors.js';
+import type { OAuthError } from '../src/errors.js';
 import type { TokenSet } from '../src/protocol/types.js';
 import type { TestFault } from '../src/testing/index.js';
 import type { Endpoint, MemoryFault } from './support/faultyNetwork.js';

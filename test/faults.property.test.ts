@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { OAuthClient } from '../src/client.js';
-import type { OAuthError } from '../src/protocol/errors.js';
+import type { OAuthError } from '../src/errors.js';
 import { webCrypto } from '../src/services/index.js';
 import type { CryptoService } from '../src/services/types.js';
 import type { TestFault } from '../src/testing/index.js';

@@ -8,7 +8,7 @@ import type { Actor } from 'xstate';
 import { authorizationCodeMachine } from '../machines/authorizationCode.js';
 import { persistSnapshot, restoreActor } from '../machines/persistence.js';
 import { backoffDelay, startTimer } from '../machines/timers.js';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import type { StorageService } from '../src/services/types.js';
 import { memoryStorage } from '../src/services/memoryStorage.js';
 import { createHarness, settled, stateOf, storedSession, type Harness, type HarnessOptions } from './machines.fixtures.js';

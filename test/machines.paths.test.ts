@@ -18,7 +18,7 @@ import { passwordMachine } from '../machines/legacy/password.js';
 import { expiryTimerFiresAt } from '../machines/lifecycle.js';
 import type { SessionBlob } from '../machines/persistence.js';
 import type { GrantContext, GrantEvent, GrantInput, PendingAuthorization } from '../machines/types.js';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import type { TokenSet } from '../src/protocol/types.js';
 import { memoryStorage } from '../src/services/memoryStorage.js';
 import type { StorageService } from '../src/services/types.js';

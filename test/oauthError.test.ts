@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { OAuthError, isOAuthError, isRetryable } from '../src/protocol/errors.js';
+import { OAuthError, isOAuthError, isRetryable } from '../src/errors.js';
 
 describe('OAuthError', () => {
   it('carries code, description, uri, status and cause', () => {

@@ -2,7 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { buildAuthorizationUrl, type AuthorizationUrlOptions } from '../src/protocol/authorizationUrl.js';
 import { resolveEndpoint } from '../src/protocol/endpoints.js';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import type { ClientConfig, ProviderConfig } from '../src/protocol/types.js';
 
 const provider: ProviderConfig = {

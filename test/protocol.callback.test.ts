@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { checkCallback, parseCallback, type CallbackResult } from '../src/protocol/callback.js';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 
 const REDIRECT = 'https://app.example/callback';
 const codeOf = (result: CallbackResult): string | undefined => (result.type === 'success' ? result.code : undefined);

@@ -6,7 +6,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { readDeviceAuthorizationResponse } from '../src/protocol/deviceAuthorization.js';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { clock, jsonResponse } from './protocol.fixtures.js';
 
 const BASE = { device_code: 'dc', user_code: 'WDJB-MJHT', verification_uri: 'https://as.example/device', expires_in: 600 };

@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { parseWwwAuthenticate, readErrorResponse, readJsonBody } from '../src/protocol/errorResponse.js';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { revokeToken } from '../src/protocol/operations.js';
 import { clock, jsonResponse, NOW, recordingFetch, servicesWith } from './protocol.fixtures.js';
 

@@ -5,7 +5,7 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { checkIdTokenClaims, decodeJwtPayload, type IdTokenExpectation } from '../src/protocol/idToken.js';
 import {
   exchangeAuthorizationCode,

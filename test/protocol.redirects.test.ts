@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deviceAuthorizationRequest } from '../src/protocol/deviceAuthorization.js';
 import { discover } from '../src/protocol/discovery.js';
 import { readErrorResponse } from '../src/protocol/errorResponse.js';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { introspectionRequest } from '../src/protocol/introspection.js';
 import {
   exchangeAuthorizationCode,

@@ -9,7 +9,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { checkCallback, parseCallback } from '../src/protocol/callback.js';
 import { readErrorResponse } from '../src/protocol/errorResponse.js';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { introspectToken, requestDeviceAuthorization, revokeToken, type OperationContext } from '../src/protocol/operations.js';
 import { parseTokenResponseBody } from '../src/protocol/tokenResponse.js';
 import type { ProviderConfig } from '../src/protocol/types.js';

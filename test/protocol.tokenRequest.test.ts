@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { tokenRequest } from '../src/protocol/tokenRequest.js';
 import type { ClientConfig, HttpRequest, ProviderConfig } from '../src/protocol/types.js';
 

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { MIN_EXPIRES_IN_SECONDS, parseTokenResponseBody, readTokenResponse } from '../src/protocol/tokenResponse.js';
 import type { ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import { clock, jsonResponse, NOW } from './protocol.fixtures.js';

@@ -7,7 +7,7 @@
  * is back the same storage works again.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isOAuthError, OAuthError } from '../src/protocol/errors.js';
+import { isOAuthError, OAuthError } from '../src/errors.js';
 import { redisStorage, type RedisClientLike, type RedisStorageOptions } from '../src/redis/index.js';
 import type { StorageService } from '../src/services/types.js';
 import { createWorld } from './client.fixtures.js';

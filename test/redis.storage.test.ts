@@ -3,7 +3,7 @@
  * the prefix, time to live, and failures of the client as `storage_error`.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { redisStorage, type RedisClientLike } from '../src/redis/index.js';
 import { connectRedis, describeRedis, startRedisServer, type RedisConnection, type RunningRedis } from './support/redis.js';
 

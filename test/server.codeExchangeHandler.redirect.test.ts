@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import type { ClientAuthMethod } from '../src/protocol/types.js';
 import { createCodeExchangeHandler } from '../src/server/codeExchangeHandler.js';
 import type { FetchLike } from '../src/services/types.js';

@@ -5,7 +5,7 @@
  * `OAuthError` from the token response reader, never a hang or a raw error.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { readTokenResponse } from '../src/protocol/tokenResponse.js';
 import { fetchWithTimeout } from '../src/services/fetchWithTimeout.js';
 import { clock } from './protocol.fixtures.js';

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { readTokenResponse } from '../src/protocol/tokenResponse.js';
 import { fetchWithTimeout } from '../src/services/fetchWithTimeout.js';
 import type { FetchLike } from '../src/services/types.js';

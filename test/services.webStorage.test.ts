@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { OAuthError } from '../src/protocol/errors.js';
+import { OAuthError } from '../src/errors.js';
 import { webStorage, type WebStorageLike } from '../src/services/webStorage.js';
 
 /** A Storage with a quota in characters, throwing like browsers do when it is full. */

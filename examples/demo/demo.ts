@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { waitFor } from 'xstate';
 import { createOAuthClient, type GrantSnapshot, type OAuthClient, type OAuthGrant } from '../../src/client.js';
-import { isOAuthError } from '../../src/protocol/errors.js';
+import { isOAuthError } from '../../src/errors.js';
 import type { TokenSet } from '../../src/protocol/types.js';
 import { manualClock } from '../../src/services/index.js';
 import { createTestAuthorizationServer } from '../../src/testing/index.js';

@@ -10,7 +10,7 @@
  */
 import { fromPromise, setup } from 'xstate';
 import { checkCallback, type CallbackResult } from '../../src/protocol/callback.js';
-import { OAuthError } from '../../src/protocol/errors.js';
+import { OAuthError } from '../../src/errors.js';
 import { parseTokenResponseBody } from '../../src/protocol/tokenResponse.js';
 import type { TokenSet } from '../../src/protocol/types.js';
 import type { Services } from '../../src/services/types.js';

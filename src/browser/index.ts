@@ -10,4 +10,4 @@ export type { BrowserAuthOptions, BrowserStorageOption } from './options.js';
 export type { BrowserEnvironment } from './environment.js';
 export type { LoginOptions } from '../client.js';
 export type { TokenSet } from '../protocol/types.js';
-export { OAuthError, isOAuthError } from '../protocol/errors.js';
+export { OAuthError, isOAuthError } from '../errors.js';

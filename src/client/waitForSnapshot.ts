@@ -3,7 +3,7 @@
  * predicate, rejecting with the machine's own typed error instead of hanging
  * when the machine fails, errors out or is stopped.
  */
-import { OAuthError, type OAuthErrorJSON } from '../protocol/errors.js';
+import { OAuthError, type OAuthErrorJSON } from '../errors.js';
 
 /** The part of a grant machine's snapshot the client reads (docs/architecture.md "Machines"). */
 export interface ObservedSnapshot {

@@ -1,7 +1,7 @@
 /**
  * The authorization response at the redirect URI (RFC 6749 §4.1.2, RFC 9207).
  */
-import { OAuthError } from './errors.js';
+import { OAuthError } from '../errors.js';
 import { serverError } from './serverError.js';
 
 /** A parsed authorization response: a code, or the server's error. */

@@ -3,7 +3,7 @@
  */
 import * as v from 'valibot';
 import type { Clock } from '../services/types.js';
-import { OAuthError } from './errors.js';
+import { OAuthError } from '../errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { isSecureUrl } from './endpoints.js';
 import { buildAuthenticatedPost } from './providerRequest.js';

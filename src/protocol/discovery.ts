@@ -4,7 +4,7 @@
 import * as v from 'valibot';
 import type { Clock, FetchLike } from '../services/types.js';
 import { isSecureUrl } from './endpoints.js';
-import { OAuthError } from './errors.js';
+import { OAuthError } from '../errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { sendRequest } from './providerRequest.js';
 import type { ProviderConfig } from './types.js';

@@ -4,7 +4,7 @@
  */
 import { systemClock } from '../services/clock.js';
 import type { Clock } from '../services/types.js';
-import { OAuthError } from './errors.js';
+import { OAuthError } from '../errors.js';
 import { parseRetryAfter } from './retryAfter.js';
 import { serverError } from './serverError.js';
 import { parseWwwAuthenticate } from './wwwAuthenticate.js';

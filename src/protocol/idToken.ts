@@ -13,7 +13,7 @@
  * handed over by another party): those need a signature check.
  */
 import { base64urlDecode } from './base64url.js';
-import { OAuthError } from './errors.js';
+import { OAuthError } from '../errors.js';
 
 /** The claims of an ID token after {@link checkIdTokenClaims} (OIDC Core §2); other claims are kept as sent. */
 export interface IdTokenClaims {

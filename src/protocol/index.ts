@@ -2,8 +2,8 @@
  * The OAuth protocol core: pure builders and checkers, and the operations
  * that send them through the services.
  */
-export { OAuthError, isOAuthError, isRetryable } from './errors.js';
-export type { OAuthErrorCode, OAuthErrorJSON, OAuthErrorOptions, LibraryErrorCode, ServerErrorCode } from './errors.js';
+export { OAuthError, isOAuthError, isRetryable } from '../errors.js';
+export type { OAuthErrorCode, OAuthErrorJSON, OAuthErrorOptions, LibraryErrorCode, ServerErrorCode } from '../errors.js';
 export type {
   ClientAuthMethod,
   ClientConfig,

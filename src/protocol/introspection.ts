@@ -4,7 +4,7 @@
 import * as v from 'valibot';
 import { systemClock } from '../services/clock.js';
 import type { Clock } from '../services/types.js';
-import { OAuthError } from './errors.js';
+import { OAuthError } from '../errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { buildAuthenticatedPost, tokenReferenceParams, type TokenReference } from './providerRequest.js';
 import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';

@@ -8,7 +8,7 @@
  */
 import type { Services } from '../services/types.js';
 import { readDeviceAuthorizationResponse, deviceAuthorizationRequest, type DeviceAuthorization } from './deviceAuthorization.js';
-import { OAuthError } from './errors.js';
+import { OAuthError } from '../errors.js';
 import { checkIdTokenClaims, decodeJwtPayload } from './idToken.js';
 import { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
 import { sendRequest } from './providerRequest.js';

@@ -6,7 +6,7 @@ import type { FetchLike } from '../services/types.js';
 import { applyClientAuth } from './clientAuth.js';
 import { resolveEndpoint, type EndpointName } from './endpoints.js';
 import { redirectError } from './errorResponse.js';
-import { OAuthError } from './errors.js';
+import { OAuthError } from '../errors.js';
 import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';
 
 /**

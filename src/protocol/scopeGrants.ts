@@ -2,7 +2,7 @@
  * Scopes that a provider reserves to some grants (`quirks.scopeGrants`; Path
  * of Exile: `service:*` only through client credentials).
  */
-import { OAuthError } from './errors.js';
+import { OAuthError } from '../errors.js';
 import type { GrantType, ProviderConfig } from './types.js';
 
 function matches(pattern: string, scope: string): boolean {

@@ -3,7 +3,7 @@
  * response's body or `WWW-Authenticate` header, a 2xx token response that
  * carries an error, or the `error` of an authorization response.
  */
-import { OAuthError, type OAuthErrorOptions } from './errors.js';
+import { OAuthError, type OAuthErrorOptions } from '../errors.js';
 
 // RFC 6749 Appendix A.7, A.8 (§4.1.2.1, §5.2; RFC 6750 §3 the same): error and error_description are
 // 1*NQSCHAR = %x20-21 / %x23-5B / %x5D-7E. Nothing else reaches a code, a message or a log line.

@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot';
 import type { Clock } from '../services/types.js';
-import { OAuthError } from './errors.js';
+import { OAuthError } from '../errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { serverError } from './serverError.js';
 import { ACCESS_TOKEN, JWS_COMPACT, REFRESH_TOKEN, TOKEN_TYPE } from './tokenSyntax.js';

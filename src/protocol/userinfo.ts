@@ -5,7 +5,7 @@
 import { systemClock } from '../services/clock.js';
 import type { Clock } from '../services/types.js';
 import { resolveEndpoint, resolveProviderUrl } from './endpoints.js';
-import { OAuthError } from './errors.js';
+import { OAuthError } from '../errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { requireString, userAgentHeaders } from './providerRequest.js';
 import { isAccessTokenSyntax } from './tokenSyntax.js';

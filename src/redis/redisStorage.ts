@@ -13,7 +13,7 @@
  * No Node built-in and no Redis package is imported: the client is a
  * structural interface that a node-redis v4/v5 client satisfies as it is.
  */
-import { OAuthError } from '../protocol/errors.js';
+import { OAuthError } from '../errors.js';
 import type { StorageService } from '../services/types.js';
 
 /** `SET` options this adapter uses, in node-redis v4/v5's spelling. */

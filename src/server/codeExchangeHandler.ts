@@ -6,7 +6,7 @@
  * the server, nor comes back from the provider to the browser.
  */
 import * as v from 'valibot';
-import { isOAuthError, type OAuthError } from '../protocol/errors.js';
+import { isOAuthError, type OAuthError } from '../errors.js';
 import { exchangeAuthorizationCode } from '../protocol/operations.js';
 import type { ClientAuthMethod, ProviderConfig, TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';

@@ -13,7 +13,7 @@
 import { tokensAreFresh } from '../../machines/lifecycle.js';
 import { resolveGrantOptions, type GrantOptions } from '../../machines/types.js';
 import { createOAuthClient, type OAuthClient } from '../client.js';
-import { OAuthError } from '../protocol/errors.js';
+import { OAuthError } from '../errors.js';
 import type { ClientAuthMethod, ProviderConfig, TokenSet } from '../protocol/types.js';
 import { memoryStorage } from '../services/memoryStorage.js';
 import type { Services } from '../services/types.js';

@@ -1,4 +1,4 @@
-import { OAuthError } from '../protocol/errors.js';
+import { OAuthError } from '../errors.js';
 import { memoryStorage } from './memoryStorage.js';
 import type { StorageService } from './types.js';
 

@@ -11,7 +11,7 @@
  * (f) the session recovers once the fault stops;
  * (g) no request loop: the requests of a cell are bounded.
  */
-import { isOAuthError, type OAuthError } from '../../src/protocol/errors.js';
+import { isOAuthError, type OAuthError } from '../../src/errors.js';
 import type { TestAuthorizationServer } from '../../src/testing/index.js';
 import type { Endpoint, FaultyNetwork } from './faultyNetwork.js';
 import type { FaultyStorage } from './faultyStorage.js';
