@@ -21,6 +21,7 @@ import type { GrantContext, GrantEvent, GrantInput, PendingAuthorization } from 
 import { OAuthError } from '../src/errors.js';
 import type { TokenSet } from '../src/protocol/types.js';
 import { memoryStorage } from '../src/services/memoryStorage.js';
+import { manualClock } from '../src/services/clock.js';
 import type { StorageService } from '../src/services/types.js';
 import { createHarness, REDIRECT_URI, type Harness, type HarnessOptions } from './machines.fixtures.js';
 
@@ -212,7 +213,7 @@ function abstractInput(): GrantInput {
       fetch: () => Promise.reject(new Error('the abstract walk does no I/O')),
       crypto: { randomBytes: (n) => new Uint8Array(n), sha256: async () => new Uint8Array(32) },
       storage: memoryStorage(),
-      clock: { now: () => T0 },
+      clock: manualClock(T0),
     },
   };
 }

@@ -4,6 +4,7 @@
  * fetch that records what it was asked.
  */
 import type { CryptoService, Services } from '../src/services/types.js';
+import { manualClock } from '../src/services/clock.js';
 
 /** Deterministic bytes (0, 1, 2, … from `start`), SHA-256 by WebCrypto. */
 export function countingCrypto(start = 0): CryptoService {
@@ -29,7 +30,7 @@ export function fixedCrypto(bytes: Uint8Array): CryptoService {
 }
 
 export const NOW = Date.parse('2026-01-01T00:00:00Z');
-export const clock = { now: (): number => NOW };
+export const clock = manualClock(NOW);
 
 export function jsonResponse(body: unknown, init: ResponseInit = {}): Response {
   const headers = new Headers(init.headers);

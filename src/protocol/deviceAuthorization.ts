@@ -2,7 +2,7 @@
  * The device authorization request and response (RFC 8628 §3.1, §3.2).
  */
 import * as v from 'valibot';
-import type { Clock } from '../services/types.js';
+import type { TimeSource } from '../services/types.js';
 import { OAuthError } from '../errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { isSecureUrl } from './endpoints.js';
@@ -74,7 +74,7 @@ export function deviceAuthorizationRequest(
 }
 
 /** Reads RFC 8628 §3.2's response; an error status becomes the server's `OAuthError`. */
-export async function readDeviceAuthorizationResponse(response: Response, clock: Clock): Promise<DeviceAuthorization> {
+export async function readDeviceAuthorizationResponse(response: Response, clock: TimeSource): Promise<DeviceAuthorization> {
   if (!response.ok) throw await readErrorResponse(response, clock);
   const body = await readJsonBody(response);
   const result = v.safeParse(DeviceAuthorizationSchema, body);

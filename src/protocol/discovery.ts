@@ -2,7 +2,7 @@
  * Authorization server metadata: RFC 8414 and OpenID Connect Discovery 1.0.
  */
 import * as v from 'valibot';
-import type { Clock, FetchLike } from '../services/types.js';
+import type { FetchLike, TimeSource } from '../services/types.js';
 import { isSecureUrl } from './endpoints.js';
 import { OAuthError } from '../errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
@@ -123,7 +123,7 @@ function toProviderConfig(metadata: v.InferOutput<typeof MetadataSchema>, allowI
  */
 export async function discover(
   issuer: string,
-  services: { fetch: FetchLike; clock?: Clock },
+  services: { fetch: FetchLike; clock?: TimeSource },
   options: DiscoveryOptions = {},
 ): Promise<ProviderConfig> {
   const kind = options.kind ?? 'auto';

@@ -3,7 +3,7 @@
  * `OAuthError`s (RFC 6749 §5.2, RFC 8628 §3.5, RFC 6750 §3).
  */
 import { systemClock } from '../services/clock.js';
-import type { Clock } from '../services/types.js';
+import type { TimeSource } from '../services/types.js';
 import { OAuthError } from '../errors.js';
 import { parseRetryAfter } from './retryAfter.js';
 import { serverError } from './serverError.js';
@@ -137,7 +137,7 @@ export function redirectError(response: Response): OAuthError | undefined {
  * `cause`) are kept; 429 and 5xx are retryable. A `Retry-After` header, on
  * any status, becomes `retryAfterMs` (an HTTP-date measured against `clock`).
  */
-export async function readErrorResponse(response: Response, clock: Clock = systemClock): Promise<OAuthError> {
+export async function readErrorResponse(response: Response, clock: TimeSource = systemClock): Promise<OAuthError> {
   const redirect = redirectError(response);
   if (redirect !== undefined) {
     await response.body?.cancel().catch(() => undefined);

@@ -2,7 +2,7 @@
  * Token revocation (RFC 7009).
  */
 import { systemClock } from '../services/clock.js';
-import type { Clock } from '../services/types.js';
+import type { TimeSource } from '../services/types.js';
 import { readErrorResponse } from './errorResponse.js';
 import { buildAuthenticatedPost, tokenReferenceParams, type TokenReference } from './providerRequest.js';
 import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';
@@ -21,7 +21,7 @@ export function revocationRequest(
  * success too); anything else is the server's `OAuthError` (503 retryable, §2.2.1,
  * with its `Retry-After` measured against `clock`).
  */
-export async function readRevocationResponse(response: Response, clock: Clock = systemClock): Promise<void> {
+export async function readRevocationResponse(response: Response, clock: TimeSource = systemClock): Promise<void> {
   if (!response.ok) throw await readErrorResponse(response, clock);
   await response.body?.cancel().catch(() => undefined);
 }

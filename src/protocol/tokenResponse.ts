@@ -3,7 +3,7 @@
  * with valibot at the boundary.
  */
 import * as v from 'valibot';
-import type { Clock } from '../services/types.js';
+import type { TimeSource } from '../services/types.js';
 import { OAuthError } from '../errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { serverError } from './serverError.js';
@@ -59,7 +59,7 @@ function invalid(description: string, cause: unknown): OAuthError {
  * body as `cause`, or the server's own code for an error body sent with 2xx).
  * `quirks.mapTokenResponse` maps the body first; `raw` is the body as sent.
  */
-export function parseTokenResponseBody(provider: ProviderConfig, body: unknown, clock: Clock): TokenSet {
+export function parseTokenResponseBody(provider: ProviderConfig, body: unknown, clock: TimeSource): TokenSet {
   if (!isRecord(body)) throw invalid('the token response is not a JSON object', body);
   // Some servers answer an error with 200 (RFC 6749 §5.2 says 400); the code is still the server's.
   if (typeof body['error'] === 'string' && body['error'] !== '' && body['access_token'] === undefined) {
@@ -103,7 +103,7 @@ export function parseTokenResponseBody(provider: ProviderConfig, body: unknown, 
  * `OAuthError` (`readErrorResponse`); a success body is read as JSON (at most
  * 1 MiB) and checked by `parseTokenResponseBody`, with `expiresAt` from `clock`.
  */
-export async function readTokenResponse(provider: ProviderConfig, response: Response, clock: Clock): Promise<TokenSet> {
+export async function readTokenResponse(provider: ProviderConfig, response: Response, clock: TimeSource): Promise<TokenSet> {
   if (!response.ok) throw await readErrorResponse(response, clock);
   const body = await readJsonBody(response);
   try {

@@ -3,7 +3,7 @@
  * access token as a bearer credential (RFC 6750 §2.1).
  */
 import { systemClock } from '../services/clock.js';
-import type { Clock } from '../services/types.js';
+import type { TimeSource } from '../services/types.js';
 import { resolveEndpoint, resolveProviderUrl } from './endpoints.js';
 import { OAuthError } from '../errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
@@ -49,7 +49,7 @@ export function userinfoRequest(
  * Reads the claims (a JSON object); a 401 becomes the `WWW-Authenticate` error (RFC 6750 §3.1, e.g.
  * `invalid_token`), and a `Retry-After` on an error is measured against `clock`.
  */
-export async function readUserinfoResponse(response: Response, clock: Clock = systemClock): Promise<Record<string, unknown>> {
+export async function readUserinfoResponse(response: Response, clock: TimeSource = systemClock): Promise<Record<string, unknown>> {
   if (!response.ok) throw await readErrorResponse(response, clock);
   const body = await readJsonBody(response);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

@@ -1,8 +1,8 @@
-export type { Clock, CryptoService, FetchLike, Services, StorageService } from './types.js';
+export type { Clock, CryptoService, FetchLike, Services, StorageService, TimeSource } from './types.js';
 export { fetchWithTimeout, type FetchWithTimeoutOptions } from './fetchWithTimeout.js';
 export { webCrypto } from './webCrypto.js';
 export { memoryStorage } from './memoryStorage.js';
 export { webStorage, type WebStorageLike, type WebStorageOptions, type WebStorageService } from './webStorage.js';
 export { webLocks, type LockManagerLike } from './webLocks.js';
-export { systemClock, manualClock, type ManualClock } from './clock.js';
+export { systemClock, manualClock, xstateClock, type ManualClock } from './clock.js';
 export { defaultServices } from './defaultServices.js';

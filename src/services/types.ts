@@ -28,7 +28,15 @@ export interface StorageService {
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /**
+   * Calls `fn` once after `ms` milliseconds; returns a function that cancels it. Every timer of the
+   * library runs here (expiry, backoff, polling, time to live, lock waits), so a manual clock drives them.
+   */
+  setTimeout(fn: () => void, ms: number): () => void;
 }
+
+/** What reading the time needs: the protocol functions stamp expiry with it. */
+export type TimeSource = Pick<Clock, 'now'>;
 
 export interface Services {
   fetch: FetchLike;

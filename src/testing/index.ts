@@ -11,6 +11,7 @@ export type {
   TestClient,
   TestClientAuthMethod,
   TestClock,
+  TestClockSource,
   TestEndpoint,
   TestFault,
   TestFetch,

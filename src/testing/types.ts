@@ -76,14 +76,24 @@ export type TestEndpoint =
   | 'metadata'
   | 'token_info';
 
-/** A controllable clock: expiry follows it, never real time. */
+/**
+ * A controllable clock: expiry follows it, never real time. It is a clock service too: pass
+ * `server.clock` as the client's `services.clock` and one `advance()` moves both.
+ */
 export interface TestClock {
   now(): number;
-  /** Moves the clock forward by `ms` milliseconds. */
+  /** Calls `fn` once the clock reaches `now() + ms`; returns a function that cancels it. */
+  setTimeout(fn: () => void, ms: number): () => void;
+  /** Moves the clock forward by `ms` milliseconds, firing the timers due on the way. */
   advance(ms: number): void;
   /** Sets the clock to an absolute time (epoch ms). */
   set(epochMs: number): void;
+  /** How many timers wait to fire. */
+  pendingTimers(): number;
 }
+
+/** What the server's time may come from: a manual clock it shares, or a time source it reads. */
+export type TestClockSource = TestClock | { now(): number; setTimeout?(fn: () => void, ms: number): () => void };
 
 export interface TestAuthorizationServerOptions {
   /** The in-memory face's issuer. Default `https://auth.test`. May have a path (`https://auth.test/tenant`). */
@@ -91,8 +101,11 @@ export interface TestAuthorizationServerOptions {
   clients?: TestClient[];
   /** Default `{ sub: 'test-user' }`. */
   user?: TestUser;
-  /** The time source; `server.clock.advance()` adds to it. Default: frozen at `Date.now()` of creation. */
-  clock?: { now(): number };
+  /**
+   * The server's time. A manual clock is shared (`server.clock` is it); a plain time source is read,
+   * and `server.clock.advance()` adds to it. Default: a manual clock starting at `Date.now()`.
+   */
+  clock?: TestClockSource;
   /** Seconds. Default 3600. */
   accessTokenTtl?: number;
   /** Seconds. Default 30 days. */
