@@ -14,15 +14,15 @@ import {
   loggingOutState,
   refreshingState,
   sessionChangedTransitions,
-  MAX_RETRY_AFTER_MS,
   notStopped,
-  retryAfterMsOf,
   storeNewSession,
   toOAuthError,
   type LifecycleChildren,
   type NewSession,
 } from './lifecycle.js';
 import { errorState, idleState, restoringState } from './grantStates.js';
+import { MAX_RETRY_AFTER_MS } from '../src/session/backoff.js';
+import { systemClock } from '../src/services/clock.js';
 import { writeSession, type SessionBlob } from './persistence.js';
 import { sleep } from './timers.js';
 import type { DeviceAuthorizationState, GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag } from './types.js';
@@ -56,7 +56,7 @@ export interface PollInput extends GrantRuntime {
 const pollForToken = fromPromise<NewSession, PollInput>(async ({ input, signal }) => {
   const { services, device } = input;
   // RFC 8628 §3.2: the protocol reads a missing or sub-second interval as 5 s; a stored one is floored too.
-  await sleep(Math.max(device.interval, MIN_POLL_INTERVAL_S) * 1000, signal);
+  await sleep(systemClock, Math.max(device.interval, MIN_POLL_INTERVAL_S) * 1000, signal);
   if (services.clock.now() >= device.expiresAt) {
     throw new OAuthError('expired_token', { description: 'the device code expired before the user approved', retryable: false });
   }
@@ -109,7 +109,7 @@ export const deviceCodeMachine = setup({
     // a server's Retry-After (RFC 9110 §10.2.3) asks for at least that long.
     'poll more slowly': assign(({ context }, params: ErrorParams) => {
       if (context.device === undefined) return { device: undefined };
-      const retryAfterS = Math.min(retryAfterMsOf(toOAuthError(params.error)) ?? 0, MAX_RETRY_AFTER_MS) / 1000;
+      const retryAfterS = Math.min(toOAuthError(params.error).retryAfterMs ?? 0, MAX_RETRY_AFTER_MS) / 1000;
       return { device: { ...context.device, interval: Math.max(context.device.interval + 5, Math.ceil(retryAfterS)) } };
     }),
     'forget device authorization': assign({ device: undefined }),

@@ -6,10 +6,9 @@
 export { authorizationCodeMachine, judgeCallback, type CallbackVerdict, type PreparedAuthorization } from './authorizationCode.js';
 export { clientCredentialsMachine } from './clientCredentials.js';
 export { deviceCodeMachine } from './deviceCode.js';
+export { accessTokenIsValid, renewalDueAt, tokensAreFresh, type RenewalRule } from '../src/session/freshness.js';
 export {
-  accessTokenIsValid,
   expiryTimerFiresAt,
-  renewalDueAt,
   type LifecycleChildren,
   type LogoutOutcome,
   type NewSession,

@@ -36,7 +36,11 @@ import { refreshTokens, requestClientCredentials, revokeToken } from '../src/pro
 import type { ClientConfig, ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import type { Services, StorageService } from '../src/services/types.js';
 import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
-import { backoffDelay, sleep, startTimer } from './timers.js';
+import { sleep, startTimer } from './timers.js';
+import { systemClock } from '../src/services/clock.js';
+import { renewalBackoff } from '../src/session/backoff.js';
+import { accessTokenIsValid, renewalDueAt, tokensAreFresh } from '../src/session/freshness.js';
+import { isNewerSession, type SessionStamp } from '../src/session/newer.js';
 import type {
   DeferredEvent,
   GrantContext,
@@ -70,66 +74,9 @@ export function resourceOf(context: GrantContext): string | undefined {
   return context.login?.resource ?? context.resource;
 }
 
-/** Whether the access token can still be used at `now` (no `expiresAt`: it does not expire). */
-export function accessTokenIsValid(tokens: TokenSet, now: number): boolean {
-  return tokens.expiresAt === undefined || tokens.expiresAt > now;
-}
-
 /** Whether the tokens can be renewed without the user: with a refresh token, or by asking again (client credentials). */
 function canRenew(grant: GrantKind, tokens: TokenSet | undefined): boolean {
   return tokens !== undefined && (tokens.refreshToken !== undefined || grant === 'clientCredentials');
-}
-
-/** The options that decide when tokens are renewed. */
-export type RenewalRule = Pick<GrantContext['options'], 'refreshSkewMs' | 'minRenewalIntervalMs'>;
-
-/**
- * When renewable tokens are due for renewal: `expiresAt − refreshSkewMs`, but
- * never earlier than halfway through their life (`savedAt` ≈ when they were
- * issued) — a token that lives shorter than the skew would otherwise be
- * renewed the moment it arrives, again and again — and never sooner than
- * `minRenewalIntervalMs` after they arrived, whatever lifetime the server
- * announced: nothing the server says may drive a request loop. `undefined`:
- * they do not expire (an `api_key_expires_in: null`). The expiry timer, the
- * client's `getAccessToken` and the server token cache all use this one rule.
- */
-export function renewalDueAt(tokens: TokenSet, savedAt: number | undefined, rule: RenewalRule): number | undefined {
-  const { expiresAt } = tokens;
-  if (expiresAt === undefined) return undefined;
-  if (savedAt === undefined) return expiresAt - rule.refreshSkewMs;
-  const lifetime = expiresAt - savedAt;
-  const due = expiresAt - Math.min(rule.refreshSkewMs, Math.max(0, lifetime / 2));
-  return Math.max(due, savedAt + rule.minRenewalIntervalMs);
-}
-
-/**
- * Whether tokens are served without renewing them at `now`: before their
- * renewal is due ({@link renewalDueAt}) and not expired (the minimum renewal
- * interval can put the renewal after the expiry of a very short-lived token).
- */
-export function tokensAreFresh(tokens: TokenSet, savedAt: number | undefined, rule: RenewalRule, now: number): boolean {
-  const due = renewalDueAt(tokens, savedAt, rule);
-  return due === undefined || (now < due && accessTokenIsValid(tokens, now));
-}
-
-/** The longest a server's `Retry-After` holds renewals back (RFC 9110 §10.2.3 lets it ask for any time). */
-export const MAX_RETRY_AFTER_MS = 10 * 60_000;
-/** The longest backoff between failed renewals. */
-export const MAX_BACKOFF_MS = 5 * 60_000;
-
-/**
- * How long to wait before the next renewal after `failures` failures in a
- * row, the last with `error`: the jittered exponential backoff, or the
- * server's `Retry-After` (capped) when that is longer.
- */
-export function renewalBackoff(services: Services, retryBaseMs: number, failures: number, error: OAuthError): number {
-  const backoff = Math.min(backoffDelay(services.crypto, retryBaseMs, Math.max(0, failures - 1)), MAX_BACKOFF_MS);
-  return Math.max(backoff, Math.min(retryAfterMsOf(error) ?? 0, MAX_RETRY_AFTER_MS));
-}
-
-/** What the server's `Retry-After` asked for, in ms. */
-export function retryAfterMsOf(error: OAuthError): number | undefined {
-  return error.retryAfterMs;
 }
 
 /**
@@ -200,7 +147,7 @@ export interface ExpiryTimerInput {
 /** Sends `EXPIRY_DUE` at `fireAt` by `services.clock`; never without a `fireAt`. */
 const waitForTokenExpiry = fromCallback<GrantEvent, ExpiryTimerInput>(({ input, sendBack }) => {
   if (input.fireAt === undefined) return undefined;
-  return startTimer(input.fireAt - input.services.clock.now(), () => sendBack({ type: 'EXPIRY_DUE' }));
+  return startTimer(systemClock, input.fireAt - input.services.clock.now(), () => sendBack({ type: 'EXPIRY_DUE' }));
 });
 
 /** What a token request gives back, once the tokens are stored. */
@@ -221,6 +168,8 @@ export interface RenewInput extends GrantRuntime {
   scopes: string[] | undefined;
   /** RFC 8707: sent with a client-credentials renewal. */
   resource: string | undefined;
+  /** The session was written to storage (not kept in memory after a failed write): an empty store then means it ended elsewhere. */
+  sessionIsStored: boolean;
   /** Told of each transient failure before the backoff, so the machine can show it while it waits. */
   reportRetry?: (error: OAuthErrorJSON) => void;
 }
@@ -229,44 +178,14 @@ function withLock<T>(storage: StorageService, key: string, fn: () => Promise<T>)
   return storage.lock === undefined ? fn() : storage.lock(key, fn);
 }
 
-/** Which stored session is ours to compare with: its write time and generation. */
-interface SessionStamp {
-  savedAt: number | undefined;
-  generation: number | undefined;
-}
-
-/**
- * A stored session another tab or process wrote after ours, with other tokens.
- * Generations decide, not clocks: one that has been renewed more often is
- * newer, and one renewed less often is ours from before a failed write, whose
- * refresh token we already spent. Only two sessions of the same generation
- * (two logins) fall back on the write time, the later one winning.
- */
-function newerStoredTokens(stored: SessionBlob | null, ours: TokenSet, stamp: SessionStamp): TokenSet | undefined {
-  if (stored === null || stored.state !== 'authenticated' || stored.tokens === undefined) return undefined;
-  const theirs = stored.tokens;
-  if (theirs.refreshToken === ours.refreshToken && theirs.accessToken === ours.accessToken) return undefined;
-  const theirGeneration = stored.generation ?? 0;
-  const ourGeneration = stamp.generation ?? 0;
-  if (theirGeneration !== ourGeneration) return theirGeneration > ourGeneration ? theirs : undefined;
-  // Equal times count as newer: clocks are coarse, and a differing blob that is not older was written by someone else.
-  if (stamp.savedAt !== undefined && stored.savedAt < stamp.savedAt) return undefined;
-  return theirs;
-}
-
-async function readStoredQuietly(input: RenewInput): Promise<SessionBlob | null> {
+/** The stored session; `undefined` when the store cannot be read now. */
+async function readStoredQuietly(input: RenewInput): Promise<SessionBlob | null | undefined> {
   try {
     return await readSession(input.services.storage, input.options.storageKey, input.grant);
   } catch {
-    // An unreadable store must not block a refresh: we still hold our own tokens.
-    return null;
+    // An unreadable store must not block a refresh, nor end the session: we still hold our own tokens.
+    return undefined;
   }
-}
-
-/** Whether adopted tokens need no renewal now, by the one renewal rule. */
-function freshEnough(tokens: TokenSet, savedAt: number, input: RenewInput): boolean {
-  const due = renewalDueAt(tokens, savedAt, input.options);
-  return due === undefined || due > input.services.clock.now();
 }
 
 /** RFC 6749 §6: a response without a refresh token leaves the old one valid; OIDC Core §12.2: nor need it repeat the ID token. */
@@ -285,6 +204,9 @@ function mergeRefreshed(previous: TokenSet, fresh: TokenSet): TokenSet {
  * `invalid_grant`, instead of keeping the tokens of one user while the server talks about another.
  */
 class EndUserChangedError extends OAuthError {}
+
+/** The stored session is gone: another tab or process logged out. It ends here too, like on `invalid_grant`. */
+class SessionEndedElsewhereError extends OAuthError {}
 
 /**
  * OIDC Core §12.2: "its iss Claim Value MUST be the same as in the ID Token issued when the original
@@ -344,14 +266,22 @@ async function renewOnce(input: RenewInput, signal: AbortSignal): Promise<NewSes
   const { services, options } = input;
   let current = input.tokens;
   let stamp: SessionStamp = { savedAt: input.savedAt, generation: input.generation };
+  const stored = await readStoredQuietly(input);
+  // Our session was stored, and the store now holds none (or a new login): another tab or process
+  // logged out, and its logout revoked or spent what we hold. Renewing would spend a refresh token
+  // the session no longer owns, or bring back a session the user ended.
+  if (input.sessionIsStored && (stored === null || (stored !== undefined && stored.state !== 'authenticated'))) {
+    throw new SessionEndedElsewhereError('login_required', {
+      description: 'the session ended elsewhere: another tab or process logged out',
+      retryable: false,
+    });
+  }
   // Another tab may have rotated the tokens while we waited for the lock:
   // spending our (now old) refresh token would trip the server's reuse detection (RFC 9700 §4.14.2).
-  const stored = await readStoredQuietly(input);
-  const theirs = newerStoredTokens(stored, current, stamp);
-  if (theirs !== undefined && stored !== null) {
-    const adopted = { tokens: theirs, savedAt: stored.savedAt, generation: stored.generation ?? 0 };
-    if (freshEnough(theirs, stored.savedAt, input)) return adopted;
-    current = theirs;
+  if (stored != null && isNewerSession(stored, current, stamp)) {
+    const adopted = { tokens: stored.tokens, savedAt: stored.savedAt, generation: stored.generation ?? 0 };
+    if (tokensAreFresh(stored.tokens, stored.savedAt, options, services.clock.now())) return adopted;
+    current = stored.tokens;
     stamp = adopted;
   }
   let fresh: TokenSet;
@@ -366,9 +296,13 @@ async function renewOnce(input: RenewInput, signal: AbortSignal): Promise<NewSes
     if (error.code === 'invalid_grant' && !signal.aborted) {
       // Without a lock another process may have rotated concurrently; its tokens are the session now.
       const again = await readStoredQuietly(input);
-      const rotated = newerStoredTokens(again, current, stamp);
-      if (rotated !== undefined && again !== null) return { tokens: rotated, savedAt: again.savedAt, generation: again.generation ?? 0 };
-      await removeSession(services.storage, options.storageKey).catch(() => undefined);
+      if (again != null && isNewerSession(again, current, stamp)) {
+        return { tokens: again.tokens, savedAt: again.savedAt, generation: again.generation ?? 0 };
+      }
+      // Only our own session is removed: not one another tab or process stored meanwhile.
+      if (again === null || (again !== undefined && again.tokens?.refreshToken === current.refreshToken)) {
+        await removeSession(services.storage, options.storageKey).catch(() => undefined);
+      }
     }
     throw error;
   }
@@ -387,7 +321,7 @@ const renewTokens = fromPromise<NewSession, RenewInput>(async ({ input, signal }
       const error = toOAuthError(thrown);
       if (signal.aborted || !error.retryable || attempt + 1 >= options.maxRefreshAttempts) throw error;
       input.reportRetry?.(error.toJSON());
-      await sleep(renewalBackoff(services, options.retryBaseMs, attempt + 1, error), signal);
+      await sleep(systemClock, renewalBackoff(services.crypto, options.retryBaseMs, attempt + 1, error), signal);
     }
   }
 });
@@ -498,7 +432,8 @@ export const lifecycleGuards = {
   'set-aside tokens can be renewed': ({ context }: GuardArgs) => canRenew(context.grant, context.staleTokens),
   'the access token is still valid': ({ context }: GuardArgs) =>
     context.tokens !== undefined && accessTokenIsValid(context.tokens, context.services.clock.now()),
-  'the server ended the session': (_: GuardArgs, params: { error: unknown }) => toOAuthError(params.error).code === 'invalid_grant',
+  'the server ended the session': (_: GuardArgs, params: { error: unknown }) =>
+    toOAuthError(params.error).code === 'invalid_grant' || params.error instanceof SessionEndedElsewhereError,
   'the refreshed ID token names another user': (_: GuardArgs, params: { error: unknown }) => params.error instanceof EndUserChangedError,
   'the event carries tokens': (_: GuardArgs, params: { tokens: TokenSet | undefined }) => params.tokens !== undefined,
   'the stored session has tokens': (_: GuardArgs, params: { blob: SessionBlob | null }) =>
@@ -518,6 +453,7 @@ export const lifecycleActions = {
     tokens: params.tokens,
     savedAt: params.savedAt,
     generation: params.generation ?? 0,
+    unsaved: params.storageError === undefined ? undefined : true,
     staleTokens: undefined,
     error: params.storageError,
     renewalFailures: undefined,
@@ -526,7 +462,7 @@ export const lifecycleActions = {
   // Nothing the server says may make the library ask again at once: the next renewal waits out a backoff.
   'hold renewals back': assign<GrantContext, GrantEvent, { error: unknown }, GrantEvent, never>(({ context }, params) => {
     const failures = (context.renewalFailures ?? 0) + 1;
-    const wait = renewalBackoff(context.services, context.options.retryBaseMs, failures, toOAuthError(params.error));
+    const wait = renewalBackoff(context.services.crypto, context.options.retryBaseMs, failures, toOAuthError(params.error));
     return { renewalFailures: failures, retryNotBefore: context.services.clock.now() + wait };
   }),
   'remember failure': assign<GrantContext, GrantEvent, { error: unknown }, GrantEvent, never>((_, params) => ({
@@ -546,6 +482,7 @@ export const lifecycleActions = {
           savedAt: context.services.clock.now(),
           // The other tab's tokens replace ours: they count as one renewal newer.
           generation: (context.generation ?? 0) + 1,
+          unsaved: undefined,
           staleTokens: undefined,
           error: undefined,
           pending: undefined,
@@ -562,6 +499,7 @@ export const lifecycleActions = {
       device: blob?.state === 'awaitingUser' ? blob.device : undefined,
       savedAt: blob?.savedAt,
       generation: blob?.generation,
+      unsaved: undefined,
     }),
   ),
   'remember login request': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ event, context }) => {
@@ -592,6 +530,7 @@ export const lifecycleActions = {
     staleTokens: undefined,
     savedAt: undefined,
     generation: undefined,
+    unsaved: undefined,
     renewalFailures: undefined,
     retryNotBefore: undefined,
   }),
@@ -686,6 +625,7 @@ export const refreshingState = lifecycle.createStateConfig({
         generation: context.generation,
         scopes: requestedScopes(context),
         resource: resourceOf(context),
+        sessionIsStored: context.unsaved !== true,
       };
     },
     onDone: { target: 'authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },

@@ -1,11 +1,12 @@
 /**
- * The persisted session: one versioned, validated blob per storage key, and
- * helpers for callers who persist XState snapshots themselves.
+ * The machines' storage: the session blob (its format is `src/session/blob.ts`)
+ * read, written and removed under the storage key, the claims that let a code
+ * be sent once, and helpers for callers who persist XState snapshots
+ * themselves.
  *
- * Only stable states are ever persisted (`awaitingCallback`, `awaitingUser`,
- * `authenticated`): a snapshot taken mid-request would, once restored, send
- * that request again — and redeeming an authorization code twice is what
- * RFC 6749 §4.1.2 tells servers to treat as an attack.
+ * Only stable states are ever persisted: a snapshot taken mid-request would,
+ * once restored, send that request again — and redeeming an authorization
+ * code twice is what RFC 6749 §4.1.2 tells servers to treat as an attack.
  */
 import * as v from 'valibot';
 import {
@@ -16,86 +17,27 @@ import {
   type Snapshot,
 } from 'xstate';
 import { OAuthError } from '../src/errors.js';
-import type { TokenSet } from '../src/protocol/types.js';
-import type { StorageService } from '../src/services/types.js';
 import {
-  resolveGrantOptions,
-  type DeviceAuthorizationState,
-  type GrantInput,
+  CountSchema,
+  DeviceAuthorizationSchema,
+  GrantKindSchema,
+  PendingAuthorizationSchema,
+  parseSessionBlob,
+  serializeSessionBlob,
   type GrantKind,
   type PendingAuthorization,
-} from './types.js';
+  type SessionBlob,
+} from '../src/session/blob.js';
+import { TokenSetSchema } from '../src/session/tokenSet.js';
+import { storageFailure } from '../src/services/storageFailure.js';
+import type { StorageService } from '../src/services/types.js';
+import { resolveGrantOptions, type GrantInput } from './types.js';
 
-/** The states a session blob may record. */
-export type PersistedState = 'awaitingCallback' | 'awaitingUser' | 'authenticated';
-
-/** What a grant machine writes to `services.storage` under `options.storageKey`. */
-export interface SessionBlob {
-  version: 1;
-  machine: GrantKind;
-  state: PersistedState;
-  tokens?: TokenSet;
-  pending?: PendingAuthorization;
-  device?: DeviceAuthorizationState;
-  /** Epoch ms of the write. */
-  savedAt: number;
-  /** How many renewals the tokens have been through (absent: 0); see `GrantContext.generation`. */
-  generation?: number;
-}
+export type { PersistedState, SessionBlob } from '../src/session/blob.js';
+export { parseSessionBlob } from '../src/session/blob.js';
 
 const Text = v.pipe(v.string(), v.minLength(1));
 const Time = v.pipe(v.number(), v.finite());
-
-const TokenSetSchema = v.object({
-  accessToken: Text,
-  tokenType: Text,
-  expiresAt: v.exactOptional(Time),
-  refreshToken: v.exactOptional(Text),
-  scope: v.exactOptional(v.array(v.string())),
-  idToken: v.exactOptional(Text),
-  raw: v.record(v.string(), v.unknown()),
-});
-
-const PendingSchema = v.object({
-  state: Text,
-  codeVerifier: v.string(),
-  nonce: v.exactOptional(Text),
-  redirectUri: Text,
-  scopes: v.array(v.string()),
-  createdAt: Time,
-  expiresAt: Time,
-  issuer: v.exactOptional(Text),
-});
-
-const DeviceSchema = v.object({
-  deviceCode: Text,
-  userCode: Text,
-  verificationUri: Text,
-  verificationUriComplete: v.exactOptional(Text),
-  expiresAt: Time,
-  interval: v.pipe(v.number(), v.finite(), v.minValue(0)),
-});
-
-const SessionBlobSchema = v.pipe(
-  v.object({
-    version: v.literal(1),
-    machine: v.picklist(['authorizationCode', 'clientCredentials', 'deviceCode', 'password', 'implicit']),
-    state: v.picklist(['awaitingCallback', 'awaitingUser', 'authenticated']),
-    tokens: v.exactOptional(TokenSetSchema),
-    pending: v.exactOptional(PendingSchema),
-    device: v.exactOptional(DeviceSchema),
-    savedAt: Time,
-    generation: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(0))),
-  }),
-  // Each state carries the data it needs to be resumed.
-  v.check(
-    (blob) =>
-      (blob.state === 'authenticated' && blob.tokens !== undefined) ||
-      (blob.state === 'awaitingCallback' && blob.pending !== undefined) ||
-      (blob.state === 'awaitingUser' && blob.device !== undefined),
-    'the state lacks its data',
-  ),
-);
 
 const ErrorJsonSchema = v.looseObject({
   name: v.literal('OAuthError'),
@@ -106,7 +48,6 @@ const ErrorJsonSchema = v.looseObject({
   retryable: v.boolean(),
 });
 
-const Count = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 
 /**
  * The data of a grant machine's context in a stable state, as strictly as the
@@ -115,17 +56,18 @@ const Count = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
  * first `REFRESH`).
  */
 const SnapshotContextSchema = v.strictObject({
-  grant: v.picklist(['authorizationCode', 'clientCredentials', 'deviceCode', 'password', 'implicit']),
+  grant: GrantKindSchema,
   tokens: v.optional(TokenSetSchema),
   staleTokens: v.optional(TokenSetSchema),
   savedAt: v.optional(Time),
-  generation: v.optional(Count),
-  renewalFailures: v.optional(Count),
+  generation: v.optional(CountSchema),
+  unsaved: v.optional(v.literal(true)),
+  renewalFailures: v.optional(CountSchema),
   retryNotBefore: v.optional(Time),
   error: v.optional(ErrorJsonSchema),
-  pending: v.optional(PendingSchema),
+  pending: v.optional(PendingAuthorizationSchema),
   authorizationUrl: v.optional(Text),
-  device: v.optional(DeviceSchema),
+  device: v.optional(DeviceAuthorizationSchema),
   login: v.optional(
     v.strictObject({
       scopes: v.optional(v.array(v.string())),
@@ -159,37 +101,6 @@ function invalidSnapshot(description: string, cause?: unknown): OAuthError {
   return new OAuthError('invalid_snapshot', { description, retryable: false, cause });
 }
 
-/** Validates a stored blob (as text); throws `OAuthError('invalid_snapshot')` for anything else. */
-export function parseSessionBlob(text: string, machine: GrantKind): SessionBlob {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw invalidSnapshot('the stored session is not JSON', error);
-  }
-  const result = v.safeParse(SessionBlobSchema, json);
-  if (!result.success) {
-    const versioned = typeof json === 'object' && json !== null && 'version' in json && json.version !== 1;
-    throw invalidSnapshot(
-      versioned ? 'the stored session has an unknown version' : `the stored session is malformed: ${v.summarize(result.issues)}`,
-    );
-  }
-  if (result.output.machine !== machine) {
-    throw invalidSnapshot(`the stored session belongs to the ${result.output.machine} machine`);
-  }
-  return result.output;
-}
-
-function storageError(error: unknown): OAuthError {
-  if (error instanceof OAuthError) return error;
-  const name = typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : '';
-  return new OAuthError(name === 'QuotaExceededError' ? 'storage_quota_exceeded' : 'storage_error', {
-    description: error instanceof Error ? error.message : String(error),
-    retryable: false,
-    cause: error,
-  });
-}
-
 /**
  * Reads and validates the session stored under `key`. Returns `null` when
  * there is none; a blob that does not validate is removed and reported as
@@ -200,7 +111,7 @@ export async function readSession(storage: StorageService, key: string, machine:
   try {
     text = await storage.get(key);
   } catch (error) {
-    throw storageError(error);
+    throw storageFailure(error);
   }
   if (text === null) return null;
   try {
@@ -215,9 +126,9 @@ export async function readSession(storage: StorageService, key: string, machine:
 /** Writes a session blob; storage failures become `storage_error` / `storage_quota_exceeded`. */
 export async function writeSession(storage: StorageService, key: string, blob: SessionBlob): Promise<void> {
   try {
-    await storage.set(key, JSON.stringify(blob));
+    await storage.set(key, serializeSessionBlob(blob));
   } catch (error) {
-    throw storageError(error);
+    throw storageFailure(error);
   }
 }
 
@@ -226,7 +137,7 @@ export async function removeSession(storage: StorageService, key: string): Promi
   try {
     await storage.remove(key);
   } catch (error) {
-    throw storageError(error);
+    throw storageFailure(error);
   }
 }
 
@@ -286,7 +197,7 @@ async function readText(storage: StorageService, key: string): Promise<string | 
   try {
     return await storage.get(key);
   } catch (error) {
-    throw storageError(error);
+    throw storageFailure(error);
   }
 }
 
@@ -294,7 +205,7 @@ async function writeText(storage: StorageService, key: string, text: string): Pr
   try {
     await storage.set(key, text);
   } catch (error) {
-    throw storageError(error);
+    throw storageFailure(error);
   }
 }
 

@@ -83,28 +83,9 @@ export interface GrantInput {
   resource?: string;
 }
 
-/** Which machine a context or a persisted session belongs to. */
-export type GrantKind = 'authorizationCode' | 'clientCredentials' | 'deviceCode' | 'password' | 'implicit';
-
-/**
- * An authorization request that has been sent and waits for its callback
- * (RFC 6749 §4.1.1 + RFC 7636 + OIDC nonce). Single use, with a time to live.
- */
-export interface PendingAuthorization {
-  state: string;
-  /** The PKCE verifier (RFC 7636 §4.1); empty for the implicit grant, which redeems no code. */
-  codeVerifier: string;
-  /** Sent when the scopes include `openid` (OIDC Core §3.1.2.1). */
-  nonce?: string;
-  redirectUri: string;
-  scopes: string[];
-  /** Epoch ms. */
-  createdAt: number;
-  /** Epoch ms; a callback after this is refused with `pending_expired`. */
-  expiresAt: number;
-  /** The issuer the callback's `iss` must match (RFC 9207). */
-  issuer?: string;
-}
+/** Which machine a context or a persisted session belongs to; what a pending authorization holds. */
+export type { GrantKind, PendingAuthorization } from '../src/session/blob.js';
+import type { GrantKind, PendingAuthorization } from '../src/session/blob.js';
 
 /**
  * A device authorization in progress (RFC 8628 §3.2), as the UI shows it: the
@@ -146,6 +127,8 @@ export interface GrantContext {
    * so a clock that jumps backwards cannot make old tokens look new.
    */
   generation?: number | undefined;
+  /** The tokens are held in memory only: writing them to storage failed. */
+  unsaved?: true | undefined;
   /** Renewals that failed in a row since the last success: the backoff grows with them. */
   renewalFailures?: number | undefined;
   /**

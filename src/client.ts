@@ -9,7 +9,8 @@ import { authorizationCodeMachine } from '../machines/authorizationCode.js';
 import { clientCredentialsMachine } from '../machines/clientCredentials.js';
 import { deviceCodeMachine } from '../machines/deviceCode.js';
 import { resolveGrantOptions, type GrantInput } from '../machines/types.js';
-import { MAX_RETRY_AFTER_MS, renewalDueAt, tokensAreFresh } from '../machines/lifecycle.js';
+import { MAX_RETRY_AFTER_MS } from './session/backoff.js';
+import { renewalDueAt, tokensAreFresh } from './session/freshness.js';
 import {
   checkProviderForGrant,
   clientConfigFrom,

@@ -241,6 +241,46 @@ describe('logout() does not report success while the session is still stored', (
   });
 });
 
+describe('a session another client ended stays ended', () => {
+  it('a client whose session another client on the same storage logged out sends no refresh and reports login_required', async () => {
+    const world = await createWorld();
+    const a = world.client('authorization_code');
+    await signIn(world, a);
+    const b = world.client('authorization_code');
+    await b.ready;
+    expect(await b.getTokens()).toBeDefined();
+
+    await b.logout();
+    expect(await world.storage.get('oauth-machines')).toBeNull();
+    const refreshesBefore = tokenRequests(world, 'refresh_token');
+    world.clock.advance(2 * HOUR);
+    await expect(a.getAccessToken()).rejects.toMatchObject({ code: 'login_required' });
+    expect(tokenRequests(world, 'refresh_token')).toBe(refreshesBefore);
+    expect(await a.getTokens()).toBeUndefined();
+    a.stop();
+    b.stop();
+  });
+
+  it('a client whose tokens could not be stored keeps renewing them: an empty store is not a logout then', async () => {
+    const world = await createWorld();
+    const inner = world.storage;
+    let failSet = true;
+    const storage: StorageService = {
+      get: (key) => inner.get(key),
+      set: (key, value) => (failSet && key === 'oauth-machines' && value.includes('"authenticated"') ? Promise.reject(new Error('quota')) : inner.set(key, value)),
+      remove: (key) => inner.remove(key),
+    };
+    const client = world.client('authorization_code', { services: { ...world.services, storage } });
+    await signIn(world, client).catch(() => undefined);
+    expect(await client.getTokens()).toBeDefined();
+    failSet = false;
+    world.clock.advance(2 * HOUR);
+    await expect(client.getAccessToken()).resolves.toEqual(expect.any(String));
+    expect(tokenRequests(world, 'refresh_token')).toBe(1);
+    client.stop();
+  });
+});
+
 describe('Retry-After and backoff', () => {
   it('a 429 with Retry-After holds the next refresh attempt back at least that long', async () => {
     const world = await createWorld();

@@ -12,18 +12,9 @@ import { DEVICE_CODE_GRANT_TYPE } from './tokenRequest.js';
 import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';
 
 /** What the user is shown and what the client polls with. */
-export interface DeviceAuthorization {
-  deviceCode: string;
-  userCode: string;
-  /** Where the user goes: an absolute `https:` URL, or `http:` on loopback. */
-  verificationUri: string;
-  /** The same, with the user code in it (RFC 8628 §3.3.1); the same rule. */
-  verificationUriComplete?: string;
-  /** Epoch ms after which the device code is no longer valid. */
-  expiresAt: number;
-  /** Seconds to wait between polls, at least 1 (RFC 8628 §3.2: default 5, also for a value below a second). */
-  interval: number;
-}
+import type { DeviceAuthorization } from '../session/blob.js';
+
+export type { DeviceAuthorization };
 
 /** RFC 8628 §3.2: the polling interval when the server gives none. */
 const DEFAULT_INTERVAL_SECONDS = 5;

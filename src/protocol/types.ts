@@ -22,16 +22,7 @@ export type PkceMethod = 'S256' | 'plain';
  * the lifetime is unknown (no `expires_in`, `null`, or one below
  * `MIN_EXPIRES_IN_SECONDS`) and the token is used until the server refuses it.
  */
-export interface TokenSet {
-  accessToken: string;
-  tokenType: string;
-  expiresAt?: number;
-  refreshToken?: string;
-  scope?: string[];
-  idToken?: string;
-  /** The response body as the server sent it (before any provider mapping), for provider extras. */
-  raw: Record<string, unknown>;
-}
+export type { TokenSet } from '../session/tokenSet.js';
 
 /**
  * A provider's quirks, as data plus small pure functions (never

@@ -10,7 +10,7 @@
  * token lifecycle, and with a storage that has a cross-process `lock` (Redis)
  * the processes of a fleet share one token per key.
  */
-import { tokensAreFresh } from '../../machines/lifecycle.js';
+import { tokensAreFresh } from '../session/freshness.js';
 import { resolveGrantOptions, type GrantOptions } from '../../machines/types.js';
 import { createOAuthClient, type OAuthClient } from '../client.js';
 import { OAuthError } from '../errors.js';

@@ -1,4 +1,4 @@
-import { OAuthError } from '../errors.js';
+import { storageFailure } from './storageFailure.js';
 import { memoryStorage } from './memoryStorage.js';
 import type { StorageService } from './types.js';
 
@@ -94,16 +94,6 @@ function attempt<T>(operation: string, key: string, run: () => T): Promise<T> {
   try {
     return Promise.resolve(run());
   } catch (error) {
-    const code = isQuotaExceeded(error) ? 'storage_quota_exceeded' : 'storage_error';
-    return Promise.reject(
-      new OAuthError(code, { description: `Web Storage ${operation} of "${key}" failed`, retryable: false, cause: error }),
-    );
+    return Promise.reject(storageFailure(error, `Web Storage ${operation} of "${key}" failed`));
   }
-}
-
-function isQuotaExceeded(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { name, code } = error as { name?: unknown; code?: unknown };
-  // Chrome/Safari: QuotaExceededError (legacy code 22); Firefox: NS_ERROR_DOM_QUOTA_REACHED (1014).
-  return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED' || code === 22 || code === 1014;
 }
