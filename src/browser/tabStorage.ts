@@ -13,6 +13,7 @@ import { processLock } from '../services/processLock.js';
 import { webLocks, type LockManagerLike } from '../services/webLocks.js';
 import { webStorage, type WebStorageLike } from '../services/webStorage.js';
 import type { StorageService } from '../services/types.js';
+import { sessionBlobHeader } from '../session/blob.js';
 import type { BrowserEnvironment } from './environment.js';
 import type { BrowserStorageOption } from './options.js';
 import type { TabChannel } from './tabSync.js';
@@ -64,12 +65,7 @@ export function chooseStore(option: BrowserStorageOption | undefined, environmen
  * which would otherwise restore into `awaitingCallback` on their next load.
  */
 function isPendingAuthorization(value: string): boolean {
-  try {
-    const blob: unknown = JSON.parse(value);
-    return typeof blob === 'object' && blob !== null && (blob as { state?: unknown }).state === 'awaitingCallback';
-  } catch {
-    return false;
-  }
+  return sessionBlobHeader(value)?.state === 'awaitingCallback';
 }
 
 /** What tab sync does with a write another tab told of (`at`: when it was made, when the message says). */
@@ -83,15 +79,9 @@ export interface TabStorageOptions {
   now?: () => number;
 }
 
-/** The `savedAt` of a session blob (machines/persistence.ts), or `undefined` for anything else. */
+/** The `savedAt` of a session blob, or `undefined` for anything else. */
 function savedAtOf(value: string): number | undefined {
-  try {
-    const blob: unknown = JSON.parse(value);
-    const savedAt = typeof blob === 'object' && blob !== null ? (blob as { savedAt?: unknown }).savedAt : undefined;
-    return typeof savedAt === 'number' && Number.isFinite(savedAt) ? savedAt : undefined;
-  } catch {
-    return undefined;
-  }
+  return sessionBlobHeader(value)?.savedAt;
 }
 
 /** Another tab's write to a shared store, as this tab heard of it on the channel. */

@@ -146,11 +146,20 @@ export function serializeSessionBlob(blob: SessionBlob): string {
   return JSON.stringify(blob);
 }
 
-/** A stored value as a session blob of any machine, or `undefined` when it is none (another key's value, a claims list). */
-export function sessionBlobOf(text: string): SessionBlob | undefined {
+/**
+ * The state and write time a stored value says it has, read without
+ * validating the rest: for code that only routes values (the browser's tab
+ * sync), never for code that uses the tokens. `undefined`: not JSON, or not
+ * an object.
+ */
+export function sessionBlobHeader(text: string): { state?: unknown; savedAt?: number } | undefined {
+  let json: unknown;
   try {
-    return readBlob(text);
+    json = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (typeof json !== 'object' || json === null) return undefined;
+  const { state, savedAt } = json as { state?: unknown; savedAt?: unknown };
+  return typeof savedAt === 'number' && Number.isFinite(savedAt) ? { state, savedAt } : { state };
 }

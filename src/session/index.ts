@@ -14,7 +14,7 @@ export {
   PendingAuthorizationSchema,
   parseSessionBlob,
   serializeSessionBlob,
-  sessionBlobOf,
+  sessionBlobHeader,
   type DeviceAuthorization,
   type GrantKind,
   type PendingAuthorization,
