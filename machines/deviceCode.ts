@@ -143,7 +143,7 @@ export const deviceCodeMachine = setup({
       },
     },
     awaitingUser: {
-      tags: ['ready'],
+      tags: ['awaitingUser', 'ready'],
       invoke: {
         id: 'pollForToken',
         src: 'poll for token',

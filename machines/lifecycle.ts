@@ -610,7 +610,7 @@ export const authenticatedState = lifecycle.createStateConfig({
 
 /** A refresh is under way; the current access token stays usable. Placed at a grant machine's root as `refreshing`. */
 export const refreshingState = lifecycle.createStateConfig({
-  tags: ['busy', 'signedIn', 'ready'],
+  tags: ['busy', 'signedIn', 'renewing', 'ready'],
   invoke: {
     id: 'renewTokens',
     src: 'renew tokens',

@@ -210,7 +210,7 @@ type AcceptAndStart = AcceptOnly & { readonly actions: 'start the exchange' };
 
 function awaitingCallbackWith<Accept extends AcceptOnly | AcceptAndStart>(accept: Accept) {
   return redirectGrant.createStateConfig({
-    tags: ['ready'],
+    tags: ['awaitingCallback', 'ready'],
     on: {
       CALLBACK: [accept, { target: 'error', actions: ['refuse the callback', 'forget the stored session'] }],
       LOGIN: { target: 'redirecting', actions: ['forget pending authorization', 'remember login request', 'clear failure'] },

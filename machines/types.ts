@@ -207,8 +207,17 @@ export type InternalGrantEvent = { type: 'EXPIRY_DUE' } | { type: 'REFRESH_RETRY
 
 export type DeferredEvent = LoginEvent | CallbackEvent;
 
-/** What a UI reads: `busy` (a request is under way), `signedIn` (tokens usable), `error`, `ready` (restoring is over). */
-export type GrantTag = 'busy' | 'signedIn' | 'error' | 'ready';
+/**
+ * What a UI and the clients read; state names are for developers.
+ * - `ready`: restoring is over; the machine takes `LOGIN`, `CALLBACK`, `LOGOUT`.
+ * - `busy`: a request (or the library's own wait) is under way.
+ * - `signedIn`: tokens are held: usable now, or being renewed.
+ * - `renewing`: a renewal is under way; a demand for an expired token waits until it is over.
+ * - `awaitingCallback`: a redirect grant's authorization request is out (`context.authorizationUrl`).
+ * - `awaitingUser`: the device grant shows its user code (`context.device`).
+ * - `error`: the machine waits for `RETRY`, `LOGIN` or `CANCEL`; `context.error` says why.
+ */
+export type GrantTag = 'busy' | 'signedIn' | 'renewing' | 'awaitingCallback' | 'awaitingUser' | 'error' | 'ready';
 
 /** What every actor that talks to the provider needs: the runtime dependencies from the input. */
 export interface GrantRuntime {
