@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   exports: Record<string, unknown>;
+  typesVersions?: Record<string, Record<string, string[]>>;
 };
 
 /** Imports by a computed specifier: the type check runs before dist/ is built, so it must not resolve these. */
@@ -117,6 +118,15 @@ describe('package exports', () => {
   it.each(Object.entries(EXPECTED))('%s resolves from dist/ and offers its API', async (specifier, names) => {
     const module = await load(specifier);
     for (const name of names) expect(module[name], `${specifier} exports ${name}`).toBeDefined();
+  });
+
+  it('gives each subpath the same types under TypeScript\'s node10 resolution (typesVersions)', () => {
+    const fromExports = Object.fromEntries(
+      Object.entries(pkg.exports)
+        .filter(([key, target]) => key !== '.' && typeof target === 'object' && target !== null && 'types' in target)
+        .map(([key, target]) => [key.slice(2), [(target as { types: string }).types]]),
+    );
+    expect(pkg.typesVersions?.['*']).toEqual(fromExports);
   });
 
   it.each(EXACT)('%s offers exactly its documented runtime names', async (specifier) => {
