@@ -1,10 +1,89 @@
 /**
  * oauth-machines: an OAuth 2.1 client in which every grant is an XState v5
- * statechart. This entry holds the machines, the protocol functions, the
- * services and the promise façade; the browser, server, testing, inspect,
- * providers and legacy entries are separate imports.
+ * statechart. This entry is what an application needs: the grant machines,
+ * the promise client, the error type, the services and the configuration
+ * types. The protocol's builders and checkers are in `oauth-machines/protocol`;
+ * the browser, server, redis, testing, inspect, providers and legacy entries
+ * are separate imports too.
  */
-export * from './protocol/index.js';
-export * from './services/index.js';
-export * from '../machines/index.js';
-export * from './client.js';
+
+// The grant machines (plain XState v5 machines) and the types of their input, options, context, events and tags.
+export { authorizationCodeMachine, clientCredentialsMachine, deviceCodeMachine } from '../machines/index.js';
+export type {
+  CallbackEvent,
+  GrantContext,
+  GrantEvent,
+  GrantInput,
+  GrantOptions,
+  GrantTag,
+  LoginEvent,
+  PendingAuthorization,
+  SessionChangedEvent,
+} from '../machines/index.js';
+
+// Persisting a machine's snapshot yourself, and starting an actor from it again.
+export { persistSnapshot, restoreActor, type PersistedGrantSnapshot } from '../machines/index.js';
+
+// The promise client over one grant machine.
+export {
+  createOAuthClient,
+  type DeviceLogin,
+  type GrantActor,
+  type GrantSnapshot,
+  type LoginOptions,
+  type LoginResult,
+  type OAuthClient,
+  type OAuthClientOptions,
+  type OAuthGrant,
+  type ProviderOption,
+} from './client.js';
+
+// The one error type of the library, and its codes.
+export {
+  OAuthError,
+  isOAuthError,
+  type LibraryErrorCode,
+  type OAuthErrorCode,
+  type OAuthErrorJSON,
+  type OAuthErrorOptions,
+  type ServerErrorCode,
+} from './errors.js';
+
+// The services a machine runs on: their interfaces and the implementations that ship.
+export {
+  defaultServices,
+  fetchWithTimeout,
+  manualClock,
+  memoryStorage,
+  systemClock,
+  webCrypto,
+  webLocks,
+  webStorage,
+  xstateClock,
+  type Clock,
+  type CryptoService,
+  type FetchLike,
+  type FetchWithTimeoutOptions,
+  type LockManagerLike,
+  type ManualClock,
+  type Services,
+  type StorageService,
+  type TimeSource,
+  type WebStorageLike,
+  type WebStorageOptions,
+  type WebStorageService,
+} from './services/index.js';
+
+// The configuration a machine or client is given, and the tokens it yields.
+export type {
+  ClientAuthMethod,
+  ClientConfig,
+  GrantType,
+  PkceMethod,
+  ProviderConfig,
+  ProviderQuirks,
+  TokenSet,
+} from './protocol/types.js';
+
+// Discovery (RFC 8414 / OpenID Connect): a ProviderConfig from an issuer.
+export { discover, type DiscoveryKind, type DiscoveryOptions } from './protocol/discovery.js';

@@ -170,7 +170,7 @@ describe('refresh', () => {
     expect(actor.getSnapshot().context.retryNotBefore).toBeUndefined();
   });
 
-  it('tokens without expiresAt never schedule a refresh (seed 002: api_key_expires_in null)', async () => {
+  it('tokens without expiresAt never schedule a refresh (Poe: api_key_expires_in null)', async () => {
     const { h, actor } = await signedIn({
       server: { quirks: { tokenResponseShape: 'api_key', apiKeyExpiresIn: null } },
       provider: {

@@ -71,7 +71,7 @@ describe('buildAuthorizationUrl', () => {
     expect(params(url)).toMatchObject({ tenant: 'a', p: 'b', state: 'st' });
   });
 
-  it('resolves an endpoint relative to the provider base URL (seed 001)', () => {
+  it('resolves an endpoint relative to the provider base URL (as SkyMavis SSO endpoints are)', () => {
     const url = buildAuthorizationUrl(
       { baseUrl: 'https://my-auth-server/', authorizationEndpoint: '/oauth2/auth', tokenEndpoint: '/oauth2/token' },
       client,
@@ -80,7 +80,7 @@ describe('buildAuthorizationUrl', () => {
     expect(url.startsWith('https://my-auth-server/oauth2/auth?')).toBe(true);
   });
 
-  it('sends the provider name of the PKCE method (seed 003: SHA-256)', () => {
+  it('sends the provider name of the PKCE method (a jsonTokenEndpoint() server: SHA-256)', () => {
     const url = buildAuthorizationUrl({ ...provider, quirks: { pkceMethodNames: { S256: 'SHA-256' } } }, client, base);
     expect(params(url)['code_challenge_method']).toBe('SHA-256');
   });
@@ -92,7 +92,7 @@ describe('buildAuthorizationUrl', () => {
     expect(params(buildAuthorizationUrl(provider, client, { ...base, extraParams: { prompt: 'login' } }))['prompt']).toBe('login');
   });
 
-  it('refuses a scope reserved to another grant with invalid_scope (seed 000)', () => {
+  it('refuses a scope reserved to another grant with invalid_scope (Path of Exile: service:* scopes)', () => {
     const poe = { ...provider, quirks: { scopeGrants: { 'service:*': ['client_credentials' as const] } } };
     expect(() => buildAuthorizationUrl(poe, client, { ...base, scopes: ['account:profile', 'service:leagues'] })).toThrow(
       expect.objectContaining({ name: 'OAuthError', code: 'invalid_scope' }),

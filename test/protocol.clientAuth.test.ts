@@ -65,7 +65,7 @@ describe('client authentication methods', () => {
     expect(resolveClientAuthMethod(provider, { clientId: 'a' })).toBe('none');
   });
 
-  it("defaults to the provider's only allowed method (seed 000: client_secret_post)", () => {
+  it("defaults to the provider's only allowed method (Path of Exile: client_secret_post)", () => {
     const poe = { ...provider, quirks: { clientAuthMethods: ['client_secret_post' as const] } };
     expect(resolveClientAuthMethod(poe, { clientId: 'a', clientSecret: 's' })).toBe('client_secret_post');
     expect(apply({ clientId: 'a', clientSecret: 's' }, poe).params).toMatchObject({ client_id: 'a', client_secret: 's' });

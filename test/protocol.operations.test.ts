@@ -168,7 +168,7 @@ describe('userinfo and token info', () => {
     expect(requests[0]?.headers.get('authorization')).toBe('Bearer at');
   });
 
-  it('GETs the token-info endpoint when asked (seed 004)', async () => {
+  it('GETs the token-info endpoint when asked (tokenInfoEndpoint, as in the generic() profile)', async () => {
     const { ctx, requests } = context(() => jsonResponse({ client_id: 'app', scopes: ['tasks:read'] }));
     await fetchUserinfo({ ...ctx, accessToken: 'at', endpoint: provider.tokenInfoEndpoint ?? '' });
     expect(requests[0]?.url).toBe('https://api.example/v1/oauth/token/info');

@@ -91,7 +91,7 @@ describe('body encodings and headers', () => {
     expect(request.init.headers).toEqual({ Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' });
   });
 
-  it('sends JSON with the JSON content type when the provider takes JSON (seed 003)', () => {
+  it('sends JSON with the JSON content type when the provider takes JSON (a jsonTokenEndpoint() server)', () => {
     const jsonProvider = { ...provider, quirks: { tokenRequestEncoding: 'json' as const } };
     const request = tokenRequest.authorizationCode(jsonProvider, publicClient, { code: 'c1', codeVerifier: verifier });
     expect(request.init.headers['Content-Type']).toBe('application/json');
@@ -109,7 +109,7 @@ describe('body encodings and headers', () => {
     expect(request.init.headers['User-Agent']).toBe('app/1.0');
   });
 
-  it('refuses a missing or non-matching User-Agent when the provider requires a format (seed 000)', () => {
+  it('refuses a missing or non-matching User-Agent when the provider requires a format (Path of Exile)', () => {
     const poe = { ...provider, quirks: { userAgentPattern: '^OAuth [^/\\s]+/\\S+ \\(contact: [^)]+\\)' } };
     expect(() => tokenRequest.refreshToken(poe, publicClient, { refreshToken: 'r' })).toThrow(TypeError);
     expect(() => tokenRequest.refreshToken(poe, { ...publicClient, userAgent: 'curl/8' }, { refreshToken: 'r' })).toThrow(TypeError);
@@ -122,7 +122,7 @@ describe('body encodings and headers', () => {
   });
 });
 
-describe('scopes reserved to other grants (seed 000)', () => {
+describe('scopes reserved to other grants (Path of Exile)', () => {
   const poe: ProviderConfig = {
     ...provider,
     quirks: { scopeGrants: { 'service:*': ['client_credentials'], 'admin': ['password'] } },

@@ -7,7 +7,7 @@ import { clock, jsonResponse, NOW } from './protocol.fixtures.js';
 
 const provider: ProviderConfig = { tokenEndpoint: 'https://as.example/token' };
 
-/** Seed 002: `api_key` / `api_key_expires_in`, null = never expires. */
+/** Poe's token response (the `poe()` profile): `api_key` / `api_key_expires_in`, null = never expires. */
 const poeProvider: ProviderConfig = {
   tokenEndpoint: 'https://api.poe.com/token',
   quirks: {
@@ -216,7 +216,7 @@ describe('parseTokenResponseBody', () => {
     expect(error.cause).toEqual(body);
   });
 
-  it('maps a non-standard body first and keeps the body as sent in raw (seed 002)', () => {
+  it('maps a non-standard body first and keeps the body as sent in raw (Poe: api_key)', () => {
     const never = parse({ api_key: 'sk-1', api_key_expires_in: null }, poeProvider);
     expect(never).toEqual({ accessToken: 'sk-1', tokenType: 'Bearer', raw: { api_key: 'sk-1', api_key_expires_in: null } });
     expect(parse({ api_key: 'sk-1', api_key_expires_in: 120 }, poeProvider).expiresAt).toBe(NOW + 120_000);

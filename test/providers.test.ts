@@ -20,7 +20,7 @@ import {
 /** Any JSON value a server might send in a field. */
 const jsonValue = fc.jsonValue();
 
-describe('poe() token response mapping (seed 002)', () => {
+describe('poe() token response mapping', () => {
   test.prop([fc.string({ minLength: 1 }), fc.oneof(fc.integer({ min: 0, max: 10 ** 9 }), fc.double({ min: 0, max: 1e9, noNaN: true }), fc.constant(null))])(
     'maps any api_key / api_key_expires_in (number or null) to access_token, Bearer and expires_in (absent for null)',
     (apiKey, expiresIn) => {
@@ -69,7 +69,7 @@ describe('poe() token response mapping (seed 002)', () => {
   });
 });
 
-describe('pathOfExile() (seed 000)', () => {
+describe('pathOfExile()', () => {
   const pattern = new RegExp(PATH_OF_EXILE_USER_AGENT_PATTERN);
 
   it('has the PoE endpoints, client_secret_post only, required PKCE and service scopes reserved to client credentials', () => {
@@ -123,7 +123,7 @@ describe('pathOfExile() (seed 000)', () => {
   });
 });
 
-describe('skyMavis() (seed 001)', () => {
+describe('skyMavis()', () => {
   it('resolves /oauth2/auth and /oauth2/token against the server base URL', () => {
     const provider = skyMavis({ server: 'https://athena.skymavis.com/' });
     expect(provider.baseUrl).toBe('https://athena.skymavis.com/');
@@ -143,7 +143,7 @@ describe('skyMavis() (seed 001)', () => {
   });
 });
 
-describe('jsonTokenEndpoint() (seed 003)', () => {
+describe('jsonTokenEndpoint()', () => {
   it('sends JSON token requests, names S256 SHA-256 on the wire and authenticates the browser client with none', () => {
     const provider = jsonTokenEndpoint({ server: 'https://auth.server.com' });
     expect(resolveEndpoint(provider, 'authorization')).toBe('https://auth.server.com/oauth2/authorize');
@@ -153,14 +153,14 @@ describe('jsonTokenEndpoint() (seed 003)', () => {
     expect(provider.quirks?.clientAuthMethods).toEqual(['none']);
   });
 
-  it('allows the plain-http server of the seed only when asked to', () => {
+  it('allows a plain-http server only when asked to', () => {
     expect(() => resolveEndpoint(jsonTokenEndpoint({ server: 'http://auth.server.com' }), 'token')).toThrow(TypeError);
     const allowed = jsonTokenEndpoint({ server: 'http://auth.server.com', allowInsecureRequests: true });
     expect(resolveEndpoint(allowed, 'token')).toBe('http://auth.server.com/oauth2/token');
   });
 });
 
-describe('generic() (seed 004)', () => {
+describe('generic()', () => {
   it('keeps the endpoints, the token-info endpoint and the client_secret_post default', () => {
     const provider = generic({
       authorizationEndpoint: 'https://app.example.com/oauth/authorize',

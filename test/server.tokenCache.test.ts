@@ -132,7 +132,7 @@ describe('createClientCredentialsCache', () => {
     expect(tokenRequests().map((entry) => entry.params['resource'])).toEqual(['https://api-a.example/', 'https://api-a.example/']);
   });
 
-  it('adds the resource to JSON-encoded token requests too (seed 003)', async () => {
+  it('adds the resource to JSON-encoded token requests too (a jsonTokenEndpoint() server)', async () => {
     const server = createTestAuthorizationServer({
       clients: [
         { clientId: 'svc', clientSecret: 'svc-secret', authMethod: 'client_secret_post', redirectUris: [], grants: ['client_credentials'], scopes: ['read'] },

@@ -917,7 +917,7 @@ describe.each(['memory', 'loopback'] as const)('test authorization server (%s fa
   });
 
   describe('provider quirks', () => {
-    it('accepts JSON token requests when jsonTokenRequests is on (seed 003)', async () => {
+    it('accepts JSON token requests when jsonTokenRequests is on (as a jsonTokenEndpoint() server)', async () => {
       const f = await openFace({ quirks: { jsonTokenRequests: true } });
       const { code, verifier } = await spaCode(f);
       const response = await f.fetch(`${f.issuer}/token`, {
@@ -930,7 +930,7 @@ describe.each(['memory', 'loopback'] as const)('test authorization server (%s fa
       expect(await json(nonString)).toMatchObject({ error: 'invalid_request' });
     });
 
-    it('announces and requires S256 under another name (seed 003: SHA-256)', async () => {
+    it('announces and requires S256 under another name (a jsonTokenEndpoint() server: SHA-256)', async () => {
       const f = await openFace({ quirks: { pkceMethodName: 'SHA-256' } });
       const doc = await json(await f.fetch(`${f.issuer}/.well-known/oauth-authorization-server`));
       expect(doc.code_challenge_methods_supported).toEqual(['SHA-256']);
@@ -942,7 +942,7 @@ describe.each(['memory', 'loopback'] as const)('test authorization server (%s fa
       expect(response.status).toBe(200);
     });
 
-    it('answers { api_key, api_key_expires_in } (seed 002), null meaning a key that never expires', async () => {
+    it('answers { api_key, api_key_expires_in } (as Poe does), null meaning a key that never expires', async () => {
       const f = await openFace({ quirks: { tokenResponseShape: 'api_key', apiKeyExpiresIn: null } });
       const { code, verifier } = await spaCode(f, 'profile offline_access');
       const body = await json(await post(f, '/token', { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: SPA_REDIRECT, code_verifier: verifier }));
@@ -961,7 +961,7 @@ describe.each(['memory', 'loopback'] as const)('test authorization server (%s fa
       expect(f.server.isActive(String(body.api_key))).toBe(false);
     });
 
-    it('rejects HTTP Basic with invalid_client when only client_secret_post is accepted (seed 000)', async () => {
+    it('rejects HTTP Basic with invalid_client when only client_secret_post is accepted (as at Path of Exile)', async () => {
       const f = await openFace({ quirks: { clientSecretPostOnly: true } });
       const response = await post(f, '/token', { grant_type: 'client_credentials' }, { authorization: basic('web app', WEB_SECRET) });
       expect(response.status).toBe(401);
@@ -971,7 +971,7 @@ describe.each(['memory', 'loopback'] as const)('test authorization server (%s fa
       expect((await post(f, '/token', ccParamsFor('backend', 's3cret'))).status).toBe(200);
     });
 
-    it('rejects back-channel requests whose User-Agent does not match (seed 000)', async () => {
+    it('rejects back-channel requests whose User-Agent does not match (as at Path of Exile)', async () => {
       const f = await openFace({ quirks: { userAgentPattern: /^OAuth [^/\s]+\/\S+ \(contact: [^)]+\)/ } });
       const without = await post(f, '/token', ccParamsFor('backend', 's3cret'), { 'user-agent': 'curl/8' });
       expect(await json(without)).toMatchObject({ error: 'invalid_request' });
@@ -986,7 +986,7 @@ describe.each(['memory', 'loopback'] as const)('test authorization server (%s fa
       }
     });
 
-    it('keeps grant-only scopes to their grants (seed 000: service:* through client credentials only)', async () => {
+    it('keeps grant-only scopes to their grants (Path of Exile: service:* through client credentials only)', async () => {
       const f = await openFace({ quirks: { grantOnlyScopes: { 'service:*': ['client_credentials'] } }, passwordGrant: true, user: { sub: 'u', password: 'pw' } });
       const cc = await post(f, '/token', { ...ccParamsFor('backend', 's3cret'), scope: 'service:leagues' });
       expect(cc.status).toBe(200);
@@ -994,7 +994,7 @@ describe.each(['memory', 'loopback'] as const)('test authorization server (%s fa
       expect(await json(password)).toMatchObject({ error: 'invalid_scope' });
     });
 
-    it('serves the token-info GET (seed 004)', async () => {
+    it('serves the token-info GET (as for the generic() profile)', async () => {
       const f = await openFace({ quirks: { tokenInfo: true }, user: { sub: 'user_123' } });
       const tokens = await spaTokens(f, 'openid profile');
       const info = await json(await f.fetch(`${f.issuer}/v1/oauth/token/info`, { headers: { authorization: `Bearer ${String(tokens.access_token)}` } }));

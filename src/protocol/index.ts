@@ -1,7 +1,12 @@
 /**
- * The OAuth protocol core: pure builders and checkers, and the operations
- * that send them through the services.
+ * `oauth-machines/protocol`: the OAuth protocol core without any machine —
+ * pure builders and checkers (PKCE, the authorization URL, callbacks, token
+ * and other requests, every response reader, client authentication,
+ * `WWW-Authenticate`, ID-token claims), and the operations that send them
+ * through the services. The machines of the main entry are built on these.
  */
+
+// The error every reader throws (also on the main entry).
 export { OAuthError, isOAuthError, isRetryable } from '../errors.js';
 export type { OAuthErrorCode, OAuthErrorJSON, OAuthErrorOptions, LibraryErrorCode, ServerErrorCode } from '../errors.js';
 export type {
@@ -14,17 +19,25 @@ export type {
   ProviderQuirks,
   TokenSet,
 } from './types.js';
+// The service interfaces the functions take (also on the main entry).
+export type { CryptoService, FetchLike, Services, TimeSource } from '../services/types.js';
 
+// Building blocks: base64url, random values, PKCE (RFC 7636), endpoint resolution.
 export { base64urlDecode, base64urlEncode } from './base64url.js';
 export { createNonce, createState, randomToken } from './random.js';
 export { createCodeChallenge, createCodeVerifier, createPkce, pkceMethodWireName, type Pkce } from './pkce.js';
 export { resolveEndpoint, type EndpointName } from './endpoints.js';
+// Requests and their checks: authorization URL, callback, client authentication, token requests.
 export { buildAuthorizationUrl, type AuthorizationUrlOptions } from './authorizationUrl.js';
 export { checkCallback, parseCallback, type CallbackExpectation, type CallbackResult } from './callback.js';
-export { applyClientAuth, basicCredentials } from './clientAuth.js';
+export { applyClientAuth, basicCredentials, resolveClientAuthMethod } from './clientAuth.js';
 export { DEVICE_CODE_GRANT_TYPE, tokenRequest } from './tokenRequest.js';
+// Response readers: tokens, errors (with WWW-Authenticate and Retry-After), discovery, device authorization,
+// revocation, introspection, userinfo, and the ID token's claims.
 export { MIN_EXPIRES_IN_SECONDS, parseTokenResponseBody, readTokenResponse } from './tokenResponse.js';
 export { readErrorResponse, readJsonBody } from './errorResponse.js';
+export { parseWwwAuthenticate } from './wwwAuthenticate.js';
+export { parseRetryAfter } from './retryAfter.js';
 export { discover, type DiscoveryKind, type DiscoveryOptions } from './discovery.js';
 export {
   deviceAuthorizationRequest,
@@ -35,6 +48,7 @@ export { readRevocationResponse, revocationRequest } from './revocation.js';
 export { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
 export { readUserinfoResponse, userinfoRequest } from './userinfo.js';
 export { checkIdTokenClaims, decodeJwtPayload, type IdTokenClaims, type IdTokenExpectation } from './idToken.js';
+// Operations: build → send through services.fetch → read, as the machines' actors call them.
 export {
   exchangeAuthorizationCode,
   fetchUserinfo,
