@@ -63,8 +63,12 @@ describe('layers (docs/architecture.md)', () => {
     expect(violations('src/services', under('src/services', 'src/errors.ts'))).toEqual([]);
   });
 
-  it('the protocol knows no machine: only the protocol, the services and the errors', () => {
-    expect(violations('src/protocol', under('src/protocol', 'src/services', 'src/errors.ts'))).toEqual([]);
+  it('the session rules import only each other, the errors and the service interfaces', () => {
+    expect(violations('src/session', under('src/session', 'src/errors.ts', 'src/services/types.ts'))).toEqual([]);
+  });
+
+  it('the protocol knows no machine: only the protocol, the session rules, the services and the errors', () => {
+    expect(violations('src/protocol', under('src/protocol', 'src/session', 'src/services', 'src/errors.ts'))).toEqual([]);
   });
 
   it('the machines know no client, browser, server, redis, testing, inspect or providers code', () => {
