@@ -8,6 +8,8 @@
 import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+import { build } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOAuthClient } from '../src/client.js';
 import { OAuthError } from '../src/errors.js';
@@ -19,6 +21,7 @@ import { keepAliveFetch } from '../src/server/nodeServices.js';
 import { nodeServices } from '../src/server/services.js';
 import { createTestAuthorizationServer } from '../src/testing/index.js';
 import { clock } from './protocol.fixtures.js';
+import { REPO_ROOT } from './support/bundle.js';
 
 interface Seen {
   method: string;
@@ -317,6 +320,8 @@ describe('keepAliveFetch over node:http', () => {
     const controller = new AbortController();
     const fetch = keepAliveFetch({ timeoutMs: 600 });
     const timers = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
+    // node:http is loaded on the first request of the process; after that a request starts synchronously.
+    await (await fetch(`${loopback.origin}/token`, form(9))).text();
     const before = timers();
     const pending = fetch(`${loopback.origin}/token`, { ...form(0), signal: controller.signal });
     expect(timers()).toBe(before + 1); // one timer per request
@@ -439,7 +444,25 @@ describe('keepAliveFetch over node:http', () => {
     expect(() => nodeHttpFetch({ maxSockets: Number.NaN })).toThrow(TypeError);
   });
 
-  it('carries a whole code exchange and refresh of createOAuthClient with nodeServices() against the loopback test server', async () => {
+  it('imports node:http and node:https only when a request is sent, so the server entry loads without them', async () => {
+    const result = await build({
+      entryPoints: [join(REPO_ROOT, 'src/server/index.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+      packages: 'external',
+    });
+    const transportImports = Object.values(result.metafile.inputs)
+      .flatMap((input) => input.imports)
+      .filter((imported) => imported.path === 'node:http' || imported.path === 'node:https');
+    expect(transportImports.map((imported) => imported.path).sort()).toEqual(['node:http', 'node:https']);
+    expect(transportImports.every((imported) => imported.kind === 'dynamic-import')).toBe(true);
+  });
+
+  it('carries a whole code exchange of createOAuthClient with nodeServices() against the loopback test server', async () => {
     const auth = createTestAuthorizationServer({
       clients: [
         {

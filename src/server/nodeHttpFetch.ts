@@ -9,9 +9,31 @@
  * redirects, no cache, no cookies, no CORS — so this sends it with
  * `http.request` and hands back a standard `Response`.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders, request as httpRequest } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { FetchLike } from '../services/types.js';
+
+interface Transports {
+  http: typeof import('node:http');
+  https: typeof import('node:https');
+}
+
+let transports: Transports | undefined;
+let loading: Promise<Transports> | undefined;
+
+/**
+ * `node:http` and `node:https`, imported on the first request rather than with
+ * the module: the server entry is also used where a `fetch` is passed in and
+ * these modules may not exist (Cloudflare Workers), and only this transport needs them.
+ */
+function loadTransports(): Promise<Transports> {
+  return (loading ??= Promise.all([import('node:http'), import('node:https')]).then(
+    ([http, https]) => (transports = { http, https }),
+    (cause: unknown) => {
+      throw new TypeError('keepAliveFetch: node:http/node:https are not available in this runtime; pass a fetch as services.fetch', { cause });
+    },
+  ));
+}
 
 export interface NodeHttpFetchOptions {
   /**
@@ -92,9 +114,18 @@ export function nodeHttpFetch(options: NodeHttpFetchOptions = {}): FetchLike {
   const agentOptions = { keepAlive: true, maxSockets, timeout: idleTimeoutMs, scheduling: 'lifo' as const };
 
   const send = (outgoing: Outgoing): Promise<Response> => {
-    const https = outgoing.url.protocol === 'https:';
-    const agent = https ? (httpsAgent ??= new HttpsAgent(agentOptions)) : (httpAgent ??= new HttpAgent(agentOptions));
-    return exchange(outgoing, https ? httpsRequest : httpRequest, agent, timeoutMs);
+    const loaded = transports;
+    if (loaded === undefined) {
+      // Once per process: then every request takes the synchronous path.
+      return loadTransports().then(() => {
+        if (outgoing.signal?.aborted) throw abortReason(outgoing.signal);
+        return send(outgoing);
+      });
+    }
+    if (outgoing.url.protocol === 'https:') {
+      return exchange(outgoing, loaded.https.request, (httpsAgent ??= new loaded.https.Agent(agentOptions)), timeoutMs);
+    }
+    return exchange(outgoing, loaded.http.request, (httpAgent ??= new loaded.http.Agent(agentOptions)), timeoutMs);
   };
 
   return (input, init) => {
@@ -208,7 +239,7 @@ const DONE = 2;
 function exchange(
   outgoing: Outgoing,
   request: typeof httpRequest,
-  agent: HttpAgent,
+  agent: HttpAgent | HttpsAgent,
   timeoutMs: number,
 ): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
