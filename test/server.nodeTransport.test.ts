@@ -239,13 +239,19 @@ describe('keepAliveFetch over node:http', () => {
     expect(loopback.requests.map((request) => request.url)).toEqual(['/token', '/token', '/token', '/token']);
   });
 
-  it('rejects at once with the reason of a signal aborted before the call, and connects to nothing', async () => {
+  it('rejects with the reason of a signal aborted before the request goes out, and connects to nothing', async () => {
     const loopback = await listen(tokenEndpoint);
     const reason = new Error('already gone');
     expect(await failure(keepAliveFetch()(`${loopback.origin}/token`, { ...form(0), signal: AbortSignal.abort(reason) }))).toBe(reason);
     const plain = await failure(keepAliveFetch()(`${loopback.origin}/token`, { signal: AbortSignal.abort() }));
     expect((plain as DOMException).name).toBe('AbortError');
     expect(OAuthError.from(plain).code).toBe('aborted');
+    // Aborted while a body fetch must encode first (a Blob) is being read: still nothing is sent.
+    const controller = new AbortController();
+    const pending = keepAliveFetch()(`${loopback.origin}/token`, { method: 'POST', body: new Blob(['x']), signal: controller.signal });
+    const late = new Error('aborted while the body was read');
+    controller.abort(late);
+    expect(await failure(pending)).toBe(late);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(loopback.sockets).toHaveLength(0);
   });

@@ -4,7 +4,9 @@
  * Node only (never in a browser bundle).
  *
  * Why not the global fetch: on Node 20 undici's fetch, with the AbortSignals
- * a deadline needs, was about a third of the CPU of a whole code exchange.
+ * `fetchWithTimeout` needs, took about a quarter of a whole code exchange's
+ * CPU and over 40 % of a refresh's more than this transport does
+ * (`bench/nodeExchange.ts`, figures in docs/server.md).
  * A token request needs little of fetch — one request, one response, no
  * redirects, no cache, no cookies, no CORS — so this sends it with
  * `http.request` and hands back a standard `Response`.
@@ -244,6 +246,11 @@ function exchange(
 ): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
     const { signal } = outgoing;
+    // Aborted while a Request's body was read or node:http was loading: its 'abort' event has passed.
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
     let phase: number = WAITING;
     let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
