@@ -327,7 +327,9 @@ function median(values: number[]): number {
 }
 
 interface Row {
+  /** Operation and variant, for the summary table. */
   name: string;
+  variant: string;
   operation: 'code exchange' | 'refresh';
   ops: number;
   cpuUsPerOp: number;
@@ -356,7 +358,8 @@ async function measure(operation: Row['operation'], variants: Variant[], round: 
     const perOp = taken.map((sample) => sample.cpuUs / OPS_PER_ROUND);
     const wall = median(taken.map((sample) => (sample.wallMs * 1000) / OPS_PER_ROUND));
     const row: Row = {
-      name: variant.name,
+      name: `${operation}: ${variant.name}`,
+      variant: variant.name,
       operation,
       ops: ROUNDS * OPS_PER_ROUND,
       cpuUsPerOp: Math.round(median(perOp)),
@@ -368,8 +371,8 @@ async function measure(operation: Row['operation'], variants: Variant[], round: 
     if (operation === 'code exchange') row.cpuWithHopUsPerOp = Math.round(median(taken.map((sample) => sample.cpuWithHopUs / OPS_PER_ROUND)));
     return row;
   });
-  const reference = rows.find((row) => row.name === OAUTH4WEBAPI);
-  const raw = rows.find((row) => row.name === RAW);
+  const reference = rows.find((row) => row.variant === OAUTH4WEBAPI);
+  const raw = rows.find((row) => row.variant === RAW);
   for (const row of rows) {
     if (reference) row.cpuToOauth4webapi = Number((row.cpuUsPerOp / reference.cpuUsPerOp).toFixed(2));
     if (raw) row.cpuToRawNodeHttp = Number((row.cpuUsPerOp / raw.cpuUsPerOp).toFixed(2));
@@ -403,7 +406,7 @@ try {
   const rows = [...exchange, ...refresh];
   for (const row of rows) {
     console.log(
-      `${row.operation.padEnd(14)} ${row.name.padEnd(48)} ${String(row.cpuUsPerOp).padStart(5)} µs CPU/op  ${String(row.wallUsPerOp).padStart(5)} µs wall/op  ×${String(row.cpuToOauth4webapi)} oauth4webapi  ×${String(row.cpuToRawNodeHttp)} raw`,
+      `${row.operation.padEnd(14)} ${row.variant.padEnd(48)} ${String(row.cpuUsPerOp).padStart(5)} µs CPU/op  ${String(row.wallUsPerOp).padStart(5)} µs wall/op  ×${String(row.cpuToOauth4webapi)} oauth4webapi  ×${String(row.cpuToRawNodeHttp)} raw`,
     );
   }
   const cpu = cpus();

@@ -3,10 +3,10 @@
  * default transport of `nodeServices()` (through `keepAliveFetch()`).
  * Node only (never in a browser bundle).
  *
- * Why not the global fetch: on Node 20 undici's fetch, with the AbortSignals
- * `fetchWithTimeout` needs, took about a quarter of a whole code exchange's
- * CPU and over 40 % of a refresh's more than this transport does
- * (`bench/nodeExchange.ts`, figures in docs/server.md).
+ * Why not the global fetch: on Node 20, with undici's fetch and the
+ * AbortSignals `fetchWithTimeout` needs, the library's code exchange took
+ * 1.3–1.4× the CPU and a refresh 1.6–1.8× the CPU it takes with this
+ * transport (`bench/nodeExchange.ts`; figures in docs/server.md).
  * A token request needs little of fetch — one request, one response, no
  * redirects, no cache, no cookies, no CORS — so this sends it with
  * `http.request` and hands back a standard `Response`.
