@@ -1,29 +1,32 @@
 /**
- * Bundle size of each browser-facing entry: esbuild (bundle, minify, platform
- * browser, xstate and valibot included), raw and gzip bytes. Fails when any
- * `node:` module (or a bare Node built-in) would end up in one of them
- * (DESIGN.md: no Node built-ins in any entry but server/redis/testing's
- * loopback server).
+ * Bundle size of each browser-facing entry, of a single-page app using
+ * `createBrowserAuth` for the code grant, and of the same app written with
+ * oidc-client-ts and with oauth4webapi (plus XState alone, the floor of any
+ * statechart library): esbuild (bundle, minify, platform browser, every
+ * dependency included), raw and gzip bytes. Fails when any `node:` module
+ * (or a bare Node built-in) would end up in one of them — no Node built-in
+ * may reach a browser-facing entry (only server, redis and the testing
+ * entry's loopback server may import them) — or when the SPA is over the
+ * budget in `bench/budget.json`.
  *
- * Run: `npx tsx bench/bundleSize.ts` (or `npm run bench` for all benchmarks).
+ * Run: `npx tsx bench/bundleSize.ts` (or `npm run bench -- bundleSize`).
  */
-import { build, type Plugin } from 'esbuild';
 import { existsSync } from 'node:fs';
-import { builtinModules } from 'node:module';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { measureBundle, readBudget, REPO_ROOT, SPA_CODE_GRANT_ENTRY } from '../test/support/bundle.js';
 import { writeResult, type BenchResult } from './benchResult.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
 interface BundleEntry {
-  /** The package specifier users import. */
+  /** The package specifier users import, or what the app is. */
   name: string;
   file: string;
   /** Modules left out of this face (imported dynamically by a Node-only method). */
   exclude?: RegExp;
+  /** A baseline of another library, not part of this package. */
+  baseline?: boolean;
 }
+
+const SPA = 'SPA: createBrowserAuth, code grant';
 
 const ENTRIES: BundleEntry[] = [
   { name: 'oauth-machines', file: 'src/index.ts' },
@@ -33,32 +36,18 @@ const ENTRIES: BundleEntry[] = [
   { name: 'oauth-machines/providers', file: 'src/providers/index.ts' },
   { name: 'oauth-machines/inspect', file: 'src/inspect/index.ts' },
   { name: 'oauth-machines/legacy', file: 'machines/legacy/index.ts' },
+  { name: SPA, file: SPA_CODE_GRANT_ENTRY },
+  { name: 'baseline SPA: oidc-client-ts UserManager', file: 'bench/entries/oidcClientTs.ts', baseline: true },
+  { name: 'baseline SPA: oauth4webapi code flow', file: 'bench/entries/oauth4webapi.ts', baseline: true },
+  { name: 'baseline: xstate createActor(createMachine({}))', file: 'bench/entries/xstateOnly.ts', baseline: true },
 ];
-
-const NODE_BUILTINS = new Set(builtinModules);
-
-/** Records every Node built-in a bundle would import, and keeps it out of the bundle. */
-function nodeImportRecorder(found: string[], exclude: RegExp | undefined): Plugin {
-  return {
-    name: 'record-node-imports',
-    setup(buildApi) {
-      buildApi.onResolve({ filter: /.*/ }, (args) => {
-        if (exclude && exclude.test(args.path)) return { path: args.path, external: true };
-        if (args.path.startsWith('node:') || NODE_BUILTINS.has(args.path)) {
-          found.push(`${args.path} (from ${relative(root, args.importer)})`);
-          return { path: args.path, external: true };
-        }
-        return undefined;
-      });
-    },
-  };
-}
 
 interface Row {
   entry: string;
   file: string;
   rawBytes: number;
   gzipBytes: number;
+  gzipKiB: number;
   nodeImports: string[];
   [key: string]: unknown;
 }
@@ -66,57 +55,46 @@ interface Row {
 type Failure = { entry: string; file: string; missing: true } | { entry: string; file: string; buildError: string };
 
 async function measure(entry: BundleEntry): Promise<Row | Failure> {
-  const path = join(root, entry.file);
-  if (!existsSync(path)) return { entry: entry.name, file: entry.file, missing: true };
-  const nodeImports: string[] = [];
-  let result;
+  if (!existsSync(join(REPO_ROOT, entry.file))) return { entry: entry.name, file: entry.file, missing: true };
   try {
-    result = await build({
-    entryPoints: [path],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-    plugins: [nodeImportRecorder(nodeImports, entry.exclude)],
-    });
+    const size = await measureBundle(entry.file, entry.exclude ? { exclude: entry.exclude } : {});
+    return { entry: entry.name, file: entry.file, ...size, gzipKiB: Number((size.gzipBytes / 1024).toFixed(2)) };
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n').slice(0, 4).join(' | ') : String(error);
     return { entry: entry.name, file: entry.file, buildError: message };
   }
-  const output = result.outputFiles[0];
-  if (!output) throw new Error(`esbuild produced no output for ${entry.file}`);
-  return {
-    entry: entry.name,
-    file: entry.file,
-    rawBytes: output.contents.byteLength,
-    gzipBytes: gzipSync(output.contents, { level: 9 }).byteLength,
-    nodeImports,
-  };
 }
 
-const rows = [];
+const rows: Array<Row | Failure> = [];
 for (const entry of ENTRIES) rows.push(await measure(entry));
 
-const offenders = rows.filter((row): row is Row => 'nodeImports' in row && row.nodeImports.length > 0);
+const measured = rows.filter((row): row is Row => 'gzipBytes' in row);
+const spa = measured.find((row) => row.entry === SPA);
+// Ratios of the SPA to each baseline app, by gzip size.
+for (const row of measured) {
+  if (spa && row !== spa && ENTRIES.find((entry) => entry.name === row.entry)?.baseline) {
+    row['spaToThis'] = Number((spa.gzipBytes / row.gzipBytes).toFixed(2));
+  }
+}
+const budget = readBudget().spaCodeGrant;
+const overBudget = spa !== undefined && spa.gzipBytes > budget.maxGzipKiB * 1024;
+
+const offenders = measured.filter((row) => row.nodeImports.length > 0);
 // package.json promises every entry: a missing one, or one that does not build, is a defect too.
 const missing = rows.filter((row): row is Failure => 'missing' in row || 'buildError' in row);
 const result: BenchResult = {
   benchmark: 'bundleSize',
-  description: 'esbuild --bundle --minify --platform=browser, xstate and valibot included; gzip level 9',
+  description: `esbuild --bundle --minify --platform=browser --target=es2022, every dependency included; gzip level 9. Budget of the SPA: ${budget.maxGzipKiB} KiB (bench/budget.json), target ${budget.targetGzipKiB} KiB`,
   rows: rows.map((row) => ({ ...row })),
-  ok: offenders.length === 0 && missing.length === 0,
+  ok: offenders.length === 0 && missing.length === 0 && !overBudget,
 };
 writeResult('bundleSize', result);
 for (const row of rows) {
-  if ('missing' in row) console.log(`${row.entry.padEnd(40)} (entry ${row.file} not present)`);
-  else if ('buildError' in row) console.log(`${row.entry.padEnd(40)} (does not build: ${row.buildError})`);
-  else console.log(`${row.entry.padEnd(40)} ${String(row.rawBytes).padStart(8)} B  ${String(row.gzipBytes).padStart(7)} B gzip`);
+  if ('missing' in row) console.log(`${row.entry.padEnd(50)} (entry ${row.file} not present)`);
+  else if ('buildError' in row) console.log(`${row.entry.padEnd(50)} (does not build: ${row.buildError})`);
+  else console.log(`${row.entry.padEnd(50)} ${String(row.rawBytes).padStart(8)} B  ${String(row.gzipBytes).padStart(7)} B gzip (${row.gzipKiB.toFixed(2)} KiB)${row['spaToThis'] ? `  SPA is ${String(row['spaToThis'])}×` : ''}`);
 }
 for (const row of missing) console.error(`FAIL ${row.entry}: ${'missing' in row ? `${row.file} does not exist` : row.buildError}`);
-if (offenders.length > 0 || missing.length > 0) {
-  for (const row of offenders) console.error(`FAIL ${row.entry} imports Node built-ins: ${row.nodeImports.join(', ')}`);
-  process.exitCode = 1;
-}
+for (const row of offenders) console.error(`FAIL ${row.entry} imports Node built-ins: ${row.nodeImports.join(', ')}`);
+if (overBudget) console.error(`FAIL ${SPA}: ${spa?.gzipBytes} B gzip is over the budget of ${budget.maxGzipKiB} KiB (bench/budget.json)`);
+if (!result.ok) process.exitCode = 1;

@@ -1,5 +1,5 @@
 /**
- * Single-flight under load: 1,000 concurrent `getAccessToken()` callers
+ * Single-flight under load: 10,000 concurrent `getAccessToken()` callers
  * arriving while the token must be renewed, against the in-memory test
  * server. Reports the time until every caller has its token and how many
  * token requests the server saw per round (the point: exactly one).
@@ -15,7 +15,7 @@ import { createClientCredentialsCache } from '../src/server/tokenCache.js';
 import { createTestAuthorizationServer } from '../src/testing/index.js';
 import { writeResult } from './benchResult.js';
 
-const CALLERS = 1_000;
+const CALLERS = 10_000;
 const ROUNDS = 20;
 const TTL_SECONDS = 3600;
 

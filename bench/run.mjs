@@ -1,6 +1,8 @@
-// Runs every benchmark in bench/ (`npx tsx bench/<name>.ts`, one process
-// each so they do not disturb one another), collects bench/results/<name>.json
-// into bench/results/summary.json and prints a table.
+// Runs every benchmark in bench/ (`node --expose-gc --import tsx bench/<name>.ts`,
+// one process each so they do not disturb one another; --expose-gc for the
+// memory benchmark's forced collections), collects bench/results/<name>.json
+// into bench/results/summary.json and prints a table. bench/support/ and
+// bench/entries/ hold helpers and bundle entries, not benchmarks.
 // Usage: npm run bench [-- name ...]   (names without .ts run only those)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = join(benchDir, '..');
 const resultsDir = join(benchDir, 'results');
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
 
 // Modules shared by the benchmarks, not benchmarks themselves.
 const NOT_BENCHMARKS = new Set(['benchResult']);
@@ -28,11 +29,13 @@ let failed = false;
 
 for (const name of names) {
   console.log(`\n── ${name} ──`);
-  const run = spawnSync(existsSync(tsx) ? tsx : 'npx', existsSync(tsx) ? [join(benchDir, `${name}.ts`)] : ['tsx', join(benchDir, `${name}.ts`)], {
+  const started = Date.now();
+  const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(benchDir, `${name}.ts`)], {
     cwd: root,
     stdio: 'inherit',
     timeout: 5 * 60_000,
   });
+  console.log(`(${name}: ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const resultFile = join(resultsDir, `${name}.json`);
   const status = run.status === 0 ? 'ok' : `failed (exit ${run.status ?? run.signal})`;
   if (run.status !== 0) failed = true;

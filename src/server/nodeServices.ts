@@ -1,10 +1,12 @@
 /**
- * Services for Node servers: crypto over `node:crypto`, and a fetch that keeps
- * connections to the authorization server alive. Node only (not in browser bundles).
+ * Services for Node servers: crypto over `node:crypto`, and a fetch over
+ * `node:http`/`node:https` that keeps connections to the authorization server
+ * alive. Node only (not in browser bundles).
  */
 import { createHash, randomFillSync } from 'node:crypto';
 import { fetchWithTimeout } from '../services/fetchWithTimeout.js';
 import type { CryptoService, FetchLike } from '../services/types.js';
+import { nodeHttpFetch, type NodeHttpFetchOptions } from './nodeHttpFetch.js';
 
 /**
  * The crypto service over `node:crypto`: `randomFillSync` and a synchronous
@@ -23,36 +25,49 @@ export function nodeCrypto(): CryptoService {
   };
 }
 
-export interface KeepAliveFetchOptions {
-  /** How long to wait for the response headers, in milliseconds. Default 30 000. */
+export interface KeepAliveFetchOptions extends NodeHttpFetchOptions {
+  /**
+   * How long the whole response may take, headers and body, in milliseconds;
+   * then it rejects with a `TimeoutError` `DOMException`. Default 30 000.
+   */
   timeoutMs?: number;
-  /** The fetch to wrap. Default `globalThis.fetch`. */
+  /**
+   * A fetch to wrap instead of the `node:http` transport (the global fetch,
+   * undici with a proxy dispatcher…): it gets `fetchWithTimeout`'s deadline and
+   * abort handling, and keeps its own connection pool. `maxSockets`,
+   * `idleTimeoutMs` and `agents` do not apply to it.
+   */
   fetch?: FetchLike;
 }
 
 /**
  * A fetch whose connections to a server are reused between requests, with a
- * timeout (see `fetchWithTimeout`) and `AbortSignal` support.
+ * timeout over the whole response and `AbortSignal` support.
  *
- * Node's global `fetch` (undici) already pools keep-alive connections per
- * origin, so this wraps it rather than reimplementing fetch over `node:http`:
- * measured on Node 20 against a loopback server, 2 000 sequential token
- * requests through the global fetch opened no new connection after warm-up
- * (undici alternates two pooled sockets; `node:http` with a keep-alive `Agent`
- * uses one; without keep-alive every request opens its own). A
- * hand-written `node:http` fetch was faster on loopback (≈1 300–1 650 vs
- * ≈270–900 requests/s) but token requests are rare and dominated by network
- * and TLS set-up, which both avoid; the global fetch keeps the standard
- * semantics (redirects, bodies, headers, abort) for free.
+ * By default it is {@link nodeHttpFetch}: `http.request`/`https.request` with
+ * one keep-alive `Agent` per protocol (bounded `maxSockets`), a standard
+ * `Response`, redirects never followed, one timer per request. Measured
+ * against undici's global fetch wrapped in `fetchWithTimeout` (what this
+ * function was before): see `docs/server.md` and `bench/results/nodeExchange.json`.
  *
- * Response bodies must be read (or cancelled) for a connection to go back to the pool.
+ * With `options.fetch` it wraps that fetch in `fetchWithTimeout` instead.
+ *
+ * Response bodies must be read (or cancelled) for a connection to go back to
+ * the pool; one left unread holds its socket until the timeout destroys it.
  */
 export function keepAliveFetch(options: KeepAliveFetchOptions = {}): FetchLike {
-  const inner = options.fetch ?? globalFetch();
-  return fetchWithTimeout(inner, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+  if (options.fetch !== undefined) {
+    return fetchWithTimeout(options.fetch, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+  }
+  return nodeHttpFetch(options);
 }
 
-function globalFetch(): FetchLike {
-  if (typeof globalThis.fetch !== 'function') throw new TypeError('keepAliveFetch: this runtime has no global fetch (Node ≥ 18 has one)');
-  return globalThis.fetch.bind(globalThis);
+let shared: FetchLike | undefined;
+
+/**
+ * The one default transport of the process: every `nodeServices()` without a
+ * `fetch` shares it, so all clients share its connection pools.
+ */
+export function sharedKeepAliveFetch(): FetchLike {
+  return (shared ??= nodeHttpFetch());
 }

@@ -1,12 +1,17 @@
 /**
  * Bundles TypeScript for Chromium with esbuild, the way an application's
  * bundler would: platform `browser`, so any Node built-in reached from the
- * entry fails the build (DESIGN.md: no `node:` imports in browser entries).
+ * entry fails the build (the rule: no Node built-in — `node:` or bare — in
+ * any browser-facing entry). Also measures minified, gzipped bundles for the
+ * size benchmark and the size budget test, and holds the budget.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { gzipSync } from 'node:zlib';
+import { build, type Plugin } from 'esbuild';
 
 /** The repository root, so entries can import `./src/...`. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,4 +44,69 @@ export async function bundleForBrowser(options: BundleOptions): Promise<string> 
     logLevel: 'silent',
   });
   return outfile;
+}
+
+/** The single-page app that uses `createBrowserAuth` for the code grant, the entry the size budget is about. */
+export const SPA_CODE_GRANT_ENTRY = 'bench/entries/spaCodeGrant.ts';
+
+interface Budget {
+  spaCodeGrant: { maxGzipKiB: number; targetGzipKiB: number };
+}
+
+/**
+ * The size budget, kept in one place — `bench/budget.json` — and read by both
+ * `bench/bundleSize.ts` and `test/bundle.budget.test.ts`.
+ */
+export function readBudget(): Budget {
+  return JSON.parse(readFileSync(join(REPO_ROOT, 'bench', 'budget.json'), 'utf8')) as Budget;
+}
+
+export interface BundleSize {
+  rawBytes: number;
+  /** gzip, level 9. */
+  gzipBytes: number;
+  /** Every Node built-in the entry would import (each kept out of the bundle): must be empty for a browser entry. */
+  nodeImports: string[];
+}
+
+const NODE_BUILTINS = new Set(builtinModules);
+
+/** Records every Node built-in a bundle would import and keeps it out; `exclude` leaves modules out on purpose. */
+function nodeImportRecorder(found: string[], exclude: RegExp | undefined): Plugin {
+  return {
+    name: 'record-node-imports',
+    setup(buildApi) {
+      buildApi.onResolve({ filter: /.*/ }, (args) => {
+        if (exclude && exclude.test(args.path)) return { path: args.path, external: true };
+        if (args.path.startsWith('node:') || NODE_BUILTINS.has(args.path)) {
+          found.push(`${args.path} (from ${relative(REPO_ROOT, args.importer)})`);
+          return { path: args.path, external: true };
+        }
+        return undefined;
+      });
+    },
+  };
+}
+
+/**
+ * The size of `file` (relative to the repository root) bundled as an
+ * application ships it: esbuild bundle, minify, ESM, platform browser,
+ * es2022, every dependency included; then gzip level 9.
+ */
+export async function measureBundle(file: string, options: { exclude?: RegExp } = {}): Promise<BundleSize> {
+  const nodeImports: string[] = [];
+  const result = await build({
+    entryPoints: [join(REPO_ROOT, file)],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+    plugins: [nodeImportRecorder(nodeImports, options.exclude)],
+  });
+  const output = result.outputFiles[0];
+  if (!output) throw new Error(`esbuild produced no output for ${file}`);
+  return { rawBytes: output.contents.byteLength, gzipBytes: gzipSync(output.contents, { level: 9 }).byteLength, nodeImports };
 }
