@@ -179,7 +179,6 @@ function oauth4webapiVariant(name: string, metadata: Metadata, fetch: FetchLike 
   const options: oauth.TokenEndpointRequestOptions = { [oauth.allowInsecureRequests]: true };
   if (fetch) options[oauth.customFetch] = (url, init) => fetch(url, init as RequestInit);
   let refreshToken = '';
-  let current = '';
   const begin = async (): Promise<Started> => {
     const verifier = oauth.generateRandomCodeVerifier();
     const state = oauth.generateRandomState();
@@ -202,6 +201,17 @@ function oauth4webapiVariant(name: string, metadata: Metadata, fetch: FetchLike 
       },
     };
   };
+  return statelessVariant(name, begin, async () => {
+    const response = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken, options);
+    const tokens = await oauth.processRefreshTokenResponse(as, client, response);
+    refreshToken = tokens.refresh_token ?? refreshToken;
+    return tokens.access_token;
+  });
+}
+
+/** A variant that keeps no client between calls: signs in with `begin`, refreshes with `refreshOnce`, checking the token changed. */
+function statelessVariant(name: string, begin: () => Promise<Started>, refreshOnce: () => Promise<string>): Variant {
+  let current = '';
   return {
     name,
     begin,
@@ -210,11 +220,9 @@ function oauth4webapiVariant(name: string, metadata: Metadata, fetch: FetchLike 
       current = await started.finish(await authorizationHop(started.url));
     },
     async refresh() {
-      const response = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken, options);
-      const tokens = await oauth.processRefreshTokenResponse(as, client, response);
-      refreshToken = tokens.refresh_token ?? refreshToken;
-      if (tokens.access_token === current) throw new Error(`${name}: the token was not refreshed`);
-      current = tokens.access_token;
+      const token = await refreshOnce();
+      if (token === current) throw new Error(`${name}: the token was not refreshed`);
+      current = token;
       return current;
     },
     stop: () => undefined,
@@ -224,7 +232,6 @@ function oauth4webapiVariant(name: string, metadata: Metadata, fetch: FetchLike 
 /** The floor: the requests by hand, with node:crypto, a keep-alive agent and JSON.parse, checking only what must be checked. */
 function rawVariant(name: string, metadata: Metadata): Variant {
   let refreshToken = '';
-  let current = '';
   const tokenRequest = async (params: Record<string, string>): Promise<{ access_token: string; refresh_token?: string }> => {
     const answer = await rawSend(metadata.token_endpoint, 'POST', new URLSearchParams(params).toString());
     const body = JSON.parse(answer.text) as { access_token?: unknown; token_type?: unknown; refresh_token?: string };
@@ -263,22 +270,11 @@ function rawVariant(name: string, metadata: Metadata): Variant {
       },
     };
   };
-  return {
-    name,
-    begin,
-    async signIn() {
-      const started = await begin();
-      current = await started.finish(await authorizationHop(started.url));
-    },
-    async refresh() {
-      const tokens = await tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: BENCH_CLIENT.clientId });
-      refreshToken = tokens.refresh_token ?? refreshToken;
-      if (tokens.access_token === current) throw new Error(`${name}: the token was not refreshed`);
-      current = tokens.access_token;
-      return current;
-    },
-    stop: () => undefined,
-  };
+  return statelessVariant(name, begin, async () => {
+    const tokens = await tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: BENCH_CLIENT.clientId });
+    refreshToken = tokens.refresh_token ?? refreshToken;
+    return tokens.access_token;
+  });
 }
 
 // ── measurement ────────────────────────────────────────────────────────────
