@@ -36,7 +36,7 @@ describe('createOAuthClient — client credentials', () => {
 
   it('a resource option is sent with every token request, the renewals included (RFC 8707)', async () => {
     const world = await createWorld();
-    const client = world.client('client_credentials', { resource: 'https://api.example/' });
+    const client = world.client('client_credentials', { client: { resource: 'https://api.example/' } });
     await client.getAccessToken();
     world.clock.advance(3_600_000 - 5_000);
     await client.getAccessToken(); // starts the renewal in the background
@@ -48,14 +48,14 @@ describe('createOAuthClient — client credentials', () => {
 
   it('refuses a resource that is not an absolute URI without fragment, or on another grant', async () => {
     const world = await createWorld();
-    expect(() => world.client('client_credentials', { resource: '/relative' })).toThrow(TypeError);
-    expect(() => world.client('client_credentials', { resource: 'https://api.example/#part' })).toThrow(TypeError);
-    expect(() => world.client('device_code', { resource: 'https://api.example/' })).toThrow(/client_credentials grant only/);
+    expect(() => world.client('client_credentials', { client: { resource: '/relative' } })).toThrow(TypeError);
+    expect(() => world.client('client_credentials', { client: { resource: 'https://api.example/#part' } })).toThrow(TypeError);
+    expect(() => world.client('device_code', { client: { resource: 'https://api.example/' } })).toThrow(/client_credentials grant only/);
   });
 
   it('a wrong secret rejects with invalid_client, and the next demand tries again', async () => {
     const world = await createWorld();
-    const client = world.client('client_credentials', { clientSecret: 'wrong-secret-wrong-secret' });
+    const client = world.client('client_credentials', { client: { clientSecret: 'wrong-secret-wrong-secret' } });
     await expect(client.getAccessToken()).rejects.toMatchObject({ name: 'OAuthError', code: 'invalid_client' });
     await expect(client.login()).rejects.toMatchObject({ code: 'invalid_client' });
     expect(tokenRequests(world, 'client_credentials')).toBe(2);

@@ -47,8 +47,7 @@ describe('stopping the client', () => {
     const client = createOAuthClient({
       grant: 'authorization_code',
       provider: { issuer: world.server.issuer },
-      clientId: 'spa',
-      redirectUri: REDIRECT_URI,
+      client: { clientId: 'spa', redirectUri: REDIRECT_URI },
       services: world.services,
     });
     const login = client.login();
@@ -75,8 +74,7 @@ describe('stopping the client', () => {
     const client = createOAuthClient({
       grant: 'client_credentials',
       provider: { issuer: world.server.issuer },
-      clientId: 'service',
-      clientSecret: 'service-secret-that-is-long-enough',
+      client: { clientId: 'service', clientSecret: 'service-secret-that-is-long-enough' },
       services: world.services,
     });
     await settle();

@@ -1,7 +1,9 @@
 /**
- * The one way the client waits for its actor: until a snapshot satisfies a
- * predicate, rejecting with the machine's own typed error instead of hanging
- * when the machine fails, errors out or is stopped.
+ * What the façades read from a snapshot and how they settle a wait: the
+ * verdict of a predicate, the machine's own typed error from context (one
+ * instance per error object, so every waiter rejects with the same one), and
+ * the error of a stopped client. The waiting itself is XState's `waitFor`
+ * (see `core.ts`).
  */
 import { OAuthError, type OAuthErrorJSON } from '../errors.js';
 
@@ -14,26 +16,8 @@ export interface ObservedSnapshot {
   hasTag(tag: string): boolean;
 }
 
-/** The part of an XState actor the client drives. */
-export interface ObservedActor<S extends ObservedSnapshot = ObservedSnapshot> {
-  getSnapshot(): S;
-  subscribe(observer: {
-    next?: (snapshot: S) => void;
-    error?: (error: unknown) => void;
-    complete?: () => void;
-  }): { unsubscribe(): void };
-}
-
 /** What a predicate answers: keep waiting (`undefined`), or settle with a value or an error. */
 export type Verdict<T> = undefined | { value: T } | { error: OAuthError };
-
-/** Top-level state name of a snapshot (`'refreshing'` for `{ refreshing: 'backoff' }`). */
-export function stateName(snapshot: ObservedSnapshot): string {
-  const { value } = snapshot;
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null) return Object.keys(value)[0] ?? '';
-  return '';
-}
 
 /** The error a machine keeps in context, if any (plain data: a machine's context stays JSON-serialisable). */
 export function contextError(snapshot: ObservedSnapshot): OAuthErrorJSON | undefined {
@@ -53,48 +37,6 @@ export function toOAuthError(json: OAuthErrorJSON): OAuthError {
     errorsByJson.set(json, error);
   }
   return error;
-}
-
-/**
- * Resolves with the verdict's value once `judge` settles on a snapshot (the
- * current one first, then every following one). Rejects with an `OAuthError`
- * when the actor itself fails (`status: 'error'`, which a machine with
- * `onError` on every invoke never reaches), or `aborted` when it is stopped
- * before the verdict.
- */
-export function waitForSnapshot<S extends ObservedSnapshot, T>(
-  actor: ObservedActor<S>,
-  judge: (snapshot: S) => Verdict<T>,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    let subscription: { unsubscribe(): void } | undefined;
-    const settle = (verdict: Verdict<T>): boolean => {
-      if (verdict === undefined || settled) return settled;
-      settled = true;
-      subscription?.unsubscribe();
-      if ('error' in verdict) reject(verdict.error);
-      else resolve(verdict.value);
-      return true;
-    };
-    const check = (snapshot: S): boolean => {
-      if (snapshot.status === 'error') {
-        return settle({ error: OAuthError.from(snapshot.error, 'invalid_snapshot') });
-      }
-      if (snapshot.status === 'stopped') return settle({ error: stoppedError() });
-      return settle(judge(snapshot));
-    };
-    if (check(actor.getSnapshot())) return;
-    subscription = actor.subscribe({
-      next: (snapshot) => void check(snapshot),
-      error: (error) => void settle({ error: OAuthError.from(error, 'invalid_snapshot') }),
-      complete: () => {
-        if (!check(actor.getSnapshot())) settle({ error: stoppedError() });
-      },
-    });
-    // The subscription may have been made after a synchronous settle inside subscribe().
-    if (settled) subscription.unsubscribe();
-  });
 }
 
 /** The error every pending call gets when the client is stopped under it. */
