@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createWorld, tokenRequests } from './client.fixtures.js';
+import { createWorld, SERVICE_SECRET, tokenRequests } from './client.fixtures.js';
 
 describe('createOAuthClient — client credentials', () => {
   it('login() resolves with the tokens of a client-credentials request', async () => {
@@ -70,6 +70,31 @@ describe('createOAuthClient — client credentials', () => {
     expect(await client.getTokens()).toBeUndefined();
     const second = await client.getAccessToken();
     expect(second).not.toBe(first);
+    client.stop();
+  });
+});
+
+describe('createOAuthClient — client credentials: one rule per check', () => {
+  it('refuses a resource with an empty fragment, as the protocol does (RFC 8707 §2)', async () => {
+    const world = await createWorld();
+    expect(() => world.client('client_credentials', { client: { resource: 'https://api.example/#' } })).toThrow(TypeError);
+    const { tokenRequest } = await import('../src/protocol/tokenRequest.js');
+    expect(() =>
+      tokenRequest.clientCredentials(world.provider, { clientId: 'service', clientSecret: SERVICE_SECRET }, { resource: 'https://api.example/#' }),
+    ).toThrow(TypeError);
+  });
+
+  it('refresh() renews now, once for many callers reporting the same refused token', async () => {
+    const world = await createWorld();
+    const client = world.client('client_credentials');
+    const refused = await client.getAccessToken();
+    const renewals = await Promise.all(Array.from({ length: 20 }, () => client.refresh({ accessToken: refused })));
+    expect(tokenRequests(world, 'client_credentials')).toBe(2);
+    expect(new Set(renewals.map((tokens) => tokens?.accessToken)).size).toBe(1);
+    expect(await client.getAccessToken()).not.toBe(refused);
+    // A report of the old token once renewed asks for nothing.
+    await client.refresh({ accessToken: refused });
+    expect(tokenRequests(world, 'client_credentials')).toBe(2);
     client.stop();
   });
 });
