@@ -82,3 +82,25 @@ describe('stopping the client', () => {
     client.stop();
   });
 });
+
+describe('stop() builds nothing it does not need', () => {
+  it('stopping a client given a full provider makes no AbortController (and so no DOMException)', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    await client.ready;
+    const Original = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Original {
+      constructor() {
+        super();
+        made += 1;
+      }
+    };
+    try {
+      client.stop();
+      expect(made).toBe(0);
+    } finally {
+      globalThis.AbortController = Original;
+    }
+  });
+});

@@ -163,7 +163,7 @@ export interface Core {
   /** Sends `event`; whether the machine took a transition for it. */
   sendAccepted(actor: DrivenActor, event: ClientEvent): boolean;
   /** Waits (XState's `waitFor`) until `judge` settles on a snapshot; the actor failing or stopping rejects typed. */
-  until<T>(actor: DrivenActor, judge: (snapshot: ObservedSnapshot) => Verdict<T>): Promise<T>;
+  until<T>(actor: DrivenActor, judge: (snapshot: ObservedSnapshot) => Verdict<T>, abortable?: boolean): Promise<T>;
   /** `getAccessToken` with its hot path. */
   getAccessToken(): Promise<string>;
   /** The tokens held when signed in. */
@@ -209,7 +209,7 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     }
   };
 
-  const until = <T>(current: DrivenActor, judge: (snapshot: ObservedSnapshot) => Verdict<T>): Promise<T> => {
+  const until = <T>(current: DrivenActor, judge: (snapshot: ObservedSnapshot) => Verdict<T>, abortable = true): Promise<T> => {
     let verdict: Verdict<T>;
     const settles = (snapshot: ObservedSnapshot): boolean => {
       if (snapshot.status === 'error') verdict = { error: OAuthError.from(snapshot.error, 'invalid_snapshot') };
@@ -217,8 +217,10 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
       else verdict = judge(snapshot);
       return verdict !== undefined;
     };
-    waits ??= new AbortController();
-    return waitFor(current as unknown as AnyActorRef, (snapshot) => settles(snapshot as ObservedSnapshot), { signal: waits.signal }).then(
+    // Stopping the actor completes every wait too; the signal makes stop() settle them at once, with the typed error.
+    if (abortable) waits ??= new AbortController();
+    const options = abortable && waits !== undefined ? { signal: waits.signal } : {};
+    return waitFor(current as unknown as AnyActorRef, (snapshot) => settles(snapshot as ObservedSnapshot), options).then(
       () => {
         const settled = verdict as Exclude<Verdict<T>, undefined>;
         if ('error' in settled) throw settled.error;
@@ -245,7 +247,8 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     // The error observer keeps a failing actor from becoming an unhandled error; waiters see `status: 'error'`.
     created.subscribe({ next: forward, error: noop });
     created.start();
-    return until(created, (snapshot) => (is.ready(snapshot) ? { value: undefined } : undefined));
+    // The restore's wait needs no signal (stopping the actor ends it): a client nobody calls makes no AbortController.
+    return until(created, (snapshot) => (is.ready(snapshot) ? { value: undefined } : undefined), false);
   };
 
   const begin = (): Promise<void> => {

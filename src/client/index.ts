@@ -13,7 +13,7 @@ import type { Services, StorageService } from '../services/types.js';
 import { webStorage, type WebStorageLike } from '../services/webStorage.js';
 import { handleCallback, loginWithRedirect } from './authorizationCode.js';
 import { loginWithCredentials } from './clientCredentials.js';
-import { machineClientConfig, type AnyClientConfig, type OAuthGrant } from './config.js';
+import { DEFAULT_STORAGE_KEY, machineClientConfig, type AnyClientConfig, type OAuthGrant } from './config.js';
 import { createCore, unsupported, type CoreConfig, type GrantActor, type GrantSnapshot } from './core.js';
 import { loginWithDevice } from './deviceCode.js';
 import { validateClientOptions, type OAuthClientOptions } from './options.js';
@@ -38,7 +38,7 @@ function usableSessionStorage(): WebStorageLike | undefined {
   try {
     const candidate = (globalThis as { sessionStorage?: WebStorageLike }).sessionStorage;
     if (candidate === undefined || candidate === null) return undefined;
-    const probe = 'oauth-machines:probe';
+    const probe = `${DEFAULT_STORAGE_KEY}:probe`;
     candidate.setItem(probe, '1');
     candidate.removeItem(probe);
     return candidate;
