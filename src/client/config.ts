@@ -11,7 +11,7 @@
 import * as v from 'valibot';
 import { DEFAULT_GRANT_OPTIONS, resolveGrantOptions, type GrantOptions } from '../../machines/types.js';
 import type { ClientAuthMethod, ClientConfig, PkceMethod, ProviderConfig } from '../protocol/types.js';
-import { isRecord, isResourceIndicator, isScopeToken } from '../protocol/validators.js';
+import { CLIENT_AUTH_METHODS, isRecord, isResourceIndicator, isScopeToken } from '../protocol/validators.js';
 import type { Services } from '../services/types.js';
 
 /** The default storage key of a client's session (the machines' `GrantOptions.storageKey`). */
@@ -87,7 +87,6 @@ export interface AnyClientConfig extends ClientConfig {
 // ---------------------------------------------------------------------------
 // The schemas, one per concept.
 
-const AUTH_METHODS = ['none', 'client_secret_post', 'client_secret_basic'] as const;
 const PKCE_METHODS = ['S256', 'plain'] as const;
 
 const text = (message: string) => v.pipe(v.string(message), v.minLength(1, message));
@@ -99,7 +98,7 @@ const ProviderQuirksSchema = v.strictObject({
   pkceMethodNames: v.optional(v.strictObject({ S256: v.optional(v.string()), plain: v.optional(v.string()) })),
   mapTokenResponse: v.optional(v.function('quirks.mapTokenResponse must be a function')),
   userAgentPattern: v.optional(v.string()),
-  clientAuthMethods: v.optional(v.array(v.picklist(AUTH_METHODS, 'unknown client authentication method in quirks.clientAuthMethods'))),
+  clientAuthMethods: v.optional(v.array(v.picklist(CLIENT_AUTH_METHODS, 'unknown client authentication method in quirks.clientAuthMethods'))),
   scopeGrants: v.optional(v.record(v.string(), v.array(v.string()))),
   pkceRequired: v.optional(v.boolean()),
 });
@@ -135,7 +134,7 @@ export const ProviderSchema = v.pipe(
 export const ClientSchema = v.strictObject({
   clientId: v.pipe(v.string('client.clientId must be a non-empty string'), v.trim(), v.minLength(1, 'client.clientId must be a non-empty string')),
   clientSecret: v.optional(text('client.clientSecret, when given, must be a non-empty string')),
-  authMethod: v.optional(v.picklist(AUTH_METHODS, (issue) => `unknown client.authMethod ${JSON.stringify(issue.input)}`)),
+  authMethod: v.optional(v.picklist(CLIENT_AUTH_METHODS, (issue) => `unknown client.authMethod ${JSON.stringify(issue.input)}`)),
   redirectUri: v.optional(absoluteUrl('client.redirectUri must be an absolute URL')),
   scopes: v.optional(
     v.array(

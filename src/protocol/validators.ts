@@ -4,6 +4,19 @@
  * schemas and the token cache's keys all import them from here.
  */
 
+import type { ClientAuthMethod } from './types.js';
+
+/** The client authentication methods the library implements (RFC 6749 §2.3, OpenID Connect Core §9). */
+export const CLIENT_AUTH_METHODS = ['none', 'client_secret_post', 'client_secret_basic'] as const satisfies readonly ClientAuthMethod[];
+
+/** The ones that send a client secret. */
+export const SECRET_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const satisfies readonly ClientAuthMethod[];
+
+/** Whether `value` names a client authentication method the library implements. */
+export function isClientAuthMethod(value: unknown): value is ClientAuthMethod {
+  return (CLIENT_AUTH_METHODS as readonly unknown[]).includes(value);
+}
+
 /** RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`. */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
