@@ -393,7 +393,9 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
           throw loginRequired(error);
         }
       } else {
-        throw loginRequired(error);
+        // A storage failure (a failed restore is an `error`-tagged state with `storage_error`) is the caller's
+        // answer as it is: telling it to log in would send the user to the provider with storage still broken.
+        throw error?.code === 'storage_error' ? toOAuthError(error) : loginRequired(error);
       }
     } else if (is.idle(snapshot)) {
       if (!loginOnDemand) throw loginRequired();
