@@ -364,6 +364,26 @@ describe('createBrowserAuth refuses client secrets', () => {
     expect(auth.ready).toBeInstanceOf(Promise);
   });
 
+  it('refuses the old flat keys and unknown ones, naming where they went', () => {
+    expect(() => createBrowserAuth({ ...base, ...({ storage: 'local' } as object) })).toThrow(
+      'createBrowserAuth: unknown option storage; did you mean services.storage?',
+    );
+    expect(() => createBrowserAuth({ ...base, ...({ redirectUri: REDIRECT_URI } as object) })).toThrow(
+      'createBrowserAuth: unknown option redirectUri; did you mean client.redirectUri?',
+    );
+    expect(() => createBrowserAuth({ ...base, provider: { tokenEndpoint: 'https://id.example/token' } })).toThrow(
+      /needs provider.authorizationEndpoint/,
+    );
+  });
+
+  it('keeps handleRedirectCallback and getTokenSet as deprecated aliases of handleCallback and getTokens', async () => {
+    const environment = isolatedEnvironment({ location: fakeLocation('https://app.test/') });
+    const auth = createBrowserAuth({ ...base, environment });
+    started.push(auth);
+    expect(await auth.getTokenSet()).toBe(await auth.getTokens());
+    await expect(auth.handleRedirectCallback('https://app.test/callback?code=c&state=s')).rejects.toMatchObject({ name: 'OAuthError' });
+  });
+
   it('throws a TypeError for a storage option it does not know', () => {
     expect(() => createBrowserAuth({ ...base, services: { storage: 'cookies' as unknown as 'local' } })).toThrow(TypeError);
   });

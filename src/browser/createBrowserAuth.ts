@@ -7,7 +7,8 @@
  */
 
 import { DEFAULT_STORAGE_KEY } from '../client/config.js';
-import { createOAuthClient, type GrantActor, type LoginOptions, type OAuthClientOptions } from '../client/index.js';
+import { assembleClient } from '../client/facade.js';
+import type { GrantActor, LoginOptions, OAuthClientOptions } from '../client/index.js';
 import type { TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
 import { cleanAddressBar } from './addressBar.js';
@@ -99,7 +100,8 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
   if (services.navigate === undefined && location?.assign) {
     services.navigate = (url) => location.assign?.(url);
   }
-  const client = createOAuthClient(clientOptionsFrom(options, services));
+  // Validated above, once: the client is assembled without checking again.
+  const client = assembleClient(clientOptionsFrom(options, services));
 
   const listeners = new Set<(tokens: TokenSet | undefined) => void>();
   session.attach(client, (tokens) => {

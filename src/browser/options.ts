@@ -12,7 +12,9 @@ import {
   ProviderSchema,
   ServicesSchema,
   checkGrantOptions,
+  checkProviderForGrant,
   configError,
+  needsDiscovery,
   parseConfig,
   type ProviderOption,
 } from '../client/config.js';
@@ -112,6 +114,8 @@ export function validateBrowserOptions(options: BrowserAuthOptions): void {
   }
   if (!isRecord(client) || typeof client['redirectUri'] !== 'string') fail('client.redirectUri is required: the page that handles the callback');
   checkGrantOptions(ENTRY, options.options);
+  const { provider } = options;
+  if (!needsDiscovery(provider)) checkProviderForGrant(provider, 'authorization_code', fail);
 }
 
 function isStorageService(value: unknown): value is StorageService {

@@ -24,7 +24,8 @@ import {
   parseConfig,
   type ClientCredentialsClientConfig,
 } from '../client/config.js';
-import { createOAuthClient, type OAuthClient } from '../client/index.js';
+import { assembleClient } from '../client/facade.js';
+import type { OAuthClient } from '../client/index.js';
 import { OAuthError } from '../errors.js';
 import type { ProviderConfig, TokenSet } from '../protocol/types.js';
 import { isResourceIndicator, isScopeToken } from '../protocol/validators.js';
@@ -164,7 +165,8 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
 
   function createClient(target: Target): Client {
     const keyServices: Services = { ...services, storage: sharedStorage ? services.storage : memoryStorage() };
-    const keyClient = createOAuthClient({
+    // Validated once, at the cache's entry: each key's client is assembled without checking again.
+    const keyClient = assembleClient({
       grant: 'client_credentials',
       provider,
       client: {
