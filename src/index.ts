@@ -27,6 +27,13 @@ export { persistSnapshot, restoreActor, type PersistedGrantSnapshot } from '../m
 // The promise client over one grant machine.
 export {
   createOAuthClient,
+  type AuthorizationCodeClientConfig,
+  type ClientConfigFor,
+  type ClientCredentialsClientConfig,
+  type ConfidentialClientCredentials,
+  type DeviceCodeClientConfig,
+  type PublicClientCredentials,
+  type RefreshOptions,
   type DeviceLogin,
   type GrantActor,
   type GrantSnapshot,

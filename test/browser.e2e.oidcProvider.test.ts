@@ -23,9 +23,7 @@ import { createBrowserAuth } from './src/browser/index.js';
 const config = await (await fetch('/config.json')).json();
 const auth = createBrowserAuth({
   provider: config.provider,
-  clientId: config.clientId,
-  redirectUri: location.origin + '/callback',
-  scopes: ['openid', 'offline_access'],
+  client: { clientId: config.clientId, redirectUri: location.origin + '/callback', scopes: ['openid', 'offline_access'] },
 });
 const status = document.getElementById('status');
 const subjectOf = (tokens) => JSON.parse(atob(tokens.idToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sub;
@@ -33,7 +31,7 @@ const show = (tokens) => { status.textContent = tokens ? 'signed in as ' + subje
 
 window.app = {
   getAccessToken: () => auth.getAccessToken().then((t) => ({ ok: t }), (e) => ({ error: e.code })),
-  getTokenSet: () => auth.getTokenSet(),
+  getTokens: () => auth.getTokens(),
 };
 document.getElementById('login').addEventListener('click', () => { auth.login({ extraParams: { prompt: 'consent' } }); });
 document.getElementById('logout').addEventListener('click', async () => {
@@ -42,9 +40,9 @@ document.getElementById('logout').addEventListener('click', async () => {
 
 // A reload of the cleaned /callback page has no parameters left: it is an ordinary page load.
 if (location.pathname === '/callback' && location.search !== '') {
-  try { show(await auth.handleRedirectCallback()); } catch (e) { console.error(e); status.textContent = 'callback failed: ' + e.code; }
+  try { show(await auth.handleCallback()); } catch (e) { console.error(e); status.textContent = 'callback failed: ' + e.code; }
 } else {
-  show(await auth.getTokenSet());
+  show(await auth.getTokens());
 }
 `;
 
@@ -103,7 +101,7 @@ describeBrowser('createBrowserAuth in Chromium against oidc-provider', () => {
     const afterReload = (await page.evaluate(() => (window as unknown as AppWindow).app.getAccessToken())) as TokenAnswer;
     expect(afterReload.ok).toBe(first.ok);
 
-    const tokens = (await page.evaluate(() => (window as unknown as AppWindow).app.getTokenSet())) as { refreshToken?: string };
+    const tokens = (await page.evaluate(() => (window as unknown as AppWindow).app.getTokens())) as { refreshToken?: string };
     expect(await spa.isActive(tokens.refreshToken)).toBe(true);
     await page.click('#logout');
     await waitForStatus('signed out');
@@ -135,5 +133,5 @@ interface TokenAnswer {
 }
 
 interface AppWindow {
-  app: { getAccessToken(): Promise<TokenAnswer>; getTokenSet(): Promise<unknown> };
+  app: { getAccessToken(): Promise<TokenAnswer>; getTokens(): Promise<unknown> };
 }

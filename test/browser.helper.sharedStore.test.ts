@@ -87,13 +87,10 @@ describe('two tabs on storage: "local" whose localStorage copies lag behind each
           tokenEndpoint: String(metadata['token_endpoint']),
           revocationEndpoint: String(metadata['revocation_endpoint']),
         },
-        clientId: 'spa',
-        redirectUri: REDIRECT_URI,
-        scopes: ['openid', 'offline_access'],
-        storage: 'local',
-        storageKey,
-        services: { fetch: server.fetch, clock: server.clock, navigate: () => {} },
+        client: { clientId: 'spa', redirectUri: REDIRECT_URI, scopes: ['openid', 'offline_access'] },
+        services: { storage: 'local', fetch: server.fetch, clock: server.clock, navigate: () => {} },
         environment: { location: { href: 'https://app.test/' }, history: null, localStorage: storage, sessionStorage: null, locks, BroadcastChannel },
+        options: { storageKey },
       });
       cleanups.push(() => auth.stop());
       return { auth, storage };
@@ -105,11 +102,11 @@ describe('two tabs on storage: "local" whose localStorage copies lag behind each
     const { server, storageKey, open } = createOrigin();
     const first = open();
     await first.auth.ready;
-    await first.auth.handleRedirectCallback(await server.authorize(await first.auth.login()));
+    await first.auth.handleCallback(await server.authorize(await first.auth.login()));
     const second = open();
     await second.auth.ready;
-    const before = await second.auth.getTokenSet();
-    expect(before?.accessToken).toBe((await first.auth.getTokenSet())?.accessToken);
+    const before = await second.auth.getTokens();
+    expect(before?.accessToken).toBe((await first.auth.getTokens())?.accessToken);
 
     // Past expiry, both tabs are asked for a token at once: one refreshes, the other waits for the lock.
     server.clock.set((before?.expiresAt ?? 0) + 1_000);

@@ -68,12 +68,8 @@ function createOrigin(storage: 'local' | 'session', tabCount: number): Origin {
           tokenEndpoint: String(metadata['token_endpoint']),
           revocationEndpoint: String(metadata['revocation_endpoint']),
         },
-        clientId: 'spa',
-        redirectUri: REDIRECT_URI,
-        scopes: ['openid', 'offline_access'],
-        storage,
-        storageKey,
-        services: { fetch: server.fetch, clock: server.clock, navigate: () => {} },
+        client: { clientId: 'spa', redirectUri: REDIRECT_URI, scopes: ['openid', 'offline_access'] },
+        services: { storage, fetch: server.fetch, clock: server.clock, navigate: () => {} },
         environment: {
           location: { href: 'https://app.test/' },
           history: null,
@@ -82,6 +78,7 @@ function createOrigin(storage: 'local' | 'session', tabCount: number): Origin {
           locks,
           BroadcastChannel,
         },
+        options: { storageKey },
       });
       stopped.push(auth);
       origin.tabs[index] = auth;
@@ -92,7 +89,7 @@ function createOrigin(storage: 'local' | 'session', tabCount: number): Origin {
   return origin;
 }
 
-const fingerprintOf = async (auth: BrowserAuth): Promise<string> => (await auth.getTokenSet())?.accessToken ?? 'signed out';
+const fingerprintOf = async (auth: BrowserAuth): Promise<string> => (await auth.getTokens())?.accessToken ?? 'signed out';
 
 /** Waits (bounded) until every tab holds the same session; returns what each holds. */
 async function settle(origin: Origin): Promise<string[]> {
@@ -108,12 +105,12 @@ async function settle(origin: Origin): Promise<string[]> {
 async function runCommand(origin: Origin, command: Command): Promise<void> {
   const auth = origin.tabs[command.tab];
   if (auth === undefined) throw new Error('no such tab');
-  const tokens = await auth.getTokenSet();
+  const tokens = await auth.getTokens();
   switch (command.kind) {
     case 'login': {
       if (tokens !== undefined) return;
       const url = await auth.login();
-      await auth.handleRedirectCallback(await origin.server.authorize(url));
+      await auth.handleCallback(await origin.server.authorize(url));
       return;
     }
     case 'refresh':

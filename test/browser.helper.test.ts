@@ -110,12 +110,10 @@ function openTab(environment: BrowserEnvironment, href = 'https://app.test/', ex
   const history = fakeHistory(location);
   const auth = createBrowserAuth({
     provider: providerOf(server),
-    clientId: CLIENT_ID,
-    redirectUri: REDIRECT_URI,
-    scopes: ['openid', 'offline_access'],
-    services: { fetch: server.fetch, clock: server.clock },
-    environment: { location, history, ...environment },
+    client: { clientId: CLIENT_ID, redirectUri: REDIRECT_URI, scopes: ['openid', 'offline_access'] },
     ...extra,
+    services: { fetch: server.fetch, clock: server.clock, ...extra.services },
+    environment: { location, history, ...environment },
   });
   started.push(auth);
   return { auth, location, history };
@@ -132,7 +130,7 @@ function isolatedEnvironment(overrides: BrowserEnvironment = {}): BrowserEnviron
   };
 }
 
-/** Plays a full login: `login()` on one page, the user at the server, `handleRedirectCallback()` on the page the server redirects to. */
+/** Plays a full login: `login()` on one page, the user at the server, `handleCallback()` on the page the server redirects to. */
 async function signIn(environment: BrowserEnvironment): Promise<{ tab: Tab; tokens: TokenSet }> {
   const start = openTab(environment);
   await start.auth.login();
@@ -142,7 +140,7 @@ async function signIn(environment: BrowserEnvironment): Promise<{ tab: Tab; toke
   start.auth.stop();
   // The browser loads the redirect URI: a new page, same tab, same storage.
   const tab = openTab(environment, callbackUrl);
-  const tokens = await tab.auth.handleRedirectCallback();
+  const tokens = await tab.auth.handleCallback();
   return { tab, tokens };
 }
 
@@ -198,7 +196,7 @@ describe('createBrowserAuth in one tab', () => {
     expect(request.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{22,}$/);
   });
 
-  it('handleRedirectCallback() on the redirect page redeems the code and cleans the address bar', async () => {
+  it('handleCallback() on the redirect page redeems the code and cleans the address bar', async () => {
     startServer();
     const environment = isolatedEnvironment();
     const { tab, tokens } = await signIn(environment);
@@ -206,7 +204,7 @@ describe('createBrowserAuth in one tab', () => {
     expect(tokens.refreshToken).toBeDefined();
     expect(tab.location.href).toBe(REDIRECT_URI);
     expect(tab.history.state).toEqual({ router: 'kept' });
-    expect(await tab.auth.getTokenSet()).toEqual(tokens);
+    expect(await tab.auth.getTokens()).toEqual(tokens);
   });
 
   it('keeps the other query parameters and the hash when it cleans the address bar', async () => {
@@ -219,7 +217,7 @@ describe('createBrowserAuth in one tab', () => {
     callbackUrl.searchParams.append('utm_source', 'mail');
     callbackUrl.hash = 'section-2';
     const tab = openTab(environment, callbackUrl.href);
-    await tab.auth.handleRedirectCallback();
+    await tab.auth.handleCallback();
     expect(tab.location.href).toBe(`${REDIRECT_URI}?utm_source=mail#section-2`);
   });
 
@@ -231,7 +229,7 @@ describe('createBrowserAuth in one tab', () => {
     start.auth.stop();
     const forged = `${REDIRECT_URI}?code=stolen-code&state=not-the-state&iss=${encodeURIComponent(server.issuer)}`;
     const tab = openTab(environment, forged);
-    const failure = await tab.auth.handleRedirectCallback().then(
+    const failure = await tab.auth.handleCallback().then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -267,7 +265,7 @@ describe('createBrowserAuth in one tab', () => {
     const tab = openTab(environment, callbackUrl);
     const seen: (string | undefined)[] = [];
     const unsubscribe = tab.auth.onTokenChange((tokens) => seen.push(tokens?.accessToken));
-    const tokens = await tab.auth.handleRedirectCallback();
+    const tokens = await tab.auth.handleCallback();
     nearExpiry(tokens);
     expect(await tab.auth.getAccessToken()).toBe(tokens.accessToken); // starts the refresh
     await idle(tab.auth);
@@ -278,7 +276,7 @@ describe('createBrowserAuth in one tab', () => {
     unsubscribe();
     await tab.auth.login();
     const again = await server.authorize(tab.location.assigned.at(-1) ?? '');
-    await tab.auth.handleRedirectCallback(again);
+    await tab.auth.handleCallback(again);
     expect(seen).toHaveLength(3);
   });
 
@@ -288,7 +286,7 @@ describe('createBrowserAuth in one tab', () => {
     const { tab, tokens } = await signIn(isolatedEnvironment({ sessionStorage }));
     expect(sessionStorage.items.size).toBeGreaterThan(0);
     await tab.auth.logout();
-    expect(await tab.auth.getTokenSet()).toBeUndefined();
+    expect(await tab.auth.getTokens()).toBeUndefined();
     expect(server.isActive(tokens.refreshToken ?? '')).toBe(false);
     expect([...sessionStorage.items.keys()]).toEqual([]);
     await expect(tab.auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' });
@@ -304,7 +302,7 @@ describe('createBrowserAuth in one tab', () => {
     expect(server.log).toHaveLength(requests);
   });
 
-  it('shares one exchange between two handleRedirectCallback() calls for the same URL', async () => {
+  it('shares one exchange between two handleCallback() calls for the same URL', async () => {
     startServer();
     const environment = isolatedEnvironment();
     const start = openTab(environment);
@@ -312,7 +310,7 @@ describe('createBrowserAuth in one tab', () => {
     const callbackUrl = await server.authorize(start.location.assigned[0] ?? '');
     start.auth.stop();
     const tab = openTab(environment, callbackUrl);
-    const [first, second] = await Promise.all([tab.auth.handleRedirectCallback(), tab.auth.handleRedirectCallback(callbackUrl)]);
+    const [first, second] = await Promise.all([tab.auth.handleCallback(), tab.auth.handleCallback(callbackUrl)]);
     expect(first).toEqual(second);
     expect(server.tokenRequests('authorization_code')).toHaveLength(1);
   });
@@ -326,45 +324,68 @@ describe('createBrowserAuth in one tab', () => {
     expect([...sessionStorage.items.keys()].sort()).toEqual(['oauth-machines', 'oauth-machines:claims']);
     expect(localStorage.items.size).toBe(0);
 
-    const local = openTab(isolatedEnvironment({ localStorage, sessionStorage: fakeStorage() }), 'https://app.test/', { storage: 'local' });
+    const local = openTab(isolatedEnvironment({ localStorage, sessionStorage: fakeStorage() }), 'https://app.test/', { services: { storage: 'local' } });
     await local.auth.login();
     expect(localStorage.items.size).toBe(1);
 
     const untouched = fakeStorage();
-    const memory = openTab(isolatedEnvironment({ localStorage: untouched, sessionStorage: untouched }), 'https://app.test/', { storage: 'memory' });
+    const memory = openTab(isolatedEnvironment({ localStorage: untouched, sessionStorage: untouched }), 'https://app.test/', { services: { storage: 'memory' } });
     await memory.auth.login();
     const callbackUrl = await server.authorize(memory.location.assigned[0] ?? '');
-    await memory.auth.handleRedirectCallback(callbackUrl);
-    expect(await memory.auth.getTokenSet()).toBeDefined();
+    await memory.auth.handleCallback(callbackUrl);
+    expect(await memory.auth.getTokens()).toBeDefined();
     expect(untouched.items.size).toBe(0);
   });
 });
 
 describe('createBrowserAuth refuses client secrets', () => {
-  const base = { provider: { issuer: 'https://id.example', tokenEndpoint: 'https://id.example/token', authorizationEndpoint: 'https://id.example/authorize' }, clientId: 'spa', redirectUri: REDIRECT_URI };
+  const base = {
+    provider: { issuer: 'https://id.example', tokenEndpoint: 'https://id.example/token', authorizationEndpoint: 'https://id.example/authorize' },
+    client: { clientId: 'spa', redirectUri: REDIRECT_URI },
+  };
 
   it.each([
     ['clientSecret', { clientSecret: 's3cret' }],
     ['client_secret', { client_secret: 's3cret' }],
     ['authMethod client_secret_post', { authMethod: 'client_secret_post' }],
     ['authMethod client_secret_basic', { authMethod: 'client_secret_basic' }],
-  ])('throws a TypeError for %s, naming RFC 9700', (_name, extra) => {
-    const options = { ...base, ...extra } as unknown as BrowserAuthOptions;
+  ])('throws a TypeError for client.%s, naming RFC 9700', (_name, extra) => {
+    const options = { ...base, client: { ...base.client, ...extra } } as unknown as BrowserAuthOptions;
     expect(() => createBrowserAuth(options)).toThrow(TypeError);
     expect(() => createBrowserAuth(options)).toThrow(/RFC 9700 §2\.1/);
   });
 
   it('accepts authMethod none, and a clientSecret key whose value is undefined', () => {
     const environment = isolatedEnvironment({ location: fakeLocation('https://app.test/') });
-    const auth = createBrowserAuth({ ...base, authMethod: 'none', environment });
+    const auth = createBrowserAuth({ ...base, client: { ...base.client, authMethod: 'none' }, environment });
     started.push(auth);
-    const spread = createBrowserAuth({ ...base, ...({ clientSecret: undefined } as object), environment });
+    const spread = createBrowserAuth({ ...base, client: { ...base.client, ...({ clientSecret: undefined } as object) }, environment });
     started.push(spread);
     expect(auth.ready).toBeInstanceOf(Promise);
   });
 
+  it('refuses the old flat keys and unknown ones, naming where they went', () => {
+    expect(() => createBrowserAuth({ ...base, ...({ storage: 'local' } as object) })).toThrow(
+      'createBrowserAuth: unknown option storage; did you mean services.storage?',
+    );
+    expect(() => createBrowserAuth({ ...base, ...({ redirectUri: REDIRECT_URI } as object) })).toThrow(
+      'createBrowserAuth: unknown option redirectUri; did you mean client.redirectUri?',
+    );
+    expect(() => createBrowserAuth({ ...base, provider: { tokenEndpoint: 'https://id.example/token' } })).toThrow(
+      /needs provider.authorizationEndpoint/,
+    );
+  });
+
+  it('keeps handleRedirectCallback and getTokenSet as deprecated aliases of handleCallback and getTokens', async () => {
+    const environment = isolatedEnvironment({ location: fakeLocation('https://app.test/') });
+    const auth = createBrowserAuth({ ...base, environment });
+    started.push(auth);
+    expect(await auth.getTokenSet()).toBe(await auth.getTokens());
+    await expect(auth.handleRedirectCallback('https://app.test/callback?code=c&state=s')).rejects.toMatchObject({ name: 'OAuthError' });
+  });
+
   it('throws a TypeError for a storage option it does not know', () => {
-    expect(() => createBrowserAuth({ ...base, storage: 'cookies' as unknown as 'local' })).toThrow(TypeError);
+    expect(() => createBrowserAuth({ ...base, services: { storage: 'cookies' as unknown as 'local' } })).toThrow(TypeError);
   });
 });
 
@@ -376,11 +397,11 @@ describe('createBrowserAuth without the tab-sync APIs', () => {
     await tab.auth.login();
     const callbackUrl = await server.authorize(tab.location.assigned[0] ?? '');
     // Without storage the pending login lives in this page only: the callback is handled by the same instance.
-    const tokens = await tab.auth.handleRedirectCallback(callbackUrl);
+    const tokens = await tab.auth.handleCallback(callbackUrl);
     pastExpiry(tokens);
     expect(await tab.auth.getAccessToken()).not.toBe(tokens.accessToken);
     await tab.auth.logout();
-    expect(await tab.auth.getTokenSet()).toBeUndefined();
+    expect(await tab.auth.getTokens()).toBeUndefined();
   });
 
   it('uses memory when the Web Storage it is given throws on every write, as blocked site data makes it', async () => {
@@ -398,7 +419,7 @@ describe('createBrowserAuth without the tab-sync APIs', () => {
     };
     const tab = openTab(isolatedEnvironment({ sessionStorage: blocked }));
     await tab.auth.login();
-    const tokens = await tab.auth.handleRedirectCallback(await server.authorize(tab.location.assigned[0] ?? ''));
+    const tokens = await tab.auth.handleCallback(await server.authorize(tab.location.assigned[0] ?? ''));
     expect(await tab.auth.getAccessToken()).toBe(tokens.accessToken);
     expect(tab.auth.actor.getSnapshot().context.error).toBeUndefined();
   });
@@ -415,7 +436,7 @@ describe('createBrowserAuth keeps the tabs of an origin in step', () => {
       locks,
       BroadcastChannel,
     });
-    const options: Partial<BrowserAuthOptions> = { storageKey, storage: storage === 'shared' ? 'local' : 'session' };
+    const options: Partial<BrowserAuthOptions> = { options: { storageKey }, services: { storage: storage === 'shared' ? 'local' : 'session' } };
     return { localStorage, locks, storageKey, environment, options };
   }
 
@@ -425,7 +446,7 @@ describe('createBrowserAuth keeps the tabs of an origin in step', () => {
     const first = openTab(origin.environment(), 'https://app.test/', origin.options);
     await first.auth.login();
     const callbackUrl = await server.authorize(first.location.assigned[0] ?? '');
-    const tokens = await first.auth.handleRedirectCallback(callbackUrl);
+    const tokens = await first.auth.handleCallback(callbackUrl);
     const second = openTab(origin.environment(), 'https://app.test/', origin.options);
     expect(await second.auth.getAccessToken()).toBe(tokens.accessToken);
 
@@ -442,7 +463,7 @@ describe('createBrowserAuth keeps the tabs of an origin in step', () => {
     const origin = sharedOrigin('shared');
     const first = openTab(origin.environment(), 'https://app.test/', origin.options);
     await first.auth.login();
-    const tokens = await first.auth.handleRedirectCallback(await server.authorize(first.location.assigned[0] ?? ''));
+    const tokens = await first.auth.handleCallback(await server.authorize(first.location.assigned[0] ?? ''));
     const second = openTab(origin.environment(), 'https://app.test/', origin.options);
     await second.auth.ready;
 
@@ -464,7 +485,7 @@ describe('createBrowserAuth keeps the tabs of an origin in step', () => {
     await second.auth.ready;
     const seen = nextTokenChange(second.auth);
     await first.auth.login();
-    const tokens = await first.auth.handleRedirectCallback(await server.authorize(first.location.assigned[0] ?? ''));
+    const tokens = await first.auth.handleCallback(await server.authorize(first.location.assigned[0] ?? ''));
     expect((await seen)?.accessToken).toBe(tokens.accessToken);
 
     pastExpiry(tokens); // both callers wait for the refresh
@@ -486,7 +507,7 @@ describe('createBrowserAuth keeps the tabs of an origin in step', () => {
     const origin = sharedOrigin('per-tab');
     const first = openTab(origin.environment(), 'https://app.test/', origin.options);
     await first.auth.login();
-    const tokens = await first.auth.handleRedirectCallback(await server.authorize(first.location.assigned[0] ?? ''));
+    const tokens = await first.auth.handleCallback(await server.authorize(first.location.assigned[0] ?? ''));
     const laterStorage = fakeStorage();
     const later = openTab(origin.environment(laterStorage), 'https://app.test/', origin.options);
     const joined = nextTokenChange(later.auth);
@@ -500,7 +521,7 @@ describe('createBrowserAuth keeps the tabs of an origin in step', () => {
     const origin = sharedOrigin('per-tab');
     const first = openTab(origin.environment(), 'https://app.test/', origin.options);
     await first.auth.login();
-    const tokens = await first.auth.handleRedirectCallback(await server.authorize(first.location.assigned[0] ?? ''));
+    const tokens = await first.auth.handleCallback(await server.authorize(first.location.assigned[0] ?? ''));
     // What a tab the browser discarded kept: the session as it was before the refresh below.
     const stale = fakeStorage();
     const copy = openTab(origin.environment(stale), 'https://app.test/', origin.options);
@@ -531,14 +552,14 @@ describe('createBrowserAuth keeps the tabs of an origin in step', () => {
     const origin = sharedOrigin('shared');
     const first = openTab(origin.environment(), 'https://app.test/', origin.options);
     await first.auth.login();
-    await first.auth.handleRedirectCallback(await server.authorize(first.location.assigned[0] ?? ''));
+    await first.auth.handleCallback(await server.authorize(first.location.assigned[0] ?? ''));
     const second = openTab(origin.environment(), 'https://app.test/', origin.options);
-    expect(await second.auth.getTokenSet()).toBeDefined();
+    expect(await second.auth.getTokens()).toBeDefined();
 
     const changed = nextTokenChange(second.auth);
     await first.auth.logout();
     expect(await changed).toBeUndefined();
-    expect(await second.auth.getTokenSet()).toBeUndefined();
+    expect(await second.auth.getTokens()).toBeUndefined();
     await expect(second.auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' });
     expect([...origin.localStorage.items.keys()]).toEqual([]);
   });
@@ -575,12 +596,12 @@ describe('createBrowserAuth keeps the tabs of an origin in step', () => {
         removeEventListener: (_type, listener) => void listeners.delete(listener),
       };
     };
-    const options: Partial<BrowserAuthOptions> = { storageKey, storage: 'local' };
+    const options: Partial<BrowserAuthOptions> = { options: { storageKey }, services: { storage: 'local' } };
     const first = openTab(tabEnvironment(), 'https://app.test/', options);
     await first.auth.login();
-    await first.auth.handleRedirectCallback(await server.authorize(first.location.assigned[0] ?? ''));
+    await first.auth.handleCallback(await server.authorize(first.location.assigned[0] ?? ''));
     const second = openTab(tabEnvironment(), 'https://app.test/', options);
-    expect(await second.auth.getTokenSet()).toBeDefined();
+    expect(await second.auth.getTokens()).toBeDefined();
     const changed = nextTokenChange(second.auth);
     await first.auth.logout();
     expect(await changed).toBeUndefined();

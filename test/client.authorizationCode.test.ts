@@ -164,9 +164,7 @@ describe('createOAuthClient — authorization code', () => {
     const client = createOAuthClient({
       grant: 'authorization_code',
       provider: { issuer: world.server.issuer },
-      clientId: 'spa',
-      redirectUri: REDIRECT_URI,
-      scopes: ['openid'],
+      client: { clientId: 'spa', redirectUri: REDIRECT_URI, scopes: ['openid'] },
       services: world.services,
     });
     expect(() => client.actor).toThrow(/await client.ready/);
@@ -186,8 +184,7 @@ describe('createOAuthClient — authorization code', () => {
     const client = createOAuthClient({
       grant: 'authorization_code',
       provider: { issuer: world.server.issuer },
-      clientId: 'spa',
-      redirectUri: REDIRECT_URI,
+      client: { clientId: 'spa', redirectUri: REDIRECT_URI },
       services: world.services,
     });
     const error = await rejection(client.ready);
@@ -285,11 +282,11 @@ describe('createOAuthClient — authorization code', () => {
 
   it('keeps two clients on one storage apart by storageKey', async () => {
     const world = await createWorld();
-    const first = world.client('authorization_code', { storageKey: 'first' });
+    const first = world.client('authorization_code', { options: { storageKey: 'first' } });
     await signIn(world, first);
-    const second = world.client('authorization_code', { storageKey: 'second' });
+    const second = world.client('authorization_code', { options: { storageKey: 'second' } });
     expect((await rejection(second.getAccessToken())).code).toBe('login_required');
-    const firstAgain = world.client('authorization_code', { storageKey: 'first' });
+    const firstAgain = world.client('authorization_code', { options: { storageKey: 'first' } });
     expect(await firstAgain.getAccessToken()).toBe(await first.getAccessToken());
     for (const client of [first, second, firstAgain]) client.stop();
   });
@@ -316,8 +313,7 @@ describe('createOAuthClient — authorization code', () => {
     const client = createOAuthClient({
       grant: 'authorization_code',
       provider: { issuer: world.server.issuer },
-      clientId: 'spa',
-      redirectUri: REDIRECT_URI,
+      client: { clientId: 'spa', redirectUri: REDIRECT_URI },
       services: world.services,
     });
     const seen: unknown[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createWorld, tokenRequests } from './client.fixtures.js';
+import { createWorld, SERVICE_SECRET, tokenRequests } from './client.fixtures.js';
 
 describe('createOAuthClient — client credentials', () => {
   it('login() resolves with the tokens of a client-credentials request', async () => {
@@ -36,7 +36,7 @@ describe('createOAuthClient — client credentials', () => {
 
   it('a resource option is sent with every token request, the renewals included (RFC 8707)', async () => {
     const world = await createWorld();
-    const client = world.client('client_credentials', { resource: 'https://api.example/' });
+    const client = world.client('client_credentials', { client: { resource: 'https://api.example/' } });
     await client.getAccessToken();
     world.clock.advance(3_600_000 - 5_000);
     await client.getAccessToken(); // starts the renewal in the background
@@ -48,14 +48,14 @@ describe('createOAuthClient — client credentials', () => {
 
   it('refuses a resource that is not an absolute URI without fragment, or on another grant', async () => {
     const world = await createWorld();
-    expect(() => world.client('client_credentials', { resource: '/relative' })).toThrow(TypeError);
-    expect(() => world.client('client_credentials', { resource: 'https://api.example/#part' })).toThrow(TypeError);
-    expect(() => world.client('device_code', { resource: 'https://api.example/' })).toThrow(/client_credentials grant only/);
+    expect(() => world.client('client_credentials', { client: { resource: '/relative' } })).toThrow(TypeError);
+    expect(() => world.client('client_credentials', { client: { resource: 'https://api.example/#part' } })).toThrow(TypeError);
+    expect(() => world.client('device_code', { client: { resource: 'https://api.example/' } })).toThrow(/client_credentials grant only/);
   });
 
   it('a wrong secret rejects with invalid_client, and the next demand tries again', async () => {
     const world = await createWorld();
-    const client = world.client('client_credentials', { clientSecret: 'wrong-secret-wrong-secret' });
+    const client = world.client('client_credentials', { client: { clientSecret: 'wrong-secret-wrong-secret' } });
     await expect(client.getAccessToken()).rejects.toMatchObject({ name: 'OAuthError', code: 'invalid_client' });
     await expect(client.login()).rejects.toMatchObject({ code: 'invalid_client' });
     expect(tokenRequests(world, 'client_credentials')).toBe(2);
@@ -70,6 +70,31 @@ describe('createOAuthClient — client credentials', () => {
     expect(await client.getTokens()).toBeUndefined();
     const second = await client.getAccessToken();
     expect(second).not.toBe(first);
+    client.stop();
+  });
+});
+
+describe('createOAuthClient — client credentials: one rule per check', () => {
+  it('refuses a resource with an empty fragment, as the protocol does (RFC 8707 §2)', async () => {
+    const world = await createWorld();
+    expect(() => world.client('client_credentials', { client: { resource: 'https://api.example/#' } })).toThrow(TypeError);
+    const { tokenRequest } = await import('../src/protocol/tokenRequest.js');
+    expect(() =>
+      tokenRequest.clientCredentials(world.provider, { clientId: 'service', clientSecret: SERVICE_SECRET }, { resource: 'https://api.example/#' }),
+    ).toThrow(TypeError);
+  });
+
+  it('refresh() renews now, once for many callers reporting the same refused token', async () => {
+    const world = await createWorld();
+    const client = world.client('client_credentials');
+    const refused = await client.getAccessToken();
+    const renewals = await Promise.all(Array.from({ length: 20 }, () => client.refresh({ accessToken: refused })));
+    expect(tokenRequests(world, 'client_credentials')).toBe(2);
+    expect(new Set(renewals.map((tokens) => tokens?.accessToken)).size).toBe(1);
+    expect(await client.getAccessToken()).not.toBe(refused);
+    // A report of the old token once renewed asks for nothing.
+    await client.refresh({ accessToken: refused });
+    expect(tokenRequests(world, 'client_credentials')).toBe(2);
     client.stop();
   });
 });

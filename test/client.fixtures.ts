@@ -17,6 +17,9 @@ export const SERVICE_SECRET = 'service-secret-that-is-long-enough';
 
 export type TestServer = ReturnType<typeof createTestAuthorizationServer>;
 
+/** What a test changes of a world's client: any option, and keys of `client` (merged into the registered one). */
+export type ClientOverrides<G extends OAuthGrant> = Partial<Omit<OAuthClientOptions<G>, 'client'>> & { client?: Record<string, unknown> };
+
 export interface World {
   server: TestServer;
   clock: ManualClock;
@@ -25,8 +28,8 @@ export interface World {
   /** Every URL the client asked the "browser" to open. */
   navigations: string[];
   services: Partial<Services>;
-  /** A client of `grant` for the client registered for it, with the world's services. */
-  client<G extends OAuthGrant>(grant: G, overrides?: Partial<OAuthClientOptions<G>>): OAuthClient<G>;
+  /** A client of `grant` for the client registered for it, with the world's services; `overrides.client` adds to its `client`. */
+  client<G extends OAuthGrant>(grant: G, overrides?: ClientOverrides<G>): OAuthClient<G>;
 }
 
 const START = Date.parse('2026-01-01T00:00:00Z');
@@ -77,11 +80,11 @@ export async function createWorld(serverOptions: TestAuthorizationServerOptions 
   const clientOptionsFor = (grant: OAuthGrant): OAuthClientOptions => {
     switch (grant) {
       case 'authorization_code':
-        return { grant, provider, services, clientId: 'spa', redirectUri: REDIRECT_URI, scopes: ['openid', 'offline_access'] };
+        return { grant, provider, services, client: { clientId: 'spa', redirectUri: REDIRECT_URI, scopes: ['openid', 'offline_access'] } };
       case 'client_credentials':
-        return { grant, provider, services, clientId: 'service', clientSecret: SERVICE_SECRET, scopes: ['read'] };
+        return { grant, provider, services, client: { clientId: 'service', clientSecret: SERVICE_SECRET, scopes: ['read'] } };
       case 'device_code':
-        return { grant, provider, services, clientId: 'tv', scopes: ['read', 'offline_access'] };
+        return { grant, provider, services, client: { clientId: 'tv', scopes: ['read', 'offline_access'] } };
     }
   };
   return {
@@ -91,8 +94,10 @@ export async function createWorld(serverOptions: TestAuthorizationServerOptions 
     provider,
     navigations,
     services,
-    client: <G extends OAuthGrant>(grant: G, overrides: Partial<OAuthClientOptions<G>> = {}) =>
-      createOAuthClient({ ...(clientOptionsFor(grant) as OAuthClientOptions<G>), ...overrides }),
+    client: <G extends OAuthGrant>(grant: G, overrides: ClientOverrides<G> = {}) => {
+      const base = clientOptionsFor(grant) as OAuthClientOptions<G>;
+      return createOAuthClient({ ...base, ...overrides, client: { ...base.client, ...overrides.client } } as OAuthClientOptions<G>);
+    },
   };
 }
 

@@ -9,33 +9,33 @@ const provider: ProviderConfig = {
   tokenEndpoint: 'https://id.example/token',
 };
 const services = { storage: memoryStorage(), fetch: () => Promise.reject(new TypeError('offline')) };
-const valid: OAuthClientOptions = {
+const valid: OAuthClientOptions<'authorization_code'> = {
   grant: 'authorization_code',
   provider,
-  clientId: 'app',
-  redirectUri: 'https://app.example/callback',
+  client: { clientId: 'app', redirectUri: 'https://app.example/callback' },
   services,
 };
 
-/** Options as a JavaScript caller could pass them, beyond what the types allow. */
+/** Options as a JavaScript caller could pass them, beyond what the types allow; `client` keys are merged into the valid client. */
 function create(overrides: Record<string, unknown>): void {
-  const client = createOAuthClient({ ...valid, ...overrides } as OAuthClientOptions);
-  client.stop();
+  const { client, ...rest } = overrides as { client?: Record<string, unknown> };
+  const client_ = createOAuthClient({ ...valid, ...rest, client: { ...valid.client, ...client } } as OAuthClientOptions);
+  client_.stop();
 }
 
 describe('createOAuthClient options', () => {
   it.each([
     ['an unknown grant', { grant: 'password' }, /unknown grant "password"/],
-    ['an empty clientId', { clientId: '' }, /clientId must be a non-empty string/],
-    ['a blank clientId', { clientId: '   ' }, /clientId must be a non-empty string/],
-    ['authorization_code without redirectUri', { redirectUri: undefined }, /needs a redirectUri/],
-    ['a relative redirectUri', { redirectUri: '/callback' }, /redirectUri must be an absolute URL/],
-    ['a scope with a space', { scopes: ['openid profile'] }, /invalid scope/],
-    ['an empty scope', { scopes: [''] }, /invalid scope/],
-    ['an unknown pkceMethod', { pkceMethod: 'S512' }, /unknown pkceMethod/],
-    ['an unknown authMethod', { authMethod: 'private_key_jwt' }, /unknown authMethod/],
-    ["authMethod 'none' with a secret", { authMethod: 'none', clientSecret: 's3cret' }, /cannot be used with a clientSecret/],
-    ['a secret auth method without a secret', { authMethod: 'client_secret_post' }, /needs a clientSecret/],
+    ['an empty clientId', { client: { clientId: '' } }, /clientId must be a non-empty string/],
+    ['a blank clientId', { client: { clientId: '   ' } }, /clientId must be a non-empty string/],
+    ['authorization_code without redirectUri', { client: { redirectUri: undefined } }, /needs a redirectUri/],
+    ['a relative redirectUri', { client: { redirectUri: '/callback' } }, /redirectUri must be an absolute URL/],
+    ['a scope with a space', { client: { scopes: ['openid profile'] } }, /invalid scope/],
+    ['an empty scope', { client: { scopes: [''] } }, /invalid scope/],
+    ['an unknown pkceMethod', { client: { pkceMethod: 'S512' } }, /unknown client.pkceMethod/],
+    ['an unknown authMethod', { client: { authMethod: 'private_key_jwt' } }, /unknown client.authMethod/],
+    ["authMethod 'none' with a secret", { client: { authMethod: 'none', clientSecret: 's3cret' } }, /cannot be used with a clientSecret/],
+    ['a secret auth method without a secret', { client: { authMethod: 'client_secret_post' } }, /needs a clientSecret/],
     ['no provider', { provider: undefined }, /provider is required/],
     ['a provider with neither tokenEndpoint nor issuer', { provider: {} }, /tokenEndpoint, or an absolute issuer/],
     [
@@ -46,20 +46,45 @@ describe('createOAuthClient options', () => {
     ['device_code with no device endpoint', { grant: 'device_code' }, /needs provider.deviceAuthorizationEndpoint/],
     ['client_credentials without a secret', { grant: 'client_credentials' }, /needs a clientSecret/],
     ['machine options that would misbehave', { options: { maxRefreshAttempts: 0 } }, /maxRefreshAttempts/],
-    ['an empty storageKey', { storageKey: '' }, /storageKey must be a non-empty string/],
+    ['an empty storageKey', { options: { storageKey: '' } }, /storageKey must be a non-empty string/],
     ['a navigate that is not a function', { services: { navigate: 'https://x' } }, /navigate must be a function/],
   ])('throws a TypeError for %s', (_name, overrides, message) => {
     expect(() => create(overrides)).toThrow(TypeError);
     expect(() => create(overrides)).toThrow(message);
   });
 
+  it.each([
+    ['a misplaced auth method', { clientAuthMethod: 'client_secret_post' }, 'unknown option clientAuthMethod; did you mean client.authMethod?'],
+    ['the old flat clientId', { clientId: 'app' }, 'unknown option clientId; did you mean client.clientId?'],
+    ['the old flat storageKey', { storageKey: 'k' }, 'unknown option storageKey; did you mean options.storageKey?'],
+    ['a snake_case secret', { client: { client_secret: 's' } }, 'unknown option client.client_secret; did you mean client.clientSecret?'],
+    ['a typo in options', { options: { refreshSkew: 1 } }, 'unknown option options.refreshSkew; did you mean options.refreshSkewMs?'],
+    ['a typo in provider', { provider: { ...provider, tokenEndpont: 'x' } }, 'unknown option provider.tokenEndpont; did you mean provider.tokenEndpoint?'],
+    ['an unknown service', { services: { ...services, logger: {} } }, 'unknown option services.logger'],
+  ])('refuses an unknown key, naming it and the known one it is close to: %s', (_name, overrides, message) => {
+    expect(() => create(overrides)).toThrow(TypeError);
+    expect(() => create(overrides)).toThrow(`createOAuthClient: ${message}`);
+  });
+
+  it('refuses clientAuthMethod instead of silently sending Basic', () => {
+    expect(() =>
+      createOAuthClient({
+        grant: 'client_credentials',
+        provider,
+        client: { clientId: 'svc', clientSecret: 'secret' },
+        // @ts-expect-error not an option: client.authMethod is
+        clientAuthMethod: 'client_secret_post',
+      }),
+    ).toThrow(/did you mean client\.authMethod\?/);
+  });
+
   it('accepts a valid configuration for each grant', () => {
     expect(() => create({})).not.toThrow();
-    expect(() => create({ grant: 'client_credentials', clientSecret: 'secret', redirectUri: undefined })).not.toThrow();
+    expect(() => create({ grant: 'client_credentials', client: { clientSecret: 'secret', redirectUri: undefined } })).not.toThrow();
     expect(() =>
       create({
         grant: 'device_code',
-        redirectUri: undefined,
+        client: { redirectUri: undefined },
         provider: { ...provider, deviceAuthorizationEndpoint: 'https://id.example/device' },
       }),
     ).not.toThrow();
@@ -75,5 +100,48 @@ describe('createOAuthClient options', () => {
     const client = createOAuthClient(valid);
     expect(client.actor.getSnapshot().status).toBe('active');
     client.stop();
+  });
+});
+
+describe('createOAuthClient option types', () => {
+  it('make a missing redirectUri or client secret a compile-time error', () => {
+    const attempts = [
+      () =>
+        createOAuthClient({
+          grant: 'authorization_code',
+          provider,
+          // @ts-expect-error the authorization code grant needs client.redirectUri
+          client: { clientId: 'app' },
+        }),
+      () =>
+        createOAuthClient({
+          grant: 'client_credentials',
+          provider,
+          // @ts-expect-error the client credentials grant needs client.clientSecret
+          client: { clientId: 'svc' },
+        }),
+      () =>
+        createOAuthClient({
+          grant: 'client_credentials',
+          provider,
+          // @ts-expect-error a secret-based auth method needs client.clientSecret
+          client: { clientId: 'svc', authMethod: 'client_secret_post' },
+        }),
+      () =>
+        createOAuthClient({
+          grant: 'device_code',
+          provider,
+          // @ts-expect-error a secret-based auth method needs client.clientSecret
+          client: { clientId: 'tv', authMethod: 'client_secret_basic' },
+        }),
+      () =>
+        createOAuthClient({
+          grant: 'authorization_code',
+          provider,
+          // @ts-expect-error 'none' takes no secret
+          client: { clientId: 'app', redirectUri: 'https://app.example/cb', authMethod: 'none', clientSecret: 's' },
+        }),
+    ];
+    for (const attempt of attempts) expect(attempt).toThrow(TypeError);
   });
 });

@@ -348,3 +348,22 @@ describe('a clock that jumps backwards', () => {
     b.stop();
   });
 });
+
+describe('a storage failure is answered as one', () => {
+  it('getAccessToken() in an error-tagged state with storage_error rejects with it, not login_required', async () => {
+    const world = await createWorld();
+    const inner = world.storage;
+    const storage: StorageService = {
+      get: (key) => inner.get(key),
+      set: () => Promise.reject(new Error('disk full')),
+      remove: (key) => inner.remove(key),
+    };
+    const client = world.client('authorization_code', { services: { ...world.services, storage } });
+    // The pending authorization cannot be stored: the login fails before it navigates.
+    await expect(client.login()).rejects.toMatchObject({ code: 'storage_error' });
+    expect(client.getSnapshot()?.hasTag('error')).toBe(true);
+    await expect(client.getAccessToken()).rejects.toMatchObject({ code: 'storage_error' });
+    expect(world.navigations).toEqual([]);
+    client.stop();
+  });
+});

@@ -156,3 +156,22 @@ describe('getAccessToken() is single-flight', () => {
     );
   });
 });
+
+describe('one wait for many callers', () => {
+  it('10,000 concurrent callers on an expired token: one REFRESH, one answer, no listener warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.name);
+    process.on('warning', onWarning);
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    await signIn(world, client);
+    world.clock.advance(3_600_000 + 1_000);
+    const tokens = await Promise.all(Array.from({ length: 10_000 }, () => client.getAccessToken()));
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokenRequests(world, 'refresh_token')).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    process.off('warning', onWarning);
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+    client.stop();
+  });
+});

@@ -47,8 +47,7 @@ describe('stopping the client', () => {
     const client = createOAuthClient({
       grant: 'authorization_code',
       provider: { issuer: world.server.issuer },
-      clientId: 'spa',
-      redirectUri: REDIRECT_URI,
+      client: { clientId: 'spa', redirectUri: REDIRECT_URI },
       services: world.services,
     });
     const login = client.login();
@@ -75,12 +74,33 @@ describe('stopping the client', () => {
     const client = createOAuthClient({
       grant: 'client_credentials',
       provider: { issuer: world.server.issuer },
-      clientId: 'service',
-      clientSecret: 'service-secret-that-is-long-enough',
+      client: { clientId: 'service', clientSecret: 'service-secret-that-is-long-enough' },
       services: world.services,
     });
     await settle();
     expect(unhandled).toEqual([]);
     client.stop();
+  });
+});
+
+describe('stop() builds nothing it does not need', () => {
+  it('stopping a client given a full provider makes no AbortController (and so no DOMException)', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    await client.ready;
+    const Original = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Original {
+      constructor() {
+        super();
+        made += 1;
+      }
+    };
+    try {
+      client.stop();
+      expect(made).toBe(0);
+    } finally {
+      globalThis.AbortController = Original;
+    }
   });
 });

@@ -100,9 +100,7 @@ function codeClient(scopes = ['openid', 'offline_access', 'email']) {
     createOAuthClient({
       grant: 'authorization_code',
       provider: { issuer: op.issuer },
-      clientId: op.clients.public.clientId,
-      redirectUri: op.clients.public.redirectUris[0] ?? '',
-      scopes,
+      client: { clientId: op.clients.public.clientId, redirectUri: op.clients.public.redirectUris[0] ?? '', scopes },
       services: { storage: memoryStorage(), clock, fetch: recorder.fetch, navigate: (url) => void navigations.push(url) },
     }),
   );
@@ -249,10 +247,7 @@ describe('client credentials against oidc-provider', () => {
       createOAuthClient({
         grant: 'client_credentials',
         provider: { issuer: op.issuer },
-        clientId: registered.clientId,
-        clientSecret: registered.clientSecret,
-        authMethod: method,
-        scopes: [API_SCOPE],
+        client: { clientId: registered.clientId, clientSecret: registered.clientSecret, authMethod: method, scopes: [API_SCOPE] },
         services: { storage: memoryStorage(), fetch: recorder.fetch },
       }),
     );
@@ -277,10 +272,7 @@ describe('client credentials against oidc-provider', () => {
       createOAuthClient({
         grant: 'client_credentials',
         provider: { issuer: op.issuer },
-        clientId: op.clients.basic.clientId,
-        clientSecret: 'not-the-secret',
-        authMethod: 'client_secret_basic',
-        scopes: [API_SCOPE],
+        client: { clientId: op.clients.basic.clientId, clientSecret: 'not-the-secret', authMethod: 'client_secret_basic', scopes: [API_SCOPE] },
         services: { storage: memoryStorage() },
       }),
     );
@@ -297,8 +289,7 @@ describe('device authorization against oidc-provider', () => {
       createOAuthClient({
         grant: 'device_code',
         provider: { issuer: op.issuer },
-        clientId: op.clients.public.clientId,
-        scopes: ['openid'],
+        client: { clientId: op.clients.public.clientId, scopes: ['openid'] },
         services: { storage: memoryStorage(), fetch: recorder.fetch },
       }),
     );
@@ -327,8 +318,7 @@ describe('device authorization against oidc-provider', () => {
       createOAuthClient({
         grant: 'device_code',
         provider: { issuer: op.issuer },
-        clientId: op.clients.public.clientId,
-        scopes: ['openid'],
+        client: { clientId: op.clients.public.clientId, scopes: ['openid'] },
         services: { storage: memoryStorage(), fetch: recorder.fetch },
       }),
     );

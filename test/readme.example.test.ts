@@ -1,7 +1,7 @@
 /**
  * The README's short example, as written there (imports adjusted to the
  * source tree, the browser's globals given as `environment`), across the
- * redirect: `login()` on one page, `handleRedirectCallback()` on the callback
+ * redirect: `login()` on one page, `handleCallback()` on the callback
  * page — a new page load with a new `auth` — and the session on a page after
  * that. And why the README does not show `createOAuthClient` for this: its
  * default storage is memory, so the callback page finds no pending login.
@@ -72,9 +72,7 @@ function page(href: string, sessionStorage: ReturnType<typeof sessionStorageOfTa
 function readmeAuth(environment: BrowserEnvironment): BrowserAuth {
   const auth = createBrowserAuth({
     provider: { issuer: server.issuer }, // discovery, as in the README
-    clientId: 'app',
-    redirectUri: REDIRECT_URI,
-    scopes: ['openid', 'offline_access'],
+    client: { clientId: 'app', redirectUri: REDIRECT_URI, scopes: ['openid', 'offline_access'] },
     services: { fetch: server.fetch, clock: server.clock },
     environment,
   });
@@ -97,7 +95,7 @@ describe("the README's short example", () => {
     const callbackPage = page(await server.authorize(authorizationUrl ?? ''), tab);
     const auth = readmeAuth(callbackPage.environment);
     try {
-      await auth.handleRedirectCallback();
+      await auth.handleCallback();
       callbackPage.location.replace('/');
     } catch (error) {
       if (isOAuthError(error)) console.warn(error.code);
@@ -110,10 +108,10 @@ describe("the README's short example", () => {
     const later = readmeAuth(page('https://app.example/', tab).environment);
     const accessToken = await later.getAccessToken();
     expect(server.tokenRequests('authorization_code')).toHaveLength(1);
-    expect(accessToken).toBe((await auth.getTokenSet())?.accessToken);
+    expect(accessToken).toBe((await auth.getTokens())?.accessToken);
 
     await later.logout();
-    expect(await later.getTokenSet()).toBeUndefined();
+    expect(await later.getTokens()).toBeUndefined();
   });
 
   it("runs the server example's client credentials with createOAuthClient in memory", async () => {
@@ -121,9 +119,7 @@ describe("the README's short example", () => {
     const client = createOAuthClient({
       grant: 'client_credentials',
       provider: { issuer: server.issuer },
-      clientId: 'reporting-service',
-      clientSecret: 'reporting-secret',
-      scopes: ['reports:read'],
+      client: { clientId: 'reporting-service', clientSecret: 'reporting-secret', scopes: ['reports:read'] },
       services: { fetch: server.fetch, clock: server.clock },
     });
     stops.push(() => client.stop());
@@ -139,9 +135,7 @@ describe("the README's short example", () => {
       const client = createOAuthClient({
         grant: 'authorization_code',
         provider: { issuer: server.issuer },
-        clientId: 'app',
-        redirectUri: REDIRECT_URI,
-        scopes: ['openid', 'offline_access'],
+        client: { clientId: 'app', redirectUri: REDIRECT_URI, scopes: ['openid', 'offline_access'] },
         services: { fetch: server.fetch, clock: server.clock, navigate: (url) => void navigated.push(url) },
       });
       stops.push(() => client.stop());

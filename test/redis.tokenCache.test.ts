@@ -30,10 +30,7 @@ describeRedis('the client-credentials token cache on Redis', () => {
   const cache = (world: World, storage: StorageService): ClientCredentialsCache =>
     createClientCredentialsCache({
       provider: world.provider,
-      clientId: 'service',
-      clientSecret: SERVICE_SECRET,
-      authMethod: 'client_secret_basic',
-      scopes: ['read'],
+      client: { clientId: 'service', clientSecret: SERVICE_SECRET, authMethod: 'client_secret_basic', scopes: ['read'] },
       services: { fetch: world.server.fetch, clock: world.clock, storage },
     });
 

@@ -20,8 +20,7 @@ function setup(overrides: Partial<CodeExchangeHandlerOptions> = {}) {
   };
   const handler = createCodeExchangeHandler({
     provider: { tokenEndpoint: 'https://id.example/token' },
-    clientId: 'web',
-    clientSecret: 'web-secret',
+    client: { clientId: 'web', clientSecret: 'web-secret' },
     redirectUris: [REDIRECT_URI],
     services: { fetch },
     ...overrides,

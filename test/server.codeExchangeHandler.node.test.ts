@@ -59,8 +59,7 @@ const authServer = createTestAuthorizationServer({
 });
 const exchange = createCodeExchangeHandler({
   provider: { issuer: 'https://auth.test', tokenEndpoint: 'https://auth.test/token' },
-  clientId: 'web',
-  clientSecret: SECRET,
+  client: { clientId: 'web', clientSecret: SECRET },
   redirectUris: [REDIRECT_URI],
   services: { fetch: authServer.fetch, clock: authServer.clock },
 });

@@ -91,9 +91,7 @@ function echoingTokens(echo: string): Record<string, unknown> {
 function handlerFor(clientId: string, secret: string, fetch: FetchLike, authMethod: ClientAuthMethod = 'client_secret_post') {
   return createCodeExchangeHandler({
     provider: { tokenEndpoint: TOKEN_ENDPOINT },
-    clientId,
-    clientSecret: secret,
-    authMethod,
+    client: { clientId, clientSecret: secret, authMethod },
     redirectUris: [REDIRECT_URI],
     services: { fetch },
   });
@@ -166,7 +164,8 @@ describe('createCodeExchangeHandler never passes the client secret to the browse
     ...'abcdefXYZ0189-._'.split(''),
   );
   const secrets = fc.string({ unit: interesting, minLength: 8, maxLength: 40 });
-  const clientIds = fc.string({ unit: interesting, minLength: 1, maxLength: 12 });
+  // Blank client ids are refused up front by the one client schema (every entry's), so none is generated.
+  const clientIds = fc.string({ unit: interesting, minLength: 1, maxLength: 12 }).filter((id) => id.trim() !== '');
   const bodies = fc.constantFrom<[string, number, (echo: string) => Record<string, unknown>]>(
     ['a 400 error', 400, echoingError],
     ['a 401 error', 401, echoingError],

@@ -69,9 +69,7 @@ function exchangeRequest(): Request {
 function handlerWith(fetch: FetchLike, authMethod: ClientAuthMethod) {
   return createCodeExchangeHandler({
     provider: { tokenEndpoint: TOKEN_ENDPOINT },
-    clientId: 'web',
-    clientSecret: SECRET,
-    authMethod,
+    client: { clientId: 'web', clientSecret: SECRET, authMethod },
     redirectUris: [REDIRECT_URI],
     services: { fetch },
   });
@@ -141,9 +139,7 @@ describe('createCodeExchangeHandler and a redirecting token endpoint', () => {
       const provider = await listen(() => ({ status: 307, headers: { location: `${collector}/steal` }, body: '' }));
       const handler = createCodeExchangeHandler({
         provider: { tokenEndpoint: `${provider}/token` },
-        clientId: 'web',
-        clientSecret: SECRET,
-        authMethod: 'client_secret_post',
+        client: { clientId: 'web', clientSecret: SECRET, authMethod: 'client_secret_post' },
         redirectUris: [REDIRECT_URI],
       });
 

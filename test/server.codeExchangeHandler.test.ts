@@ -30,9 +30,7 @@ function setup(overrides: Partial<CodeExchangeHandlerOptions> = {}) {
   };
   const handler = createCodeExchangeHandler({
     provider,
-    clientId: 'web',
-    clientSecret: SECRET,
-    authMethod: 'client_secret_post',
+    client: { clientId: 'web', clientSecret: SECRET, authMethod: 'client_secret_post' },
     redirectUris: [REDIRECT_URI],
     services: { fetch: server.fetch, clock: server.clock },
     ...overrides,
@@ -106,9 +104,7 @@ describe('createCodeExchangeHandler', () => {
     });
     const handler = createCodeExchangeHandler({
       provider: { tokenEndpoint: 'https://auth.test/token', quirks: { mapTokenResponse: mapPoeTokenResponse } },
-      clientId: 'web',
-      clientSecret: SECRET,
-      authMethod: 'client_secret_post',
+      client: { clientId: 'web', clientSecret: SECRET, authMethod: 'client_secret_post' },
       redirectUris: [REDIRECT_URI],
       services: { fetch: server.fetch, clock: server.clock },
     });
@@ -393,9 +389,10 @@ describe('createCodeExchangeHandler', () => {
 
   it('refuses bad options up front', () => {
     const provider = { tokenEndpoint: 'https://auth.test/token' };
-    const base = { provider, clientId: 'web', clientSecret: SECRET, redirectUris: [REDIRECT_URI] };
-    expect(() => createCodeExchangeHandler({ ...base, clientId: '' })).toThrow(TypeError);
-    expect(() => createCodeExchangeHandler({ ...base, clientSecret: '' })).toThrow(TypeError);
+    const client = { clientId: 'web', clientSecret: SECRET };
+    const base = { provider, client, redirectUris: [REDIRECT_URI] };
+    expect(() => createCodeExchangeHandler({ ...base, client: { ...client, clientId: '' } })).toThrow(TypeError);
+    expect(() => createCodeExchangeHandler({ ...base, client: { ...client, clientSecret: '' } })).toThrow(TypeError);
     expect(() => createCodeExchangeHandler({ ...base, redirectUris: [] })).toThrow(TypeError);
     expect(() => createCodeExchangeHandler({ ...base, maxBodyBytes: 0 })).toThrow(TypeError);
   });

@@ -35,8 +35,7 @@ function setup(overrides: Partial<ClientCredentialsCacheOptions> = {}, accessTok
   const provider: ProviderConfig = { issuer: 'https://auth.test', tokenEndpoint: 'https://auth.test/token' };
   const cache = createClientCredentialsCache({
     provider,
-    clientId: 'svc',
-    clientSecret: 'svc-secret',
+    client: { clientId: 'svc', clientSecret: 'svc-secret' },
     services: { fetch: server.fetch, clock: server.clock },
     ...overrides,
   });
@@ -123,7 +122,7 @@ describe('createClientCredentialsCache', () => {
   });
 
   it('asks for the same resource again when it renews the token of a resource key', async () => {
-    const { server, cache, tokenRequests } = setup({ refreshSkewMs: 60_000 }, 3600);
+    const { server, cache, tokenRequests } = setup({ options: { refreshSkewMs: 60_000 } }, 3600);
     const request = { scopes: ['read'], resource: 'https://api-a.example/' };
     const first = await cache.getAccessToken(request);
     server.clock.advance(3_600_000 - 60_000);
@@ -141,9 +140,7 @@ describe('createClientCredentialsCache', () => {
     });
     const cache = createClientCredentialsCache({
       provider: { tokenEndpoint: 'https://auth.test/token', quirks: { tokenRequestEncoding: 'json' } },
-      clientId: 'svc',
-      clientSecret: 'svc-secret',
-      authMethod: 'client_secret_post',
+      client: { clientId: 'svc', clientSecret: 'svc-secret', authMethod: 'client_secret_post' },
       services: { fetch: server.fetch, clock: server.clock },
     });
     caches.push(cache);
@@ -160,8 +157,7 @@ describe('createClientCredentialsCache', () => {
     const make = () => {
       const cache = createClientCredentialsCache({
         provider: { tokenEndpoint: 'https://auth.test/token' },
-        clientId: 'svc',
-        clientSecret: 'svc-secret',
+        client: { clientId: 'svc', clientSecret: 'svc-secret' },
         services: { fetch: server.fetch, clock: server.clock, storage },
       });
       caches.push(cache);
@@ -188,8 +184,7 @@ describe('createClientCredentialsCache', () => {
     const make = (clientId: string) => {
       const cache = createClientCredentialsCache({
         provider: { tokenEndpoint: 'https://auth.test/token' },
-        clientId,
-        clientSecret: 'secret',
+        client: { clientId, clientSecret: 'secret' },
         services: { fetch: server.fetch, clock: server.clock, storage },
       });
       caches.push(cache);
@@ -210,7 +205,7 @@ describe('createClientCredentialsCache', () => {
   });
 
   it('uses the configured default scopes when a call names none', async () => {
-    const { cache, tokenRequests } = setup({ scopes: ['write', 'read'] });
+    const { cache, tokenRequests } = setup({ client: { clientId: 'svc', clientSecret: 'svc-secret', scopes: ['write', 'read'] } });
     const a = await cache.getAccessToken();
     const b = await cache.getAccessToken({ scopes: ['read', 'write'] });
     expect(b).toBe(a);
@@ -218,7 +213,7 @@ describe('createClientCredentialsCache', () => {
   });
 
   it('renews a token once it is within the skew of its expiry, not before, serving it meanwhile', async () => {
-    const { server, cache, tokenRequests } = setup({ refreshSkewMs: 60_000 }, 3600);
+    const { server, cache, tokenRequests } = setup({ options: { refreshSkewMs: 60_000 } }, 3600);
     const first = await cache.getTokens({ scopes: ['read'] });
     expect(first.expiresAt).toBe(server.clock.now() + 3_600_000);
 
@@ -241,7 +236,7 @@ describe('createClientCredentialsCache', () => {
 
 
   it('rejects every waiting caller with the same OAuthError, and asks again once the backoff is over', async () => {
-    const { server, cache, tokenRequests } = setup({ retryBaseMs: 1_000 });
+    const { server, cache, tokenRequests } = setup({ options: { retryBaseMs: 1_000 } });
     server.fail('token', { oauthError: 'invalid_client', status: 401 });
     const callers = Array.from({ length: 50 }, () => cache.getAccessToken({ scopes: ['read'] }).then(
       () => undefined,
@@ -279,7 +274,7 @@ describe('createClientCredentialsCache', () => {
   });
 
   it('hides a transient renewal failure from callers while the token is still valid: the renewal is retried', async () => {
-    const { server, cache, tokenRequests } = setup({ refreshSkewMs: 60_000, retryBaseMs: 20 });
+    const { server, cache, tokenRequests } = setup({ options: { refreshSkewMs: 60_000, retryBaseMs: 20 } });
     const first = await cache.getAccessToken();
     server.clock.advance(3_600_000 - 30_000); // inside the skew, 30 s before expiry
     server.fail('token', { status: 503, body: { error: 'temporarily_unavailable' } });
@@ -296,7 +291,7 @@ describe('createClientCredentialsCache', () => {
   });
 
   it('does not serve an expired token when its renewal fails', async () => {
-    const { server, cache } = setup({ maxRefreshAttempts: 1 });
+    const { server, cache } = setup({ options: { maxRefreshAttempts: 1 } });
     await cache.getAccessToken();
     server.clock.advance(3_600_000);
     server.fail('token', { status: 503, body: { error: 'temporarily_unavailable' } });
@@ -409,12 +404,17 @@ describe('createClientCredentialsCache', () => {
 
   it('refuses bad options up front', () => {
     const provider = { tokenEndpoint: 'https://auth.test/token' };
-    const base = { provider, clientId: 'svc', clientSecret: 's' };
-    expect(() => createClientCredentialsCache({ ...base, clientId: '' })).toThrow(TypeError);
-    expect(() => createClientCredentialsCache({ ...base, clientSecret: '' })).toThrow(TypeError);
+    const client = { clientId: 'svc', clientSecret: 's' };
+    const base = { provider, client };
+    expect(() => createClientCredentialsCache({ ...base, client: { ...client, clientId: '' } })).toThrow(TypeError);
+    expect(() => createClientCredentialsCache({ ...base, client: { ...client, clientSecret: '' } })).toThrow(TypeError);
     expect(() => createClientCredentialsCache({ ...base, maxEntries: 0 })).toThrow(TypeError);
-    expect(() => createClientCredentialsCache({ ...base, refreshSkewMs: -1 })).toThrow(TypeError);
-    expect(() => createClientCredentialsCache({ ...base, scopes: ['a b'] })).toThrow(TypeError);
+    expect(() => createClientCredentialsCache({ ...base, options: { refreshSkewMs: -1 } })).toThrow(TypeError);
+    expect(() => createClientCredentialsCache({ ...base, client: { ...client, scopes: ['a b'] } })).toThrow(TypeError);
+    // One shape: the old flat keys are refused, naming where they went.
+    expect(() => createClientCredentialsCache({ ...base, ...({ refreshSkewMs: 1 } as object) })).toThrow(
+      'createClientCredentialsCache: unknown option refreshSkewMs; did you mean options.refreshSkewMs?',
+    );
   });
 
 });

@@ -128,9 +128,7 @@ async function main(): Promise<void> {
     const app = createOAuthClient({
       grant: 'authorization_code',
       provider: { issuer: listening.issuer },
-      clientId: 'demo-spa',
-      redirectUri: REDIRECT_URI,
-      scopes: ['openid', 'profile', 'offline_access'],
+      client: { clientId: 'demo-spa', redirectUri: REDIRECT_URI, scopes: ['openid', 'profile', 'offline_access'] },
       services: {
         clock,
         navigate: (url) => {
@@ -190,9 +188,7 @@ async function main(): Promise<void> {
     const service = createOAuthClient({
       grant: 'client_credentials',
       provider: { issuer: listening.issuer },
-      clientId: 'demo-service',
-      clientSecret: SERVICE_SECRET,
-      scopes: ['reports:read'],
+      client: { clientId: 'demo-service', clientSecret: SERVICE_SECRET, scopes: ['reports:read'] },
       services: { clock },
     });
     clients.push(service);
@@ -208,8 +204,7 @@ async function main(): Promise<void> {
     const tv = createOAuthClient({
       grant: 'device_code',
       provider: { issuer: listening.issuer },
-      clientId: 'demo-tv',
-      scopes: ['profile', 'offline_access'],
+      client: { clientId: 'demo-tv', scopes: ['profile', 'offline_access'] },
       services: { clock },
     });
     clients.push(tv);

@@ -3,7 +3,7 @@
  * machine through `@xstate/react`'s `useSelector` on `auth.actor` — state
  * name, tags, tokens, the machine's error — so it re-renders on exactly the
  * changes it shows, including those made in another tab. Commands go through
- * the promise API (`login`, `logout`, `handleRedirectCallback`) or, for
+ * the promise API (`login`, `logout`, `handleCallback`) or, for
  * Refresh, straight to the actor as an event.
  */
 import { useEffect, useState, type ReactNode } from 'react';
@@ -79,9 +79,9 @@ export function App(props: { auth: BrowserAuth; loginOptions?: LoginOptions }): 
 
   useEffect(() => {
     if (!isCallback()) return;
-    // StrictMode runs this effect twice: both calls share one code exchange (handleRedirectCallback dedupes the URL).
+    // StrictMode runs this effect twice: both calls share one code exchange (handleCallback dedupes the URL).
     let current = true;
-    auth.handleRedirectCallback().catch((failure: unknown) => {
+    auth.handleCallback().catch((failure: unknown) => {
       if (current) setError(shownError(failure));
     });
     return () => {

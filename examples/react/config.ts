@@ -38,11 +38,13 @@ export function authOptionsFrom(config: ExampleConfig): BrowserAuthOptions {
         };
   return {
     provider,
-    clientId: config.clientId,
-    // Sent exactly as registered (RFC 9700 §4.1.3): by default this very page.
-    redirectUri: config.redirectUri ?? `${location.origin}${location.pathname}`,
-    scopes: config.scopes ?? ['openid', 'offline_access'],
-    storage: config.storage ?? 'session',
+    client: {
+      clientId: config.clientId,
+      // Sent exactly as registered (RFC 9700 §4.1.3): by default this very page.
+      redirectUri: config.redirectUri ?? `${location.origin}${location.pathname}`,
+      scopes: config.scopes ?? ['openid', 'offline_access'],
+    },
+    services: { storage: config.storage ?? 'session' },
   };
 }
 

@@ -69,10 +69,8 @@ function optionsFrom(config: ExampleConfig): BrowserAuthOptions {
         };
   return {
     provider,
-    clientId: config.clientId,
-    redirectUri,
-    scopes: config.scopes ?? ['openid', 'offline_access'],
-    storage: config.storage ?? 'session',
+    client: { clientId: config.clientId, redirectUri, scopes: config.scopes ?? ['openid', 'offline_access'] },
+    services: { storage: config.storage ?? 'session' },
   };
 }
 
@@ -119,8 +117,8 @@ async function main(): Promise<void> {
   const auth = createBrowserAuth(optionsFrom(await loadConfig()));
   await auth.ready;
   wire(auth);
-  showTokens(await auth.getTokenSet());
-  if (isCallback()) await auth.handleRedirectCallback();
+  showTokens(await auth.getTokens());
+  if (isCallback()) await auth.handleCallback();
 }
 
 main().catch(showError);

@@ -6,8 +6,9 @@
  * everywhere).
  */
 
-import { createOAuthClient, type GrantActor, type LoginOptions } from '../client.js';
-import type { OAuthClientOptions } from '../client/options.js';
+import { DEFAULT_STORAGE_KEY } from '../client/config.js';
+import { assembleClient } from '../client/facade.js';
+import type { GrantActor, LoginOptions, OAuthClientOptions } from '../client/index.js';
 import type { TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
 import { cleanAddressBar } from './addressBar.js';
@@ -34,6 +35,8 @@ export interface BrowserAuth {
    *
    * @param url The callback URL; default `location.href`.
    */
+  handleCallback(url?: string): Promise<TokenSet>;
+  /** @deprecated Renamed {@link BrowserAuth.handleCallback} (the client's name); removed in the next release. */
   handleRedirectCallback(url?: string): Promise<TokenSet>;
   /**
    * A usable access token, refreshed when it is about to expire — once for
@@ -41,6 +44,8 @@ export interface BrowserAuth {
    */
   getAccessToken(): Promise<string>;
   /** The current tokens when signed in, else `undefined` (after the stored session was restored). */
+  getTokens(): Promise<TokenSet | undefined>;
+  /** @deprecated Renamed {@link BrowserAuth.getTokens} (the client's name); removed in the next release. */
   getTokenSet(): Promise<TokenSet | undefined>;
   /** Ends the session (revoking where the provider allows) here and in every other tab. */
   logout(): Promise<void>;
@@ -61,12 +66,9 @@ export interface BrowserAuth {
   stop(): void;
 }
 
-/** The default of `storageKey`, as in the machines (`GrantOptions`). */
-const DEFAULT_STORAGE_KEY = 'oauth-machines';
-
 /**
  * Creates the SPA helper: the authorization code grant with PKCE for a
- * public client, sessions in `sessionStorage` (or `'local'`, `'memory'`, any
+ * public client, sessions in `sessionStorage` (`services.storage`: or `'local'`, `'memory'`, any
  * `StorageService`), navigation with `location.assign`, and tab sync through
  * Web Locks and `BroadcastChannel` (the `storage` event when only
  * `localStorage` can carry it). Each of those browser APIs is optional.
@@ -77,28 +79,29 @@ const DEFAULT_STORAGE_KEY = 'oauth-machines';
  * @example
  * const auth = createBrowserAuth({
  *   provider: { issuer: 'https://id.example' },
- *   clientId: 'spa', redirectUri: `${location.origin}/callback`,
- *   scopes: ['openid', 'offline_access'],
+ *   client: { clientId: 'spa', redirectUri: `${location.origin}/callback`, scopes: ['openid', 'offline_access'] },
  * });
- * if (location.pathname === '/callback') await auth.handleRedirectCallback();
+ * if (location.pathname === '/callback') await auth.handleCallback();
  * const response = await fetch('/api', { headers: { Authorization: `Bearer ${await auth.getAccessToken()}` } });
  */
 export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
   validateBrowserOptions(options);
   const environment = resolveEnvironment(options.environment);
-  const storageKey = options.storageKey ?? options.options?.storageKey ?? DEFAULT_STORAGE_KEY;
-  const chosen = chooseStore(options.storage, environment);
+  const storageKey = options.options?.storageKey ?? DEFAULT_STORAGE_KEY;
+  const chosen = chooseStore(options.services?.storage, environment);
 
   // The tabs order stored sessions by `savedAt`, which the machines stamp with `services.clock`.
   const clock = options.services?.clock;
   const session = joinTabSession(storageKey, chosen, environment, clock ? () => clock.now() : Date.now);
 
-  const services: Partial<Services> = { ...options.services, storage: session.storage };
+  const { storage: _storage, ...given } = options.services ?? {};
+  const services: Partial<Services> = { ...given, storage: session.storage };
   const location = environment.location ?? undefined;
   if (services.navigate === undefined && location?.assign) {
     services.navigate = (url) => location.assign?.(url);
   }
-  const client = createOAuthClient(clientOptionsFrom(options, services, storageKey));
+  // Validated above, once: the client is assembled without checking again.
+  const client = assembleClient(clientOptionsFrom(options, services));
 
   const listeners = new Set<(tokens: TokenSet | undefined) => void>();
   session.attach(client, (tokens) => {
@@ -119,10 +122,10 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
   const auth: BrowserAuth = {
     login: (loginOptions) => client.login(loginOptions),
 
-    handleRedirectCallback(url?: string): Promise<TokenSet> {
+    handleCallback(url?: string): Promise<TokenSet> {
       const href = url ?? location?.href;
       if (href === undefined) {
-        return Promise.reject(new TypeError('handleRedirectCallback(url): no url given and no location to read it from'));
+        return Promise.reject(new TypeError('handleCallback(url): no url given and no location to read it from'));
       }
       if (callbackInFlight?.url === href) return callbackInFlight.result;
       const result = client.handleCallback(href).finally(() => {
@@ -134,7 +137,9 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
       return result;
     },
 
+    handleRedirectCallback: (url?: string) => auth.handleCallback(url),
     getAccessToken: () => client.getAccessToken(),
+    getTokens: () => client.getTokens(),
     getTokenSet: () => client.getTokens(),
     logout: () => client.logout(),
 
@@ -160,11 +165,14 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
 }
 
 /** The client's options: the browser's own ones taken out, a public client (`authMethod: 'none'`). */
-function clientOptionsFrom(
-  options: BrowserAuthOptions,
-  services: Partial<Services>,
-  storageKey: string,
-): OAuthClientOptions<'authorization_code'> {
-  const { storage: _storage, environment: _environment, services: _services, ...shared } = options;
-  return { ...shared, grant: 'authorization_code', authMethod: 'none', services, storageKey };
+function clientOptionsFrom(options: BrowserAuthOptions, services: Partial<Services>): OAuthClientOptions<'authorization_code'> {
+  const clientOptions: OAuthClientOptions<'authorization_code'> = {
+    grant: 'authorization_code',
+    provider: options.provider,
+    client: { ...options.client, authMethod: 'none' },
+    services,
+  };
+  if (options.options !== undefined) clientOptions.options = options.options;
+  if (options.inspect !== undefined) clientOptions.inspect = options.inspect;
+  return clientOptions;
 }

@@ -6,7 +6,7 @@
  */
 
 export { createBrowserAuth, type BrowserAuth } from './createBrowserAuth.js';
-export type { BrowserAuthOptions, BrowserStorageOption } from './options.js';
+export type { BrowserAuthOptions, BrowserClientConfig, BrowserServices, BrowserStorageOption } from './options.js';
 export type { BrowserEnvironment } from './environment.js';
 export type { LoginOptions } from '../client.js';
 export type { TokenSet } from '../protocol/types.js';

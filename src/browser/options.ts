@@ -4,7 +4,23 @@
  * client secret in it is not a secret.
  */
 
-import type { OAuthClientOptions } from '../client/options.js';
+import * as v from 'valibot';
+import type { GrantOptions } from '../../machines/types.js';
+import {
+  ClientSchema,
+  OptionsSchema,
+  ProviderSchema,
+  ServicesSchema,
+  checkGrantOptions,
+  checkProviderForGrant,
+  configError,
+  needsDiscovery,
+  parseConfig,
+  type ProviderOption,
+} from '../client/config.js';
+import type { InspectOption } from '../client/core.js';
+import type { PkceMethod } from '../protocol/types.js';
+import { isRecord } from '../protocol/validators.js';
 import type { Services, StorageService } from '../services/types.js';
 import type { BrowserEnvironment } from './environment.js';
 
@@ -17,23 +33,42 @@ import type { BrowserEnvironment } from './environment.js';
  */
 export type BrowserStorageOption = 'session' | 'local' | 'memory' | StorageService;
 
-/** Options of {@link createBrowserAuth}. */
-export interface BrowserAuthOptions
-  extends Omit<OAuthClientOptions<'authorization_code'>, 'grant' | 'clientSecret' | 'authMethod' | 'redirectUri' | 'services'> {
-  /** Sent exactly as registered (RFC 9700 §4.1.3); the page that calls `handleRedirectCallback`. */
+/** `client` of a browser app: a public client (OAuth 2.1 §2.1), so no secret. */
+export interface BrowserClientConfig {
+  clientId: string;
+  /** Sent exactly as registered (RFC 9700 §4.1.3); the page that calls `handleCallback`. */
   redirectUri: string;
+  scopes?: string[];
+  /** `S256` by default; `plain` only by explicit opt-in (RFC 9700 §2.1.1). */
+  pkceMethod?: PkceMethod;
   /** Only `'none'`: browser apps are public clients. Anything else is refused. */
   authMethod?: 'none';
-  /** Where the session lives. Default `'session'`. */
-  storage?: BrowserStorageOption;
-  /** Any other service (fetch, crypto, clock, navigate); storage comes from `storage`. Default navigation: `location.assign`. */
-  services?: Partial<Omit<Services, 'storage'>>;
-  /** The browser APIs to use instead of the globals (tests, webviews): a part left out is read from the globals, a part given as `null` is absent. */
-  environment?: BrowserEnvironment;
 }
 
+/** `services` of a browser app: `storage` also takes `'session'`, `'local'` or `'memory'`. */
+export type BrowserServices = Partial<Omit<Services, 'storage'>> & {
+  /** Where the session lives. Default `'session'`. */
+  storage?: BrowserStorageOption;
+};
+
+/** Options of {@link createBrowserAuth}: the one configuration shape, plus the façade-only `environment` and `inspect`. */
+export interface BrowserAuthOptions {
+  provider: ProviderOption;
+  client: BrowserClientConfig;
+  /** Any service; default navigation `location.assign`, default storage `'session'`. */
+  services?: BrowserServices;
+  /** Machine options (storage key, refresh skew, …), as for `createOAuthClient`. */
+  options?: GrantOptions;
+  /** Façade only: the browser APIs to use instead of the globals (tests, webviews): a part left out is read from the globals, a part given as `null` is absent. */
+  environment?: BrowserEnvironment;
+  /** Façade only: any XState inspection observer. */
+  inspect?: InspectOption;
+}
+
+const ENTRY = 'createBrowserAuth';
+
 function fail(message: string): never {
-  throw new TypeError(`createBrowserAuth: ${message}`);
+  return configError(ENTRY, message);
 }
 
 const NO_SECRET =
@@ -41,41 +76,51 @@ const NO_SECRET =
   "client (authMethod 'none', PKCE only; RFC 9700 §2.1, OAuth 2.1 §2.1). Keep confidential credentials on a server " +
   '(oauth-machines/server: a token proxy that keeps the secret there).';
 
+const BrowserOptionsSchema = v.strictObject({
+  provider: ProviderSchema,
+  client: ClientSchema,
+  // `storage` may be a name here, checked apart; the rest is the services schema's.
+  services: v.optional(v.custom<unknown>(isRecord, 'services must be an object')),
+  options: v.optional(OptionsSchema),
+  environment: v.optional(v.custom<unknown>(isRecord, 'environment must be an object')),
+  inspect: v.optional(v.union([v.function(), v.object({})], 'inspect must be an observer or a function')),
+});
+
 /**
- * Checks what only the browser entry forbids or needs; the client checks the
- * rest (client id, scopes, provider). Throws a `TypeError` naming the problem.
+ * Checks the options; throws a `TypeError` naming the problem: anything a
+ * browser cannot keep first (a client secret), then the shared schemas.
  */
 export function validateBrowserOptions(options: BrowserAuthOptions): void {
-  if (typeof options !== 'object' || options === null) fail('options must be an object');
+  if (!isRecord(options)) fail('options must be an object');
   // Read as untyped: JavaScript callers and spread configs can carry what the type forbids.
   const loose = options as unknown as Record<string, unknown>;
   for (const key of ['clientSecret', 'client_secret']) {
     if (loose[key] !== undefined) fail(`refusing option ${key}: ${NO_SECRET}`);
   }
   const client = loose['client'];
-  if (typeof client === 'object' && client !== null) {
-    const nested = client as Record<string, unknown>;
-    if (nested['clientSecret'] !== undefined || nested['client_secret'] !== undefined) fail(`refusing client.clientSecret: ${NO_SECRET}`);
+  if (isRecord(client)) {
+    if (client['clientSecret'] !== undefined || client['client_secret'] !== undefined) fail(`refusing client.clientSecret: ${NO_SECRET}`);
+    const authMethod = client['authMethod'];
+    if (authMethod !== undefined && authMethod !== 'none') fail(`refusing client.authMethod ${JSON.stringify(authMethod)}: ${NO_SECRET}`);
   }
-  const authMethod = loose['authMethod'];
-  if (authMethod !== undefined && authMethod !== 'none') {
-    fail(`refusing authMethod ${JSON.stringify(authMethod)}: ${NO_SECRET}`);
-  }
+  parseConfig(ENTRY, BrowserOptionsSchema, options);
   const services = loose['services'];
-  if (typeof services === 'object' && services !== null && (services as Record<string, unknown>)['storage'] !== undefined) {
-    fail("pass storage as the 'storage' option ('session', 'local', 'memory' or a StorageService), not services.storage");
+  if (isRecord(services)) {
+    const { storage, ...rest } = services;
+    if (storage !== undefined && storage !== 'session' && storage !== 'local' && storage !== 'memory' && !isStorageService(storage)) {
+      fail(`services.storage must be 'session', 'local', 'memory' or a StorageService (get, set, remove), got ${describe(storage)}`);
+    }
+    parseConfig(ENTRY, v.strictObject({ services: ServicesSchema }), { services: rest });
   }
-  const storage = loose['storage'];
-  if (storage !== undefined && storage !== 'session' && storage !== 'local' && storage !== 'memory' && !isStorageService(storage)) {
-    fail(`storage must be 'session', 'local', 'memory' or a StorageService (get, set, remove), got ${describe(storage)}`);
-  }
-  if (typeof loose['redirectUri'] !== 'string') fail('redirectUri is required: the page that handles the callback');
+  if (!isRecord(client) || typeof client['redirectUri'] !== 'string') fail('client.redirectUri is required: the page that handles the callback');
+  checkGrantOptions(ENTRY, options.options);
+  const { provider } = options;
+  if (!needsDiscovery(provider)) checkProviderForGrant(provider, 'authorization_code', fail);
 }
 
 function isStorageService(value: unknown): value is StorageService {
-  if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as Record<string, unknown>;
-  return typeof candidate['get'] === 'function' && typeof candidate['set'] === 'function' && typeof candidate['remove'] === 'function';
+  if (!isRecord(value)) return false;
+  return typeof value['get'] === 'function' && typeof value['set'] === 'function' && typeof value['remove'] === 'function';
 }
 
 function describe(value: unknown): string {

@@ -9,6 +9,7 @@
  */
 
 import type { TokenSet } from '../protocol/types.js';
+import { isRecord } from '../protocol/validators.js';
 
 /** What a tab tells the others. */
 export type TabMessage =
@@ -60,9 +61,6 @@ export interface TabChannel {
 /** How long a flush waits for its own barrier before going on anyway. */
 const FLUSH_BOUND_MS = 250;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isTokenSet(value: unknown): value is TokenSet {
   return (

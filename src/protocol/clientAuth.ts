@@ -2,8 +2,8 @@
  * Client authentication at the token endpoint (RFC 6749 §2.3).
  */
 import type { ClientAuthMethod, ClientConfig, ProviderConfig } from './types.js';
+import { SECRET_AUTH_METHODS, isClientAuthMethod } from './validators.js';
 
-const SECRET_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
 
 /** application/x-www-form-urlencoded encoding of one value (WHATWG URL: space → `+`, all but `*-._` and alphanumerics escaped). */
 function formEncode(value: string): string {
@@ -37,9 +37,9 @@ export function resolveClientAuthMethod(provider: ProviderConfig, client: Client
   if (client.authMethod !== undefined) method = client.authMethod;
   else if (!hasSecret) method = 'none';
   else if (allowed === undefined || allowed.includes('client_secret_basic')) method = 'client_secret_basic';
-  else method = SECRET_METHODS.find((m) => allowed.includes(m)) ?? 'client_secret_basic';
+  else method = SECRET_AUTH_METHODS.find((m) => allowed.includes(m)) ?? 'client_secret_basic';
 
-  if (method !== 'none' && method !== 'client_secret_basic' && method !== 'client_secret_post') {
+  if (!isClientAuthMethod(method)) {
     throw new TypeError(`unsupported client authentication method: ${String(method)}`);
   }
   if (method !== 'none' && !hasSecret) throw new TypeError(`${method} needs client.clientSecret`);

@@ -14,6 +14,7 @@
  */
 import { base64urlDecode } from './base64url.js';
 import { OAuthError } from '../errors.js';
+import { isRecord } from './validators.js';
 
 /** The claims of an ID token after {@link checkIdTokenClaims} (OIDC Core §2); other claims are kept as sent. */
 export interface IdTokenClaims {
@@ -58,10 +59,6 @@ function invalid(description: string): OAuthError {
   return new OAuthError('invalid_id_token', { description, retryable: false });
 }
 
-function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function decodeJsonPart(part: string, name: 'header' | 'payload'): Record<string, unknown> {
   let text: string;
   try {
@@ -76,7 +73,7 @@ function decodeJsonPart(part: string, name: 'header' | 'payload'): Record<string
     throw malformed(`the ID token's ${name} is not JSON`, thrown);
   }
   // RFC 7519 §7.2 step 10 / RFC 7515 §4: both the JOSE header and the claims set are JSON objects.
-  if (!isJsonObject(value)) throw malformed(`the ID token's ${name} is not a JSON object`);
+  if (!isRecord(value)) throw malformed(`the ID token's ${name} is not a JSON object`);
   return value;
 }
 

@@ -28,14 +28,5 @@ export function assertScopesAllowed(provider: ProviderConfig, grant: GrantType, 
   }
 }
 
-/**
- * Checks scopes for RFC 6749 §3.3 syntax (non-empty, no space, printable
- * ASCII except `"` and `\`); throws `TypeError` on a malformed one.
- */
-export function assertScopeSyntax(scopes: readonly string[]): void {
-  for (const scope of scopes) {
-    if (typeof scope !== 'string' || !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope)) {
-      throw new TypeError(`scope ${JSON.stringify(scope)} is not a valid scope token (RFC 6749 §3.3)`);
-    }
-  }
-}
+/** Moved to `validators.ts` (the one scope syntax rule); re-exported for the protocol's own imports. */
+export { assertScopeSyntax } from './validators.js';

@@ -7,6 +7,7 @@
 import { assertCodeVerifier } from './pkce.js';
 import { addExtraParams, buildAuthenticatedPost, requireString } from './providerRequest.js';
 import { assertScopesAllowed, assertScopeSyntax } from './scopeGrants.js';
+import { isResourceIndicator } from './validators.js';
 import type { ClientConfig, GrantType, HttpRequest, ProviderConfig } from './types.js';
 
 /** RFC 8628 §3.4. */
@@ -78,7 +79,7 @@ export const tokenRequest = {
     const params: Record<string, string> = {};
     if (options.resource !== undefined) {
       // RFC 8707 §2: an absolute URI without a fragment.
-      if (!URL.canParse(options.resource) || new URL(options.resource).hash !== '') {
+      if (!isResourceIndicator(options.resource)) {
         throw new TypeError(`resource must be an absolute URI without a fragment: ${options.resource}`);
       }
       params['resource'] = options.resource;

@@ -9,6 +9,7 @@ import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { serverError } from './serverError.js';
 import { ACCESS_TOKEN, JWS_COMPACT, REFRESH_TOKEN, TOKEN_TYPE } from './tokenSyntax.js';
 import type { ProviderConfig, TokenSet } from './types.js';
+import { isRecord } from './validators.js';
 
 /**
  * The shortest `expires_in`, in seconds, taken as a token's lifetime. A server
@@ -37,9 +38,6 @@ const TokenResponseSchema = v.looseObject({
   id_token: v.nullish(v.pipe(v.string(), v.regex(JWS_COMPACT, 'not in the JWS compact charset'))),
 });
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Token types are case-insensitive (RFC 6749 §5.1); the registered ones get their canonical spelling. */
 function normaliseTokenType(tokenType: string): string {

@@ -6,6 +6,15 @@
  * the server, nor comes back from the provider to the browser.
  */
 import * as v from 'valibot';
+import {
+  ClientSchema,
+  ProviderSchema,
+  ServicesSchema,
+  checkClientAuth,
+  configError,
+  machineClientConfig,
+  parseConfig,
+} from '../client/config.js';
 import { isOAuthError, type OAuthError } from '../errors.js';
 import { exchangeAuthorizationCode } from '../protocol/operations.js';
 import type { ClientAuthMethod, ProviderConfig, TokenSet } from '../protocol/types.js';
@@ -13,17 +22,22 @@ import type { Services } from '../services/types.js';
 import { secretRedactor } from './secretRedaction.js';
 import { nodeServices } from './services.js';
 
-/** Options of {@link createCodeExchangeHandler}. */
-export interface CodeExchangeHandlerOptions {
-  /** The authorization server (endpoints and quirks), e.g. a profile from `oauth-machines/providers`. */
-  provider: ProviderConfig;
+/** The confidential client of {@link createCodeExchangeHandler}: its secret is added on the server, never sent back. */
+export interface CodeExchangeClientConfig {
   clientId: string;
-  /** The confidential client's secret; added on the server, never sent back. */
   clientSecret: string;
-  /** Default: the protocol's choice (the provider's only allowed method, else `client_secret_basic`). */
+  /** Default: the protocol's choice (the provider's only allowed method, else `client_secret_basic`); `'none'` is refused. */
   authMethod?: ClientAuthMethod;
   /** `User-Agent` sent to the provider (Path of Exile requires one of a given form). */
   userAgent?: string;
+}
+
+/** Options of {@link createCodeExchangeHandler}: the one configuration shape (`provider`, `client`, `services`), plus the handler's own. */
+export interface CodeExchangeHandlerOptions {
+  /** The authorization server (endpoints and quirks), e.g. a profile from `oauth-machines/providers`. */
+  provider: ProviderConfig;
+  /** The confidential client whose secret the browser must not hold. */
+  client: CodeExchangeClientConfig;
   /**
    * The redirect URIs the browser may name, compared by exact string
    * equality (RFC 9700 §4.1.3): anything else is refused before the provider
@@ -50,6 +64,23 @@ export interface CodeExchangeHandlerOptions {
   /** Services for the token request (`fetch`, `clock`). Default: {@link nodeServices}. */
   services?: Partial<Services>;
 }
+
+const ENTRY = 'createCodeExchangeHandler';
+
+const positiveInteger = (message: string) => v.pipe(v.number(message), v.integer(message), v.minValue(1, message));
+
+const HandlerOptionsSchema = v.strictObject({
+  provider: ProviderSchema,
+  client: ClientSchema,
+  services: v.optional(ServicesSchema),
+  redirectUris: v.pipe(v.array(v.string('redirectUris must be strings')), v.minLength(1, 'redirectUris is empty')),
+  includeRefreshToken: v.optional(v.boolean('includeRefreshToken must be a boolean')),
+  maxBodyBytes: v.optional(positiveInteger('maxBodyBytes must be a positive integer')),
+  bodyTimeoutMs: v.optional(
+    v.pipe(v.number(), v.finite('bodyTimeoutMs must be a positive number of milliseconds'), v.gtValue(0, 'bodyTimeoutMs must be a positive number of milliseconds')),
+  ),
+  allowedOrigins: v.optional(v.array(v.string('allowedOrigins must be strings'))),
+});
 
 /** A Fetch-API request handler: Node (via a small adapter), Deno, Bun, Workers. */
 export type FetchHandler = (request: Request) => Promise<Response>;
@@ -109,26 +140,18 @@ const REFRESH_FIELDS = new Set(['refresh_token', 'refresh_token_expires_in']);
  * ```ts
  * const handler = createCodeExchangeHandler({
  *   provider: { tokenEndpoint: 'https://id.example/token' },
- *   clientId: 'web', clientSecret: process.env.CLIENT_SECRET!,
+ *   client: { clientId: 'web', clientSecret: process.env.CLIENT_SECRET! },
  *   redirectUris: ['https://app.example/callback'],
  * });
  * const response = await handler(request);
  * ```
  */
 export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): FetchHandler {
-  if (options.clientId === '') throw new TypeError('createCodeExchangeHandler: clientId is empty');
-  if (options.clientSecret === '') {
-    throw new TypeError('createCodeExchangeHandler: clientSecret is empty (a public client needs no backend exchange)');
-  }
-  if (options.redirectUris.length === 0) throw new TypeError('createCodeExchangeHandler: redirectUris is empty');
+  parseConfig(ENTRY, HandlerOptionsSchema, options);
+  checkClientAuth(ENTRY, options.client, 'client.clientSecret is required (a public client needs no backend exchange)');
+  if (typeof options.provider.tokenEndpoint !== 'string') configError(ENTRY, 'provider.tokenEndpoint is required');
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
-    throw new TypeError('createCodeExchangeHandler: maxBodyBytes must be a positive integer');
-  }
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
-  if (!Number.isFinite(bodyTimeoutMs) || bodyTimeoutMs <= 0) {
-    throw new TypeError('createCodeExchangeHandler: bodyTimeoutMs must be a positive number of milliseconds');
-  }
   const redirectUris = new Set(options.redirectUris);
   const allowedOrigins = options.allowedOrigins ? new Set(options.allowedOrigins) : undefined;
   const includeRefreshToken = options.includeRefreshToken ?? true;
@@ -139,15 +162,10 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
     // Whatever fetch is given, a 3xx is the answer here (the protocol reads it as a failure).
     fetch: (input, init) => given.fetch(input, { ...init, redirect: 'manual' }),
   };
-  const client = {
-    clientId: options.clientId,
-    clientSecret: options.clientSecret,
-    ...(options.authMethod ? { authMethod: options.authMethod } : {}),
-    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
-  };
+  const client = machineClientConfig(options.client);
 
   // Built once: every body the browser gets passes through it, whatever the provider put where.
-  const redact = secretRedactor(options.clientId, options.clientSecret);
+  const redact = secretRedactor(options.client.clientId, options.client.clientSecret);
 
   async function answer(request: Request): Promise<Reply> {
     const origin = request.headers.get('origin');

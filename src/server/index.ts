@@ -11,6 +11,7 @@ export {
 } from './tokenCache.js';
 export {
   createCodeExchangeHandler,
+  type CodeExchangeClientConfig,
   type CodeExchangeHandlerOptions,
   type FetchHandler,
 } from './codeExchangeHandler.js';

@@ -10,46 +10,54 @@
  * token lifecycle, and with a storage that has a cross-process `lock` (Redis)
  * the processes of a fleet share one token per key.
  */
-import { tokensAreFresh } from '../session/freshness.js';
-import { resolveGrantOptions, type GrantOptions } from '../../machines/types.js';
-import { createOAuthClient, type OAuthClient } from '../client.js';
+import * as v from 'valibot';
+import type { GrantOptions } from '../../machines/types.js';
+import {
+  ClientSchema,
+  DEFAULT_CLIENT_CREDENTIALS_STORAGE_KEY,
+  OptionsSchema,
+  ProviderSchema,
+  ServicesSchema,
+  checkClientAuth,
+  checkGrantOptions,
+  configError,
+  parseConfig,
+  type ClientCredentialsClientConfig,
+} from '../client/config.js';
+import { assembleClient } from '../client/facade.js';
+import type { OAuthClient } from '../client/index.js';
 import { OAuthError } from '../errors.js';
-import type { ClientAuthMethod, ProviderConfig, TokenSet } from '../protocol/types.js';
+import type { ProviderConfig, TokenSet } from '../protocol/types.js';
+import { isResourceIndicator, isScopeToken } from '../protocol/validators.js';
 import { memoryStorage } from '../services/memoryStorage.js';
 import type { Services } from '../services/types.js';
 import { nodeServices } from './services.js';
 
-/** Options of {@link createClientCredentialsCache}. */
+/** Options of {@link createClientCredentialsCache}: the one configuration shape, plus `maxEntries`. */
 export interface ClientCredentialsCacheOptions {
   /** The authorization server (endpoints and quirks), e.g. a profile from `oauth-machines/providers`. */
   provider: ProviderConfig;
-  clientId: string;
-  /** RFC 6749 §4.4: the client credentials grant is for confidential clients only. */
-  clientSecret: string;
-  authMethod?: ClientAuthMethod;
-  /** `User-Agent` sent to the provider (Path of Exile requires one of a given form). */
-  userAgent?: string;
-  /** Scopes requested when a call names none. */
-  scopes?: readonly string[];
+  /**
+   * The confidential client (RFC 6749 §4.4): `clientId`, `clientSecret`,
+   * `authMethod`, `userAgent`, and `scopes`, requested when a call names none.
+   * The resource is named per call.
+   */
+  client: Omit<ClientCredentialsClientConfig, 'resource'>;
   /**
    * Services (`fetch`, `clock`, `storage`, …). Default: {@link nodeServices}.
    * Without a `storage`, every key gets its own memory storage, dropped with
    * the key; with one (Redis storage and lock), the sessions are shared with
-   * every process using the same storage and `storageKey`.
+   * every process using the same storage and `options.storageKey`.
    */
   services?: Partial<Services>;
   /**
-   * Prefix of the storage keys of the sessions; the token endpoint, client id
-   * and cache key follow it. Default `'oauth-machines:client-credentials'`.
+   * The machines' options. `storageKey` is the prefix of the sessions' storage
+   * keys (the token endpoint, client id and cache key follow it; default
+   * `'oauth-machines:client-credentials'`); `refreshSkewMs` (default 60 s),
+   * `maxRefreshAttempts` (default 4), `retryBaseMs` (default 1 000 ms), … as for every client.
    */
-  storageKey?: string;
-  /** How long before `expiresAt` a token is renewed. Default 60 s. */
-  refreshSkewMs?: number;
-  /** Renewal attempts on a transient failure (5xx, 429, network), while a still-valid token is served. Default 4. */
-  maxRefreshAttempts?: number;
-  /** Base of the renewal backoff: `retryBaseMs · 2^attempt · (0.5..1)`. Default 1 000 ms. */
-  retryBaseMs?: number;
-  /** Most keys kept; the least recently used idle one is dropped beyond it. Default 100. */
+  options?: GrantOptions;
+  /** Cache only: most keys kept; the least recently used idle one is dropped beyond it. Default 100. */
   maxEntries?: number;
 }
 
@@ -103,10 +111,17 @@ interface Target {
 }
 
 const DEFAULT_MAX_ENTRIES = 100;
-const DEFAULT_STORAGE_KEY = 'oauth-machines:client-credentials';
+const ENTRY = 'createClientCredentialsCache';
 
-// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+const CacheOptionsSchema = v.strictObject({
+  provider: ProviderSchema,
+  client: ClientSchema,
+  services: v.optional(ServicesSchema),
+  options: v.optional(OptionsSchema),
+  maxEntries: v.optional(
+    v.pipe(v.number(`maxEntries must be a positive integer`), v.integer('maxEntries must be a positive integer'), v.minValue(1, 'maxEntries must be a positive integer')),
+  ),
+});
 
 /**
  * Creates a client-credentials token cache.
@@ -127,66 +142,58 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
  * ```ts
  * const tokens = createClientCredentialsCache({
  *   provider: { tokenEndpoint: 'https://id.example/token' },
- *   clientId: 'svc', clientSecret: process.env.CLIENT_SECRET!,
+ *   client: { clientId: 'svc', clientSecret: process.env.CLIENT_SECRET! },
  * });
  * const accessToken = await tokens.getAccessToken({ scopes: ['service:read'] });
  * ```
  */
 export function createClientCredentialsCache(options: ClientCredentialsCacheOptions): ClientCredentialsCache {
-  if (typeof options.clientId !== 'string' || options.clientId === '') {
-    throw new TypeError('createClientCredentialsCache: clientId is empty');
-  }
-  if (typeof options.clientSecret !== 'string' || options.clientSecret === '') {
-    throw new TypeError('createClientCredentialsCache: clientSecret is required (RFC 6749 §4.4: confidential clients only)');
-  }
+  parseConfig(ENTRY, CacheOptionsSchema, options);
+  const { provider, client } = options;
+  checkClientAuth(ENTRY, client, 'client.clientSecret is required (RFC 6749 §4.4: confidential clients only)');
+  if ((client as { resource?: unknown }).resource !== undefined) configError(ENTRY, 'name the resource per call (getAccessToken({ resource })), not as client.resource');
+  if (typeof provider.tokenEndpoint !== 'string') configError(ENTRY, 'provider.tokenEndpoint is required');
+  checkGrantOptions(ENTRY, options.options);
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-    throw new TypeError('createClientCredentialsCache: maxEntries must be a positive integer');
-  }
-  const defaultScopes = normaliseScopes(options.scopes ?? []);
+  const defaultScopes = normaliseScopes(client.scopes ?? []);
   const services = nodeServices(options.services);
-  const clock = services.clock;
   const sharedStorage = options.services?.storage !== undefined;
-  const storagePrefix = options.storageKey ?? DEFAULT_STORAGE_KEY;
-  const machineOptions: GrantOptions = {
-    ...(options.refreshSkewMs !== undefined ? { refreshSkewMs: options.refreshSkewMs } : {}),
-    ...(options.maxRefreshAttempts !== undefined ? { maxRefreshAttempts: options.maxRefreshAttempts } : {}),
-    ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
-  };
-  // Checked here rather than when the first key's client is created; the cache's hot path uses the machines' renewal rule.
-  const renewalRule = resolveGrantOptions(machineOptions);
+  const { storageKey: storagePrefix = DEFAULT_CLIENT_CREDENTIALS_STORAGE_KEY, ...machineOptions } = options.options ?? {};
   // Map keeps insertion order: re-inserting on use makes the first key the least recently used.
   const entries = new Map<string, Entry>();
   let trimQueued = false;
 
   function createClient(target: Target): Client {
     const keyServices: Services = { ...services, storage: sharedStorage ? services.storage : memoryStorage() };
-    const client = createOAuthClient({
+    // Validated once, at the cache's entry: each key's client is assembled without checking again.
+    const keyClient = assembleClient({
       grant: 'client_credentials',
-      provider: options.provider,
-      clientId: options.clientId,
-      clientSecret: options.clientSecret,
-      ...(options.authMethod !== undefined ? { authMethod: options.authMethod } : {}),
-      ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
-      ...(target.scopes.length > 0 ? { scopes: target.scopes } : {}),
-      // RFC 8707 §2.2: the resource goes into every token request of the key, renewals included.
-      ...(target.resource !== undefined ? { resource: target.resource } : {}),
+      provider,
+      client: {
+        ...client,
+        ...(target.scopes.length > 0 ? { scopes: target.scopes } : {}),
+        // RFC 8707 §2.2: the resource goes into every token request of the key, renewals included.
+        ...(target.resource !== undefined ? { resource: target.resource } : {}),
+      },
       services: keyServices,
-      // Per provider, client and key, so caches sharing one storage never read each other's tokens by mistake.
-      storageKey: `${storagePrefix}:${encodeURIComponent(options.provider.tokenEndpoint)}:${encodeURIComponent(options.clientId)}:${encodeURIComponent(target.key)}`,
-      options: machineOptions,
+      options: {
+        ...machineOptions,
+        // Per provider, client and key, so caches sharing one storage never read each other's tokens by mistake.
+        storageKey: `${storagePrefix}:${encodeURIComponent(provider.tokenEndpoint)}:${encodeURIComponent(client.clientId)}:${encodeURIComponent(target.key)}`,
+      },
     });
     // When a key stops being busy the cache may have run over its bound meanwhile.
-    client.subscribe((snapshot) => {
+    keyClient.subscribe((snapshot) => {
       if (!snapshot.hasTag('busy') && entries.size > maxEntries) queueTrim();
     });
-    return client;
+    return keyClient;
   }
 
-  /** Resting with a token or a failure: no request under way, so no caller is waiting on the machine. */
+  /** Resting with a token or a failure: no request or renewal under way, so no caller is waiting on the machine. */
   function isSettled(client: Client): boolean {
-    const snapshot = client.actor.getSnapshot();
-    return !snapshot.hasTag('busy') && (snapshot.matches('authenticated') || snapshot.matches('error'));
+    const snapshot = client.getSnapshot();
+    if (snapshot === undefined) return false;
+    return !snapshot.hasTag('busy') && !snapshot.hasTag('renewing') && (snapshot.hasTag('signedIn') || snapshot.hasTag('error'));
   }
 
   /**
@@ -201,13 +208,10 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
         client.stop();
         return;
       }
-      const subscription = client.actor.subscribe({
-        next: () => {
-          if (!isSettled(client)) return;
-          subscription.unsubscribe();
-          setTimeout(check, 0);
-        },
-        error: () => client.stop(),
+      const unsubscribe = client.subscribe(() => {
+        if (!isSettled(client)) return;
+        unsubscribe();
+        setTimeout(check, 0);
       });
     };
     setTimeout(check, 0);
@@ -255,42 +259,29 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
     return entry;
   }
 
-  /** Sends REFRESH and holds callers of the key until the machine has left `refreshing`. */
-  function renewNow(entry: Entry): void {
-    const { client } = entry;
-    client.actor.send({ type: 'REFRESH' });
-    if (!client.actor.getSnapshot().matches('refreshing')) return;
-    const invalidation = new Promise<void>((resolve) => {
-      const subscription = client.actor.subscribe({
-        next: (snapshot) => {
-          if (snapshot.matches('refreshing')) return;
-          subscription.unsubscribe();
-          resolve();
-        },
-        error: () => resolve(),
-        complete: () => resolve(),
-      });
-    });
+  /**
+   * Renews the key's token now (only while it is still `accessToken`, when
+   * given) and holds its callers until the renewal is over; the client sends
+   * the REFRESH before `refresh()` returns.
+   */
+  function renewNow(entry: Entry, accessToken: string | undefined): void {
+    const invalidation = entry.client.refresh(accessToken === undefined ? {} : { accessToken }).then(
+      () => undefined,
+      () => undefined, // the callers that follow get the failure from getAccessToken
+    );
     entry.invalidation = invalidation;
     void invalidation.then(() => {
       if (entry.invalidation === invalidation) delete entry.invalidation;
     });
   }
 
-  /** The machine rests in `authenticated` with a token the client will hand out without waiting. */
-  function holdsFreshToken(client: Client): boolean {
-    const snapshot = client.actor.getSnapshot();
-    // `signedIn` without `busy` is `authenticated` (architecture.md tags); tags are a set lookup, cheaper than matches().
-    if (!snapshot.hasTag('signedIn') || snapshot.hasTag('busy')) return false;
-    const { tokens, savedAt } = snapshot.context;
-    if (tokens === undefined) return false;
-    return tokensAreFresh(tokens, savedAt, renewalRule, clock.now());
-  }
-
+  /**
+   * The key's token: the client answers a fresh one from its snapshot (the
+   * session module's freshness rule); while it has to obtain one, every caller
+   * shares one answer, one wait on the actor instead of one per caller.
+   */
   function accessTokenOf(entry: Entry): Promise<string> {
     if (entry.invalidation) return entry.invalidation.then(() => entry.client.getAccessToken());
-    // Hot path: the client answers from its snapshot.
-    if (holdsFreshToken(entry.client)) return entry.client.getAccessToken();
     if (entry.shared) return entry.shared;
     const shared = entry.client.getAccessToken();
     entry.shared = shared;
@@ -335,11 +326,10 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
       const targets = scoped ? [entries.get(target(request).key)] : [...entries.values()];
       for (const entry of targets) {
         if (entry === undefined) continue;
-        const snapshot = entry.client.actor.getSnapshot();
-        if (!snapshot.matches('authenticated')) continue;
-        const held = snapshot.context.tokens?.accessToken;
-        if (request?.accessToken !== undefined && held !== request.accessToken) continue;
-        renewNow(entry);
+        const snapshot = entry.client.getSnapshot();
+        // Only a key at rest with its token: a renewal under way already replaces it.
+        if (snapshot === undefined || !snapshot.hasTag('signedIn') || snapshot.hasTag('renewing')) continue;
+        renewNow(entry, request?.accessToken);
       }
     },
     clear(): void {
@@ -355,20 +345,14 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
 
 function normaliseScopes(scopes: readonly string[]): string[] {
   for (const scope of scopes) {
-    if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
-      throw new TypeError(`createClientCredentialsCache: ${JSON.stringify(scope)} is not a scope token (RFC 6749 §3.3)`);
-    }
+    if (!isScopeToken(scope)) configError(ENTRY, `${JSON.stringify(scope)} is not a scope token (RFC 6749 §3.3)`);
   }
   return [...new Set(scopes)].sort();
 }
 
 function checkResource(resource: string | undefined): string | undefined {
-  if (resource === undefined) return undefined;
-  // RFC 8707 §2: an absolute URI without a fragment.
-  if (!URL.canParse(resource) || resource.includes('#')) {
-    throw new TypeError(`createClientCredentialsCache: resource ${JSON.stringify(resource)} is not an absolute URI without fragment (RFC 8707 §2)`);
-  }
-  return resource;
+  if (resource === undefined || isResourceIndicator(resource)) return resource;
+  return configError(ENTRY, `resource ${JSON.stringify(resource)} is not an absolute URI without fragment (RFC 8707 §2)`);
 }
 
 function cacheKey(scopes: readonly string[], resource: string | undefined): string {

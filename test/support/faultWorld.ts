@@ -132,10 +132,8 @@ export async function createFaultWorld(transport: Transport, options: FaultWorld
         createOAuthClient({
           grant: 'authorization_code',
           provider,
+          client: { clientId: 'spa', redirectUri: REDIRECT_URI, scopes: ['openid', 'offline_access'] },
           services,
-          clientId: 'spa',
-          redirectUri: REDIRECT_URI,
-          scopes: ['openid', 'offline_access'],
           options: GRANT_OPTIONS,
           ...overrides,
         }),
@@ -145,10 +143,8 @@ export async function createFaultWorld(transport: Transport, options: FaultWorld
         createOAuthClient({
           grant: 'client_credentials',
           provider,
+          client: { clientId: 'service', clientSecret: SERVICE_SECRET, scopes: ['read'] },
           services,
-          clientId: 'service',
-          clientSecret: SERVICE_SECRET,
-          scopes: ['read'],
           options: GRANT_OPTIONS,
         }),
       ),
@@ -157,9 +153,8 @@ export async function createFaultWorld(transport: Transport, options: FaultWorld
         createOAuthClient({
           grant: 'device_code',
           provider,
+          client: { clientId: 'tv', scopes: ['read', 'offline_access'] },
           services,
-          clientId: 'tv',
-          scopes: ['read', 'offline_access'],
           options: GRANT_OPTIONS,
         }),
       ),
@@ -168,21 +163,17 @@ export async function createFaultWorld(transport: Transport, options: FaultWorld
         createOAuthClient({
           grant: 'authorization_code',
           provider: { issuer: server.issuer },
+          client: { clientId: 'spa', redirectUri: REDIRECT_URI, scopes: ['openid', 'offline_access'] },
           services,
-          clientId: 'spa',
-          redirectUri: REDIRECT_URI,
-          scopes: ['openid', 'offline_access'],
           options: GRANT_OPTIONS,
         }),
       ),
     cache: () => {
       const cache = createClientCredentialsCache({
         provider,
-        clientId: 'service',
-        clientSecret: SERVICE_SECRET,
-        scopes: ['read'],
+        client: { clientId: 'service', clientSecret: SERVICE_SECRET, scopes: ['read'] },
         services: { fetch: network.fetch, clock, storage },
-        ...GRANT_OPTIONS,
+        options: GRANT_OPTIONS,
       });
       stoppable.push({ stop: () => cache.clear() });
       return cache;

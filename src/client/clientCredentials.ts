@@ -1,0 +1,31 @@
+/**
+ * The client credentials grant's façade (RFC 6749 §4.4): `login()` resolves
+ * with the tokens; `getAccessToken()` logs in on demand.
+ */
+import type { TokenSet } from '../protocol/types.js';
+import { failureOf, is, loginRequired, restingTokens, unsupported, type Core } from './core.js';
+import type { Verdict } from './snapshot.js';
+import type { LoginOptions } from './types.js';
+
+/** `login()`: the tokens (the current ones when signed in, renewed first when due). */
+export function loginWithCredentials(core: Core, options: LoginOptions): Promise<TokenSet> {
+  return core.unlessStopped(
+    (async () => {
+      const current = await core.whenReady();
+      const snapshot = current.getSnapshot();
+      if (restingTokens(snapshot) !== undefined) {
+        await core.getAccessToken();
+      } else if (!is.signedIn(snapshot) && !is.busy(snapshot) && !core.sendAccepted(current, { type: 'LOGIN', ...options })) {
+        throw unsupported('login() is not possible now');
+      }
+      return core.until(current, (next): Verdict<TokenSet> => {
+        const tokens = restingTokens(next);
+        if (tokens !== undefined) return { value: tokens };
+        if (is.failed(next)) return failureOf(next, () => loginRequired());
+        // A request or a renewal under way decides.
+        if (is.signedIn(next) || is.busy(next) || !is.ready(next)) return undefined;
+        return { error: loginRequired() };
+      });
+    })(),
+  );
+}
