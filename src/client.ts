@@ -35,7 +35,7 @@ import { discover } from './protocol/discovery.js';
 import { OAuthError, type OAuthErrorJSON } from './errors.js';
 import { fetchUserinfo } from './protocol/operations.js';
 import type { ProviderConfig, TokenSet } from './protocol/types.js';
-import { defaultServices } from './services/index.js';
+import { defaultServices, xstateClock } from './services/index.js';
 
 export type { OAuthClientOptions, OAuthGrant, ProviderOption } from './client/options.js';
 
@@ -254,7 +254,8 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
     provider = resolved;
     const input: GrantInput = { provider: resolved, client: clientConfig, services, options: grantOptions };
     if (options.resource !== undefined) input.resource = options.resource;
-    const actorOptions: GrantActorOptions = options.inspect === undefined ? { input } : { input, inspect: options.inspect };
+    const clock = xstateClock(services.clock);
+    const actorOptions: GrantActorOptions = options.inspect === undefined ? { input, clock } : { input, clock, inspect: options.inspect };
     const created = createGrantActor(grant, actorOptions);
     actor = created;
     // The error observer keeps a failing actor from becoming an unhandled error; waiters see `status: 'error'`.
@@ -358,6 +359,7 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
         // While a refresh is under way, a still-valid token is served: callers never wait on the network for it.
         return tokens && !isExpired(tokens) ? { value: tokens.accessToken } : undefined;
       case 'error':
+      case 'restoreFailed':
         return failureOf(snapshot, () => loginRequired());
       case 'idle':
       case 'redirecting':
@@ -395,6 +397,10 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
         if (tokens === undefined) break;
         if (!isExpired(tokens)) return tokens.accessToken;
         return waitForSnapshot(current, accessTokenVerdict(tokens.accessToken));
+      case 'restoring':
+        // Restoring again after a failed restore (restoreFailed): ask once the stored session is known.
+        await waitForSnapshot(current, (next) => (stateName(next) === 'restoring' ? undefined : { value: undefined }));
+        return obtainAccessToken();
       case 'idle':
         if (grant !== 'client_credentials') throw loginRequired();
         current.send({ type: 'LOGIN' });
@@ -640,6 +646,7 @@ export function createOAuthClient<G extends OAuthGrant>(options: OAuthClientOpti
 
 interface GrantActorOptions {
   input: GrantInput;
+  clock: ReturnType<typeof xstateClock>;
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
 

@@ -96,9 +96,10 @@ export function settled<M extends AnyStateMachine>(actor: Actor<M>): Promise<Sna
   });
 }
 
-/** The state value as a string (the grant machines are flat). */
+/** The top-level state's name (`refreshing` for any of its substates). */
 export function stateOf(actor: { getSnapshot(): { value: unknown } }): string {
-  return String(actor.getSnapshot().value);
+  const { value } = actor.getSnapshot();
+  return typeof value === 'object' && value !== null ? (Object.keys(value)[0] ?? '') : String(value);
 }
 
 /** The stored session blob, parsed. */

@@ -27,7 +27,7 @@ export interface ObservedActor<S extends ObservedSnapshot = ObservedSnapshot> {
 /** What a predicate answers: keep waiting (`undefined`), or settle with a value or an error. */
 export type Verdict<T> = undefined | { value: T } | { error: OAuthError };
 
-/** Top-level state name of a snapshot (`'refreshing'` for `{ refreshing: 'backoff' }`). */
+/** Top-level state name of a snapshot (`'refreshing'` for any of its substates, say `{ refreshing: 'retrying' }`). */
 export function stateName(snapshot: ObservedSnapshot): string {
   const { value } = snapshot;
   if (typeof value === 'string') return value;
