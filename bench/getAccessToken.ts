@@ -82,8 +82,7 @@ const rows: Row[] = [];
   const server = testServer();
   const cache = createClientCredentialsCache({
     provider,
-    clientId: 'svc',
-    clientSecret: 'svc-secret',
+    client: { clientId: 'svc', clientSecret: 'svc-secret' },
     services: { fetch: server.fetch, clock: server.clock },
   });
   rows.push(
@@ -102,9 +101,7 @@ try {
   const client = createOAuthClient({
     grant: 'client_credentials',
     provider,
-    clientId: 'svc',
-    clientSecret: 'svc-secret',
-    scopes: ['read'],
+    client: { clientId: 'svc', clientSecret: 'svc-secret', scopes: ['read'] },
     services: { fetch: server.fetch, clock: server.clock },
   });
   await client.login();

@@ -64,9 +64,7 @@ function newClient(): OAuthClient<'authorization_code'> {
   return createOAuthClient({
     grant: 'authorization_code',
     provider,
-    clientId: 'spa',
-    redirectUri: REDIRECT_URI,
-    scopes: ['offline_access'],
+    client: { clientId: 'spa', redirectUri: REDIRECT_URI, scopes: ['offline_access'] },
     services: nodeServices({ fetch: stubFetch, navigate: () => undefined }),
   });
 }

@@ -136,9 +136,7 @@ function libraryVariant(name: string, metadata: Metadata, services: () => Partia
   const options = (extra: Partial<Services>) => ({
     grant: 'authorization_code' as const,
     provider,
-    clientId: BENCH_CLIENT.clientId,
-    redirectUri: BENCH_CLIENT.redirectUri,
-    scopes: [BENCH_CLIENT.scope],
+    client: { clientId: BENCH_CLIENT.clientId, redirectUri: BENCH_CLIENT.redirectUri, scopes: [BENCH_CLIENT.scope] },
     services: nodeServices({ ...services(), navigate: noNavigation, ...extra }),
   });
   const clock = manualClock(Date.now());

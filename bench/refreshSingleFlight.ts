@@ -81,9 +81,7 @@ const rows: Row[] = [];
   });
   const cache = createClientCredentialsCache({
     provider: { issuer: 'https://auth.test', tokenEndpoint: 'https://auth.test/token' },
-    clientId: 'svc',
-    clientSecret: 'svc-secret',
-    scopes: ['read'],
+    client: { clientId: 'svc', clientSecret: 'svc-secret', scopes: ['read'] },
     services: { fetch: server.fetch, clock: server.clock },
   });
   rows.push(
@@ -119,9 +117,7 @@ try {
       tokenEndpoint: 'https://auth.test/token',
       authorizationResponseIssParameterSupported: true,
     },
-    clientId: 'spa',
-    redirectUri: 'https://app.example/callback',
-    scopes: ['offline_access'],
+    client: { clientId: 'spa', redirectUri: 'https://app.example/callback', scopes: ['offline_access'] },
     services: { fetch: server.fetch, clock: server.clock, navigate: () => undefined },
   });
   const authorizationUrl = await client.login();

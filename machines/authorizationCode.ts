@@ -13,17 +13,20 @@ import {
   initialGrantContext,
   lifecycleActions,
   lifecycleActors,
+  lifecycleDelays,
   lifecycleGuards,
   loggingOutState,
   refreshingState,
   sessionChangedTransitions,
+  sessionToRestore,
   notStopped,
+  storedBlob,
   storeNewSession,
+  thrownError,
   toOAuthError,
   type NewSession,
 } from './lifecycle.js';
-import { errorState, idleState, restoringState } from './grantStates.js';
-import { awaitingCallbackState, redirectGrantImplementations, redirectingState, type RedirectGrantChildren } from './redirectGrant.js';
+import { redirectGrantImplementations, type RedirectGrantChildren } from './redirectGrant.js';
 import { claimPendingAuthorization } from './persistence.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag, PendingAuthorization } from './types.js';
 import { runtimeOf } from './types.js';
@@ -111,8 +114,9 @@ const redirect = redirectGrantImplementations(judgeCallback);
 /**
  * The authorization code grant with PKCE as an XState v5 machine.
  *
- * States: `restoring` → `idle` → `redirecting` → `awaitingCallback` →
- * `exchanging` → `authenticated` ⇄ `refreshing`, `loggingOut`, `error`.
+ * States: `restoring` (→ `restoreFailed` while the storage cannot be read) →
+ * `idle` → `redirecting` → `awaitingCallback` → `exchanging` →
+ * `authenticated` ⇄ `refreshing`, `loggingOut`, `error`.
  * Events: `LOGIN`, `CALLBACK`, `REFRESH`, `LOGOUT`, `RETRY`, `CANCEL`,
  * `SESSION_CHANGED`. Input: {@link GrantInput}.
  */
@@ -126,6 +130,7 @@ export const authorizationCodeMachine = setup({
   },
   actors: { ...lifecycleActors, ...redirect.actors, 'exchange code for tokens': exchangeCodeForTokens },
   guards: { ...lifecycleGuards, ...redirect.guards },
+  delays: lifecycleDelays,
   actions: {
     ...lifecycleActions,
     ...redirect.actions,
@@ -146,10 +151,92 @@ export const authorizationCodeMachine = setup({
   initial: 'restoring',
   on: { ...sessionChangedTransitions },
   states: {
-    restoring: restoringState({ resumesIn: 'awaitingCallback', callbackMayWait: true }),
-    idle: idleState({ loginStartsIn: 'redirecting', callbackRestores: true }),
-    redirecting: redirectingState('code'),
-    awaitingCallback: awaitingCallbackState('start the exchange'),
+    // Reads the stored session; a LOGIN or CALLBACK meanwhile (the callback page) waits for its outcome.
+    restoring: {
+      invoke: {
+        id: 'readSession',
+        src: 'read stored session',
+        input: sessionToRestore,
+        onDone: [
+          {
+            guard: { type: 'the stored session has tokens', params: storedBlob },
+            target: 'authenticated',
+            actions: [{ type: 'remember stored session', params: storedBlob }, 'replay deferred events'],
+          },
+          {
+            guard: { type: 'an authorization is stored', params: storedBlob },
+            target: 'awaitingCallback',
+            actions: [{ type: 'remember stored session', params: storedBlob }, 'replay deferred events'],
+          },
+          {
+            // A fresh actor on the callback page, and nothing is pending: refuse rather than wait.
+            guard: 'a callback is waiting',
+            target: 'error',
+            actions: [{ type: 'fail with', params: { code: 'pending_missing', description: 'no authorization is pending' } }, 'replay deferred events'],
+          },
+          { target: 'idle', actions: 'replay deferred events' },
+        ],
+        onError: [
+          { guard: 'a callback is waiting', target: 'error', actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'] },
+          {
+            guard: { type: 'the storage could not be read', params: thrownError },
+            target: 'restoreFailed',
+            actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'],
+          },
+          // A stored session that does not validate was removed: there is none.
+          { target: 'idle', actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'] },
+        ],
+      },
+      on: { LOGIN: { actions: 'defer event' }, CALLBACK: { actions: 'defer event' } },
+    },
+    // The storage could not be read: a session may be stored. Read again after a while or on RETRY.
+    restoreFailed: {
+      tags: ['error', 'ready'],
+      after: { 'restore retry delay': { target: 'restoring', actions: 'clear failure' } },
+      on: {
+        RETRY: { target: 'restoring', actions: 'clear failure' },
+        LOGIN: { target: 'redirecting', actions: ['remember login request', 'clear failure'] },
+        CALLBACK: { target: 'restoring', actions: ['defer event', 'clear failure'] },
+        LOGOUT: 'loggingOut',
+      },
+    },
+    idle: {
+      tags: ['ready'],
+      on: {
+        LOGIN: { target: 'redirecting', actions: ['remember login request', 'clear failure'] },
+        // A fresh actor that skipped restore: load the pending authorization the callback answers.
+        CALLBACK: { target: 'restoring', actions: 'defer event' },
+        LOGOUT: 'loggingOut',
+      },
+    },
+    // Prepares, stores and opens the authorization request (RFC 6749 §4.1.1, response_type=code).
+    redirecting: {
+      tags: ['busy', 'ready'],
+      invoke: {
+        id: 'prepareAuthorization',
+        src: 'prepare authorization request',
+        input: ({ context }) => ({ grant: context.grant, ...runtimeOf(context), login: context.login, responseType: 'code' as const }),
+        onDone: { target: 'awaitingCallback', actions: { type: 'remember pending authorization', params: ({ event }) => event.output } },
+        onError: { target: 'error', actions: { type: 'remember failure', params: thrownError } },
+      },
+      on: {
+        CANCEL: { target: 'idle', actions: ['forget pending authorization', 'forget the stored session'] },
+        LOGOUT: 'loggingOut',
+      },
+    },
+    awaitingCallback: {
+      tags: ['awaitingCallback', 'ready'],
+      on: {
+        CALLBACK: [
+          { guard: 'the callback answers the pending authorization', target: 'exchanging', actions: 'start the exchange' },
+          // A pending authorization accepts one callback: a refused one ends it.
+          { target: 'error', actions: ['refuse the callback', 'forget the stored session'] },
+        ],
+        LOGIN: { target: 'redirecting', actions: ['forget pending authorization', 'remember login request', 'clear failure'] },
+        CANCEL: { target: 'idle', actions: ['forget pending authorization', 'forget the stored session'] },
+        LOGOUT: { target: 'loggingOut', actions: 'forget pending authorization' },
+      },
+    },
     exchanging: {
       tags: ['busy', 'ready'],
       invoke: {
@@ -168,7 +255,7 @@ export const authorizationCodeMachine = setup({
         },
         onError: {
           target: 'error',
-          actions: ['forget the exchange', { type: 'remember failure', params: ({ event }) => ({ error: event.error }) }],
+          actions: ['forget the exchange', { type: 'remember failure', params: thrownError }],
         },
       },
       on: {
@@ -178,7 +265,20 @@ export const authorizationCodeMachine = setup({
     authenticated: authenticatedState,
     refreshing: refreshingState,
     loggingOut: loggingOutState,
-    // A failed login starts again with a new authorization request: a code is never redeemed twice.
-    error: errorState({ loginStartsIn: 'redirecting', retry: 'renew or log in again' }),
+    error: {
+      // Targeted by the refresh's substates (`#error`).
+      id: 'error',
+      tags: ['error', 'ready'],
+      on: {
+        RETRY: [
+          { guard: 'set-aside tokens can be renewed', target: 'refreshing', actions: 'take back set-aside tokens' },
+          // A failed login starts again with a new authorization request: a code is never redeemed twice.
+          { target: 'redirecting', actions: 'clear failure' },
+        ],
+        LOGIN: { target: 'redirecting', actions: ['remember login request', 'clear failure'] },
+        LOGOUT: 'loggingOut',
+        CANCEL: { target: 'idle', actions: 'clear failure' },
+      },
+    },
   },
 });

@@ -11,17 +11,20 @@ import {
   initialGrantContext,
   lifecycleActions,
   lifecycleActors,
+  lifecycleDelays,
   lifecycleGuards,
   loggingOutState,
   refreshingState,
   resourceOf,
   sessionChangedTransitions,
+  sessionToRestore,
+  storedBlob,
+  thrownError,
   notStopped,
   storeNewSession,
   type LifecycleChildren,
   type NewSession,
 } from './lifecycle.js';
-import { errorState, idleState, restoringState } from './grantStates.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag } from './types.js';
 import { runtimeOf, requestedScopes } from './types.js';
 
@@ -48,7 +51,7 @@ const requestTokens = fromPromise<NewSession, ClientCredentialsInput>(async ({ i
 /**
  * The client credentials grant as an XState v5 machine.
  *
- * States: `restoring` → `idle` → `exchanging` → `authenticated` ⇄
+ * States: `restoring` (→ `restoreFailed` while the storage cannot be read) → `idle` → `exchanging` → `authenticated` ⇄
  * `refreshing`, `loggingOut`, `error`. Events: `LOGIN`, `REFRESH`, `LOGOUT`,
  * `RETRY`, `CANCEL`, `SESSION_CHANGED`. Input: {@link GrantInput} (the client
  * needs its secret: servers only).
@@ -64,14 +67,56 @@ export const clientCredentialsMachine = setup({
   actors: { ...lifecycleActors, 'request client credentials tokens': requestTokens },
   guards: lifecycleGuards,
   actions: lifecycleActions,
+  delays: lifecycleDelays,
 }).createMachine({
   id: 'clientCredentials',
   context: ({ input }) => initialGrantContext('clientCredentials', input),
   initial: 'restoring',
   on: { ...sessionChangedTransitions },
   states: {
-    restoring: restoringState({ callbackMayWait: false }),
-    idle: idleState({ loginStartsIn: 'exchanging', callbackRestores: false }),
+    // Reads the stored session; a LOGIN meanwhile waits for its outcome.
+    restoring: {
+      invoke: {
+        id: 'readSession',
+        src: 'read stored session',
+        input: sessionToRestore,
+        onDone: [
+          {
+            guard: { type: 'the stored session has tokens', params: storedBlob },
+            target: 'authenticated',
+            actions: [{ type: 'remember stored session', params: storedBlob }, 'replay deferred events'],
+          },
+          { target: 'idle', actions: 'replay deferred events' },
+        ],
+        onError: [
+          {
+            guard: { type: 'the storage could not be read', params: thrownError },
+            target: 'restoreFailed',
+            actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'],
+          },
+          // A stored session that does not validate was removed: there is none.
+          { target: 'idle', actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'] },
+        ],
+      },
+      on: { LOGIN: { actions: 'defer event' } },
+    },
+    // The storage could not be read: a session may be stored. Read again after a while or on RETRY.
+    restoreFailed: {
+      tags: ['error', 'ready'],
+      after: { 'restore retry delay': { target: 'restoring', actions: 'clear failure' } },
+      on: {
+        RETRY: { target: 'restoring', actions: 'clear failure' },
+        LOGIN: { target: 'exchanging', actions: ['remember login request', 'clear failure'] },
+        LOGOUT: 'loggingOut',
+      },
+    },
+    idle: {
+      tags: ['ready'],
+      on: {
+        LOGIN: { target: 'exchanging', actions: ['remember login request', 'clear failure'] },
+        LOGOUT: 'loggingOut',
+      },
+    },
     exchanging: {
       tags: ['busy', 'ready'],
       invoke: {
@@ -87,8 +132,8 @@ export const clientCredentialsMachine = setup({
         onError: {
           target: 'error',
           actions: [
-            { type: 'remember failure', params: ({ event }) => ({ error: event.error }) },
-            { type: 'hold renewals back', params: ({ event }) => ({ error: event.error }) },
+            { type: 'remember failure', params: thrownError },
+            { type: 'hold renewals back', params: thrownError },
           ],
         },
       },
@@ -100,6 +145,19 @@ export const clientCredentialsMachine = setup({
     authenticated: authenticatedState,
     refreshing: refreshingState,
     loggingOut: loggingOutState,
-    error: errorState({ loginStartsIn: 'exchanging', retry: 'renew or log in again' }),
+    error: {
+      // Targeted by the refresh's substates (`#error`).
+      id: 'error',
+      tags: ['error', 'ready'],
+      on: {
+        RETRY: [
+          { guard: 'set-aside tokens can be renewed', target: 'refreshing', actions: 'take back set-aside tokens' },
+          { target: 'exchanging', actions: 'clear failure' },
+        ],
+        LOGIN: { target: 'exchanging', actions: ['remember login request', 'clear failure'] },
+        LOGOUT: 'loggingOut',
+        CANCEL: { target: 'idle', actions: 'clear failure' },
+      },
+    },
   },
 });

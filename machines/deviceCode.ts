@@ -10,19 +10,21 @@ import {
   initialGrantContext,
   lifecycleActions,
   lifecycleActors,
+  lifecycleDelays,
   lifecycleGuards,
   loggingOutState,
   refreshingState,
   sessionChangedTransitions,
+  sessionToRestore,
+  storedBlob,
+  thrownError,
   notStopped,
   storeNewSession,
   toOAuthError,
   type LifecycleChildren,
   type NewSession,
 } from './lifecycle.js';
-import { errorState, idleState, restoringState } from './grantStates.js';
 import { MAX_RETRY_AFTER_MS } from '../src/session/backoff.js';
-import { systemClock } from '../src/services/clock.js';
 import { writeSession, type SessionBlob } from './persistence.js';
 import { sleep } from './timers.js';
 import type { DeviceAuthorizationState, GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag } from './types.js';
@@ -56,7 +58,7 @@ export interface PollInput extends GrantRuntime {
 const pollForToken = fromPromise<NewSession, PollInput>(async ({ input, signal }) => {
   const { services, device } = input;
   // RFC 8628 §3.2: the protocol reads a missing or sub-second interval as 5 s; a stored one is floored too.
-  await sleep(systemClock, Math.max(device.interval, MIN_POLL_INTERVAL_S) * 1000, signal);
+  await sleep(services.clock, Math.max(device.interval, MIN_POLL_INTERVAL_S) * 1000, signal);
   if (services.clock.now() >= device.expiresAt) {
     throw new OAuthError('expired_token', { description: 'the device code expired before the user approved', retryable: false });
   }
@@ -74,7 +76,7 @@ type ErrorParams = { error: unknown };
 /**
  * The device authorization grant (RFC 8628) as an XState v5 machine.
  *
- * States: `restoring` → `idle` → `requestingCode` → `awaitingUser` →
+ * States: `restoring` (→ `restoreFailed` while the storage cannot be read) → `idle` → `requestingCode` → `awaitingUser` →
  * `authenticated` ⇄ `refreshing`, `loggingOut`, `error`. Events: `LOGIN`,
  * `REFRESH`, `LOGOUT`, `RETRY`, `CANCEL`, `SESSION_CHANGED`. While
  * `awaitingUser`, `context.device` holds what to show the user.
@@ -102,6 +104,7 @@ export const deviceCodeMachine = setup({
       return error.code === 'slow_down' || (error.retryable && error.code !== 'authorization_pending');
     },
   },
+  delays: lifecycleDelays,
   actions: {
     ...lifecycleActions,
     'remember device authorization': assign((_, params: { device: DeviceAuthorizationState }) => ({ device: params.device })),
@@ -120,8 +123,54 @@ export const deviceCodeMachine = setup({
   initial: 'restoring',
   on: { ...sessionChangedTransitions },
   states: {
-    restoring: restoringState({ resumesIn: 'awaitingUser', callbackMayWait: false }),
-    idle: idleState({ loginStartsIn: 'requestingCode', callbackRestores: false }),
+    // Reads the stored session; a LOGIN meanwhile waits for its outcome.
+    restoring: {
+      invoke: {
+        id: 'readSession',
+        src: 'read stored session',
+        input: sessionToRestore,
+        onDone: [
+          {
+            guard: { type: 'the stored session has tokens', params: storedBlob },
+            target: 'authenticated',
+            actions: [{ type: 'remember stored session', params: storedBlob }, 'replay deferred events'],
+          },
+          {
+            guard: { type: 'a device authorization is stored', params: storedBlob },
+            target: 'awaitingUser',
+            actions: [{ type: 'remember stored session', params: storedBlob }, 'replay deferred events'],
+          },
+          { target: 'idle', actions: 'replay deferred events' },
+        ],
+        onError: [
+          {
+            guard: { type: 'the storage could not be read', params: thrownError },
+            target: 'restoreFailed',
+            actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'],
+          },
+          // A stored session that does not validate was removed: there is none.
+          { target: 'idle', actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'] },
+        ],
+      },
+      on: { LOGIN: { actions: 'defer event' } },
+    },
+    // The storage could not be read: a session may be stored. Read again after a while or on RETRY.
+    restoreFailed: {
+      tags: ['error', 'ready'],
+      after: { 'restore retry delay': { target: 'restoring', actions: 'clear failure' } },
+      on: {
+        RETRY: { target: 'restoring', actions: 'clear failure' },
+        LOGIN: { target: 'requestingCode', actions: ['remember login request', 'clear failure'] },
+        LOGOUT: 'loggingOut',
+      },
+    },
+    idle: {
+      tags: ['ready'],
+      on: {
+        LOGIN: { target: 'requestingCode', actions: ['remember login request', 'clear failure'] },
+        LOGOUT: 'loggingOut',
+      },
+    },
     requestingCode: {
       tags: ['busy', 'ready'],
       invoke: {
@@ -135,7 +184,7 @@ export const deviceCodeMachine = setup({
           target: 'awaitingUser',
           actions: { type: 'remember device authorization', params: ({ event }) => ({ device: event.output }) },
         },
-        onError: { target: 'error', actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) } },
+        onError: { target: 'error', actions: { type: 'remember failure', params: thrownError } },
       },
       on: {
         CANCEL: { target: 'idle', actions: 'forget the stored session' },
@@ -160,15 +209,15 @@ export const deviceCodeMachine = setup({
         },
         onError: [
           {
-            guard: { type: 'the user has not decided yet', params: ({ event }) => ({ error: event.error }) },
+            guard: { type: 'the user has not decided yet', params: thrownError },
             target: 'awaitingUser',
             reenter: true,
           },
           {
-            guard: { type: 'the server asks to slow down', params: ({ event }) => ({ error: event.error }) },
+            guard: { type: 'the server asks to slow down', params: thrownError },
             target: 'awaitingUser',
             reenter: true,
-            actions: { type: 'poll more slowly', params: ({ event }) => ({ error: event.error }) },
+            actions: { type: 'poll more slowly', params: thrownError },
           },
           {
             // expired_token, access_denied, or anything the server will not change its mind about.
@@ -176,7 +225,7 @@ export const deviceCodeMachine = setup({
             actions: [
               'forget device authorization',
               'forget the stored session',
-              { type: 'remember failure', params: ({ event }) => ({ error: event.error }) },
+              { type: 'remember failure', params: thrownError },
             ],
           },
         ],
@@ -189,6 +238,19 @@ export const deviceCodeMachine = setup({
     authenticated: authenticatedState,
     refreshing: refreshingState,
     loggingOut: loggingOutState,
-    error: errorState({ loginStartsIn: 'requestingCode', retry: 'renew or log in again' }),
+    error: {
+      // Targeted by the refresh's substates (`#error`).
+      id: 'error',
+      tags: ['error', 'ready'],
+      on: {
+        RETRY: [
+          { guard: 'set-aside tokens can be renewed', target: 'refreshing', actions: 'take back set-aside tokens' },
+          { target: 'requestingCode', actions: 'clear failure' },
+        ],
+        LOGIN: { target: 'requestingCode', actions: ['remember login request', 'clear failure'] },
+        LOGOUT: 'loggingOut',
+        CANCEL: { target: 'idle', actions: 'clear failure' },
+      },
+    },
   },
 });

@@ -36,8 +36,7 @@ import { refreshTokens, requestClientCredentials, revokeToken } from '../src/pro
 import type { ClientConfig, ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import type { Services, StorageService } from '../src/services/types.js';
 import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
-import { sleep, startTimer } from './timers.js';
-import { systemClock } from '../src/services/clock.js';
+import { startTimer } from './timers.js';
 import { renewalBackoff } from '../src/session/backoff.js';
 import { accessTokenIsValid, renewalDueAt, tokensAreFresh } from '../src/session/freshness.js';
 import { isNewerSession, type SessionStamp } from '../src/session/newer.js';
@@ -147,7 +146,7 @@ export interface ExpiryTimerInput {
 /** Sends `EXPIRY_DUE` at `fireAt` by `services.clock`; never without a `fireAt`. */
 const waitForTokenExpiry = fromCallback<GrantEvent, ExpiryTimerInput>(({ input, sendBack }) => {
   if (input.fireAt === undefined) return undefined;
-  return startTimer(systemClock, input.fireAt - input.services.clock.now(), () => sendBack({ type: 'EXPIRY_DUE' }));
+  return startTimer(input.services.clock, input.fireAt - input.services.clock.now(), () => sendBack({ type: 'EXPIRY_DUE' }));
 });
 
 /** What a token request gives back, once the tokens are stored. */
@@ -162,28 +161,94 @@ export interface NewSession {
 
 export interface RenewInput extends GrantRuntime {
   grant: GrantKind;
+  /** The tokens whose refresh token is spent: ours, or newer ones another tab stored (adopted while checking the store). */
   tokens: TokenSet;
   savedAt: number | undefined;
   generation: number | undefined;
   scopes: string[] | undefined;
   /** RFC 8707: sent with a client-credentials renewal. */
   resource: string | undefined;
-  /** The session was written to storage (not kept in memory after a failed write): an empty store then means it ended elsewhere. */
-  sessionIsStored: boolean;
-  /** Told of each transient failure before the backoff, so the machine can show it while it waits. */
-  reportRetry?: (error: OAuthErrorJSON) => void;
 }
 
-function withLock<T>(storage: StorageService, key: string, fn: () => Promise<T>): Promise<T> {
-  return storage.lock === undefined ? fn() : storage.lock(key, fn);
+export interface RefreshLockInput {
+  services: Services;
+  storageKey: string;
 }
+
+/** The lock that makes a refresh single flight across tabs and processes (when the storage has one). */
+function refreshLockKey(storageKey: string): string {
+  return `${storageKey}:refresh`;
+}
+
+/**
+ * Renewal requests sent under a refresh lock and not yet stored, per storage and lock: the lock is
+ * released only once they are (a request that left is read and stored even after its state was left).
+ */
+const sentUnderLock = new WeakMap<StorageService, Map<string, Promise<unknown>>>();
+
+function underLock(storage: StorageService, key: string, request: Promise<unknown>): void {
+  const byKey = sentUnderLock.get(storage) ?? new Map<string, Promise<unknown>>();
+  sentUnderLock.set(storage, byKey);
+  const settled = request.then(
+    () => undefined,
+    () => undefined,
+  );
+  byKey.set(key, settled);
+  void settled.then(() => {
+    if (byKey.get(key) === settled) byKey.delete(key);
+  });
+}
+
+/**
+ * Takes `storage.lock(storageKey + ':refresh')` and holds it until the state that invoked it is
+ * left (and a request sent under it is stored); sends `REFRESH_LOCK_GRANTED` once held, at once
+ * when the storage has no lock, and `REFRESH_LOCK_FAILED` when the lock cannot be taken.
+ */
+const holdRefreshLock = fromCallback<GrantEvent, RefreshLockInput>(({ input, sendBack }) => {
+  const { storage } = input.services;
+  const key = refreshLockKey(input.storageKey);
+  if (storage.lock === undefined) {
+    sendBack({ type: 'REFRESH_LOCK_GRANTED' });
+    return undefined;
+  }
+  let left = false;
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  storage
+    .lock(key, async () => {
+      if (left) return;
+      sendBack({ type: 'REFRESH_LOCK_GRANTED' });
+      await released;
+      await sentUnderLock.get(storage)?.get(key);
+    })
+    .catch((error: unknown) => {
+      if (!left) sendBack({ type: 'REFRESH_LOCK_FAILED', error });
+    });
+  return () => {
+    left = true;
+    release();
+  };
+});
+
+/** The stored session, read before a refresh spends anything; `undefined` when the store cannot be read now. */
+const readSessionToRenew = fromPromise<SessionBlob | null | undefined, { services: Services; storageKey: string; grant: GrantKind }>(
+  async ({ input }) => {
+    try {
+      return await readSession(input.services.storage, input.storageKey, input.grant);
+    } catch {
+      // An unreadable store must not block a refresh, nor end the session: we still hold our own tokens.
+      return undefined;
+    }
+  },
+);
 
 /** The stored session; `undefined` when the store cannot be read now. */
 async function readStoredQuietly(input: RenewInput): Promise<SessionBlob | null | undefined> {
   try {
     return await readSession(input.services.storage, input.options.storageKey, input.grant);
   } catch {
-    // An unreadable store must not block a refresh, nor end the session: we still hold our own tokens.
     return undefined;
   }
 }
@@ -204,9 +269,6 @@ function mergeRefreshed(previous: TokenSet, fresh: TokenSet): TokenSet {
  * `invalid_grant`, instead of keeping the tokens of one user while the server talks about another.
  */
 class EndUserChangedError extends OAuthError {}
-
-/** The stored session is gone: another tab or process logged out. It ends here too, like on `invalid_grant`. */
-class SessionEndedElsewhereError extends OAuthError {}
 
 /**
  * OIDC Core §12.2: "its iss Claim Value MUST be the same as in the ID Token issued when the original
@@ -236,8 +298,9 @@ function checkSameEndUser(previous: string | undefined, fresh: string | undefine
   }
 }
 
-async function requestNewTokens(input: RenewInput, current: TokenSet, signal: AbortSignal): Promise<TokenSet> {
+async function requestNewTokens(input: RenewInput, signal: AbortSignal): Promise<TokenSet> {
   notStopped(signal, 'the refresh');
+  const current = input.tokens;
   // No signal: a request that left is read and stored (see notStopped).
   const ctx = { provider: input.provider, client: input.client, services: input.services };
   const clientCredentials = (): Promise<TokenSet> =>
@@ -262,31 +325,13 @@ async function requestNewTokens(input: RenewInput, current: TokenSet, signal: Ab
   }
 }
 
+/** One renewal request (the lock is held and the store checked), its answer stored before the old refresh token is forgotten. */
 async function renewOnce(input: RenewInput, signal: AbortSignal): Promise<NewSession> {
   const { services, options } = input;
-  let current = input.tokens;
-  let stamp: SessionStamp = { savedAt: input.savedAt, generation: input.generation };
-  const stored = await readStoredQuietly(input);
-  // Our session was stored, and the store now holds none (or a new login): another tab or process
-  // logged out, and its logout revoked or spent what we hold. Renewing would spend a refresh token
-  // the session no longer owns, or bring back a session the user ended.
-  if (input.sessionIsStored && (stored === null || (stored !== undefined && stored.state !== 'authenticated'))) {
-    throw new SessionEndedElsewhereError('login_required', {
-      description: 'the session ended elsewhere: another tab or process logged out',
-      retryable: false,
-    });
-  }
-  // Another tab may have rotated the tokens while we waited for the lock:
-  // spending our (now old) refresh token would trip the server's reuse detection (RFC 9700 §4.14.2).
-  if (stored != null && isNewerSession(stored, current, stamp)) {
-    const adopted = { tokens: stored.tokens, savedAt: stored.savedAt, generation: stored.generation ?? 0 };
-    if (tokensAreFresh(stored.tokens, stored.savedAt, options, services.clock.now())) return adopted;
-    current = stored.tokens;
-    stamp = adopted;
-  }
+  const stamp: SessionStamp = { savedAt: input.savedAt, generation: input.generation };
   let fresh: TokenSet;
   try {
-    fresh = await requestNewTokens(input, current, signal);
+    fresh = await requestNewTokens(input, signal);
   } catch (thrown) {
     const error = toOAuthError(thrown);
     if (error instanceof EndUserChangedError) {
@@ -296,11 +341,11 @@ async function renewOnce(input: RenewInput, signal: AbortSignal): Promise<NewSes
     if (error.code === 'invalid_grant' && !signal.aborted) {
       // Without a lock another process may have rotated concurrently; its tokens are the session now.
       const again = await readStoredQuietly(input);
-      if (again != null && isNewerSession(again, current, stamp)) {
+      if (again != null && isNewerSession(again, input.tokens, stamp)) {
         return { tokens: again.tokens, savedAt: again.savedAt, generation: again.generation ?? 0 };
       }
       // Only our own session is removed: not one another tab or process stored meanwhile.
-      if (again === null || (again !== undefined && again.tokens?.refreshToken === current.refreshToken)) {
+      if (again === null || (again !== undefined && again.tokens?.refreshToken === input.tokens.refreshToken)) {
         await removeSession(services.storage, options.storageKey).catch(() => undefined);
       }
     }
@@ -311,20 +356,18 @@ async function renewOnce(input: RenewInput, signal: AbortSignal): Promise<NewSes
   return storeNewSession(services, options.storageKey, input.grant, fresh, (stamp.generation ?? 0) + 1);
 }
 
-/** Refresh with single flight, adoption of newer stored tokens, and bounded jittered retries of transient failures. */
-const renewTokens = fromPromise<NewSession, RenewInput>(async ({ input, signal }) => {
-  const { services, options } = input;
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await withLock(services.storage, `${options.storageKey}:refresh`, () => renewOnce(input, signal));
-    } catch (thrown) {
-      const error = toOAuthError(thrown);
-      if (signal.aborted || !error.retryable || attempt + 1 >= options.maxRefreshAttempts) throw error;
-      input.reportRetry?.(error.toJSON());
-      await sleep(systemClock, renewalBackoff(services.crypto, options.retryBaseMs, attempt + 1, error), signal);
-    }
-  }
+/** One renewal request under the refresh lock; the lock is kept until its answer is stored. */
+const renewTokens = fromPromise<NewSession, RenewInput>(({ input, signal }) => {
+  const request = renewOnce(input, signal);
+  underLock(input.services.storage, refreshLockKey(input.options.storageKey), request);
+  return request;
 });
+
+/** A stored session as the tokens a refresh adopts. */
+function storedAsNewSession(blob: SessionBlob | null | undefined): NewSession {
+  if (blob?.tokens === undefined) throw new TypeError('adopting a stored session without tokens');
+  return { tokens: blob.tokens, savedAt: blob.savedAt, generation: blob.generation ?? 0 };
+}
 
 export interface EndSessionInput {
   provider: ProviderConfig;
@@ -415,6 +458,8 @@ const removeStoredSession = fromPromise<void, { services: Services; storageKey: 
 /** The actors of the lifecycle, to spread into a grant machine's `setup({ actors })`. */
 export const lifecycleActors = {
   'wait for token expiry': waitForTokenExpiry,
+  'hold the refresh lock': holdRefreshLock,
+  'read the session to renew': readSessionToRenew,
   'renew tokens': renewTokens,
   'end session': endSession,
   'read stored session': readStoredSession,
@@ -424,6 +469,12 @@ export const lifecycleActors = {
 // ---------------------------------------------------------------------------
 // Guards
 
+/** The stored session when it is newer than the tokens held (see {@link isNewerSession}). */
+function storedNewer(context: GrantContext, blob: SessionBlob | null | undefined): SessionBlob | undefined {
+  if (blob == null || context.tokens === undefined) return undefined;
+  return isNewerSession(blob, context.tokens, { savedAt: context.savedAt, generation: context.generation }) ? blob : undefined;
+}
+
 type GuardArgs = { context: GrantContext };
 
 /** The guards of the lifecycle, to spread into a grant machine's `setup({ guards })`. */
@@ -432,9 +483,25 @@ export const lifecycleGuards = {
   'set-aside tokens can be renewed': ({ context }: GuardArgs) => canRenew(context.grant, context.staleTokens),
   'the access token is still valid': ({ context }: GuardArgs) =>
     context.tokens !== undefined && accessTokenIsValid(context.tokens, context.services.clock.now()),
-  'the server ended the session': (_: GuardArgs, params: { error: unknown }) =>
-    toOAuthError(params.error).code === 'invalid_grant' || params.error instanceof SessionEndedElsewhereError,
+  'the server ended the session': (_: GuardArgs, params: { error: unknown }) => toOAuthError(params.error).code === 'invalid_grant',
   'the refreshed ID token names another user': (_: GuardArgs, params: { error: unknown }) => params.error instanceof EndUserChangedError,
+  // A transient failure is tried again, at most `maxRefreshAttempts` requests in all.
+  'another attempt is allowed': ({ context }: GuardArgs, params: { error: unknown }) =>
+    toOAuthError(params.error).retryable && (context.refreshAttempts ?? 0) + 1 < context.options.maxRefreshAttempts,
+  // Our session was stored, and the store now holds none (or a new login): another tab or process logged out,
+  // and its logout revoked or spent what we hold. Renewing would spend a refresh token the session no longer
+  // owns, or bring back a session the user ended.
+  'the session ended elsewhere': ({ context }: GuardArgs, params: { blob: SessionBlob | null | undefined }) =>
+    context.unsaved !== true && (params.blob === null || (params.blob !== undefined && params.blob.state !== 'authenticated')),
+  // Another tab rotated the tokens while we waited for the lock: spending our (now old) refresh token
+  // would trip the server's reuse detection (RFC 9700 §4.14.2).
+  'another tab stored newer tokens': ({ context }: GuardArgs, params: { blob: SessionBlob | null | undefined }) =>
+    storedNewer(context, params.blob) !== undefined,
+  'another tab stored fresh tokens': ({ context }: GuardArgs, params: { blob: SessionBlob | null | undefined }) => {
+    const stored = storedNewer(context, params.blob);
+    return stored?.tokens !== undefined && tokensAreFresh(stored.tokens, stored.savedAt, context.options, context.services.clock.now());
+  },
+  'the storage could not be read': (_: GuardArgs, params: { error: unknown }) => toOAuthError(params.error).code === 'storage_error',
   'the event carries tokens': (_: GuardArgs, params: { tokens: TokenSet | undefined }) => params.tokens !== undefined,
   'the stored session has tokens': (_: GuardArgs, params: { blob: SessionBlob | null }) =>
     params.blob?.state === 'authenticated' && params.blob.tokens !== undefined,
@@ -450,6 +517,7 @@ export const lifecycleGuards = {
 /** The actions of the lifecycle, to spread into a grant machine's `setup({ actions })`. */
 export const lifecycleActions = {
   'remember new session': assign<GrantContext, GrantEvent, NewSession, GrantEvent, never>((_, params) => ({
+    refreshAttempts: undefined,
     tokens: params.tokens,
     savedAt: params.savedAt,
     generation: params.generation ?? 0,
@@ -468,9 +536,21 @@ export const lifecycleActions = {
   'remember failure': assign<GrantContext, GrantEvent, { error: unknown }, GrantEvent, never>((_, params) => ({
     error: toOAuthError(params.error).toJSON(),
   })),
-  'show the failure being retried': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context, event }) => ({
-    error: event.type === 'REFRESH_RETRYING' ? event.error : context.error,
-  })),
+  // The failure shows in context while the still-valid token is served; the next attempt waits out its backoff.
+  'wait before the next attempt': assign<GrantContext, GrantEvent, { error: unknown }, GrantEvent, never>(({ context }, params) => {
+    const attempts = (context.refreshAttempts ?? 0) + 1;
+    const error = toOAuthError(params.error);
+    const wait = renewalBackoff(context.services.crypto, context.options.retryBaseMs, attempts, error);
+    return { error: error.toJSON(), refreshAttempts: attempts, retryNotBefore: context.services.clock.now() + wait };
+  }),
+  'forget the attempts': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ refreshAttempts: undefined }),
+  // Newer tokens another tab stored: their refresh token is the one to spend now.
+  'adopt the stored tokens': assign<GrantContext, GrantEvent, { blob: SessionBlob | null | undefined }, GrantEvent, never>(
+    (_, params) => {
+      const adopted = storedAsNewSession(params.blob);
+      return { tokens: adopted.tokens, savedAt: adopted.savedAt, generation: adopted.generation, unsaved: undefined };
+    },
+  ),
   'fail with': assign<GrantContext, GrantEvent, { code: OAuthErrorCode; description: string }, GrantEvent, never>(
     (_, params) => ({ error: new OAuthError(params.code, { description: params.description, retryable: false }).toJSON() }),
   ),
@@ -559,17 +639,34 @@ export const lifecycleActions = {
 };
 
 // ---------------------------------------------------------------------------
+// Delays
+
+/** How long a failed restore waits before it reads the storage again. */
+export const RESTORE_RETRY_MS = 5_000;
+
+type DelayArgs = { context: GrantContext };
+
+/** The named delays of the lifecycle, to spread into a grant machine's `setup({ delays })`; they run on the actor's clock. */
+export const lifecycleDelays = {
+  // Set when the attempt failed (`wait before the next attempt`): the jittered backoff, or the server's Retry-After.
+  'backoff delay': ({ context }: DelayArgs) => Math.max(0, (context.retryNotBefore ?? 0) - context.services.clock.now()),
+  'restore retry delay': () => RESTORE_RETRY_MS,
+};
+
+// ---------------------------------------------------------------------------
 // States
 
 /** The invoke ids of the lifecycle's actors; a grant machine's `children` type includes these. */
 export type LifecycleChildren = {
   readSession: 'read stored session';
   expiryTimer: 'wait for token expiry';
+  refreshLock: 'hold the refresh lock';
+  checkStore: 'read the session to renew';
   renewTokens: 'renew tokens';
   endSession: 'end session';
 };
 
-/** The lifecycle's `setup()`: its `createStateConfig` type-checks the shared states (here and in `grantStates.ts`). */
+/** The lifecycle's `setup()`: its `createStateConfig` type-checks the shared states. */
 export const lifecycle = setup({
   types: {} as {
     context: GrantContext;
@@ -581,10 +678,30 @@ export const lifecycle = setup({
   actors: lifecycleActors,
   guards: lifecycleGuards,
   actions: lifecycleActions,
+  delays: lifecycleDelays,
 });
+
+/** The stored session an invoke read, as a guard's or an action's params. */
+export const storedBlob = <Blob extends SessionBlob | null | undefined>({ event }: { event: { output: Blob } }) => ({ blob: event.output });
+/** What an invoke threw (or an actor reported), as a guard's or an action's params. */
+export const thrownError = ({ event }: { event: { error: unknown } }) => ({ error: event.error });
+
+/** What `restoring` reads: nothing when restoring is off, unless a deferred `CALLBACK` needs its pending authorization. */
+export function sessionToRestore({ context }: { context: GrantContext }): ReadSessionInput {
+  const callbackWaiting = context.deferred.some((event) => event.type === 'CALLBACK');
+  return {
+    services: context.services,
+    storageKey: context.options.storageKey,
+    machine: context.grant,
+    skip: !context.options.restore && !callbackWaiting,
+    callbackWaiting,
+  };
+}
 
 /** The session is usable; the expiry timer runs. Placed at a grant machine's root as `authenticated`. */
 export const authenticatedState = lifecycle.createStateConfig({
+  // Targeted by the refresh's substates (`#authenticated`).
+  id: 'authenticated',
   tags: ['signedIn', 'ready'],
   invoke: {
     id: 'expiryTimer',
@@ -608,62 +725,131 @@ export const authenticatedState = lifecycle.createStateConfig({
   },
 });
 
-/** A refresh is under way; the current access token stays usable. Placed at a grant machine's root as `refreshing`. */
-export const refreshingState = lifecycle.createStateConfig({
-  tags: ['busy', 'signedIn', 'renewing', 'ready'],
-  invoke: {
-    id: 'renewTokens',
-    src: 'renew tokens',
-    input: ({ context, self }): RenewInput => {
-      if (context.tokens === undefined) throw new TypeError('refreshing without tokens');
-      return {
-        reportRetry: (error) => self.send({ type: 'REFRESH_RETRYING', error }),
-        grant: context.grant,
-        ...runtimeOf(context),
-        tokens: context.tokens,
-        savedAt: context.savedAt,
-        generation: context.generation,
-        scopes: requestedScopes(context),
-        resource: resourceOf(context),
-        sessionIsStored: context.unsaved !== true,
-      };
-    },
-    onDone: { target: 'authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },
-    onError: [
-      {
-        guard: { type: 'the server ended the session', params: ({ event }) => ({ error: event.error }) },
-        target: 'error',
-        actions: ['forget tokens', { type: 'remember failure', params: ({ event }) => ({ error: event.error }) }],
-      },
-      {
-        // A mixed-up session ends like one the server ended (the stored session is already removed).
-        guard: { type: 'the refreshed ID token names another user', params: ({ event }) => ({ error: event.error }) },
-        target: 'error',
-        actions: ['forget tokens', { type: 'remember failure', params: ({ event }) => ({ error: event.error }) }],
-      },
-      {
-        guard: 'the access token is still valid',
-        target: 'authenticated',
-        actions: [
-          { type: 'remember failure', params: ({ event }) => ({ error: event.error }) },
-          { type: 'hold renewals back', params: ({ event }) => ({ error: event.error }) },
-        ],
-      },
-      {
-        // Never drop a refresh token on a failure: RETRY spends it later, once the backoff is over.
-        target: 'error',
-        actions: [
-          'set tokens aside',
-          { type: 'remember failure', params: ({ event }) => ({ error: event.error }) },
-          { type: 'hold renewals back', params: ({ event }) => ({ error: event.error }) },
-        ],
-      },
+/**
+ * How a renewal attempt that failed goes on (a request's error, or a lock that could not be taken):
+ * the session ends (`invalid_grant`, another end-user), the attempt is made again after its backoff,
+ * the still-valid token is served until a later renewal, or the tokens are set aside for `RETRY`.
+ */
+const renewalFailed = [
+  {
+    guard: { type: 'the server ended the session', params: thrownError },
+    target: '#error',
+    actions: ['forget tokens', { type: 'remember failure', params: thrownError }],
+  },
+  {
+    // A mixed-up session ends like one the server ended (the stored session is already removed).
+    guard: { type: 'the refreshed ID token names another user', params: thrownError },
+    target: '#error',
+    actions: ['forget tokens', { type: 'remember failure', params: thrownError }],
+  },
+  {
+    guard: { type: 'another attempt is allowed', params: thrownError },
+    target: '#refreshing.retrying',
+    actions: { type: 'wait before the next attempt', params: thrownError },
+  },
+  {
+    // Served until a later renewal, which waits out the hold-back: no request loop.
+    guard: 'the access token is still valid',
+    target: '#authenticated',
+    actions: [
+      { type: 'remember failure', params: thrownError },
+      { type: 'hold renewals back', params: thrownError },
     ],
   },
+  {
+    // Never drop a refresh token on a failure: RETRY spends it later, once the backoff is over.
+    target: '#error',
+    actions: [
+      'set tokens aside',
+      { type: 'remember failure', params: thrownError },
+      { type: 'hold renewals back', params: thrownError },
+    ],
+  },
+] as const;
+
+/**
+ * A refresh is under way; the current access token stays usable. Placed at a grant machine's root as
+ * `refreshing`. An attempt waits for the refresh lock (single flight across tabs and processes), checks
+ * the store (another tab may have logged out, or renewed already), then sends the request; a transient
+ * failure waits in `retrying` (the lock released) before the next attempt.
+ */
+export const refreshingState = lifecycle.createStateConfig({
+  // Targeted from inside its attempt (`#refreshing.retrying`).
+  id: 'refreshing',
+  tags: ['busy', 'signedIn', 'renewing', 'ready'],
+  initial: 'attempt',
+  exit: 'forget the attempts',
   on: {
     LOGOUT: { target: 'loggingOut', actions: 'set tokens aside' },
-    // A transient failure retries with backoff while a still-valid access token keeps being served.
-    REFRESH_RETRYING: { actions: 'show the failure being retried' },
+  },
+  states: {
+    attempt: {
+      invoke: {
+        id: 'refreshLock',
+        src: 'hold the refresh lock',
+        input: ({ context }) => ({ services: context.services, storageKey: context.options.storageKey }),
+      },
+      initial: 'waitingForLock',
+      states: {
+        waitingForLock: {
+          on: {
+            REFRESH_LOCK_GRANTED: 'checkingStore',
+            REFRESH_LOCK_FAILED: renewalFailed,
+          },
+        },
+        checkingStore: {
+          invoke: {
+            id: 'checkStore',
+            src: 'read the session to renew',
+            input: ({ context }) => ({ services: context.services, storageKey: context.options.storageKey, grant: context.grant }),
+            onDone: [
+              {
+                guard: { type: 'the session ended elsewhere', params: storedBlob },
+                target: '#error',
+                actions: [
+                  'forget tokens',
+                  { type: 'fail with', params: { code: 'login_required', description: 'the session ended elsewhere: another tab or process logged out' } },
+                ],
+              },
+              {
+                guard: { type: 'another tab stored fresh tokens', params: storedBlob },
+                target: '#authenticated',
+                actions: { type: 'remember new session', params: ({ event }) => storedAsNewSession(event.output) },
+              },
+              {
+                guard: { type: 'another tab stored newer tokens', params: storedBlob },
+                target: 'requesting',
+                actions: { type: 'adopt the stored tokens', params: storedBlob },
+              },
+              { target: 'requesting' },
+            ],
+          },
+        },
+        requesting: {
+          invoke: {
+            id: 'renewTokens',
+            src: 'renew tokens',
+            input: ({ context }): RenewInput => {
+              if (context.tokens === undefined) throw new TypeError('refreshing without tokens');
+              return {
+                grant: context.grant,
+                ...runtimeOf(context),
+                tokens: context.tokens,
+                savedAt: context.savedAt,
+                generation: context.generation,
+                scopes: requestedScopes(context),
+                resource: resourceOf(context),
+              };
+            },
+            onDone: { target: '#authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },
+            onError: renewalFailed,
+          },
+        },
+      },
+    },
+    retrying: {
+      after: { 'backoff delay': 'attempt' },
+    },
   },
 });
 
@@ -688,7 +874,7 @@ export const loggingOutState = lifecycle.createStateConfig({
     // aside, so LOGOUT again revokes and removes them.
     onError: {
       target: 'error',
-      actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) },
+      actions: { type: 'remember failure', params: thrownError },
     },
   },
 });

@@ -30,6 +30,7 @@ import {
 } from '../src/session/blob.js';
 import { TokenSetSchema } from '../src/session/tokenSet.js';
 import { storageFailure } from '../src/services/storageFailure.js';
+import { xstateClock } from '../src/services/clock.js';
 import type { StorageService } from '../src/services/types.js';
 import { resolveGrantOptions, type GrantInput } from './types.js';
 
@@ -242,11 +243,12 @@ function withoutRuntime(record: Record<string, unknown>): Record<string, unknown
  */
 export function persistSnapshot(actor: AnyActorRef): PersistedGrantSnapshot {
   const persisted: unknown = actor.getPersistedSnapshot();
-  if (!isRecord(persisted) || typeof persisted.value !== 'string' || !isRecord(persisted.context)) {
+  if (!isRecord(persisted) || !isRecord(persisted.context)) {
     throw invalidSnapshot('not a grant machine snapshot');
   }
-  if (!STABLE_STATES.includes(persisted.value)) {
-    throw invalidSnapshot(`the machine is in ${persisted.value}, which is not a stable state`);
+  // The stable states are leaves at the root; a compound state (refreshing) is never one.
+  if (typeof persisted.value !== 'string' || !STABLE_STATES.includes(persisted.value)) {
+    throw invalidSnapshot(`the machine is in ${JSON.stringify(persisted.value)}, which is not a stable state`);
   }
   const children: Record<string, unknown> = {};
   if (isRecord(persisted.children)) {
@@ -303,6 +305,11 @@ export function restoreActor<TMachine extends AnyStateMachine>(
   // The shape was checked above; XState revives the rest (state nodes, children) itself.
   // TypeScript cannot relate a generic machine's options to GrantInput, hence the widening.
   const generic: AnyStateMachine = machine;
-  return createActor(generic, { input, snapshot: restored as unknown as Snapshot<unknown> }) as Actor<TMachine>;
+  // Its `after` delays run on the clock service, like those of every actor the library creates.
+  return createActor(generic, {
+    input,
+    snapshot: restored as unknown as Snapshot<unknown>,
+    clock: xstateClock(input.services.clock),
+  }) as Actor<TMachine>;
 }
 

@@ -1,30 +1,20 @@
 /**
- * What the two redirect grants (authorization code, legacy implicit) share:
- * `redirecting` (prepare the authorization request, store it, navigate) and
- * `awaitingCallback` (judge the `CALLBACK`), with the actor, guards and
- * actions they name. The grants differ in the `response_type`, in how a
- * callback is judged ({@link CallbackJudge}) and in what `exchanging` does;
- * each machine spreads `redirectGrantImplementations(itsJudge)` into its
- * `setup()` and places {@link redirectingState} and {@link awaitingCallbackState}.
+ * What the two redirect grants (authorization code, legacy implicit) share by
+ * name: the actor that prepares, stores and opens the authorization request,
+ * and the guards and actions their `redirecting` and `awaitingCallback`
+ * states name. The grants differ in the `response_type`, in how a callback is
+ * judged ({@link CallbackJudge}) and in what `exchanging` does; each machine
+ * spreads `redirectGrantImplementations(itsJudge)` into its `setup()` and
+ * writes those states in its own chart.
  */
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, fromPromise } from 'xstate';
 import { OAuthError } from '../src/errors.js';
 import { buildAuthorizationUrl } from '../src/protocol/authorizationUrl.js';
 import { createPkce } from '../src/protocol/pkce.js';
 import { createNonce, createState } from '../src/protocol/random.js';
-import { lifecycleActions, lifecycleActors, lifecycleGuards, type LifecycleChildren } from './lifecycle.js';
+import type { LifecycleChildren } from './lifecycle.js';
 import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
-import type {
-  GrantContext,
-  GrantEvent,
-  GrantInput,
-  GrantKind,
-  GrantRuntime,
-  GrantTag,
-  LoginRequest,
-  PendingAuthorization,
-} from './types.js';
-import { runtimeOf } from './types.js';
+import type { GrantContext, GrantEvent, GrantKind, GrantRuntime, LoginRequest, PendingAuthorization } from './types.js';
 
 export interface PrepareInput extends GrantRuntime {
   grant: GrantKind;
@@ -138,84 +128,5 @@ export function redirectGrantImplementations(judge: CallbackJudge) {
   };
 }
 
-const refuseEveryCallback: CallbackJudge = () => ({
-  accepted: false,
-  error: new OAuthError('invalid_callback', { description: 'no judge', retryable: false }),
-});
-const typing = redirectGrantImplementations(refuseEveryCallback);
-
-/** The invoke ids of a redirect grant's shared states; its `children` type extends these with its exchange. */
+/** The invoke ids of a redirect grant's shared actors; its `children` type extends these with its exchange. */
 export type RedirectGrantChildren = LifecycleChildren & { prepareAuthorization: 'prepare authorization request' };
-
-// Only its createStateConfig is used, to type-check the states: the implementations that run are the grant machine's.
-const redirectGrant = setup({
-  types: {} as {
-    context: GrantContext;
-    events: GrantEvent;
-    input: GrantInput;
-    tags: GrantTag;
-    children: RedirectGrantChildren;
-  },
-  actors: { ...lifecycleActors, ...typing.actors },
-  guards: { ...lifecycleGuards, ...typing.guards },
-  actions: {
-    ...lifecycleActions,
-    ...typing.actions,
-    // The code grant's own action, named by its chart (see awaitingCallbackState).
-    'start the exchange': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({}),
-  },
-});
-
-/** `redirecting`: prepares, stores and opens the authorization request with `response_type` (RFC 6749 §4.1.1 `code`, §4.2.1 `token`). */
-export function redirectingState(responseType: 'code' | 'token') {
-  return redirectGrant.createStateConfig({
-    tags: ['busy', 'ready'],
-    invoke: {
-      id: 'prepareAuthorization',
-      src: 'prepare authorization request',
-      input: ({ context }) => ({
-        grant: context.grant,
-        ...runtimeOf(context),
-        login: context.login,
-        responseType,
-      }),
-      onDone: {
-        target: 'awaitingCallback',
-        actions: { type: 'remember pending authorization', params: ({ event }) => event.output },
-      },
-      onError: { target: 'error', actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) } },
-    },
-    on: {
-      CANCEL: { target: 'idle', actions: ['forget pending authorization', 'forget the stored session'] },
-      LOGOUT: 'loggingOut',
-    },
-  });
-}
-
-/**
- * `awaitingCallback`: an accepted `CALLBACK` goes on to `exchanging`, running `acceptedCallback`
- * if the grant names one (the code grant turns the pending authorization into the exchange);
- * a refused one ends the pending authorization in `error`.
- */
-export function awaitingCallbackState(): ReturnType<typeof awaitingCallbackWith<AcceptOnly>>;
-export function awaitingCallbackState(acceptedCallback: 'start the exchange'): ReturnType<typeof awaitingCallbackWith<AcceptAndStart>>;
-export function awaitingCallbackState(acceptedCallback?: 'start the exchange') {
-  return acceptedCallback === undefined
-    ? awaitingCallbackWith({ guard: 'the callback answers the pending authorization', target: 'exchanging' } as const)
-    : awaitingCallbackWith({ guard: 'the callback answers the pending authorization', target: 'exchanging', actions: acceptedCallback } as const);
-}
-
-type AcceptOnly = { readonly guard: 'the callback answers the pending authorization'; readonly target: 'exchanging' };
-type AcceptAndStart = AcceptOnly & { readonly actions: 'start the exchange' };
-
-function awaitingCallbackWith<Accept extends AcceptOnly | AcceptAndStart>(accept: Accept) {
-  return redirectGrant.createStateConfig({
-    tags: ['awaitingCallback', 'ready'],
-    on: {
-      CALLBACK: [accept, { target: 'error', actions: ['refuse the callback', 'forget the stored session'] }],
-      LOGIN: { target: 'redirecting', actions: ['forget pending authorization', 'remember login request', 'clear failure'] },
-      CANCEL: { target: 'idle', actions: ['forget pending authorization', 'forget the stored session'] },
-      LOGOUT: { target: 'loggingOut', actions: 'forget pending authorization' },
-    },
-  });
-}

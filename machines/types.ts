@@ -131,6 +131,8 @@ export interface GrantContext {
   unsaved?: true | undefined;
   /** Renewals that failed in a row since the last success: the backoff grows with them. */
   renewalFailures?: number | undefined;
+  /** Requests the refresh under way has sent and seen fail (bounded by `options.maxRefreshAttempts`); only while `refreshing`. */
+  refreshAttempts?: number | undefined;
   /**
    * Epoch ms before which no renewal is sent after a failure (the backoff, or
    * the server's `Retry-After`); a demand for a token meanwhile gets the failure.
@@ -200,10 +202,14 @@ export type GrantEvent =
 
 /**
  * Events the machines' own actors send back to them; not for callers.
- * `REFRESH_RETRYING`: a refresh failed transiently and waits before its next
- * attempt — the error shows in context while the still-valid token is served.
+ * `EXPIRY_DUE`: the expiry timer fired. `REFRESH_LOCK_GRANTED`: the refresh
+ * holds the storage's lock (at once without one). `REFRESH_LOCK_FAILED`: the
+ * lock could not be taken (a Redis lock waits at most `waitMs`).
  */
-export type InternalGrantEvent = { type: 'EXPIRY_DUE' } | { type: 'REFRESH_RETRYING'; error: OAuthErrorJSON };
+export type InternalGrantEvent =
+  | { type: 'EXPIRY_DUE' }
+  | { type: 'REFRESH_LOCK_GRANTED' }
+  | { type: 'REFRESH_LOCK_FAILED'; error: unknown };
 
 export type DeferredEvent = LoginEvent | CallbackEvent;
 

@@ -28,6 +28,7 @@ describe('createOAuthClient — device authorization (RFC 8628)', () => {
     expect(login.interval).toBe(1);
     expect(login.expiresAt).toBeGreaterThan(world.clock.now());
     world.server.approveDevice(login.userCode);
+    world.clock.advance(1_000); // one poll interval, on the clock service
     const tokens = await login.tokens;
     expect(tokens.accessToken).toBeTruthy();
     expect(await client.getAccessToken()).toBe(tokens.accessToken);
@@ -40,6 +41,7 @@ describe('createOAuthClient — device authorization (RFC 8628)', () => {
     const client = world.client('device_code');
     const login = await client.login();
     world.server.denyDevice(login.userCode);
+    world.clock.advance(1_000); // one poll interval, on the clock service
     await expect(login.tokens).rejects.toMatchObject({ name: 'OAuthError', code: 'access_denied' });
     client.stop();
   });
@@ -49,6 +51,7 @@ describe('createOAuthClient — device authorization (RFC 8628)', () => {
     const client = world.client('device_code');
     const login = await client.login();
     world.server.denyDevice(login.userCode);
+    world.clock.advance(1_000); // one poll interval, on the clock service
     // Nobody looks at login.tokens; wait until the machine has seen the denial.
     await new Promise<void>((resolve) => {
       const unsubscribe = client.subscribe((snapshot) => {

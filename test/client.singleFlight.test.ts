@@ -69,14 +69,14 @@ describe('getAccessToken() is single-flight', () => {
     world.clock.advance(3_600_000 - 10_000); // inside the refresh window, not expired
     world.server.fail('token', { status: 503 }, { times: 5 });
 
-    // This call starts the refresh; its first attempt fails and the machine then waits 30–60 s (real time).
+    // This call starts the refresh; its first attempt fails and the machine then waits 30–60 s on the (manual) clock.
     expect(await client.getAccessToken()).toBe(before);
     await vi.waitFor(() => expect(client.actor.getSnapshot().context.error).toMatchObject({ status: 503 }));
     const served = await Promise.all(Array.from({ length: 50 }, () => client.getAccessToken()));
 
     expect(new Set(served)).toEqual(new Set([before]));
     expect(tokenRequests(world, 'refresh_token')).toBe(1);
-    expect(client.actor.getSnapshot().value).toBe('refreshing');
+    expect(client.actor.getSnapshot().value).toEqual({ refreshing: 'retrying' });
     client.stop();
   });
 

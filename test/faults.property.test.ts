@@ -95,7 +95,7 @@ function seededCrypto(seed: number): CryptoService {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until no request has been in flight for a moment (the machines' backoff runs on real timers). */
+/** Waits until no request has been in flight for a moment (a backoff waits for the manual clock, which only the steps move). */
 async function quiescent(world: FaultWorld): Promise<void> {
   const deadline = performance.now() + 1_000;
   let quietSince = performance.now();
@@ -112,6 +112,8 @@ interface Model {
   callers: Caller[];
   /** A logout or an invalid_grant may have ended the session: at the end a fresh login is allowed. */
   mayHaveEnded: boolean;
+  /** How far the rewinds set the clock back: a manual clock's pending timers (a backoff) are postponed by as much. */
+  rewound: number;
 }
 
 /** A caller whose rejection is looked at later: observed now, so it never counts as unhandled. */
@@ -136,6 +138,7 @@ function apply(model: Model, s: Step): void {
       return;
     case 'rewind':
       world.clock.set(world.clock.now() - s.ms);
+      model.rewound += s.ms;
       return;
     case 'burst': {
       const client = model.slots[s.slot];
@@ -222,7 +225,7 @@ describe('faults, property', () => {
       fc.asyncProperty(script, fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (steps, cryptoSeed) => {
         const world = await createFaultWorld('memory', { crypto: seededCrypto(cryptoSeed) });
         const unhandledFrom = unhandled.list.length;
-        const model: Model = { world, slots: [undefined, undefined], callers: [], mayHaveEnded: false };
+        const model: Model = { world, slots: [undefined, undefined], callers: [], mayHaveEnded: false, rewound: 0 };
         try {
           await world.signIn(clientIn(model, 0));
           for (const [index, [s, settle]] of steps.entries()) {
@@ -241,7 +244,10 @@ describe('faults, property', () => {
           world.network.disarm();
           world.network.onCall = undefined;
           // …and the hold-back after the failures passes: a later demand retries after the backoff.
-          world.clock.advance(BACKOFF_PASSES_MS);
+          // (A manual clock's timers keep their due time when it is set back: the time rewound passes again.)
+          world.clock.advance(BACKOFF_PASSES_MS + model.rewound);
+          // Time goes on: a retry that was waiting out its backoff (on the manual clock) makes its next attempt.
+          world.driveClock();
           const outcomes = await allSettleWithin(model.callers);
           everyRejectionIsOAuthError(outcomes);
           const client = model.slots[0] ?? model.slots[1] ?? clientIn(model, 0);

@@ -8,6 +8,7 @@ import { vi } from 'vitest';
 import type { GrantInput, GrantOptions } from '../machines/types.js';
 import type { ClientConfig, ProviderConfig } from '../src/protocol/types.js';
 import { memoryStorage } from '../src/services/memoryStorage.js';
+import { xstateClock } from '../src/services/clock.js';
 import type { Services, StorageService } from '../src/services/types.js';
 import { webCrypto } from '../src/services/webCrypto.js';
 import { createTestAuthorizationServer } from '../src/testing/index.js';
@@ -73,7 +74,8 @@ export function createHarness(options: HarnessOptions = {}) {
   /** Starts an actor of `machine` on this harness; errors of the actor are collected in `actorErrors`. */
   function start<M extends AnyStateMachine>(machine: M, overrides: Partial<GrantInput> = {}): Actor<M> {
     const generic: AnyStateMachine = machine;
-    const actor = createActor(generic, { input: { ...input, ...overrides } }) as Actor<M>;
+    // Like the library: the actor's delays run on the clock service.
+    const actor = createActor(generic, { input: { ...input, ...overrides }, clock: xstateClock(services.clock) }) as Actor<M>;
     actor.subscribe({ error: (error) => actorErrors.push(error) });
     actor.start();
     return actor;
@@ -96,9 +98,10 @@ export function settled<M extends AnyStateMachine>(actor: Actor<M>): Promise<Sna
   });
 }
 
-/** The state value as a string (the grant machines are flat). */
+/** The top-level state's name (`refreshing` for any of its substates). */
 export function stateOf(actor: { getSnapshot(): { value: unknown } }): string {
-  return String(actor.getSnapshot().value);
+  const { value } = actor.getSnapshot();
+  return typeof value === 'object' && value !== null ? (Object.keys(value)[0] ?? '') : String(value);
 }
 
 /** The stored session blob, parsed. */

@@ -118,8 +118,8 @@ describe('refresh', () => {
     // While it backs off, the failure being retried shows in context (a caller serves the valid token meanwhile).
     expect(h.server.tokenRequests('refresh_token')).toHaveLength(1);
     expect(actor.getSnapshot().context.error).toMatchObject({ status: 503, retryable: true });
-    // Backoff: ≤ 1 s, then ≤ 2 s.
-    await vi.advanceTimersByTimeAsync(3_000);
+    // Backoff: ≤ 1 s, then ≤ 2 s, on the clock.
+    for (let waited = 0; waited < 3_000; waited += 100) await h.advance(100);
     await settled(actor);
     expect(h.server.tokenRequests('refresh_token')).toHaveLength(3);
     expect(stateOf(actor)).toBe('authenticated');
@@ -134,7 +134,7 @@ describe('refresh', () => {
     h.server.fail('token', { drop: true }, { times: 2 });
     h.server.clock.advance(before.expiresAt! - h.server.clock.now() + 1);
     actor.send({ type: 'REFRESH' });
-    await vi.advanceTimersByTimeAsync(100);
+    for (let waited = 0; waited < 100; waited += 10) await h.advance(10);
     await settled(actor);
     expect(stateOf(actor)).toBe('error');
     const { context } = actor.getSnapshot();

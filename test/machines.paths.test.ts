@@ -15,14 +15,14 @@ import { clientCredentialsMachine } from '../machines/clientCredentials.js';
 import { deviceCodeMachine } from '../machines/deviceCode.js';
 import { implicitMachine } from '../machines/legacy/implicit.js';
 import { passwordMachine } from '../machines/legacy/password.js';
-import { expiryTimerFiresAt } from '../machines/lifecycle.js';
+import { expiryTimerFiresAt, RESTORE_RETRY_MS } from '../machines/lifecycle.js';
 import type { SessionBlob } from '../machines/persistence.js';
 import type { GrantContext, GrantEvent, GrantInput, PendingAuthorization } from '../machines/types.js';
 import { OAuthError } from '../src/errors.js';
 import type { TokenSet } from '../src/protocol/types.js';
 import { memoryStorage } from '../src/services/memoryStorage.js';
-import { manualClock } from '../src/services/clock.js';
-import type { StorageService } from '../src/services/types.js';
+import { manualClock, xstateClock, type ManualClock } from '../src/services/clock.js';
+import type { Clock, StorageService } from '../src/services/types.js';
 import { createHarness, REDIRECT_URI, type Harness, type HarnessOptions } from './machines.fixtures.js';
 
 beforeEach(() => {
@@ -32,8 +32,17 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** An event of the abstract walk: a caller's event, or an actor's done/error event (typed loosely on purpose). */
-type AbstractEvent = GrantEvent | { type: `xstate.${'done' | 'error'}.actor.${string}`; output?: unknown; error?: unknown; variant?: string };
+/**
+ * An event of the abstract walk: a caller's event, an actor's done/error event, a delay's event or
+ * an event the machine's own actors send (typed loosely on purpose).
+ */
+type AbstractEvent =
+  | GrantEvent
+  | { type: `xstate.${'done' | 'error'}.actor.${string}` | `xstate.after.${string}`; output?: unknown; error?: unknown; variant?: string }
+  | { type: 'REFRESH_LOCK_FAILED'; error: unknown; variant: string };
+
+/** The options of every replayed actor (and of the abstract walk, so that both count attempts alike). */
+const GRANT_OPTIONS = { retryBaseMs: 0, maxRefreshAttempts: 2 };
 
 const ISSUER = 'https://auth.test';
 const T0 = 1_800_000_000_000;
@@ -68,16 +77,28 @@ function blob(state: SessionBlob['state'], machine: SessionBlob['machine']): Ses
 }
 
 const done = (id: string, output: unknown, variant: string): AbstractEvent => ({ type: `xstate.done.actor.${id}`, output, variant });
-const failed = (id: string, code: string, variant: string, status?: number): AbstractEvent => ({
+const failed = (id: string, code: string, variant: string, status?: number, retryable?: boolean): AbstractEvent => ({
   type: `xstate.error.actor.${id}`,
-  error: new OAuthError(code, { status }),
+  error: new OAuthError(code, { status, ...(retryable === undefined ? {} : { retryable }) }),
   variant,
 });
+
+/** A stored session newer than the one held: another tab renewed it (fresh), or renewed it long ago (due again). */
+function newerSession(context: GrantContext, machine: SessionBlob['machine'], due: boolean): SessionBlob {
+  const tokens = { ...abstractTokens({ refresh: true }), accessToken: 'at-newer', refreshToken: 'rt-newer' };
+  // Due: stored an hour ago, and about to expire.
+  if (due) tokens.expiresAt = T0 + 30_000;
+  return { version: 1, machine, state: 'authenticated', tokens, savedAt: due ? T0 - HOUR : T0, generation: (context.generation ?? 0) + 1 };
+}
 
 /** The events a caller can send, plus the lifecycle actors' outcomes. */
 function lifecycleEvents(context: GrantContext, machine: SessionBlob['machine']): AbstractEvent[] {
   // A renewal keeps a refresh token the session had (rotation or not).
   const refresh = context.tokens?.refreshToken !== undefined;
+  const ours: SessionBlob | null =
+    context.tokens === undefined
+      ? null
+      : { version: 1, machine, state: 'authenticated', tokens: context.tokens, savedAt: context.savedAt ?? T0, generation: context.generation ?? 0 };
   // The implicit grant never has a refresh token: every renewal fails with login_required.
   const renewals =
     machine === 'implicit'
@@ -85,7 +106,7 @@ function lifecycleEvents(context: GrantContext, machine: SessionBlob['machine'])
       : [
           done('renewTokens', { tokens: abstractTokens({ refresh }), savedAt: T0 }, 'renewed'),
           failed('renewTokens', 'invalid_grant', 'invalid_grant', 400),
-          failed('renewTokens', 'temporarily_unavailable', 'unavailable', 503),
+          failed('renewTokens', 'temporarily_unavailable', 'unavailable', 503, true),
         ];
   const stored = blob('authenticated', machine);
   return [
@@ -99,7 +120,15 @@ function lifecycleEvents(context: GrantContext, machine: SessionBlob['machine'])
     done('readSession', null, 'nothing stored'),
     done('readSession', machine === 'implicit' ? { ...stored, tokens: abstractTokens({ refresh: false }) } : stored, 'session stored'),
     failed('readSession', 'invalid_snapshot', 'corrupt'),
+    failed('readSession', 'storage_error', 'storage unavailable'),
+    { type: `xstate.after.restore retry delay.${machine}.restoreFailed` },
+    { type: 'REFRESH_LOCK_GRANTED' },
+    { type: 'REFRESH_LOCK_FAILED', error: new OAuthError('storage_error', { retryable: true }), variant: 'lock failed' },
+    done('checkStore', ours, 'ours'),
+    done('checkStore', null, 'ended elsewhere'),
+    ...(machine === 'implicit' ? [] : [done('checkStore', newerSession(context, machine, false), 'newer, fresh'), done('checkStore', newerSession(context, machine, true), 'newer, due')]),
     ...renewals,
+    { type: `xstate.after.backoff delay.${machine}.refreshing.retrying` },
     done('endSession', {}, 'revoked'),
     done('endSession', { revocationError: { name: 'OAuthError', code: 'server_error', retryable: true, status: 503 } }, 'revocation failed'),
     failed('endSession', 'storage_error', 'storage failed'),
@@ -201,6 +230,7 @@ function serialize(snapshot: AnyMachineSnapshot): string {
     pending: context.pending !== undefined,
     device: context.device?.interval ?? null,
     deferred: context.deferred.map((event) => event.type),
+    attempts: context.refreshAttempts ?? 0,
     offline: context.login?.scopes === undefined || context.login.scopes.includes('offline_access'),
   });
 }
@@ -215,6 +245,7 @@ function abstractInput(): GrantInput {
       storage: memoryStorage(),
       clock: manualClock(T0),
     },
+    options: GRANT_OPTIONS,
   };
 }
 
@@ -224,9 +255,15 @@ function abstractInput(): GrantInput {
 /** Storage whose next write or removal can be made to fail. */
 function faultyStorage() {
   const backing = memoryStorage();
-  const faults = { failNextSet: false, failNextRemove: false, delayNextSet: false };
+  const faults = { failNextSet: false, failNextRemove: false, delayNextSet: false, failGets: 0, failLocks: 0 };
   const storage: StorageService = {
-    get: (key) => backing.get(key),
+    get: (key) => {
+      if (faults.failGets > 0) {
+        faults.failGets -= 1;
+        return Promise.reject(new Error('injected storage failure'));
+      }
+      return backing.get(key);
+    },
     set: (key, value) => {
       if (faults.failNextSet) {
         faults.failNextSet = false;
@@ -246,14 +283,27 @@ function faultyStorage() {
       }
       return backing.remove(key);
     },
-    lock: (key, fn) => (backing.lock === undefined ? fn() : backing.lock(key, fn)),
+    lock: (key, fn) => {
+      if (faults.failLocks > 0 && key.endsWith(':refresh')) {
+        faults.failLocks -= 1;
+        return Promise.reject(new OAuthError('storage_error', { description: 'injected lock failure', retryable: true }));
+      }
+      return backing.lock === undefined ? fn() : backing.lock(key, fn);
+    },
   };
-  return { storage, faults };
+  return { storage, faults, backing };
 }
 
 interface Replay {
   h: Harness;
-  faults: { failNextSet: boolean; failNextRemove: boolean; delayNextSet: boolean };
+  /**
+   * The timers of the replayed actor (its expiry timer, delays and device poll): a clock of their own, moved
+   * only when the path says a timer fires, so that jumping the time (tokens that arrive expired) fires none.
+   */
+  timers: ManualClock;
+  faults: { failNextSet: boolean; failNextRemove: boolean; delayNextSet: boolean; failGets: number; failLocks: number };
+  /** The storage under the faults: what the path arranges there is written past them. */
+  backing: StorageService;
   machine: AnyStateMachine;
   /** The last authorization URL any actor of this replay produced. */
   authorizationUrl: string | undefined;
@@ -279,7 +329,7 @@ function contextOf(replay: Replay): GrantContext {
  */
 async function sideRun(replay: Replay, run: 'pending' | 'session'): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    const side = createActor(replay.machine, { input: { ...replay.h.input, options: { restore: false } } });
+    const side = createActor(replay.machine, { input: { ...replay.h.input, options: { restore: false } }, clock: xstateClock(replay.h.services.clock) });
     side.start();
     await settle(side);
     side.send(loginEventFor(replay.machine));
@@ -292,8 +342,8 @@ async function sideRun(replay: Replay, run: 'pending' | 'session'): Promise<void
     }
     if (run === 'session' && context.device !== undefined) {
       replay.h.server.approveDevice(context.device.userCode);
-      await vi.runOnlyPendingTimersAsync();
-      await settle(side);
+      replay.h.server.clock.advance(context.device.interval * 1000);
+      await pollAnswered(side);
     }
     const end = side.getSnapshot() as AnyMachineSnapshot;
     side.stop();
@@ -311,7 +361,10 @@ async function sideCallback(replay: Replay, context: GrantContext): Promise<stri
 
 /** Real tokens of a session, for SESSION_CHANGED. */
 async function realTokens(replay: Replay): Promise<TokenSet> {
-  const side = createActor(replay.machine, { input: { ...replay.h.input, services: { ...replay.h.services, storage: memoryStorage() } } });
+  const side = createActor(replay.machine, {
+    input: { ...replay.h.input, services: { ...replay.h.services, storage: memoryStorage() } },
+    clock: xstateClock(replay.h.services.clock),
+  });
   side.start();
   await settle(side);
   side.send(loginEventFor(replay.machine));
@@ -323,8 +376,8 @@ async function realTokens(replay: Replay): Promise<TokenSet> {
   }
   if (context.device !== undefined) {
     replay.h.server.approveDevice(context.device.userCode);
-    await vi.runOnlyPendingTimersAsync();
-    await settle(side);
+    replay.h.server.clock.advance(context.device.interval * 1000);
+    await pollAnswered(side);
   }
   const tokens = (side.getSnapshot().context as GrantContext).tokens;
   side.stop();
@@ -341,10 +394,20 @@ async function settle(actor: { getSnapshot(): AnyMachineSnapshot }): Promise<voi
   for (let i = 0; i < 1_000; i += 1) {
     const snapshot = actor.getSnapshot();
     if (snapshot.status !== 'active' || (snapshot.hasTag('ready') && !snapshot.hasTag('busy'))) return;
+    // Waiting out a backoff: nothing happens until the path moves the clock.
+    if (snapshot.matches({ refreshing: 'retrying' })) return;
     await vi.advanceTimersByTimeAsync(0);
     await new Promise<void>((resolve) => (i < 100 ? realSetImmediate(resolve) : realSetTimeout(resolve, 1)));
   }
   throw new Error(`did not settle: ${JSON.stringify(actor.getSnapshot().value)}`);
+}
+
+/** Waits until a side actor's device poll (started by moving the clock) has been answered. */
+async function pollAnswered(actor: { getSnapshot(): AnyMachineSnapshot }): Promise<void> {
+  for (let i = 0; i < 1_000 && actor.getSnapshot().matches('awaitingUser'); i += 1) {
+    await new Promise<void>((resolve) => (i < 100 ? realSetImmediate(resolve) : realSetTimeout(resolve, 1)));
+  }
+  await settle(actor);
 }
 
 /** Waits until the real actor has processed an event of this type (the outcome the path says comes next). */
@@ -360,9 +423,39 @@ async function outcome(replay: Replay, type: string, since: number): Promise<voi
 /** Makes the real world produce the actor outcome the abstract path says comes next. */
 async function arrange(replay: Replay, event: AbstractEvent): Promise<void> {
   const { h, faults } = replay;
-  if (!('variant' in event) || event.variant === undefined) return;
+  if (!('variant' in event) || event.variant === undefined) {
+    if (!event.type.startsWith('xstate.after.')) return;
+  }
+  const variant = 'variant' in event ? event.variant : undefined;
   const tokens = replay.actor === undefined ? undefined : (contextOf(replay).tokens ?? contextOf(replay).staleTokens);
-  switch (`${event.type.replace(/^xstate\.(done|error)\.actor\./, '')}:${event.variant}`) {
+  switch (`${event.type.replace(/^xstate\.(done|error)\.actor\./, '')}:${variant}`) {
+    case 'readSession:storage unavailable':
+      faults.failGets += 1;
+      return;
+    case 'REFRESH_LOCK_FAILED:lock failed':
+      faults.failLocks += 1;
+      return;
+    case 'checkStore:ours': {
+      // The session this actor holds is what the store holds.
+      const context = contextOf(replay);
+      if (context.tokens === undefined) return;
+      const ours: SessionBlob = { version: 1, machine: context.grant, state: 'authenticated', tokens: context.tokens, savedAt: context.savedAt ?? h.server.clock.now(), generation: context.generation ?? 0 };
+      return replay.backing.set('oauth-machines', JSON.stringify(ours));
+    }
+    case 'checkStore:ended elsewhere':
+      return replay.backing.remove('oauth-machines');
+    case 'checkStore:newer, fresh':
+    case 'checkStore:newer, due': {
+      // Another tab renewed the session: real tokens of the same client, one generation newer.
+      const context = contextOf(replay);
+      const tokens = await realTokens(replay);
+      const now = h.server.clock.now();
+      // Due: stored an hour ago, and about to expire (the server still accepts its refresh token).
+      if (variant === 'newer, due') tokens.expiresAt = now + 30_000;
+      const savedAt = variant === 'newer, due' ? now - HOUR : now;
+      const newer: SessionBlob = { version: 1, machine: context.grant, state: 'authenticated', tokens, savedAt, generation: (context.generation ?? 0) + 1 };
+      return replay.backing.set('oauth-machines', JSON.stringify(newer));
+    }
     case 'readSession:nothing stored':
       await h.storage.remove('oauth-machines');
       return;
@@ -389,26 +482,26 @@ async function arrange(replay: Replay, event: AbstractEvent): Promise<void> {
       return;
     case 'pollForToken:access_denied':
       h.server.denyDevice(contextOf(replay).device!.userCode);
-      await h.advance(contextOf(replay).device!.interval * 1000);
+      advance(replay, contextOf(replay).device!.interval * 1000);
       return;
     case 'pollForToken:authorization_pending':
-      await h.advance(contextOf(replay).device!.interval * 1000);
+      advance(replay, contextOf(replay).device!.interval * 1000);
       return;
     case 'pollForToken:slow_down':
       h.server.fail('token', { oauthError: 'slow_down', status: 400 });
-      await h.advance(contextOf(replay).device!.interval * 1000);
+      advance(replay, contextOf(replay).device!.interval * 1000);
       return;
     case 'pollForToken:approved':
     case 'pollForToken:approved, already expired':
       h.server.approveDevice(contextOf(replay).device!.userCode);
-      await h.advance(contextOf(replay).device!.interval * 1000);
+      advance(replay, contextOf(replay).device!.interval * 1000);
       return;
     case 'renewTokens:invalid_grant':
       if (tokens?.refreshToken !== undefined) h.server.revokeToken(tokens.refreshToken);
       else h.server.fail('token', { oauthError: 'invalid_grant', status: 400 });
       return;
     case 'renewTokens:unavailable':
-      h.server.fail('token', { status: 503 }, { times: 2 });
+      h.server.fail('token', { status: 503 });
       return;
     case 'endSession:revocation failed':
       h.server.fail('revoke', { status: 503 }, { times: 2 });
@@ -417,8 +510,21 @@ async function arrange(replay: Replay, event: AbstractEvent): Promise<void> {
       faults.failNextRemove = true;
       return;
     default:
-      return;
+      break;
   }
+  // A delay: move the clocks (a backoff of 0 ms is due at once, but still waits for the clock to move).
+  if (event.type.startsWith('xstate.after.backoff delay.')) {
+    const { retryNotBefore } = contextOf(replay);
+    advance(replay, Math.max(0, (retryNotBefore ?? 0) - h.server.clock.now()));
+  } else if (event.type.startsWith('xstate.after.restore retry delay.')) {
+    advance(replay, RESTORE_RETRY_MS);
+  }
+}
+
+/** Time passes: the server's clock and the replayed actor's timers move together. */
+function advance(replay: Replay, ms: number): void {
+  replay.h.server.clock.advance(ms);
+  replay.timers.advance(ms);
 }
 
 /** After an actor outcome: what the abstract output implies that the real server cannot give directly. */
@@ -448,7 +554,8 @@ async function perform(replay: Replay, event: AbstractEvent): Promise<void> {
   if (event.type === 'EXPIRY_DUE') {
     const fireAt = expiryTimerFiresAt(contextOf(replay));
     if (fireAt !== undefined && replay.h.server.clock.now() < fireAt) replay.h.server.clock.set(fireAt);
-    await vi.runOnlyPendingTimersAsync();
+    // `authenticated` has one timer, the expiry timer: it fires now.
+    replay.timers.advance(2 ** 31);
     return;
   }
   if (event.type === 'SESSION_CHANGED' && 'tokens' in event && event.tokens !== undefined) {
@@ -470,9 +577,16 @@ async function perform(replay: Replay, event: AbstractEvent): Promise<void> {
 const IN_FLIGHT_ENDPOINT: Record<string, 'token' | 'device_authorization' | 'revoke' | 'storage'> = {
   redirecting: 'storage',
   exchanging: 'token',
-  refreshing: 'token',
+  'refreshing.attempt.requesting': 'token',
   requestingCode: 'device_authorization',
 };
+
+/** A state value as the dotted path of its leaf (`refreshing.attempt.requesting`). */
+function leafPath(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return String(value);
+  const [key, child] = Object.entries(value)[0] ?? ['', ''];
+  return `${key}.${leafPath(child)}`;
+}
 
 /** The password grant's credentials (the test server's user). */
 const CREDENTIALS = { username: 'alice', password: 'correct horse' };
@@ -482,20 +596,27 @@ function loginEventFor(machine: AnyStateMachine): GrantEvent {
   return machine === passwordMachine ? { type: 'LOGIN', ...CREDENTIALS } : { type: 'LOGIN' };
 }
 
-const isActorEvent = (event: AbstractEvent): boolean => event.type.startsWith('xstate.');
+/** An outcome no caller sends: an actor's, a delay's, or one the machine's own actors send back (the refresh lock). */
+const isActorEvent = (event: AbstractEvent): boolean => event.type.startsWith('xstate.') || event.type.startsWith('REFRESH_LOCK_');
+/** An outcome that waits for the clock: arranged (the clock moved) only once the state that waits is entered. */
+const waitsForClock = (event: AbstractEvent): boolean => event.type.includes('pollForToken') || event.type.startsWith('xstate.after.');
 
 async function replayPath(machine: AnyStateMachine, steps: AbstractStep[], options: HarnessOptions = {}): Promise<void> {
-  const { storage, faults } = faultyStorage();
-  const h = createHarness({ ...options, storage, grant: { retryBaseMs: 0, maxRefreshAttempts: 2 } });
+  const { storage, faults, backing } = faultyStorage();
+  const h = createHarness({ ...options, storage, grant: GRANT_OPTIONS });
   const transitions = covered.get(machine) ?? new Set<AnyTransitionDefinition>();
   covered.set(machine, transitions);
-  const replay: Replay = { h, faults, machine, authorizationUrl: undefined, covered: transitions, actor: undefined, visited: [], processed: [] };
+  const timers = manualClock(0);
+  const replay: Replay = { h, timers, faults, backing, machine, authorizationUrl: undefined, covered: transitions, actor: undefined, visited: [], processed: [] };
+  const clock: Clock = { now: () => h.server.clock.now(), setTimeout: (fn, ms) => timers.setTimeout(fn, ms) };
   // The outcome of the first restore is arranged before the actor starts.
   const firstRead = steps.find((step) => step.event.type === 'xstate.done.actor.readSession' || step.event.type === 'xstate.error.actor.readSession');
   const firstReadIndex = firstRead === undefined ? -1 : steps.indexOf(firstRead);
   if (firstRead !== undefined) await arrange(replay, firstRead.event);
   const actor = createActor(machine, {
-    input: h.input,
+    input: { ...h.input, services: { ...h.services, clock } },
+    // The actor's delays run on the clock service, like in the library.
+    clock: xstateClock(clock),
     inspect: (inspection) => {
       if (inspection.type === '@xstate.microstep' && inspection.actorRef === replay.actor) {
         for (const transition of (inspection as { _transitions: AnyTransitionDefinition[] })._transitions) transitions.add(transition);
@@ -509,32 +630,51 @@ async function replayPath(machine: AnyStateMachine, steps: AbstractStep[], optio
   actor.subscribe({ error: (error) => h.actorErrors.push(error) });
   actor.start();
   const arranged = new Set<number>(firstReadIndex === -1 ? [] : [firstReadIndex]);
+  // Steps whose request is kept pending because a caller's event comes while it is under way.
+  const heldOpen = new Set<number>();
+  /**
+   * Arranges the outcomes of the actors step `index` starts (up to a timer); a request they lead to that a
+   * caller's event interrupts is kept pending from the start.
+   */
+  const arrangeChain = async (index: number): Promise<void> => {
+    for (let j = index + 1; j < steps.length && isActorEvent(steps[j]!.event) && !waitsForClock(steps[j]!.event); j += 1) {
+      holdOpen(j);
+      if (arranged.has(j)) continue;
+      await arrange(replay, steps[j]!.event);
+      arranged.add(j);
+    }
+  };
+  const holdOpen = (index: number): void => {
+    const busyEndpoint = IN_FLIGHT_ENDPOINT[leafPath(steps[index]!.state.value)];
+    if (busyEndpoint === undefined || heldOpen.has(index) || index + 1 >= steps.length || isActorEvent(steps[index + 1]!.event)) return;
+    heldOpen.add(index);
+    if (busyEndpoint === 'storage') faults.delayNextSet = true;
+    else h.server.fail(busyEndpoint, { delayMs: 60_000 });
+  };
   let outcomesSince = 0;
   for (let i = 1; i < steps.length; i += 1) {
     const step = steps[i]!;
     // The path sends its next event while this state's request is under way: keep that request pending.
-    const busyEndpoint = IN_FLIGHT_ENDPOINT[String(step.state.value)];
-    if (busyEndpoint !== undefined && i + 1 < steps.length && !isActorEvent(steps[i + 1]!.event)) {
-      if (busyEndpoint === 'storage') faults.delayNextSet = true;
-      else h.server.fail(busyEndpoint, { delayMs: 60_000 });
-    }
+    holdOpen(i);
     if (isActorEvent(step.event)) {
-      // An outcome no caller event started (a timer's, or the restore's): arrange it now.
+      // An outcome no caller event started (a timer's, or the restore's): arrange it now. A timer that fires
+      // starts actors in turn: their outcomes are arranged first, like a caller's event's.
+      if (!arranged.has(i) && waitsForClock(step.event)) {
+        await arrangeChain(i);
+        outcomesSince = replay.processed.length;
+      }
       const before = arranged.has(i) ? outcomesSince : replay.processed.length;
       if (!arranged.has(i)) await arrange(replay, step.event);
       arranged.add(i);
       await outcome(replay, step.event.type, before);
       // The path sends its next event while the request this outcome started is under way: do not wait for it.
-      const inFlight = step.state.hasTag('busy') && i + 1 < steps.length && !isActorEvent(steps[i + 1]!.event);
+      // Nor while more outcomes follow: the next one is waited for (a request it leads to may be kept pending).
+      const inFlight = step.state.hasTag('busy') && i + 1 < steps.length;
       if (!inFlight) await settle(actor);
       await afterOutcome(replay, step.event);
     } else {
       // Arrange the outcomes of the actors this event starts, then send it.
-      for (let j = i + 1; j < steps.length && isActorEvent(steps[j]!.event); j += 1) {
-        if (arranged.has(j) || steps[j]!.event.type.includes('pollForToken')) continue;
-        await arrange(replay, steps[j]!.event);
-        arranged.add(j);
-      }
+      await arrangeChain(i);
       outcomesSince = replay.processed.length;
       await perform(replay, step.event);
       if (i + 1 < steps.length && isActorEvent(steps[i + 1]!.event)) continue;
@@ -588,7 +728,7 @@ function traversal(events: (snapshot: AnyMachineSnapshot) => AbstractEvent[]) {
       const variant = (event as { variant?: string }).variant;
       return !(variant === 'slow_down' && (context.device?.interval ?? 0) > device.interval);
     },
-    limit: 5_000,
+    limit: 50_000,
   };
 }
 
@@ -614,7 +754,9 @@ function pathsOf(machine: AnyStateMachine, events: (snapshot: AnyMachineSnapshot
   for (const { state, event, nextState } of adjacencyMapToArray(getAdjacencyMap(machine, options))) {
     // A caller's event the state ignores leaves the very same snapshot; one it handles (a re-entry
     // too) makes a new one, even when the abstract state does not change.
-    if (serialize(state) === serialize(nextState) && (isActorEvent(event) || state === nextState)) continue;
+    // (A poll the user has not answered yet re-enters awaitingUser: the same abstract state, a transition all the same.)
+    const repolls = state.matches('awaitingUser') && (event as AbstractEvent & { variant?: string }).variant === 'authorization_pending';
+    if (serialize(state) === serialize(nextState) && ((isActorEvent(event) && !repolls) || state === nextState)) continue;
     const key = edgeKey(state, event, nextState);
     const prefix = toState.get(serialize(state));
     if (seen.has(key) || prefix === undefined) continue;
@@ -676,29 +818,38 @@ describe('implicitMachine (legacy): every shortest path and edge of the chart, r
   });
 });
 
-const ANOTHER_USER = 'refreshing --xstate.error.actor.renewTokens [the refreshed ID token names another user]--> error';
+const ANOTHER_USER = 'requesting --xstate.error.actor.renewTokens [the refreshed ID token names another user]--> error';
+// A lock that cannot be taken is a storage failure: never invalid_grant, never about an ID token.
+const LOCK_FAILURE_ENDS = [
+  'waitingForLock --REFRESH_LOCK_FAILED [the server ended the session]--> error',
+  'waitingForLock --REFRESH_LOCK_FAILED [the refreshed ID token names another user]--> error',
+];
 
 describe('transition coverage', () => {
   it.each([
     // The path model's sessions carry no ID token, so no refresh names another user; that transition is
     // taken against the test server, with a tampered ID token, in test/machines.idToken.test.ts.
-    ['authorization code', authorizationCodeMachine, [ANOTHER_USER]],
+    ['authorization code', authorizationCodeMachine, [...LOCK_FAILURE_ENDS, ANOTHER_USER]],
     // A client-credentials client can always ask again, so its tokens never become unrenewable.
-    ['client credentials', clientCredentialsMachine, ['authenticated --EXPIRY_DUE--> error', ANOTHER_USER]],
-    ['device code', deviceCodeMachine, [ANOTHER_USER]],
-    ['password', passwordMachine, [ANOTHER_USER]],
+    ['client credentials', clientCredentialsMachine, ['authenticated --EXPIRY_DUE--> error', ...LOCK_FAILURE_ENDS, ANOTHER_USER]],
+    ['device code', deviceCodeMachine, [...LOCK_FAILURE_ENDS, ANOTHER_USER]],
+    ['password', passwordMachine, [...LOCK_FAILURE_ENDS, ANOTHER_USER]],
     // Storing the callback's tokens never fails (a storage failure is reported with the tokens kept),
-    // and an implicit session has no refresh token, so no renewal succeeds and none can be retried.
+    // and an implicit session has no refresh token, so no renewal succeeds, is retried or adopts another
+    // tab's (the abstract walk offers it none).
     [
       'implicit',
       implicitMachine,
       [
         'exchanging --xstate.error.actor.storeTokens--> error',
         'authenticated --EXPIRY_DUE [tokens can be renewed]--> refreshing',
-        'refreshing --REFRESH_RETRYING--> (stay)',
-        'refreshing --xstate.done.actor.renewTokens--> authenticated',
-        'refreshing --xstate.error.actor.renewTokens [the server ended the session]--> error',
+        ...LOCK_FAILURE_ENDS,
+        'checkingStore --xstate.done.actor.checkStore [another tab stored fresh tokens]--> authenticated',
+        'checkingStore --xstate.done.actor.checkStore [another tab stored newer tokens]--> requesting',
+        'requesting --xstate.done.actor.renewTokens--> authenticated',
+        'requesting --xstate.error.actor.renewTokens [the server ended the session]--> error',
         ANOTHER_USER,
+        'requesting --xstate.error.actor.renewTokens [another attempt is allowed]--> retrying',
       ],
     ],
   ] as const)('every transition of the %s chart was taken by some replay', (_, machine, unreachable: readonly string[]) => {

@@ -9,6 +9,7 @@ import { expect, vi } from 'vitest';
 import type { Actor } from 'xstate';
 import { authorizationCodeMachine } from '../machines/authorizationCode.js';
 import type { GrantContext } from '../machines/types.js';
+import type { ManualClock } from '../src/services/clock.js';
 import { createHarness, stateOf, storedSession, type Harness } from './machines.fixtures.js';
 
 type Command =
@@ -47,11 +48,15 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 const realSetImmediate = globalThis.setImmediate;
 const realSetTimeout = globalThis.setTimeout;
 
-/** Waits until the actor is ready and not busy, running due timers (backoff) but never moving the clock. */
-async function settle(actor: Actor<typeof authorizationCodeMachine>): Promise<void> {
+/**
+ * Waits until the actor is ready and not busy, running due timers; the clock moves only by a backoff the
+ * actor waits out (its timers run on the clock).
+ */
+async function settle(actor: Actor<typeof authorizationCodeMachine>, clock: ManualClock): Promise<void> {
   for (let i = 0; i < 1_000; i += 1) {
     const snapshot = actor.getSnapshot();
     if (snapshot.hasTag('ready') && !snapshot.hasTag('busy')) return;
+    if (snapshot.matches({ refreshing: 'retrying' })) clock.advance(Math.max(0, (snapshot.context.retryNotBefore ?? 0) - clock.now()));
     await vi.advanceTimersByTimeAsync(0);
     await new Promise<void>((resolve) => (i < 100 ? realSetImmediate(resolve) : realSetTimeout(resolve, 1)));
   }
@@ -145,10 +150,10 @@ test.prop([commands], runs)(
   'never authenticated without a successful exchange of a code this actor issued; refused codes are never redeemed; a code is redeemed at most once',
   async (cmds) => {
     await withWorld(async (world) => {
-      await settle(world.actor);
+      await settle(world.actor, world.h.server.clock);
       for (const cmd of cmds) {
         await run(world, cmd);
-        await settle(world.actor);
+        await settle(world.actor, world.h.server.clock);
         const exchanges = world.h.server.tokenRequests('authorization_code');
         const redeemed = exchanges.map((entry) => entry.params.code ?? '');
         for (const code of world.refusedCodes) expect(redeemed).not.toContain(code);
@@ -164,17 +169,17 @@ test.prop([commands], runs)(
 
 test.prop([commands], runs)('tokens are in context exactly in authenticated and refreshing', async (cmds) => {
   await withWorld(async (world) => {
-    await settle(world.actor);
+    await settle(world.actor, world.h.server.clock);
     for (const cmd of cmds) {
       await run(world, cmd);
       // Checked at every snapshot, not only settled ones.
       const snapshot = world.actor.getSnapshot();
-      const signedIn = ['authenticated', 'refreshing'].includes(String(snapshot.value));
-      expect(snapshot.context.tokens !== undefined, `in ${String(snapshot.value)}`).toBe(signedIn);
-      await settle(world.actor);
+      const signedIn = ['authenticated', 'refreshing'].includes(stateOf(world.actor));
+      expect(snapshot.context.tokens !== undefined, `in ${stateOf(world.actor)}`).toBe(signedIn);
+      await settle(world.actor, world.h.server.clock);
       const settled = world.actor.getSnapshot();
-      const settledSignedIn = ['authenticated', 'refreshing'].includes(String(settled.value));
-      expect(settled.context.tokens !== undefined, `in ${String(settled.value)}`).toBe(settledSignedIn);
+      const settledSignedIn = ['authenticated', 'refreshing'].includes(stateOf(world.actor));
+      expect(settled.context.tokens !== undefined, `in ${stateOf(world.actor)}`).toBe(settledSignedIn);
       expect(settled.hasTag('signedIn')).toBe(settledSignedIn);
     }
   });
@@ -182,12 +187,12 @@ test.prop([commands], runs)('tokens are in context exactly in authenticated and 
 
 test.prop([commands], runs)('a refresh token is never lost on a retryable failure', async (cmds) => {
   await withWorld(async (world) => {
-    await settle(world.actor);
+    await settle(world.actor, world.h.server.clock);
     for (const cmd of cmds) {
       const before = world.actor.getSnapshot().context;
       const refreshBefore = before.tokens?.refreshToken ?? before.staleTokens?.refreshToken;
       await run(world, cmd);
-      await settle(world.actor);
+      await settle(world.actor, world.h.server.clock);
       const after = world.actor.getSnapshot().context;
       if (refreshBefore !== undefined && after.error?.retryable === true && cmd.kind !== 'LOGOUT') {
         const refreshAfter = after.tokens?.refreshToken ?? after.staleTokens?.refreshToken;
@@ -201,10 +206,10 @@ test.prop([commands], runs)('a refresh token is never lost on a retryable failur
 
 test.prop([commands], runs)('the pending authorization is gone after any callback, valid or not', async (cmds) => {
   await withWorld(async (world) => {
-    await settle(world.actor);
+    await settle(world.actor, world.h.server.clock);
     for (const cmd of cmds) {
       await run(world, cmd);
-      await settle(world.actor);
+      await settle(world.actor, world.h.server.clock);
       if (cmd.kind !== 'CALLBACK') continue;
       expect(world.actor.getSnapshot().context.pending).toBeUndefined();
       await vi.advanceTimersByTimeAsync(0);

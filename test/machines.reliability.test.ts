@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Actor } from 'xstate';
 import { authorizationCodeMachine } from '../machines/authorizationCode.js';
 import { deviceCodeMachine } from '../machines/deviceCode.js';
+import { RESTORE_RETRY_MS } from '../machines/lifecycle.js';
 import { persistSnapshot, restoreActor, type PersistedGrantSnapshot } from '../machines/persistence.js';
 import { OAuthError } from '../src/errors.js';
 import type { FetchLike } from '../src/services/types.js';
@@ -134,5 +135,55 @@ describe('forgetting a login never removes a session another tab stored', () => 
     expect(await storedSession(h.storage)).toMatchObject({ state: 'authenticated' });
     actor.stop();
     other.stop();
+  });
+});
+
+describe('a restore that cannot read the storage waits for it, and reads it again', () => {
+  /** A session stored by a first actor; then a storage whose `get` throws until `heal()`. */
+  async function storedSessionBehindFailingGets() {
+    const h = createHarness();
+    const first = h.start(authorizationCodeMachine);
+    await settled(first);
+    first.send({ type: 'LOGIN' });
+    await settled(first);
+    first.send({ type: 'CALLBACK', url: await h.server.authorize(first.getSnapshot().context.authorizationUrl ?? '') });
+    await settled(first);
+    expect(stateOf(first)).toBe('authenticated');
+    const tokens = first.getSnapshot().context.tokens;
+    first.stop();
+    let broken = true;
+    const storage = { ...h.storage, get: (key: string) => (broken ? Promise.reject(new Error('disk unavailable')) : h.storage.get(key)) };
+    return { h, storage, tokens, heal: () => (broken = false) };
+  }
+
+  it('restoreFailed carries the storage_error (tag error), and the session comes back after the retry delay', async () => {
+    const { h, storage, tokens, heal } = await storedSessionBehindFailingGets();
+    const actor = h.start(authorizationCodeMachine, { services: { ...h.services, storage } });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('restoreFailed');
+    expect(actor.getSnapshot().hasTag('error')).toBe(true);
+    expect(actor.getSnapshot().context.error).toMatchObject({ code: 'storage_error' });
+    // Still failing: the delay reads it again, and it fails again.
+    h.server.clock.advance(RESTORE_RETRY_MS);
+    await settled(actor);
+    expect(stateOf(actor)).toBe('restoreFailed');
+    heal();
+    h.server.clock.advance(RESTORE_RETRY_MS);
+    await settled(actor);
+    expect(stateOf(actor)).toBe('authenticated');
+    expect(actor.getSnapshot().context.tokens).toEqual(tokens);
+    expect(actor.getSnapshot().context.error).toBeUndefined();
+  });
+
+  it('RETRY reads the storage again at once', async () => {
+    const { h, storage, tokens, heal } = await storedSessionBehindFailingGets();
+    const actor = h.start(authorizationCodeMachine, { services: { ...h.services, storage } });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('restoreFailed');
+    heal();
+    actor.send({ type: 'RETRY' });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('authenticated');
+    expect(actor.getSnapshot().context.tokens).toEqual(tokens);
   });
 });

@@ -490,9 +490,7 @@ describe('keepAliveFetch over node:http', () => {
           tokenEndpoint: `${listening.url}/token`,
           authorizationResponseIssParameterSupported: true,
         },
-        clientId: 'web',
-        redirectUri: 'http://127.0.0.1:5173/callback',
-        scopes: ['offline_access'],
+        client: { clientId: 'web', redirectUri: 'http://127.0.0.1:5173/callback', scopes: ['offline_access'] },
         services: nodeServices({ navigate: () => undefined }),
       });
       const tokens = await client.handleCallback(await auth.authorize(await client.login()));

@@ -8,9 +8,7 @@ import { createBrowserAuth } from '../../src/browser/index.js';
 
 const auth = createBrowserAuth({
   provider: { issuer: 'https://id.example' },
-  clientId: 'spa',
-  redirectUri: `${location.origin}/callback`,
-  scopes: ['openid', 'offline_access'],
+  client: { clientId: 'spa', redirectUri: `${location.origin}/callback`, scopes: ['openid', 'offline_access'] },
 });
 
 document.querySelector('#login')?.addEventListener('click', () => void auth.login());
@@ -18,6 +16,6 @@ document.querySelector('#logout')?.addEventListener('click', () => void auth.log
 auth.onTokenChange((tokens) => {
   document.body.dataset['signedIn'] = String(tokens !== undefined);
 });
-if (location.pathname === '/callback') await auth.handleRedirectCallback();
+if (location.pathname === '/callback') await auth.handleCallback();
 const response = await fetch('/api/me', { headers: { Authorization: `Bearer ${await auth.getAccessToken()}` } });
 console.log(await response.json());

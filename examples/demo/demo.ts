@@ -211,10 +211,10 @@ async function main(): Promise<void> {
     traceStates('device', tv);
     const device = await tv.login();
     say(`login() → show the user: go to ${device.verificationUri} and enter ${device.userCode}`);
-    setTimeout(() => {
-      say(`(the user approves ${device.userCode} on another device)`);
-      server.approveDevice(device.userCode);
-    }, 300);
+    say(`(the user approves ${device.userCode} on another device; the clock moves one poll interval)`);
+    server.approveDevice(device.userCode);
+    // The machine polls on the clock service: the manual clock moves it, in no real time.
+    clock.advance(device.interval * 1000);
     const deviceTokens = await device.tokens;
     say(`tokens → ${describeTokens(deviceTokens, clock.now())}`);
     await tv.logout();

@@ -19,17 +19,21 @@ import {
   initialGrantContext,
   lifecycleActions,
   lifecycleActors,
+  lifecycleDelays,
   lifecycleGuards,
   loggingOutState,
   refreshingState,
   sessionChangedTransitions,
+  sessionToRestore,
+  storedBlob,
   storeNewSession,
+  thrownError,
   toOAuthError,
   type NewSession,
 } from '../lifecycle.js';
-import { errorState, idleState, restoringState } from '../grantStates.js';
-import { awaitingCallbackState, redirectGrantImplementations, redirectingState, type RedirectGrantChildren } from '../redirectGrant.js';
+import { redirectGrantImplementations, type RedirectGrantChildren } from '../redirectGrant.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantTag } from '../types.js';
+import { runtimeOf } from '../types.js';
 
 /** The verdict on an implicit callback: its tokens, or why it is refused. */
 export type ImplicitVerdict = { accepted: true; tokens: TokenSet } | { accepted: false; error: OAuthError };
@@ -101,7 +105,8 @@ const redirect = redirectGrantImplementations(judgeImplicitCallback);
  * (`response_type=token`, state, nonce with `openid`) → `awaitingCallback` →
  * `CALLBACK { url }` with the fragment → `exchanging` (stores the tokens) →
  * `authenticated`. No refresh: the tokens' expiry ends the session
- * (`error` with `login_required`).
+ * (`error` with `login_required`). A restore that cannot read the storage
+ * waits in `restoreFailed`.
  *
  * @deprecated Removed by OAuth 2.1 (draft-ietf-oauth-v2-1 §10, RFC 9700
  * §2.1.2); for providers that still require it.
@@ -117,16 +122,99 @@ export const implicitMachine = setup({
   actors: { ...lifecycleActors, ...redirect.actors, 'store tokens from the callback': storeTokens },
   guards: { ...lifecycleGuards, ...redirect.guards },
   actions: { ...lifecycleActions, ...redirect.actions },
+  delays: lifecycleDelays,
 }).createMachine({
   id: 'implicit',
   context: ({ input }) => initialGrantContext('implicit', input),
   initial: 'restoring',
   on: { ...sessionChangedTransitions },
   states: {
-    restoring: restoringState({ resumesIn: 'awaitingCallback', callbackMayWait: true }),
-    idle: idleState({ loginStartsIn: 'redirecting', callbackRestores: true }),
-    redirecting: redirectingState('token'),
-    awaitingCallback: awaitingCallbackState(),
+    // Reads the stored session; a LOGIN or CALLBACK meanwhile (the callback page) waits for its outcome.
+    restoring: {
+      invoke: {
+        id: 'readSession',
+        src: 'read stored session',
+        input: sessionToRestore,
+        onDone: [
+          {
+            guard: { type: 'the stored session has tokens', params: storedBlob },
+            target: 'authenticated',
+            actions: [{ type: 'remember stored session', params: storedBlob }, 'replay deferred events'],
+          },
+          {
+            guard: { type: 'an authorization is stored', params: storedBlob },
+            target: 'awaitingCallback',
+            actions: [{ type: 'remember stored session', params: storedBlob }, 'replay deferred events'],
+          },
+          {
+            // A fresh actor on the callback page, and nothing is pending: refuse rather than wait.
+            guard: 'a callback is waiting',
+            target: 'error',
+            actions: [{ type: 'fail with', params: { code: 'pending_missing', description: 'no authorization is pending' } }, 'replay deferred events'],
+          },
+          { target: 'idle', actions: 'replay deferred events' },
+        ],
+        onError: [
+          { guard: 'a callback is waiting', target: 'error', actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'] },
+          {
+            guard: { type: 'the storage could not be read', params: thrownError },
+            target: 'restoreFailed',
+            actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'],
+          },
+          // A stored session that does not validate was removed: there is none.
+          { target: 'idle', actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'] },
+        ],
+      },
+      on: { LOGIN: { actions: 'defer event' }, CALLBACK: { actions: 'defer event' } },
+    },
+    // The storage could not be read: a session may be stored. Read again after a while or on RETRY.
+    restoreFailed: {
+      tags: ['error', 'ready'],
+      after: { 'restore retry delay': { target: 'restoring', actions: 'clear failure' } },
+      on: {
+        RETRY: { target: 'restoring', actions: 'clear failure' },
+        LOGIN: { target: 'redirecting', actions: ['remember login request', 'clear failure'] },
+        CALLBACK: { target: 'restoring', actions: ['defer event', 'clear failure'] },
+        LOGOUT: 'loggingOut',
+      },
+    },
+    idle: {
+      tags: ['ready'],
+      on: {
+        LOGIN: { target: 'redirecting', actions: ['remember login request', 'clear failure'] },
+        // A fresh actor that skipped restore: load the pending authorization the callback answers.
+        CALLBACK: { target: 'restoring', actions: 'defer event' },
+        LOGOUT: 'loggingOut',
+      },
+    },
+    // Prepares, stores and opens the authorization request (RFC 6749 §4.2.1, response_type=token).
+    redirecting: {
+      tags: ['busy', 'ready'],
+      invoke: {
+        id: 'prepareAuthorization',
+        src: 'prepare authorization request',
+        input: ({ context }) => ({ grant: context.grant, ...runtimeOf(context), login: context.login, responseType: 'token' as const }),
+        onDone: { target: 'awaitingCallback', actions: { type: 'remember pending authorization', params: ({ event }) => event.output } },
+        onError: { target: 'error', actions: { type: 'remember failure', params: thrownError } },
+      },
+      on: {
+        CANCEL: { target: 'idle', actions: ['forget pending authorization', 'forget the stored session'] },
+        LOGOUT: 'loggingOut',
+      },
+    },
+    awaitingCallback: {
+      tags: ['awaitingCallback', 'ready'],
+      on: {
+        CALLBACK: [
+          { guard: 'the callback answers the pending authorization', target: 'exchanging' },
+          // A pending authorization accepts one callback: a refused one ends it.
+          { target: 'error', actions: ['refuse the callback', 'forget the stored session'] },
+        ],
+        LOGIN: { target: 'redirecting', actions: ['forget pending authorization', 'remember login request', 'clear failure'] },
+        CANCEL: { target: 'idle', actions: ['forget pending authorization', 'forget the stored session'] },
+        LOGOUT: { target: 'loggingOut', actions: 'forget pending authorization' },
+      },
+    },
     exchanging: {
       tags: ['busy', 'ready'],
       invoke: {
@@ -143,7 +231,7 @@ export const implicitMachine = setup({
         },
         onError: {
           target: 'error',
-          actions: ['forget pending authorization', { type: 'remember failure', params: ({ event }) => ({ error: event.error }) }],
+          actions: ['forget pending authorization', { type: 'remember failure', params: thrownError }],
         },
       },
       on: { LOGOUT: { target: 'loggingOut', actions: 'forget pending authorization' } },
@@ -151,7 +239,17 @@ export const implicitMachine = setup({
     authenticated: authenticatedState,
     refreshing: refreshingState,
     loggingOut: loggingOutState,
-    // No refresh token, so nothing to renew: RETRY is a new authorization request.
-    error: errorState({ loginStartsIn: 'redirecting', retry: 'log in again' }),
+    error: {
+      // Targeted by the refresh's substates (`#error`).
+      id: 'error',
+      tags: ['error', 'ready'],
+      on: {
+        // No refresh token, so nothing to renew: RETRY is a new authorization request.
+        RETRY: { target: 'redirecting', actions: 'clear failure' },
+        LOGIN: { target: 'redirecting', actions: ['remember login request', 'clear failure'] },
+        LOGOUT: 'loggingOut',
+        CANCEL: { target: 'idle', actions: 'clear failure' },
+      },
+    },
   },
 });

@@ -13,15 +13,18 @@ import {
   initialGrantContext,
   lifecycleActions,
   lifecycleActors,
+  lifecycleDelays,
   lifecycleGuards,
   loggingOutState,
   refreshingState,
   sessionChangedTransitions,
+  sessionToRestore,
+  storedBlob,
+  thrownError,
   storeNewSession,
   type LifecycleChildren,
   type NewSession,
 } from '../lifecycle.js';
-import { errorState, idleState, restoringState } from '../grantStates.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag } from '../types.js';
 import { runtimeOf, requestedScopes } from '../types.js';
 
@@ -55,9 +58,6 @@ const loginWithCredentials = [
     actions: { type: 'fail with', params: { code: 'invalid_request', description: 'LOGIN needs username and password' } },
   },
 ] as const;
-const idle = idleState({ loginStartsIn: 'exchanging', callbackRestores: false });
-// Without the password (never kept) only a failed refresh can be retried.
-const failed = errorState({ loginStartsIn: 'exchanging', retry: 'renew only' });
 
 /**
  * The legacy password grant as an XState v5 machine: `LOGIN { username,
@@ -82,18 +82,56 @@ export const passwordMachine = setup({
       event.type === 'LOGIN' && typeof event.username === 'string' && event.username !== '' && typeof event.password === 'string',
   },
   actions: lifecycleActions,
+  delays: lifecycleDelays,
 }).createMachine({
   id: 'password',
   context: ({ input }) => initialGrantContext('password', input),
   initial: 'restoring',
   on: { ...sessionChangedTransitions },
   states: {
+    // Reads the stored session. A LOGIN is not deferred (that would keep the password in context): it supersedes the restore.
     restoring: {
-      ...restoringState({ callbackMayWait: false }),
-      // Not deferred: that would keep the password in context. A login supersedes the restore.
+      invoke: {
+        id: 'readSession',
+        src: 'read stored session',
+        input: sessionToRestore,
+        onDone: [
+          {
+            guard: { type: 'the stored session has tokens', params: storedBlob },
+            target: 'authenticated',
+            actions: [{ type: 'remember stored session', params: storedBlob }, 'replay deferred events'],
+          },
+          { target: 'idle', actions: 'replay deferred events' },
+        ],
+        onError: [
+          {
+            guard: { type: 'the storage could not be read', params: thrownError },
+            target: 'restoreFailed',
+            actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'],
+          },
+          // A stored session that does not validate was removed: there is none.
+          { target: 'idle', actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'] },
+        ],
+      },
       on: { LOGIN: loginWithCredentials },
     },
-    idle: { ...idle, on: { ...idle.on, LOGIN: loginWithCredentials } },
+    // The storage could not be read: a session may be stored. Read again after a while or on RETRY.
+    restoreFailed: {
+      tags: ['error', 'ready'],
+      after: { 'restore retry delay': { target: 'restoring', actions: 'clear failure' } },
+      on: {
+        RETRY: { target: 'restoring', actions: 'clear failure' },
+        LOGIN: loginWithCredentials,
+        LOGOUT: 'loggingOut',
+      },
+    },
+    idle: {
+      tags: ['ready'],
+      on: {
+        LOGIN: loginWithCredentials,
+        LOGOUT: 'loggingOut',
+      },
+    },
     exchanging: {
       tags: ['busy', 'ready'],
       invoke: {
@@ -106,13 +144,24 @@ export const passwordMachine = setup({
           scopes: requestedScopes(context),
         }),
         onDone: { target: 'authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },
-        onError: { target: 'error', actions: { type: 'remember failure', params: ({ event }) => ({ error: event.error }) } },
+        onError: { target: 'error', actions: { type: 'remember failure', params: thrownError } },
       },
       on: { CANCEL: 'idle', LOGOUT: 'loggingOut' },
     },
     authenticated: authenticatedState,
     refreshing: refreshingState,
     loggingOut: loggingOutState,
-    error: { ...failed, on: { ...failed.on, LOGIN: loginWithCredentials } },
+    error: {
+      // Targeted by the refresh's substates (`#error`).
+      id: 'error',
+      tags: ['error', 'ready'],
+      on: {
+        // Without the password (never kept) only a failed refresh can be retried.
+        RETRY: { guard: 'set-aside tokens can be renewed', target: 'refreshing', actions: 'take back set-aside tokens' },
+        LOGIN: loginWithCredentials,
+        LOGOUT: 'loggingOut',
+        CANCEL: { target: 'idle', actions: 'clear failure' },
+      },
+    },
   },
 });

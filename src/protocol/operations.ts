@@ -56,7 +56,7 @@ interface RefreshedIdTokenCheck extends IdTokenCheck {
  * here: an ID token is only ever trusted because it came straight from the
  * token endpoint (OIDC Core §3.1.3.7 item 6), whichever grant asked for it.
  */
-function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check: RefreshedIdTokenCheck): void {
+function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check: RefreshedIdTokenCheck, sentAt: number): void {
   // OIDC Core §3.1.3.3 requires an ID token in the response to an `openid` request, but some servers omit it
   // (and OIDC Core §12.2 lets a refresh response omit it): nothing to check then, and the tokens are still good.
   if (tokens.idToken === undefined) return;
@@ -64,7 +64,9 @@ function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check
     issuer: check.issuer ?? context.provider.issuer,
     clientId: context.client.clientId,
     nonce: check.nonce,
-    now: context.services.clock.now(),
+    // The response answers a request sent at `sentAt`: its ID token cannot be older than that, so a clock that
+    // jumped while the request was under way (a laptop waking) does not refuse tokens the server already issued.
+    now: Math.min(sentAt, context.services.clock.now()),
   });
   if (check.previous === undefined) return;
   let before: Record<string, unknown>;
@@ -84,9 +86,10 @@ function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check
 
 /** Sends a token request and reads its answer: the one way every grant gets a `TokenSet`. */
 async function requestTokens(context: OperationContext, request: HttpRequest, check: RefreshedIdTokenCheck = {}): Promise<TokenSet> {
+  const sentAt = context.services.clock.now();
   const response = await send(context, request);
   const tokens = await readTokenResponse(context.provider, response, context.services.clock);
-  checkReturnedIdToken(context, tokens, check);
+  checkReturnedIdToken(context, tokens, check, sentAt);
   return tokens;
 }
 

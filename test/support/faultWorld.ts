@@ -23,10 +23,12 @@ export const ACCESS_TOKEN_TTL_MS = 3_600_000;
 /** The socket transport gives up on a request after this long. */
 export const SOCKET_TIMEOUT_MS = 200;
 /**
- * Short backoff, so a retry costs milliseconds: the machines' timers (the expiry timer, the sleep
- * between attempts) run on real time, while the hold-back after a failed renewal is read on the clock.
+ * Short backoff, so a retry costs little clock time. Every timer of the machines (the expiry timer,
+ * the backoff between attempts, the device poll) runs on the world's manual clock.
  */
 export const GRANT_OPTIONS = { retryBaseMs: 20, maxRefreshAttempts: 2 } as const;
+/** While a cell's callers run, the manual clock moves this much every real millisecond (see {@link FaultWorld.driveClock}). */
+export const CLOCK_MS_PER_TICK = 50;
 /** Longer than any hold-back after a failure (a backoff, or a Retry-After capped at 10 min): move the clock by it to let it pass. */
 export const BACKOFF_PASSES_MS = 11 * 60_000;
 
@@ -54,6 +56,12 @@ export interface FaultWorld {
   /** An authorization-code client that discovers the provider from the issuer. */
   discoveringClient(): OAuthClient<'authorization_code'>;
   cache(): ClientCredentialsCache;
+  /**
+   * Moves the manual clock {@link CLOCK_MS_PER_TICK} every real millisecond until the returned function
+   * is called (or the world closes): a device poll or a backoff passes in milliseconds, and nothing
+   * waits on real time.
+   */
+  driveClock(): () => void;
   /** Logs a code client in: login, the server's redirect, the callback. */
   signIn(client: OAuthClient<'authorization_code'>): Promise<void>;
   close(): Promise<void>;
@@ -71,7 +79,7 @@ export async function createFaultWorld(transport: Transport, options: FaultWorld
   const server = createTestAuthorizationServer({
     ...(proxy === undefined ? {} : { issuer: proxy.url }),
     clock,
-    // The device machine sleeps the interval in real time, at least 1 s (5 s more after a failed poll).
+    // The device machine waits the interval on the clock, at least 1 s (5 s more after a failed poll).
     deviceInterval: 1,
     logSecrets: true,
     clients: [
@@ -112,6 +120,12 @@ export async function createFaultWorld(transport: Transport, options: FaultWorld
     ...(options.crypto === undefined ? {} : { crypto: options.crypto }),
   };
   const stoppable: { stop(): void }[] = [];
+  const driveClock = (): (() => void) => {
+    const ticker = setInterval(() => clock.advance(CLOCK_MS_PER_TICK), 1);
+    const stop = { stop: () => clearInterval(ticker) };
+    stoppable.push(stop);
+    return stop.stop;
+  };
   const track = <T extends { stop(): void }>(client: T): T => {
     stoppable.push(client);
     return client;
@@ -178,6 +192,7 @@ export async function createFaultWorld(transport: Transport, options: FaultWorld
       stoppable.push({ stop: () => cache.clear() });
       return cache;
     },
+    driveClock,
     async signIn(client) {
       const url = await client.login();
       await client.handleCallback(await server.authorize(url));

@@ -38,6 +38,9 @@ export interface RequestRecord {
   /** `performance.now()` when the library called fetch, and when fetch settled. */
   startedAt: number;
   settledAt?: number;
+  /** The same two moments on the test server's clock (the clock the machines' timers run on). */
+  clockStartedAt?: number;
+  clockSettledAt?: number;
   status?: number;
   /** The `Retry-After` header of the answer. */
   retryAfter?: string;
@@ -118,7 +121,7 @@ export function faultyNetwork(transport: FetchLike, server: TestAuthorizationSer
     fetch: async (input, init) => {
       const url = new URL(input instanceof Request ? input.url : String(input));
       const endpoint = endpointOf(url.pathname);
-      const record: RequestRecord = { endpoint, params: paramsOf(url, init), startedAt: performance.now() };
+      const record: RequestRecord = { endpoint, params: paramsOf(url, init), startedAt: performance.now(), ...(server === undefined ? {} : { clockStartedAt: server.clock.now() }) };
       requests.push(record);
       const keys = [keyOf(endpoint), ...(record.params['grant_type'] === undefined ? [] : [keyOf(endpoint, record.params['grant_type'])])];
       for (const key of keys) {
@@ -139,6 +142,7 @@ export function faultyNetwork(transport: FetchLike, server: TestAuthorizationSer
         throw error;
       } finally {
         record.settledAt = performance.now();
+        if (server !== undefined) record.clockSettledAt = server.clock.now();
         for (const key of keys) current.set(key, (current.get(key) ?? 1) - 1);
       }
     },

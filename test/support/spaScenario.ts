@@ -140,7 +140,11 @@ export function useSpaScenario(options: SpaScenarioOptions & { signOutBeforeEach
 function scenario(handles: Pick<SpaScenario, 'dir' | 'site' | 'op' | 'browser' | 'requests' | 'close'>): SpaScenario {
   const { dir, site, op, browser, requests } = handles;
   const failureContext = (): string => `page logs:\n${browser.logs.join('\n')}`;
-  const state = (page: Page): Promise<string | null> => page.textContent('#state');
+  // The top-level state the page shows (it shows `{"refreshing":{"attempt":"waitingForLock"}}` inside refreshing).
+  const state = async (page: Page): Promise<string | null> => {
+    const text = await page.textContent('#state');
+    return text?.startsWith('{') === true ? (Object.keys(JSON.parse(text) as object)[0] ?? text) : text;
+  };
 
   return {
     ...handles,
