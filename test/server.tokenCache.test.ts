@@ -280,10 +280,11 @@ describe('createClientCredentialsCache', () => {
     server.fail('token', { status: 503, body: { error: 'temporarily_unavailable' } });
     const during = await cache.getAccessToken(); // resolves: the old token or the retried renewal's
     expect(typeof during).toBe('string');
-    // The lifecycle retries with backoff (tens of ms here); bounded wait for the renewed token.
+    // The lifecycle retries after a backoff on the server's clock (tens of ms here): move it on, bounded.
     let renewed = during;
     for (let attempt = 0; attempt < 200 && renewed === first; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      server.clock.advance(5);
       renewed = await cache.getAccessToken();
     }
     expect(renewed).not.toBe(first);
