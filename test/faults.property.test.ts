@@ -243,6 +243,9 @@ describe('faults, property', () => {
           const recoveryFrom = world.network.requests.length;
           world.network.disarm();
           world.network.onCall = undefined;
+          // A request sent while the fault was armed still answers with it: let those settle first, so the
+          // hold-back their failures start is the one the clock is moved past.
+          await quiescent(world);
           // …and the hold-back after the failures passes: a later demand retries after the backoff.
           // (A manual clock's timers keep their due time when it is set back: the time rewound passes again.)
           world.clock.advance(BACKOFF_PASSES_MS + model.rewound);

@@ -121,7 +121,8 @@ function invalidBlob(description: string, cause?: unknown): OAuthError {
  * version, a malformed or incomplete blob, another machine's.
  */
 export function parseSessionBlob(text: string, machine: GrantKind): SessionBlob {
-  const blob = readBlob(text);
+  const blob = lastBlob?.text === text ? lastBlob.blob : readBlob(text);
+  lastBlob = { text, blob };
   if (blob.machine !== machine) throw invalidBlob(`the stored session belongs to the ${blob.machine} machine`);
   return blob;
 }
@@ -143,8 +144,18 @@ function readBlob(text: string): SessionBlob {
 
 /** The blob as stored. */
 export function serializeSessionBlob(blob: SessionBlob): string {
-  return JSON.stringify(blob);
+  const text = JSON.stringify(blob);
+  lastBlob = { text, blob };
+  return text;
 }
+
+/**
+ * The last blob written or read, with its text: the same text is the same
+ * blob, so a session read back after this process wrote or read it (every
+ * refresh reads the store first) is not parsed and validated again. Blobs are
+ * never mutated once made, so sharing one is safe.
+ */
+let lastBlob: { text: string; blob: SessionBlob } | undefined;
 
 /**
  * The state and write time a stored value says it has, read without
