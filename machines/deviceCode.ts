@@ -107,7 +107,11 @@ export const deviceCodeMachine = setup({
   delays: lifecycleDelays,
   actions: {
     ...lifecycleActions,
-    'remember device authorization': assign((_, params: { device: DeviceAuthorizationState }) => ({ device: params.device })),
+    // Like the redirect grants' pending authorization: the device authorization took the session's place in storage.
+    'remember device authorization': assign(({ context }, params: { device: DeviceAuthorizationState }) => ({
+      device: params.device,
+      unsaved: context.staleTokens === undefined ? context.unsaved : true,
+    })),
     // RFC 8628 §3.5: "the interval MUST be increased by 5 seconds for this and all subsequent requests";
     // a server's Retry-After (RFC 9110 §10.2.3) asks for at least that long.
     'poll more slowly': assign(({ context }, params: ErrorParams) => {

@@ -110,9 +110,12 @@ export function redirectGrantImplementations(judge: CallbackJudge) {
         event.type === 'CALLBACK' && judge(context, event.url).accepted,
     },
     actions: {
-      'remember pending authorization': assign<GrantContext, GrantEvent, PreparedAuthorization, GrantEvent, never>((_, params) => ({
+      // The pending authorization took the session's place in storage: tokens set aside by a failed renewal are
+      // held in memory only now, so an empty store on their RETRY is our own doing, not a logout elsewhere.
+      'remember pending authorization': assign<GrantContext, GrantEvent, PreparedAuthorization, GrantEvent, never>(({ context }, params) => ({
         pending: params.pending,
         authorizationUrl: params.authorizationUrl,
+        unsaved: context.staleTokens === undefined ? context.unsaved : true,
       })),
       'forget pending authorization': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ pending: undefined }),
       // A pending authorization accepts one callback: a refused one ends it too.
