@@ -7,7 +7,8 @@
  */
 
 import { DEFAULT_STORAGE_KEY } from '../client/config.js';
-import { assembleClient } from '../client/facade.js';
+import { assembleGrantClient } from '../client/assemble.js';
+import { authorizationCodeKit } from '../client/authorizationCode.js';
 import type { GrantActor, LoginOptions, OAuthClientOptions } from '../client/index.js';
 import type { TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
@@ -100,8 +101,8 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
   if (services.navigate === undefined && location?.assign) {
     services.navigate = (url) => location.assign?.(url);
   }
-  // Validated above, once: the client is assembled without checking again.
-  const client = assembleClient(clientOptionsFrom(options, services));
+  // Validated above, once: the client is assembled without checking again, with the code grant alone (no other grant is bundled).
+  const client = assembleGrantClient(clientOptionsFrom(options, services), authorizationCodeKit());
 
   const listeners = new Set<(tokens: TokenSet | undefined) => void>();
   session.attach(client, (tokens) => {

@@ -14,9 +14,10 @@
  * - `error`: `context.error` says why.
  */
 import { createActor, waitFor, type Actor, type AnyActorRef, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
-import { authorizationCodeMachine } from '../../machines/authorizationCode.js';
-import { clientCredentialsMachine } from '../../machines/clientCredentials.js';
-import { deviceCodeMachine } from '../../machines/deviceCode.js';
+// Types only: each grant's façade hands its own machine to the core, so an app bundles the machines it uses.
+import type { authorizationCodeMachine } from '../../machines/authorizationCode.js';
+import type { clientCredentialsMachine } from '../../machines/clientCredentials.js';
+import type { deviceCodeMachine } from '../../machines/deviceCode.js';
 import { resolveGrantOptions, type GrantInput, type GrantOptions } from '../../machines/types.js';
 import { OAuthError, type OAuthErrorJSON } from '../errors.js';
 import { discover } from '../protocol/discovery.js';
@@ -133,9 +134,14 @@ export function failureOf(snapshot: ObservedSnapshot, fallback: () => OAuthError
 
 export function noop(): void {}
 
+/** Any grant's machine, as the core creates its actor. */
+export type GrantMachine = GrantMachines[OAuthGrant];
+
 /** What a façade gives the core. */
 export interface CoreConfig {
   grant: OAuthGrant;
+  /** The grant's machine (given by its façade, so no other grant's machine is bundled). */
+  machine: GrantMachine;
   provider: ProviderOption;
   client: ClientConfig;
   /** RFC 8707 resource of the client credentials grant (`GrantInput.resource`). */
@@ -238,7 +244,7 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     provider = resolved;
     const input: GrantInput = { provider: resolved, client: config.client, services, options: config.options };
     if (config.resource !== undefined) input.resource = config.resource;
-    const created = createGrantActor(grant, {
+    const created = createGrantActor(config.machine, {
       input,
       clock: xstateClock(services.clock),
       ...(config.inspect === undefined ? {} : { inspect: config.inspect }),
@@ -516,8 +522,6 @@ interface GrantActorOptions {
   inspect?: InspectOption;
 }
 
-function createGrantActor(grant: OAuthGrant, options: GrantActorOptions): DrivenActor {
-  const machine =
-    grant === 'authorization_code' ? authorizationCodeMachine : grant === 'client_credentials' ? clientCredentialsMachine : deviceCodeMachine;
+function createGrantActor(machine: GrantMachine, options: GrantActorOptions): DrivenActor {
   return createActor(machine as typeof authorizationCodeMachine, options) as unknown as DrivenActor;
 }
