@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { measureBundle, readBudget, SPA_BUDGET_ENTRIES } from './support/bundle.js';
 
-/** Modules of the grants a code-grant SPA never runs: the browser helper must not reach them. */
+/** Modules of the grants a code-grant SPA never runs, and of calls it cannot make: the browser helper must not reach them. */
 const OTHER_GRANTS = [
   'machines/deviceCode.ts',
   'machines/clientCredentials.ts',
@@ -18,6 +18,9 @@ const OTHER_GRANTS = [
   'src/client/clientCredentials.ts',
   'src/client/facade.ts',
   'src/protocol/deviceAuthorization.ts',
+  // Nor the generic client's refresh() and userinfo(), which the browser helper does not offer.
+  'src/client/calls.ts',
+  'src/protocol/userinfo.ts',
 ];
 
 describe('bundle size budget', () => {

@@ -1,6 +1,7 @@
 /**
  * Assembles one grant's client: the shared core and the façade's kit (its
- * machine, its `login`, its `handleCallback`). Options are taken as
+ * machine, its `login`, its `handleCallback`), plus `refresh()` and
+ * `userinfo()` (`calls.ts`). Options are taken as
  * validated. Knows no grant by itself: `facade.ts` dispatches by `grant`,
  * the browser helper hands the authorization code kit directly, so a bundle
  * carries only the grants its entry names.
@@ -10,6 +11,7 @@ import { defaultServices } from '../services/defaultServices.js';
 import { memoryStorage } from '../services/memoryStorage.js';
 import type { Services, StorageService } from '../services/types.js';
 import { webStorage, type WebStorageLike } from '../services/webStorage.js';
+import { fetchClientUserinfo, refreshNow } from './calls.js';
 import { DEFAULT_STORAGE_KEY, machineClientConfig, type AnyClientConfig, type OAuthGrant } from './config.js';
 import { createCore, unsupported, type Core, type CoreConfig, type GrantActor, type GrantMachine, type GrantSnapshot } from './core.js';
 import type { OAuthClientOptions } from './options.js';
@@ -48,9 +50,9 @@ export function defaultClientStorage(): StorageService {
   return session === undefined ? memoryStorage() : webStorage(session);
 }
 
-/** The façade of `options.grant` over `kit`'s machine, for options already validated. */
-export function assembleGrantClient<G extends OAuthGrant>(options: OAuthClientOptions<G>, kit: GrantKit): OAuthClient<G> {
-  const grant: G = options.grant;
+/** The core over `kit`'s machine, for options already validated (the browser helper builds its own face on it). */
+export function assembleCore(options: OAuthClientOptions, kit: GrantKit): Core {
+  const grant = options.grant;
   const given = options.client as AnyClientConfig;
   const partial: Partial<Services> = { ...options.services };
   if (partial.storage === undefined) partial.storage = defaultClientStorage();
@@ -65,7 +67,13 @@ export function assembleGrantClient<G extends OAuthGrant>(options: OAuthClientOp
   if (given.resource !== undefined) config.resource = given.resource;
   if (options.inspect !== undefined) config.inspect = options.inspect;
 
-  const core = createCore(config, kit.loginOnDemand === true);
+  return createCore(config, kit.loginOnDemand === true);
+}
+
+/** The façade of `options.grant` over `kit`'s machine, for options already validated. */
+export function assembleGrantClient<G extends OAuthGrant>(options: OAuthClientOptions<G>, kit: GrantKit): OAuthClient<G> {
+  const grant: G = options.grant;
+  const core = assembleCore(options as OAuthClientOptions, kit);
   const { handleCallback } = kit;
 
   return {
@@ -87,8 +95,8 @@ export function assembleGrantClient<G extends OAuthGrant>(options: OAuthClientOp
     },
     getAccessToken: () => core.getAccessToken(),
     getTokens: () => core.getTokens(),
-    refresh: (refreshOptions) => core.refresh(refreshOptions),
-    userinfo: () => core.userinfo(),
+    refresh: (refreshOptions) => refreshNow(core, refreshOptions),
+    userinfo: () => fetchClientUserinfo(core),
     logout: () => core.logout(),
     subscribe: (listener) => core.subscribe(listener as (snapshot: unknown) => void),
     stop: () => core.stop(),

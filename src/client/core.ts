@@ -1,7 +1,8 @@
 /**
  * What every grant's façade shares: the actor (created at once, or once
  * discovery is done), `ready`, the waits, the access-token demand, logout,
- * refresh, userinfo, subscribe and stop.
+ * subscribe and stop. `refresh()` and `userinfo()`, which only the generic
+ * client offers, are built on it in `calls.ts`.
  *
  * The façades drive the chart; they do not copy it. They send events and
  * wait — with XState's `waitFor` — on the tag contract of `GrantTag`
@@ -21,7 +22,6 @@ import type { deviceCodeMachine } from '../../machines/deviceCode.js';
 import { resolveGrantOptions, type GrantInput, type GrantOptions } from '../../machines/types.js';
 import { OAuthError, type OAuthErrorJSON } from '../errors.js';
 import { discover } from '../protocol/discovery.js';
-import { fetchUserinfo } from '../protocol/operations.js';
 import type { ClientConfig, ProviderConfig, TokenSet } from '../protocol/types.js';
 import { xstateClock } from '../services/clock.js';
 import type { Services } from '../services/types.js';
@@ -174,9 +174,8 @@ export interface Core {
   getAccessToken(): Promise<string>;
   /** The tokens held when signed in. */
   getTokens(): Promise<TokenSet | undefined>;
-  /** Renews now (see `OAuthClient.refresh`). */
-  refresh(options?: { accessToken?: string }): Promise<TokenSet | undefined>;
-  userinfo(): Promise<Record<string, unknown>>;
+  /** The actor when it is ready and the core not stopped, else `undefined` (no waiting). */
+  readyActor(): DrivenActor | undefined;
   logout(): Promise<void>;
   subscribe(listener: (snapshot: ObservedSnapshot) => void): () => void;
   stop(): void;
@@ -427,6 +426,7 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     },
 
     snapshot: () => actor?.getSnapshot(),
+    readyActor: () => (isReady && !stopped ? actor : undefined),
     whenReady,
     unlessStopped,
     sendAccepted,
@@ -446,36 +446,6 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
       const current = await whenReady();
       const snapshot = current.getSnapshot();
       return is.signedIn(snapshot) ? view(snapshot).tokens : undefined;
-    },
-
-    refresh(options: { accessToken?: string } = {}): Promise<TokenSet | undefined> {
-      const run = (current: DrivenActor): Promise<TokenSet | undefined> => {
-        const held = restingTokens(current.getSnapshot());
-        if (held !== undefined && (options.accessToken === undefined || options.accessToken === held.accessToken)) {
-          current.send({ type: 'REFRESH' });
-        }
-        return until(current, (snapshot): Verdict<TokenSet | undefined> => {
-          if (is.renewing(snapshot) || is.busy(snapshot)) return undefined;
-          if (is.signedIn(snapshot)) return { value: view(snapshot).tokens };
-          if (is.failed(snapshot)) return failureOf(snapshot, () => loginRequired());
-          return { value: undefined };
-        });
-      };
-      // Sent at once when the client is ready, so callers that look right after see the renewal under way.
-      if (isReady && !stopped && actor !== undefined) return unlessStopped(run(actor));
-      return unlessStopped(whenReady().then(run));
-    },
-
-    userinfo(): Promise<Record<string, unknown>> {
-      return unlessStopped(
-        (async () => {
-          await whenReady();
-          // Checked first, so a provider without the endpoint never costs a refresh.
-          if (provider?.userinfoEndpoint === undefined) throw unsupported('The provider has no userinfo endpoint');
-          const accessToken = await core.getAccessToken();
-          return fetchUserinfo({ provider, client: config.client, services, accessToken });
-        })(),
-      );
     },
 
     logout(): Promise<void> {
