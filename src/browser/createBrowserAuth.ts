@@ -7,14 +7,16 @@
  */
 
 import { DEFAULT_STORAGE_KEY } from '../client/config.js';
-import { assembleClient } from '../client/facade.js';
+import { assembleCore } from '../client/assemble.js';
+import { authorizationCodeKit, handleCallback as redeemCallback, loginWithRedirect } from '../client/authorizationCode.js';
+import type { ObservedSnapshot } from '../client/snapshot.js';
 import type { GrantActor, LoginOptions, OAuthClientOptions } from '../client/index.js';
 import type { TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
 import { cleanAddressBar } from './addressBar.js';
 import { resolveEnvironment } from './environment.js';
 import { validateBrowserOptions, type BrowserAuthOptions } from './options.js';
-import { joinTabSession } from './tabSession.js';
+import { joinTabSession, type TabClient } from './tabSession.js';
 import { chooseStore } from './tabStorage.js';
 
 /** The browser helper (see {@link createBrowserAuth}). Every rejection is an `OAuthError`. */
@@ -100,8 +102,16 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
   if (services.navigate === undefined && location?.assign) {
     services.navigate = (url) => location.assign?.(url);
   }
-  // Validated above, once: the client is assembled without checking again.
-  const client = assembleClient(clientOptionsFrom(options, services));
+  // Validated above, once: the core is assembled without checking again, with the code grant alone (no other
+  // grant is bundled), and faced by this helper's own methods (no refresh() nor userinfo() to bundle).
+  const core = assembleCore(clientOptionsFrom(options, services), authorizationCodeKit());
+  const client: TabClient = {
+    ready: core.ready,
+    get actor() {
+      return core.actor as unknown as GrantActor<'authorization_code'>;
+    },
+    subscribe: (listener) => core.subscribe(listener as (snapshot: ObservedSnapshot) => void),
+  };
 
   const listeners = new Set<(tokens: TokenSet | undefined) => void>();
   session.attach(client, (tokens) => {
@@ -120,7 +130,7 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
   let callbackInFlight: { url: string; result: Promise<TokenSet> } | undefined;
 
   const auth: BrowserAuth = {
-    login: (loginOptions) => client.login(loginOptions),
+    login: (loginOptions = {}) => loginWithRedirect(core, loginOptions),
 
     handleCallback(url?: string): Promise<TokenSet> {
       const href = url ?? location?.href;
@@ -128,7 +138,7 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
         return Promise.reject(new TypeError('handleCallback(url): no url given and no location to read it from'));
       }
       if (callbackInFlight?.url === href) return callbackInFlight.result;
-      const result = client.handleCallback(href).finally(() => {
+      const result = redeemCallback(core, href).finally(() => {
         // RFC 9700 §4.2.4: the code and state must not stay in the address bar, history or a Referer.
         if (location) cleanAddressBar({ location, history: environment.history ?? undefined });
         if (callbackInFlight?.result === result) callbackInFlight = undefined;
@@ -138,10 +148,10 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
     },
 
     handleRedirectCallback: (url?: string) => auth.handleCallback(url),
-    getAccessToken: () => client.getAccessToken(),
-    getTokens: () => client.getTokens(),
-    getTokenSet: () => client.getTokens(),
-    logout: () => client.logout(),
+    getAccessToken: () => core.getAccessToken(),
+    getTokens: () => core.getTokens(),
+    getTokenSet: () => core.getTokens(),
+    logout: () => core.logout(),
 
     onTokenChange(listener) {
       listeners.add(listener);
@@ -153,12 +163,12 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
     get actor() {
       return client.actor;
     },
-    ready: client.ready,
+    ready: core.ready,
 
     stop() {
       listeners.clear();
       session.close();
-      client.stop();
+      core.stop();
     },
   };
   return auth;

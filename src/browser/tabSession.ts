@@ -12,6 +12,9 @@ import type { BrowserEnvironment } from './environment.js';
 import { openTabChannel, type StorageEventSource, type TabMessage } from './tabSync.js';
 import { tabStorage, type ChosenStore } from './tabStorage.js';
 
+/** What the tab session uses of the client: its actor (to hand it another tab's tokens), `ready` and `subscribe`. */
+export type TabClient = Pick<OAuthClient<'authorization_code'>, 'actor' | 'ready' | 'subscribe'>;
+
 /** How long a tab that just started waits for an answer to its hello before a refresh goes ahead alone. */
 const HELLO_WAIT_MS = 250;
 
@@ -24,7 +27,7 @@ export interface TabSession {
    * to its actor, and `onChange` hears every change of the tokens, from here
    * or elsewhere.
    */
-  attach(client: OAuthClient<'authorization_code'>, onChange: (tokens: TokenSet | undefined) => void): void;
+  attach(client: TabClient, onChange: (tokens: TokenSet | undefined) => void): void;
   /** Leaves the other tabs. */
   close(): void;
 }
@@ -52,7 +55,7 @@ export function joinTabSession(
   environment: BrowserEnvironment,
   now: () => number = Date.now,
 ): TabSession {
-  let client: OAuthClient<'authorization_code'> | undefined;
+  let client: TabClient | undefined;
   let current: TokenSet | undefined;
   let currentPrint = '';
   // The fingerprint of tokens another tab announced and this tab is taking over: not announced back.
@@ -104,7 +107,7 @@ export function joinTabSession(
   };
 
   /** Hands another tab's tokens (or none: it logged out) to this tab's actor, unless it has them already. */
-  const adopt = (attached: OAuthClient<'authorization_code'>, tokens: TokenSet | undefined): void => {
+  const adopt = (attached: TabClient, tokens: TokenSet | undefined): void => {
     const print = fingerprint(tokens);
     if (print === currentPrint) return;
     adopting = print;

@@ -3,9 +3,11 @@
  * sends the user agent to the provider and resolves with the URL,
  * `handleCallback()` hands the callback to the machine.
  */
+import { authorizationCodeMachine } from '../../machines/authorizationCode.js';
 import { OAuthError } from '../errors.js';
 import type { TokenSet } from '../protocol/types.js';
 import { cancelled, failureOf, is, loginRequired, unsupported, view, type Core } from './core.js';
+import type { GrantKit } from './assemble.js';
 import type { Verdict } from './snapshot.js';
 import type { LoginOptions } from './types.js';
 
@@ -56,4 +58,9 @@ export function handleCallback(core: Core, url: string): Promise<TokenSet> {
       });
     })(),
   );
+}
+
+/** The grant's machine and façade, for `assembleGrantClient`. */
+export function authorizationCodeKit(): GrantKit {
+  return { machine: authorizationCodeMachine, login: loginWithRedirect, handleCallback };
 }

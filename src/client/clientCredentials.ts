@@ -2,8 +2,10 @@
  * The client credentials grant's façade (RFC 6749 §4.4): `login()` resolves
  * with the tokens; `getAccessToken()` logs in on demand.
  */
+import { clientCredentialsMachine } from '../../machines/clientCredentials.js';
 import type { TokenSet } from '../protocol/types.js';
 import { failureOf, is, loginRequired, restingTokens, unsupported, type Core } from './core.js';
+import type { GrantKit } from './assemble.js';
 import type { Verdict } from './snapshot.js';
 import type { LoginOptions } from './types.js';
 
@@ -28,4 +30,9 @@ export function loginWithCredentials(core: Core, options: LoginOptions): Promise
       });
     })(),
   );
+}
+
+/** The grant's machine and façade, for `assembleGrantClient`: it logs in on demand (see `createCore`). */
+export function clientCredentialsKit(): GrantKit {
+  return { machine: clientCredentialsMachine, login: loginWithCredentials, loginOnDemand: true };
 }

@@ -1,7 +1,8 @@
 /**
  * What every grant's façade shares: the actor (created at once, or once
  * discovery is done), `ready`, the waits, the access-token demand, logout,
- * refresh, userinfo, subscribe and stop.
+ * subscribe and stop. `refresh()` and `userinfo()`, which only the generic
+ * client offers, are built on it in `calls.ts`.
  *
  * The façades drive the chart; they do not copy it. They send events and
  * wait — with XState's `waitFor` — on the tag contract of `GrantTag`
@@ -14,13 +15,13 @@
  * - `error`: `context.error` says why.
  */
 import { createActor, waitFor, type Actor, type AnyActorRef, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
-import { authorizationCodeMachine } from '../../machines/authorizationCode.js';
-import { clientCredentialsMachine } from '../../machines/clientCredentials.js';
-import { deviceCodeMachine } from '../../machines/deviceCode.js';
+// Types only: each grant's façade hands its own machine to the core, so an app bundles the machines it uses.
+import type { authorizationCodeMachine } from '../../machines/authorizationCode.js';
+import type { clientCredentialsMachine } from '../../machines/clientCredentials.js';
+import type { deviceCodeMachine } from '../../machines/deviceCode.js';
 import { resolveGrantOptions, type GrantInput, type GrantOptions } from '../../machines/types.js';
 import { OAuthError, type OAuthErrorJSON } from '../errors.js';
 import { discover } from '../protocol/discovery.js';
-import { fetchUserinfo } from '../protocol/operations.js';
 import type { ClientConfig, ProviderConfig, TokenSet } from '../protocol/types.js';
 import { xstateClock } from '../services/clock.js';
 import type { Services } from '../services/types.js';
@@ -133,9 +134,14 @@ export function failureOf(snapshot: ObservedSnapshot, fallback: () => OAuthError
 
 export function noop(): void {}
 
+/** Any grant's machine, as the core creates its actor. */
+export type GrantMachine = GrantMachines[OAuthGrant];
+
 /** What a façade gives the core. */
 export interface CoreConfig {
   grant: OAuthGrant;
+  /** The grant's machine (given by its façade, so no other grant's machine is bundled). */
+  machine: GrantMachine;
   provider: ProviderOption;
   client: ClientConfig;
   /** RFC 8707 resource of the client credentials grant (`GrantInput.resource`). */
@@ -168,9 +174,8 @@ export interface Core {
   getAccessToken(): Promise<string>;
   /** The tokens held when signed in. */
   getTokens(): Promise<TokenSet | undefined>;
-  /** Renews now (see `OAuthClient.refresh`). */
-  refresh(options?: { accessToken?: string }): Promise<TokenSet | undefined>;
-  userinfo(): Promise<Record<string, unknown>>;
+  /** The actor when it is ready and the core not stopped, else `undefined` (no waiting). */
+  readyActor(): DrivenActor | undefined;
   logout(): Promise<void>;
   subscribe(listener: (snapshot: ObservedSnapshot) => void): () => void;
   stop(): void;
@@ -238,7 +243,7 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     provider = resolved;
     const input: GrantInput = { provider: resolved, client: config.client, services, options: config.options };
     if (config.resource !== undefined) input.resource = config.resource;
-    const created = createGrantActor(grant, {
+    const created = createGrantActor(config.machine, {
       input,
       clock: xstateClock(services.clock),
       ...(config.inspect === undefined ? {} : { inspect: config.inspect }),
@@ -421,6 +426,7 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     },
 
     snapshot: () => actor?.getSnapshot(),
+    readyActor: () => (isReady && !stopped ? actor : undefined),
     whenReady,
     unlessStopped,
     sendAccepted,
@@ -440,36 +446,6 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
       const current = await whenReady();
       const snapshot = current.getSnapshot();
       return is.signedIn(snapshot) ? view(snapshot).tokens : undefined;
-    },
-
-    refresh(options: { accessToken?: string } = {}): Promise<TokenSet | undefined> {
-      const run = (current: DrivenActor): Promise<TokenSet | undefined> => {
-        const held = restingTokens(current.getSnapshot());
-        if (held !== undefined && (options.accessToken === undefined || options.accessToken === held.accessToken)) {
-          current.send({ type: 'REFRESH' });
-        }
-        return until(current, (snapshot): Verdict<TokenSet | undefined> => {
-          if (is.renewing(snapshot) || is.busy(snapshot)) return undefined;
-          if (is.signedIn(snapshot)) return { value: view(snapshot).tokens };
-          if (is.failed(snapshot)) return failureOf(snapshot, () => loginRequired());
-          return { value: undefined };
-        });
-      };
-      // Sent at once when the client is ready, so callers that look right after see the renewal under way.
-      if (isReady && !stopped && actor !== undefined) return unlessStopped(run(actor));
-      return unlessStopped(whenReady().then(run));
-    },
-
-    userinfo(): Promise<Record<string, unknown>> {
-      return unlessStopped(
-        (async () => {
-          await whenReady();
-          // Checked first, so a provider without the endpoint never costs a refresh.
-          if (provider?.userinfoEndpoint === undefined) throw unsupported('The provider has no userinfo endpoint');
-          const accessToken = await core.getAccessToken();
-          return fetchUserinfo({ provider, client: config.client, services, accessToken });
-        })(),
-      );
     },
 
     logout(): Promise<void> {
@@ -516,8 +492,6 @@ interface GrantActorOptions {
   inspect?: InspectOption;
 }
 
-function createGrantActor(grant: OAuthGrant, options: GrantActorOptions): DrivenActor {
-  const machine =
-    grant === 'authorization_code' ? authorizationCodeMachine : grant === 'client_credentials' ? clientCredentialsMachine : deviceCodeMachine;
+function createGrantActor(machine: GrantMachine, options: GrantActorOptions): DrivenActor {
   return createActor(machine as typeof authorizationCodeMachine, options) as unknown as DrivenActor;
 }

@@ -2,8 +2,10 @@
  * The device authorization grant's façade (RFC 8628): `login()` resolves with
  * what to show the user and a promise of the tokens.
  */
+import { deviceCodeMachine } from '../../machines/deviceCode.js';
 import type { TokenSet } from '../protocol/types.js';
 import { cancelled, failureOf, is, loginRequired, noop, unsupported, view, type ContextView, type Core, type DrivenActor } from './core.js';
+import type { GrantKit } from './assemble.js';
 import type { Verdict } from './snapshot.js';
 import type { DeviceLogin, LoginOptions } from './types.js';
 
@@ -54,4 +56,9 @@ export function loginWithDevice(core: Core, options: LoginOptions): Promise<Devi
       return login;
     })(),
   );
+}
+
+/** The grant's machine and façade, for `assembleGrantClient`. */
+export function deviceCodeKit(): GrantKit {
+  return { machine: deviceCodeMachine, login: loginWithDevice };
 }

@@ -24,15 +24,6 @@ const Url = v.pipe(
   v.string(),
   v.check((value) => URL.canParse(value) && new URL(value).hash === '' && !value.includes('#'), 'not an absolute URL without a fragment'),
 );
-const ENDPOINT_FIELDS = [
-  'authorization_endpoint',
-  'token_endpoint',
-  'revocation_endpoint',
-  'introspection_endpoint',
-  'userinfo_endpoint',
-  'device_authorization_endpoint',
-  'end_session_endpoint',
-] as const;
 const Strings = v.array(v.string());
 
 // RFC 8414 §2 / OIDC Discovery §3; only the fields the library uses are checked, the rest is ignored.
@@ -84,29 +75,23 @@ function fetchMetadata(fetch: FetchLike, url: string, signal: AbortSignal | unde
   return sendRequest(fetch, { url, init: { method: 'GET', headers: { Accept: 'application/json' }, redirect: 'manual' } }, signal);
 }
 
+/** `code_challenge_methods_supported` → `codeChallengeMethodsSupported`. */
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+type MetadataField = keyof typeof MetadataSchema.entries;
+
+/** The `ProviderConfig` name of a metadata field (typed: a schema field without a `ProviderConfig` counterpart does not compile). */
+const camelCase = <F extends MetadataField>(field: F): CamelCase<F> =>
+  field.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase()) as CamelCase<F>;
+
+/** The checked fields of the metadata under their `ProviderConfig` names (the schema's entries are the one list of them). */
 function toProviderConfig(metadata: v.InferOutput<typeof MetadataSchema>, allowInsecure: boolean): ProviderConfig {
-  const config: ProviderConfig = { issuer: metadata.issuer, tokenEndpoint: metadata.token_endpoint };
-  if (metadata.authorization_endpoint !== undefined) config.authorizationEndpoint = metadata.authorization_endpoint;
-  if (metadata.revocation_endpoint !== undefined) config.revocationEndpoint = metadata.revocation_endpoint;
-  if (metadata.introspection_endpoint !== undefined) config.introspectionEndpoint = metadata.introspection_endpoint;
-  if (metadata.userinfo_endpoint !== undefined) config.userinfoEndpoint = metadata.userinfo_endpoint;
-  if (metadata.device_authorization_endpoint !== undefined) {
-    config.deviceAuthorizationEndpoint = metadata.device_authorization_endpoint;
+  const config: { [K in keyof ProviderConfig]?: unknown } = {};
+  for (const field of Object.keys(MetadataSchema.entries) as MetadataField[]) {
+    const value = metadata[field];
+    if (value !== undefined) config[camelCase(field)] = value;
   }
-  if (metadata.end_session_endpoint !== undefined) config.endSessionEndpoint = metadata.end_session_endpoint;
-  if (metadata.authorization_response_iss_parameter_supported !== undefined) {
-    config.authorizationResponseIssParameterSupported = metadata.authorization_response_iss_parameter_supported;
-  }
-  if (metadata.code_challenge_methods_supported !== undefined) {
-    config.codeChallengeMethodsSupported = metadata.code_challenge_methods_supported;
-  }
-  if (metadata.token_endpoint_auth_methods_supported !== undefined) {
-    config.tokenEndpointAuthMethodsSupported = metadata.token_endpoint_auth_methods_supported;
-  }
-  if (metadata.grant_types_supported !== undefined) config.grantTypesSupported = metadata.grant_types_supported;
-  if (metadata.scopes_supported !== undefined) config.scopesSupported = metadata.scopes_supported;
   if (allowInsecure) config.allowInsecureRequests = true;
-  return config;
+  return config as ProviderConfig;
 }
 
 /**
@@ -176,9 +161,10 @@ export async function discover(
   }
   // The library will send credentials to these: the same TLS rule as for a configured endpoint, checked
   // now as the server's fault rather than as a TypeError at the first request.
-  for (const field of ENDPOINT_FIELDS) {
+  for (const field of Object.keys(MetadataSchema.entries) as MetadataField[]) {
     const value = result.output[field];
-    if (value !== undefined && !isSecureUrl(new URL(value), allowInsecure)) {
+    // Every `…_endpoint` field of the schema: the URLs the library sends requests (or the user) to.
+    if (field.endsWith('_endpoint') && typeof value === 'string' && !isSecureUrl(new URL(value), allowInsecure)) {
       throw new OAuthError('insecure_endpoint', {
         description: `the metadata's ${field} is not an https URL (http only on loopback or with allowInsecureRequests)`,
         status: response.status,

@@ -1,0 +1,43 @@
+/**
+ * `refresh()` and `userinfo()` over the shared core: the generic client
+ * offers them, the browser helper does not, so they live apart from the core
+ * and a browser bundle carries neither (nor the userinfo request).
+ */
+import { fetchUserinfo } from '../protocol/operations.js';
+import type { TokenSet } from '../protocol/types.js';
+import { failureOf, is, loginRequired, restingTokens, unsupported, view, type Core, type DrivenActor } from './core.js';
+import type { Verdict } from './snapshot.js';
+
+/** Renews now (see `OAuthClient.refresh`). */
+export function refreshNow(core: Core, options: { accessToken?: string } = {}): Promise<TokenSet | undefined> {
+  const run = (current: DrivenActor): Promise<TokenSet | undefined> => {
+    const held = restingTokens(current.getSnapshot());
+    if (held !== undefined && (options.accessToken === undefined || options.accessToken === held.accessToken)) {
+      current.send({ type: 'REFRESH' });
+    }
+    return core.until(current, (snapshot): Verdict<TokenSet | undefined> => {
+      if (is.renewing(snapshot) || is.busy(snapshot)) return undefined;
+      if (is.signedIn(snapshot)) return { value: view(snapshot).tokens };
+      if (is.failed(snapshot)) return failureOf(snapshot, () => loginRequired());
+      return { value: undefined };
+    });
+  };
+  // Sent at once when the client is ready, so callers that look right after see the renewal under way.
+  const ready = core.readyActor();
+  if (ready !== undefined) return core.unlessStopped(run(ready));
+  return core.unlessStopped(core.whenReady().then(run));
+}
+
+/** The userinfo endpoint's claims for the current access token (see `OAuthClient.userinfo`). */
+export function fetchClientUserinfo(core: Core): Promise<Record<string, unknown>> {
+  return core.unlessStopped(
+    (async () => {
+      await core.whenReady();
+      const provider = core.provider;
+      // Checked first, so a provider without the endpoint never costs a refresh.
+      if (provider.userinfoEndpoint === undefined) throw unsupported('The provider has no userinfo endpoint');
+      const accessToken = await core.getAccessToken();
+      return fetchUserinfo({ provider, client: core.client, services: core.services, accessToken });
+    })(),
+  );
+}
