@@ -2,7 +2,7 @@
  * The device authorization grant (RFC 8628): the device shows a user code,
  * the user approves on another device, the machine polls the token endpoint.
  */
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, fromCallback, fromPromise, setup } from 'xstate';
 import { OAuthError } from '../src/errors.js';
 import { pollDeviceToken, requestDeviceAuthorization } from '../src/protocol/operations.js';
 import {
@@ -26,7 +26,8 @@ import {
 } from './lifecycle.js';
 import { MAX_RETRY_AFTER_MS } from '../src/session/backoff.js';
 import { writeSession, type SessionBlob } from './persistence.js';
-import { sleep } from './timers.js';
+import { startTimer } from './timers.js';
+import type { Services } from '../src/services/types.js';
 import type { DeviceAuthorizationState, GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag } from './types.js';
 import { runtimeOf, requestedScopes } from './types.js';
 
@@ -50,15 +51,24 @@ export interface PollInput extends GrantRuntime {
   device: DeviceAuthorizationState;
 }
 
+export interface PollTimerInput {
+  /** Epoch ms on `services.clock` when the next poll is due: kept in a persisted snapshot, so a restore waits out the rest. */
+  fireAt: number;
+  services: Services;
+}
+
+/** Sends `POLL_DUE` at `fireAt` by `services.clock` (an invoked actor, so it starts again when a snapshot is restored). */
+const waitForPollInterval = fromCallback<GrantEvent, PollTimerInput>(({ input, sendBack }) =>
+  startTimer(input.services.clock, input.fireAt - input.services.clock.now(), () => sendBack({ type: 'POLL_DUE' })),
+);
+
 /**
- * RFC 8628 §3.4–3.5: waits `interval` seconds, then polls once. Throws the
- * server's `authorization_pending` / `slow_down` for the machine to poll
- * again, and `expired_token` once the device code is past its `expires_in`.
+ * RFC 8628 §3.4–3.5: polls once. Throws the server's `authorization_pending`
+ * / `slow_down` for the machine to poll again after its interval, and
+ * `expired_token` once the device code is past its `expires_in`.
  */
 const pollForToken = fromPromise<NewSession, PollInput>(async ({ input, signal }) => {
   const { services, device } = input;
-  // RFC 8628 §3.2: the protocol reads a missing or sub-second interval as 5 s; a stored one is floored too.
-  await sleep(services.clock, Math.max(device.interval, MIN_POLL_INTERVAL_S) * 1000, signal);
   if (services.clock.now() >= device.expiresAt) {
     throw new OAuthError('expired_token', { description: 'the device code expired before the user approved', retryable: false });
   }
@@ -70,6 +80,12 @@ const pollForToken = fromPromise<NewSession, PollInput>(async ({ input, signal }
 
 /** The least time between two polls, whatever interval the server announced. */
 const MIN_POLL_INTERVAL_S = 1;
+
+/** When the next poll is due: `interval` seconds from now (RFC 8628 §3.2: a stored one is floored too). */
+function nextPollAt(context: GrantContext): number {
+  const interval = Math.max(context.device?.interval ?? MIN_POLL_INTERVAL_S, MIN_POLL_INTERVAL_S);
+  return context.services.clock.now() + interval * 1000;
+}
 
 type ErrorParams = { error: unknown };
 
@@ -87,11 +103,16 @@ export const deviceCodeMachine = setup({
     events: GrantEvent;
     input: GrantInput;
     tags: GrantTag;
-    children: LifecycleChildren & { requestDeviceCode: 'request device authorization'; pollForToken: 'poll for token' };
+    children: LifecycleChildren & {
+      requestDeviceCode: 'request device authorization';
+      pollTimer: 'wait for the poll interval';
+      pollForToken: 'poll for token';
+    };
   },
   actors: {
     ...lifecycleActors,
     'request device authorization': requestDeviceCode,
+    'wait for the poll interval': waitForPollInterval,
     'poll for token': pollForToken,
   },
   guards: {
@@ -195,44 +216,50 @@ export const deviceCodeMachine = setup({
         LOGOUT: 'loggingOut',
       },
     },
+    // RFC 8628 §3.4–3.5: the user decides elsewhere; the device polls once per interval until then.
     awaitingUser: {
       tags: ['awaitingUser', 'ready'],
-      invoke: {
-        id: 'pollForToken',
-        src: 'poll for token',
-        input: ({ context }) => {
-          if (context.device === undefined) throw new TypeError('awaitingUser without a device authorization');
-          return {
-            ...runtimeOf(context),
-            device: context.device,
-          };
-        },
-        onDone: {
-          target: 'authenticated',
-          actions: ['forget device authorization', { type: 'remember new session', params: ({ event }) => event.output }],
-        },
-        onError: [
-          {
-            guard: { type: 'the user has not decided yet', params: thrownError },
-            target: 'awaitingUser',
-            reenter: true,
+      initial: 'waiting',
+      states: {
+        waiting: {
+          invoke: {
+            id: 'pollTimer',
+            src: 'wait for the poll interval',
+            input: ({ context }) => ({ fireAt: nextPollAt(context), services: context.services }),
           },
-          {
-            guard: { type: 'the server asks to slow down', params: thrownError },
-            target: 'awaitingUser',
-            reenter: true,
-            actions: { type: 'poll more slowly', params: thrownError },
-          },
-          {
-            // expired_token, access_denied, or anything the server will not change its mind about.
-            target: 'error',
-            actions: [
-              'forget device authorization',
-              'forget the stored session',
-              { type: 'remember failure', params: thrownError },
+          on: { POLL_DUE: 'polling' },
+        },
+        polling: {
+          invoke: {
+            id: 'pollForToken',
+            src: 'poll for token',
+            input: ({ context }) => {
+              if (context.device === undefined) throw new TypeError('awaitingUser without a device authorization');
+              return { ...runtimeOf(context), device: context.device };
+            },
+            onDone: {
+              target: '#authenticated',
+              actions: ['forget device authorization', { type: 'remember new session', params: ({ event }) => event.output }],
+            },
+            onError: [
+              { guard: { type: 'the user has not decided yet', params: thrownError }, target: 'waiting' },
+              {
+                guard: { type: 'the server asks to slow down', params: thrownError },
+                target: 'waiting',
+                actions: { type: 'poll more slowly', params: thrownError },
+              },
+              {
+                // expired_token, access_denied, or anything the server will not change its mind about.
+                target: '#error',
+                actions: [
+                  'forget device authorization',
+                  'forget the stored session',
+                  { type: 'remember failure', params: thrownError },
+                ],
+              },
             ],
           },
-        ],
+        },
       },
       on: {
         CANCEL: { target: 'idle', actions: ['forget device authorization', 'forget the stored session'] },

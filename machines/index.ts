@@ -19,6 +19,7 @@ export {
   readSession,
   restoreActor,
   STABLE_STATES,
+  type StableStateValue,
   type PersistedGrantSnapshot,
   type PersistedState,
   type SessionBlob,

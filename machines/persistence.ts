@@ -210,15 +210,27 @@ async function writeText(storage: StorageService, key: string, text: string): Pr
   }
 }
 
-/** The states in which an XState snapshot of a grant machine may be persisted. */
+/**
+ * The states in which an XState snapshot of a grant machine may be persisted. `awaitingUser` only
+ * while it waits for the next poll (`{ awaitingUser: 'waiting' }`), never while a poll is under way.
+ */
 export const STABLE_STATES: readonly string[] = ['idle', 'awaitingCallback', 'awaitingUser', 'authenticated', 'error'];
+
+/** A stable state's snapshot value: a root leaf, or the device grant's wait between polls. */
+export type StableStateValue = string | { awaitingUser: 'waiting' };
+
+/** The stable state a snapshot value is in, or `undefined` (a request under way, a refresh, a restore). */
+function stableStateOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return STABLE_STATES.includes(value) ? value : undefined;
+  return isRecord(value) && Object.keys(value).length === 1 && value.awaitingUser === 'waiting' ? 'awaitingUser' : undefined;
+}
 
 /** Context fields that are runtime dependencies, never persisted. */
 const RUNTIME_KEYS = ['provider', 'client', 'services', 'options'] as const;
 
 /** A grant machine's XState snapshot without its runtime dependencies: plain JSON. */
 export interface PersistedGrantSnapshot {
-  value: string;
+  value: StableStateValue;
   context: Record<string, unknown>;
   [key: string]: unknown;
 }
@@ -246,8 +258,8 @@ export function persistSnapshot(actor: AnyActorRef): PersistedGrantSnapshot {
   if (!isRecord(persisted) || !isRecord(persisted.context)) {
     throw invalidSnapshot('not a grant machine snapshot');
   }
-  // The stable states are leaves at the root; a compound state (refreshing) is never one.
-  if (typeof persisted.value !== 'string' || !STABLE_STATES.includes(persisted.value)) {
+  // The stable states are leaves at the root, and the device grant's wait; `refreshing` is never one.
+  if (stableStateOf(persisted.value) === undefined) {
     throw invalidSnapshot(`the machine is in ${JSON.stringify(persisted.value)}, which is not a stable state`);
   }
   const children: Record<string, unknown> = {};
@@ -261,10 +273,10 @@ export function persistSnapshot(actor: AnyActorRef): PersistedGrantSnapshot {
   const plain: unknown = JSON.parse(
     JSON.stringify({ ...persisted, context: withoutRuntime(persisted.context), children }),
   );
-  if (!isRecord(plain) || typeof plain.value !== 'string' || !isRecord(plain.context)) {
+  if (!isRecord(plain) || stableStateOf(plain.value) === undefined || !isRecord(plain.context)) {
     throw invalidSnapshot('the snapshot does not survive JSON');
   }
-  return { ...plain, value: plain.value, context: plain.context };
+  return { ...plain, value: plain.value as StableStateValue, context: plain.context };
 }
 
 /**
@@ -278,13 +290,14 @@ export function restoreActor<TMachine extends AnyStateMachine>(
   snapshot: PersistedGrantSnapshot,
   input: GrantInput,
 ): Actor<TMachine> {
-  if (!isRecord(snapshot) || typeof snapshot.value !== 'string' || !isRecord(snapshot.context)) {
+  if (!isRecord(snapshot) || !isRecord(snapshot.context)) {
     throw invalidSnapshot('not a grant machine snapshot');
   }
-  if (!STABLE_STATES.includes(snapshot.value)) {
-    throw invalidSnapshot(`the snapshot is in ${snapshot.value}, which is not a stable state`);
+  const stable = stableStateOf(snapshot.value);
+  if (stable === undefined) {
+    throw invalidSnapshot(`the snapshot is in ${JSON.stringify(snapshot.value)}, which is not a stable state`);
   }
-  checkSnapshotContext(machine, snapshot.value, snapshot.context);
+  checkSnapshotContext(machine, stable, snapshot.context);
   const runtime = {
     provider: input.provider,
     client: input.client,

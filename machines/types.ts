@@ -208,6 +208,7 @@ export type GrantEvent =
  */
 export type InternalGrantEvent =
   | { type: 'EXPIRY_DUE' }
+  | { type: 'POLL_DUE' }
   | { type: 'REFRESH_LOCK_GRANTED' }
   | { type: 'REFRESH_LOCK_FAILED'; error: unknown };
 

@@ -144,6 +144,18 @@ describe('deviceCodeMachine', () => {
     expect(stateOf(restored)).toBe('authenticated');
   });
 
+  it('waits for the interval in awaitingUser.waiting, polls in awaitingUser.polling, and persists only while it waits', async () => {
+    const h = createHarness();
+    const actor = await awaitingUser(h);
+    expect(actor.getSnapshot().value).toEqual({ awaitingUser: 'waiting' });
+    expect(persistSnapshot(actor).value).toEqual({ awaitingUser: 'waiting' });
+    h.server.fail('token', { delayMs: 60_000 }); // the poll stays under way
+    await h.advance(deviceOf(actor).interval * 1000);
+    expect(actor.getSnapshot().value).toEqual({ awaitingUser: 'polling' });
+    expect(() => persistSnapshot(actor)).toThrow(/not a stable state/);
+    actor.stop();
+  });
+
   it('a failed device authorization request ends in error; RETRY asks again', async () => {
     const h = createHarness();
     h.server.fail('device_authorization', { oauthError: 'invalid_client', status: 401 });

@@ -54,7 +54,12 @@ describe('the tags of every state', () => {
     [
       'device code',
       deviceCodeMachine,
-      { ...LIFECYCLE, requestingCode: ['busy', 'ready'], awaitingUser: ['awaitingUser', 'ready'] },
+      {
+        ...LIFECYCLE,
+        requestingCode: ['busy', 'ready'],
+        'awaitingUser.waiting': ['awaitingUser', 'ready'],
+        'awaitingUser.polling': ['awaitingUser', 'ready'],
+      },
     ],
   ] as const)('%s', (_, machine, expected: Record<string, readonly string[]>) => {
     expect(tagsByState(machine)).toEqual(expected);
