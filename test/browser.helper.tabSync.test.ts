@@ -159,6 +159,14 @@ describe('readTabMessage', () => {
     expect(readTabMessage({ type: 'welcome', id: 'h1', tokens, key: 'k', value: 'v' })).toEqual({ type: 'welcome', id: 'h1', tokens, key: 'k', value: 'v' });
   });
 
+  it('refuses tokens the TokenSet schema refuses, as a stored session would be', () => {
+    expect(readTabMessage({ type: 'session', tokens: { ...tokens, accessToken: '' } })).toBeUndefined();
+    expect(readTabMessage({ type: 'session', tokens: { ...tokens, scope: 'read' } })).toBeUndefined();
+    expect(readTabMessage({ type: 'session', tokens: { ...tokens, idToken: 7 } })).toBeUndefined();
+    expect(readTabMessage({ type: 'session', tokens: { ...tokens, expiresAt: Number.NaN } })).toBeUndefined();
+    expect(readTabMessage({ type: 'session', tokens })).toEqual({ type: 'session', tokens });
+  });
+
   it('keeps the time of a write when it is a finite number, and drops any other', () => {
     expect(readTabMessage({ type: 'write', key: 'k', value: null, at: 1_500 })).toEqual({ type: 'write', key: 'k', value: null, at: 1_500 });
     for (const at of ['1500', Number.NaN, Number.POSITIVE_INFINITY, null]) {

@@ -8,7 +8,8 @@
  * guarantees. Neither transport echoes a message back to its sender.
  */
 
-import type { TokenSet } from '../protocol/types.js';
+import * as v from 'valibot';
+import { TokenSetSchema, type TokenSet } from '../session/tokenSet.js';
 import { isRecord } from '../protocol/validators.js';
 
 /** What a tab tells the others. */
@@ -62,15 +63,9 @@ export interface TabChannel {
 const FLUSH_BOUND_MS = 250;
 
 
+/** Tokens another tab sent: checked whole against the one TokenSet schema, like a stored session. */
 function isTokenSet(value: unknown): value is TokenSet {
-  return (
-    isRecord(value) &&
-    typeof value['accessToken'] === 'string' &&
-    typeof value['tokenType'] === 'string' &&
-    isRecord(value['raw']) &&
-    (value['expiresAt'] === undefined || typeof value['expiresAt'] === 'number') &&
-    (value['refreshToken'] === undefined || typeof value['refreshToken'] === 'string')
-  );
+  return v.is(TokenSetSchema, value);
 }
 
 /**
