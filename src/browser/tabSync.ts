@@ -62,7 +62,6 @@ export interface TabChannel {
 /** How long a flush waits for its own barrier before going on anyway. */
 const FLUSH_BOUND_MS = 250;
 
-
 /** Tokens another tab sent: checked whole against the one TokenSet schema, like a stored session. */
 function isTokenSet(value: unknown): value is TokenSet {
   return v.is(TokenSetSchema, value);
