@@ -29,6 +29,7 @@ import {
   type SessionBlob,
 } from '../src/session/blob.js';
 import { TokenSetSchema } from '../src/session/tokenSet.js';
+import { isRecord } from '../src/protocol/validators.js';
 import { storageFailure } from '../src/services/storageFailure.js';
 import { xstateClock } from '../src/services/clock.js';
 import type { StorageService } from '../src/services/types.js';
@@ -235,9 +236,6 @@ export interface PersistedGrantSnapshot {
   [key: string]: unknown;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function withoutRuntime(record: Record<string, unknown>): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...record };
