@@ -12,20 +12,16 @@ import {
   authenticatedState,
   initialGrantContext,
   lifecycleActions,
-  lifecycleActors,
   lifecycleDelays,
   lifecycleGuards,
   loggingOutState,
   refreshingState,
   sessionChangedTransitions,
   sessionToRestore,
-  notStopped,
   storedBlob,
-  storeNewSession,
   thrownError,
-  toOAuthError,
-  type NewSession,
 } from './lifecycle.js';
+import { lifecycleActors, notStopped, storeNewSession, toOAuthError, type NewSession } from './lifecycleActors.js';
 import { redirectGrantImplementations, type RedirectGrantChildren } from './redirectGrant.js';
 import { claimPendingAuthorization } from './persistence.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag, PendingAuthorization } from './types.js';

@@ -10,7 +10,6 @@ import {
   authenticatedState,
   initialGrantContext,
   lifecycleActions,
-  lifecycleActors,
   lifecycleDelays,
   lifecycleGuards,
   loggingOutState,
@@ -20,11 +19,9 @@ import {
   sessionToRestore,
   storedBlob,
   thrownError,
-  notStopped,
-  storeNewSession,
   type LifecycleChildren,
-  type NewSession,
 } from './lifecycle.js';
+import { lifecycleActors, notStopped, storeNewSession, type NewSession } from './lifecycleActors.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag } from './types.js';
 import { runtimeOf, requestedScopes } from './types.js';
 

@@ -9,7 +9,6 @@ import {
   authenticatedState,
   initialGrantContext,
   lifecycleActions,
-  lifecycleActors,
   lifecycleDelays,
   lifecycleGuards,
   loggingOutState,
@@ -18,12 +17,9 @@ import {
   sessionToRestore,
   storedBlob,
   thrownError,
-  notStopped,
-  storeNewSession,
-  toOAuthError,
   type LifecycleChildren,
-  type NewSession,
 } from './lifecycle.js';
+import { lifecycleActors, notStopped, storeNewSession, toOAuthError, type NewSession } from './lifecycleActors.js';
 import { MAX_RETRY_AFTER_MS } from '../src/session/backoff.js';
 import { writeSession, type SessionBlob } from './persistence.js';
 import { startTimer } from './timers.js';

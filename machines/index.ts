@@ -7,12 +7,8 @@ export { authorizationCodeMachine, judgeCallback, type CallbackVerdict, type Pre
 export { clientCredentialsMachine } from './clientCredentials.js';
 export { deviceCodeMachine } from './deviceCode.js';
 export { accessTokenIsValid, renewalDueAt, tokensAreFresh, type RenewalRule } from '../src/session/freshness.js';
-export {
-  expiryTimerFiresAt,
-  type LifecycleChildren,
-  type LogoutOutcome,
-  type NewSession,
-} from './lifecycle.js';
+export { expiryTimerFiresAt, type LifecycleChildren } from './lifecycle.js';
+export type { LogoutOutcome, NewSession } from './lifecycleActors.js';
 export {
   parseSessionBlob,
   persistSnapshot,

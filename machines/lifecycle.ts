@@ -4,7 +4,8 @@
  *
  * How it is shared: every grant machine uses the same context and event types
  * (`GrantContext`, `GrantEvent`), so this file declares the lifecycle once
- * with its own `setup()` — its actors, guards and actions — and builds the
+ * with its own `setup()` — its actors (the work, in `lifecycleActors.ts`),
+ * guards, actions and delays — and builds the
  * three states with `createStateConfig`, which type-checks them here. Each
  * grant machine spreads {@link lifecycleActors}, {@link lifecycleGuards} and
  * {@link lifecycleActions} into its own `setup()` and places
@@ -29,24 +30,30 @@
  *   jittered exponential backoff while the still-valid access token stays
  *   usable, and never loses the refresh token.
  */
-import { assign, enqueueActions, fromCallback, fromPromise, setup, spawnChild } from 'xstate';
-import { OAuthError, type OAuthErrorCode, type OAuthErrorJSON } from '../src/errors.js';
-import { decodeJwtPayload } from '../src/protocol/idToken.js';
-import { refreshTokens, requestClientCredentials, revokeToken } from '../src/protocol/operations.js';
-import type { ClientConfig, ProviderConfig, TokenSet } from '../src/protocol/types.js';
-import type { Services, StorageService } from '../src/services/types.js';
-import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
-import { startTimer } from './timers.js';
+import { assign, enqueueActions, setup, spawnChild } from 'xstate';
+import { OAuthError, type OAuthErrorCode } from '../src/errors.js';
+import type { TokenSet } from '../src/protocol/types.js';
+import { readSession, type SessionBlob } from './persistence.js';
+import {
+  EndUserChangedError,
+  lifecycleActors,
+  removeStoredSession,
+  storedAsNewSession,
+  toOAuthError,
+  type LogoutOutcome,
+  type NewSession,
+  type ReadSessionInput,
+  type RenewInput,
+} from './lifecycleActors.js';
 import { renewalBackoff } from '../src/session/backoff.js';
 import { accessTokenIsValid, renewalDueAt, tokensAreFresh } from '../src/session/freshness.js';
-import { isNewerSession, type SessionStamp } from '../src/session/newer.js';
+import { isNewerSession } from '../src/session/newer.js';
 import type {
   DeferredEvent,
   GrantContext,
   GrantEvent,
   GrantInput,
   GrantKind,
-  GrantRuntime,
   GrantTag,
   LoginRequest,
 } from './types.js';
@@ -90,381 +97,6 @@ export function expiryTimerFiresAt(context: GrantContext): number | undefined {
   const due = renewalDueAt(tokens, context.savedAt, context.options) ?? tokens.expiresAt;
   return Math.max(due, context.retryNotBefore ?? due);
 }
-
-/**
- * Anything thrown, as an `OAuthError`. A `TypeError` is what the protocol
- * builders throw for bad arguments (a missing redirect URI, a forbidden
- * scope…): a configuration mistake, so `invalid_request` and never retried.
- */
-export function toOAuthError(thrown: unknown): OAuthError {
-  if (thrown instanceof OAuthError) return thrown;
-  if (thrown instanceof TypeError) {
-    return new OAuthError('invalid_request', { description: thrown.message, retryable: false, cause: thrown });
-  }
-  return OAuthError.from(thrown);
-}
-
-/**
- * Stores fresh tokens as the session (state `authenticated`). A storage
- * failure does not lose them: they are returned with the failure, because a
- * redeemed code or a rotated refresh token cannot be spent again.
- */
-export async function storeNewSession(
-  services: Services,
-  storageKey: string,
-  grant: GrantKind,
-  tokens: TokenSet,
-  generation = 0,
-): Promise<NewSession> {
-  const savedAt = services.clock.now();
-  try {
-    await writeSession(services.storage, storageKey, { version: 1, machine: grant, state: 'authenticated', tokens, savedAt, generation });
-  } catch (thrown) {
-    return { tokens, savedAt, generation, storageError: OAuthError.from(thrown, 'storage_error').toJSON() };
-  }
-  return { tokens, savedAt, generation };
-}
-
-/**
- * Throws `aborted` when the actor stopped before a request is sent. Once a
- * token request is sent it is not given the actor's signal: the server may
- * already have redeemed the code or rotated the refresh token, so its answer
- * is read and stored even when nobody waits for it any more.
- */
-export function notStopped(signal: AbortSignal, during: string): void {
-  if (signal.aborted) throw new OAuthError('aborted', { description: `stopped before ${during}`, retryable: false });
-}
-
-// ---------------------------------------------------------------------------
-// Actors
-
-export interface ExpiryTimerInput {
-  fireAt: number | undefined;
-  services: Services;
-}
-
-/** Sends `EXPIRY_DUE` at `fireAt` by `services.clock`; never without a `fireAt`. */
-const waitForTokenExpiry = fromCallback<GrantEvent, ExpiryTimerInput>(({ input, sendBack }) => {
-  if (input.fireAt === undefined) return undefined;
-  return startTimer(input.services.clock, input.fireAt - input.services.clock.now(), () => sendBack({ type: 'EXPIRY_DUE' }));
-});
-
-/** What a token request gives back, once the tokens are stored. */
-export interface NewSession {
-  tokens: TokenSet;
-  savedAt: number;
-  /** See `GrantContext.generation`; absent: 0. */
-  generation?: number;
-  /** The new tokens could not be stored; they are kept in memory and the failure is reported. */
-  storageError?: OAuthErrorJSON;
-}
-
-export interface RenewInput extends GrantRuntime {
-  grant: GrantKind;
-  /** The tokens whose refresh token is spent: ours, or newer ones another tab stored (adopted while checking the store). */
-  tokens: TokenSet;
-  savedAt: number | undefined;
-  generation: number | undefined;
-  scopes: string[] | undefined;
-  /** RFC 8707: sent with a client-credentials renewal. */
-  resource: string | undefined;
-}
-
-export interface RefreshLockInput {
-  services: Services;
-  storageKey: string;
-}
-
-/** The lock that makes a refresh single flight across tabs and processes (when the storage has one). */
-function refreshLockKey(storageKey: string): string {
-  return `${storageKey}:refresh`;
-}
-
-/**
- * Renewal requests sent under a refresh lock and not yet stored, per storage and lock: the lock is
- * released only once they are (a request that left is read and stored even after its state was left).
- */
-const sentUnderLock = new WeakMap<StorageService, Map<string, Promise<unknown>>>();
-
-function underLock(storage: StorageService, key: string, request: Promise<unknown>): void {
-  const byKey = sentUnderLock.get(storage) ?? new Map<string, Promise<unknown>>();
-  sentUnderLock.set(storage, byKey);
-  const settled = request.then(
-    () => undefined,
-    () => undefined,
-  );
-  byKey.set(key, settled);
-  void settled.then(() => {
-    if (byKey.get(key) === settled) byKey.delete(key);
-  });
-}
-
-/**
- * Takes `storage.lock(storageKey + ':refresh')` and holds it until the state that invoked it is
- * left (and a request sent under it is stored); sends `REFRESH_LOCK_GRANTED` once held, at once
- * when the storage has no lock, and `REFRESH_LOCK_FAILED` when the lock cannot be taken.
- */
-const holdRefreshLock = fromCallback<GrantEvent, RefreshLockInput>(({ input, sendBack }) => {
-  const { storage } = input.services;
-  const key = refreshLockKey(input.storageKey);
-  if (storage.lock === undefined) {
-    sendBack({ type: 'REFRESH_LOCK_GRANTED' });
-    return undefined;
-  }
-  let left = false;
-  let release: () => void = () => undefined;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  storage
-    .lock(key, async () => {
-      if (left) return;
-      sendBack({ type: 'REFRESH_LOCK_GRANTED' });
-      await released;
-      await sentUnderLock.get(storage)?.get(key);
-    })
-    .catch((error: unknown) => {
-      if (!left) sendBack({ type: 'REFRESH_LOCK_FAILED', error });
-    });
-  return () => {
-    left = true;
-    release();
-  };
-});
-
-/** The stored session, read before a refresh spends anything; `undefined` when the store cannot be read now. */
-const readSessionToRenew = fromPromise<SessionBlob | null | undefined, { services: Services; storageKey: string; grant: GrantKind }>(
-  async ({ input }) => {
-    try {
-      return await readSession(input.services.storage, input.storageKey, input.grant);
-    } catch {
-      // An unreadable store must not block a refresh, nor end the session: we still hold our own tokens.
-      return undefined;
-    }
-  },
-);
-
-/** The stored session; `undefined` when the store cannot be read now. */
-async function readStoredQuietly(input: RenewInput): Promise<SessionBlob | null | undefined> {
-  try {
-    return await readSession(input.services.storage, input.options.storageKey, input.grant);
-  } catch {
-    return undefined;
-  }
-}
-
-/** RFC 6749 §6: a response without a refresh token leaves the old one valid; OIDC Core §12.2: nor need it repeat the ID token. */
-function mergeRefreshed(previous: TokenSet, fresh: TokenSet): TokenSet {
-  const merged: TokenSet = { ...fresh };
-  const refreshToken = fresh.refreshToken ?? previous.refreshToken;
-  if (refreshToken !== undefined) merged.refreshToken = refreshToken;
-  const idToken = fresh.idToken ?? previous.idToken;
-  if (idToken !== undefined) merged.idToken = idToken;
-  return merged;
-}
-
-/**
- * A refreshed ID token that names another end-user than the one it replaces: the session is mixed
- * up (another user's refresh token, or a server that confused two grants), so it ends, like on
- * `invalid_grant`, instead of keeping the tokens of one user while the server talks about another.
- */
-class EndUserChangedError extends OAuthError {}
-
-/**
- * OIDC Core §12.2: "its iss Claim Value MUST be the same as in the ID Token issued when the original
- * authentication occurred; its sub Claim Value MUST be the same". Another `sub` ends the session
- * ({@link EndUserChangedError}); another `iss` is refused like any other bad ID token.
- */
-function checkSameEndUser(previous: string | undefined, fresh: string | undefined): void {
-  if (previous === undefined || fresh === undefined) return;
-  let before: Record<string, unknown>;
-  try {
-    before = decodeJwtPayload(previous);
-  } catch {
-    return; // not ours to judge now: the previous token was checked when it arrived
-  }
-  const after = decodeJwtPayload(fresh); // refreshTokens has checked its claims
-  if (before.sub !== after.sub) {
-    throw new EndUserChangedError('invalid_id_token', {
-      description: 'the refreshed ID token names another subject than the one it replaces',
-      retryable: false,
-    });
-  }
-  if (before.iss !== after.iss) {
-    throw new OAuthError('invalid_id_token', {
-      description: 'the refreshed ID token names another issuer than the one it replaces',
-      retryable: false,
-    });
-  }
-}
-
-async function requestNewTokens(input: RenewInput, signal: AbortSignal): Promise<TokenSet> {
-  notStopped(signal, 'the refresh');
-  const current = input.tokens;
-  // No signal: a request that left is read and stored (see notStopped).
-  const ctx = { provider: input.provider, client: input.client, services: input.services };
-  const clientCredentials = (): Promise<TokenSet> =>
-    requestClientCredentials({
-      ...ctx,
-      ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
-      ...(input.resource === undefined ? {} : { resource: input.resource }),
-    });
-  if (current.refreshToken === undefined) {
-    if (input.grant === 'clientCredentials') return clientCredentials();
-    throw new OAuthError('login_required', { description: 'the session has no refresh token', retryable: false });
-  }
-  try {
-    // OIDC Core §12.2: a refreshed ID token is checked like the first one, minus the nonce, and must name the same user.
-    const refreshed = await refreshTokens({ ...ctx, refreshToken: current.refreshToken, idToken: {} });
-    checkSameEndUser(current.idToken, refreshed.idToken);
-    return mergeRefreshed(current, refreshed);
-  } catch (thrown) {
-    // A client-credentials client can always ask again when its refresh token is refused.
-    if (input.grant === 'clientCredentials' && OAuthError.from(thrown).code === 'invalid_grant') return clientCredentials();
-    throw thrown;
-  }
-}
-
-/** One renewal request (the lock is held and the store checked), its answer stored before the old refresh token is forgotten. */
-async function renewOnce(input: RenewInput, signal: AbortSignal): Promise<NewSession> {
-  const { services, options } = input;
-  const stamp: SessionStamp = { savedAt: input.savedAt, generation: input.generation };
-  let fresh: TokenSet;
-  try {
-    fresh = await requestNewTokens(input, signal);
-  } catch (thrown) {
-    const error = toOAuthError(thrown);
-    if (error instanceof EndUserChangedError) {
-      await removeSession(services.storage, options.storageKey).catch(() => undefined);
-      throw error;
-    }
-    if (error.code === 'invalid_grant' && !signal.aborted) {
-      // Without a lock another process may have rotated concurrently; its tokens are the session now.
-      const again = await readStoredQuietly(input);
-      if (again != null && isNewerSession(again, input.tokens, stamp)) {
-        return { tokens: again.tokens, savedAt: again.savedAt, generation: again.generation ?? 0 };
-      }
-      // Only our own session is removed: not one another tab or process stored meanwhile.
-      if (again === null || (again !== undefined && again.tokens?.refreshToken === input.tokens.refreshToken)) {
-        await removeSession(services.storage, options.storageKey).catch(() => undefined);
-      }
-    }
-    throw error;
-  }
-  // The old refresh token may already be spent: the new tokens are stored before the machine drops the old ones,
-  // and even when the actor stopped meanwhile (the next start must not replay the spent one).
-  return storeNewSession(services, options.storageKey, input.grant, fresh, (stamp.generation ?? 0) + 1);
-}
-
-/** One renewal request under the refresh lock; the lock is kept until its answer is stored. */
-const renewTokens = fromPromise<NewSession, RenewInput>(({ input, signal }) => {
-  const request = renewOnce(input, signal);
-  underLock(input.services.storage, refreshLockKey(input.options.storageKey), request);
-  return request;
-});
-
-/** A stored session as the tokens a refresh adopts. */
-function storedAsNewSession(blob: SessionBlob | null | undefined): NewSession {
-  if (blob?.tokens === undefined) throw new TypeError('adopting a stored session without tokens');
-  return { tokens: blob.tokens, savedAt: blob.savedAt, generation: blob.generation ?? 0 };
-}
-
-export interface EndSessionInput {
-  provider: ProviderConfig;
-  client: ClientConfig;
-  services: Services;
-  storageKey: string;
-  tokens: TokenSet | undefined;
-}
-
-/** What logging out gives back: the first revocation failure, which did not stop the logout. */
-export interface LogoutOutcome {
-  revocationError?: OAuthErrorJSON;
-}
-
-/** RFC 7009: revokes the refresh token, then the access token, where the provider has a revocation endpoint; clears storage. */
-const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, signal }) => {
-  const outcome: LogoutOutcome = {};
-  const { tokens, provider } = input;
-  if (tokens !== undefined && provider.revocationEndpoint !== undefined) {
-    // RFC 7009 §2.1: revoking the refresh token first stops new access tokens even if the second call fails.
-    const revocations: [string | undefined, 'refresh_token' | 'access_token'][] = [
-      [tokens.refreshToken, 'refresh_token'],
-      [tokens.accessToken, 'access_token'],
-    ];
-    for (const [token, tokenTypeHint] of revocations) {
-      if (token === undefined) continue;
-      try {
-        await revokeToken({ provider, client: input.client, services: input.services, signal, token, tokenTypeHint });
-      } catch (thrown) {
-        const error = toOAuthError(thrown);
-        outcome.revocationError ??= error.toJSON();
-        // RFC 9110 §10.2.3: a server that asked to wait gets no second request now; the session ends all the same.
-        if (error.retryAfterMs !== undefined) break;
-      }
-    }
-  }
-  await removeSession(input.services.storage, input.storageKey);
-  // The claims of redeemed codes are the session's too (see claimPendingAuthorization); best effort, since the
-  // server refuses a code sent twice anyway.
-  await input.services.storage.remove(`${input.storageKey}:claims`).catch(() => undefined);
-  return outcome;
-});
-
-export interface ReadSessionInput {
-  services: Services;
-  storageKey: string;
-  machine: GrantKind;
-  /** Do not touch storage (`options.restore === false` and nothing asks for it). */
-  skip: boolean;
-  /** A CALLBACK is waiting: keep an expired pending authorization so the callback gets `pending_expired`. */
-  callbackWaiting: boolean;
-}
-
-/**
- * Reads the persisted session. An expired pending authorization or device
- * code is removed (unless a callback waits for its verdict); a blob that does
- * not validate is removed and rejected as `invalid_snapshot`.
- */
-const readStoredSession = fromPromise<SessionBlob | null, ReadSessionInput>(async ({ input }) => {
-  if (input.skip) return null;
-  const blob = await readSession(input.services.storage, input.storageKey, input.machine);
-  if (blob === null) return null;
-  const now = input.services.clock.now();
-  const expired =
-    (blob.state === 'awaitingCallback' && blob.pending !== undefined && blob.pending.expiresAt <= now && !input.callbackWaiting) ||
-    (blob.state === 'awaitingUser' && blob.device !== undefined && blob.device.expiresAt <= now);
-  if (expired) {
-    await removeSession(input.services.storage, input.storageKey).catch(() => undefined);
-    return null;
-  }
-  return blob;
-});
-
-/**
- * Removes the stored login or expired session this machine forgets, in the
- * background; never fails (a failure leaves a blob that the next restore
- * rejects or replaces). A stored session whose access token is still valid is
- * kept: the machine forgetting a login in progress or its expired tokens
- * never had it, so another tab or process stored it meanwhile.
- */
-const removeStoredSession = fromPromise<void, { services: Services; storageKey: string; machine: GrantKind }>(async ({ input }) => {
-  const { storage, clock } = input.services;
-  const stored = await readSession(storage, input.storageKey, input.machine).catch(() => null);
-  if (stored?.state === 'authenticated' && stored.tokens !== undefined && accessTokenIsValid(stored.tokens, clock.now())) return;
-  await storage.remove(input.storageKey).catch(() => undefined);
-});
-
-/** The actors of the lifecycle, to spread into a grant machine's `setup({ actors })`. */
-export const lifecycleActors = {
-  'wait for token expiry': waitForTokenExpiry,
-  'hold the refresh lock': holdRefreshLock,
-  'read the session to renew': readSessionToRenew,
-  'renew tokens': renewTokens,
-  'end session': endSession,
-  'read stored session': readStoredSession,
-  'remove stored session': removeStoredSession,
-};
 
 // ---------------------------------------------------------------------------
 // Guards

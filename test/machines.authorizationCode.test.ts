@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fromPromise, type Actor } from 'xstate';
 import { authorizationCodeMachine, type ExchangeInput } from '../machines/authorizationCode.js';
-import type { NewSession } from '../machines/lifecycle.js';
+import type { NewSession } from '../machines/lifecycleActors.js';
 import { createHarness, REDIRECT_URI, settled, stateOf, storedSession, type Harness } from './machines.fixtures.js';
 
 type AuthActor = Actor<typeof authorizationCodeMachine>;

@@ -18,7 +18,6 @@ import {
   authenticatedState,
   initialGrantContext,
   lifecycleActions,
-  lifecycleActors,
   lifecycleDelays,
   lifecycleGuards,
   loggingOutState,
@@ -26,11 +25,9 @@ import {
   sessionChangedTransitions,
   sessionToRestore,
   storedBlob,
-  storeNewSession,
   thrownError,
-  toOAuthError,
-  type NewSession,
 } from '../lifecycle.js';
+import { lifecycleActors, storeNewSession, toOAuthError, type NewSession } from '../lifecycleActors.js';
 import { redirectGrantImplementations, type RedirectGrantChildren } from '../redirectGrant.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantTag } from '../types.js';
 import { runtimeOf } from '../types.js';

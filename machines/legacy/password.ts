@@ -12,7 +12,6 @@ import {
   authenticatedState,
   initialGrantContext,
   lifecycleActions,
-  lifecycleActors,
   lifecycleDelays,
   lifecycleGuards,
   loggingOutState,
@@ -21,10 +20,9 @@ import {
   sessionToRestore,
   storedBlob,
   thrownError,
-  storeNewSession,
   type LifecycleChildren,
-  type NewSession,
 } from '../lifecycle.js';
+import { lifecycleActors, storeNewSession, type NewSession } from '../lifecycleActors.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag } from '../types.js';
 import { runtimeOf, requestedScopes } from '../types.js';
 
