@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createTestAuthorizationServer, type TestAuthorizationServer } from '../src/testing/index.js';
+import { createTestAuthorizationServer, type TestAuthorizationServer, type TestClient } from '../src/testing/index.js';
 
 const REDIRECT = 'https://app.test/cb';
 const SECRET = 'top-secret-value';
@@ -175,6 +175,13 @@ describe('options', () => {
   it('refuses a confidential client without a secret and a public client with one', () => {
     expect(() => createTestAuthorizationServer({ clients: [{ ...base, clientId: 'c', authMethod: 'client_secret_basic' }] })).toThrow(TypeError);
     expect(() => createTestAuthorizationServer({ clients: [{ ...base, clientId: 'c', clientSecret: 'x' }] })).toThrow(TypeError);
+  });
+
+  it('refuses a client without a known authMethod, naming the ones it takes', () => {
+    const { authMethod: _omitted, ...withoutMethod } = base;
+    const unknown = { ...withoutMethod, clientId: 'c', clientSecret: 'x' } as unknown as TestClient;
+    expect(() => createTestAuthorizationServer({ clients: [unknown] })).toThrow(/needs an authMethod: none, client_secret_basic, client_secret_post/);
+    expect(() => createTestAuthorizationServer({ clients: [{ ...unknown, authMethod: 'private_key_jwt' as never }] })).toThrow(TypeError);
   });
 
   it('refuses a client registered twice, also through registerClient', () => {

@@ -8,6 +8,7 @@ import type {
   AuthorizationDecision,
   TestAuthorizationServerOptions,
   TestClient,
+  TestClientAuthMethod,
   TestClock,
   TestEndpoint,
   TestFault,
@@ -83,8 +84,13 @@ export function normalizeIssuer(issuer: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+const TEST_CLIENT_AUTH_METHODS: readonly TestClientAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post'];
+
 export function checkClient(client: TestClient): void {
   if (!client.clientId) throw new TypeError('a test client needs a clientId');
+  if (!TEST_CLIENT_AUTH_METHODS.includes(client.authMethod)) {
+    throw new TypeError(`client ${client.clientId} needs an authMethod: ${TEST_CLIENT_AUTH_METHODS.join(', ')} (got ${String(client.authMethod)})`);
+  }
   if (client.authMethod !== 'none' && !client.clientSecret) {
     throw new TypeError(`client ${client.clientId} uses ${client.authMethod} and needs a clientSecret`);
   }
