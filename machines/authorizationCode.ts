@@ -19,6 +19,7 @@ import {
   sessionChangedTransitions,
   sessionToRestore,
   storedBlob,
+  whenRestoreFails,
   thrownError,
 } from './lifecycle.js';
 import { lifecycleActors, notStopped, storeNewSession, toOAuthError, type NewSession } from './lifecycleActors.js';
@@ -174,13 +175,7 @@ export const authorizationCodeMachine = setup({
         ],
         onError: [
           { guard: 'a callback is waiting', target: 'error', actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'] },
-          {
-            guard: { type: 'the storage could not be read', params: thrownError },
-            target: 'restoreFailed',
-            actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'],
-          },
-          // A stored session that does not validate was removed: there is none.
-          { target: 'idle', actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'] },
+          ...whenRestoreFails,
         ],
       },
       on: { LOGIN: { actions: 'defer event' }, CALLBACK: { actions: 'defer event' } },

@@ -16,6 +16,7 @@ import {
   sessionChangedTransitions,
   sessionToRestore,
   storedBlob,
+  whenRestoreFails,
   thrownError,
   type LifecycleChildren,
 } from './lifecycle.js';
@@ -164,13 +165,7 @@ export const deviceCodeMachine = setup({
           { target: 'idle', actions: 'replay deferred events' },
         ],
         onError: [
-          {
-            guard: { type: 'the storage could not be read', params: thrownError },
-            target: 'restoreFailed',
-            actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'],
-          },
-          // A stored session that does not validate was removed: there is none.
-          { target: 'idle', actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'] },
+          ...whenRestoreFails,
         ],
       },
       on: { LOGIN: { actions: 'defer event' } },

@@ -318,6 +318,20 @@ export const storedBlob = <Blob extends SessionBlob | null | undefined>({ event 
 /** What an invoke threw (or an actor reported), as a guard's or an action's params. */
 export const thrownError = ({ event }: { event: { error: unknown } }) => ({ error: event.error });
 
+/**
+ * How every grant's `restoring` ends when reading the store failed: a store that could not be read
+ * waits in `restoreFailed` (a session may be stored); a blob that did not validate was removed, so
+ * there is no session and the grant starts from `idle`. Placed after a grant's own branches.
+ */
+export const whenRestoreFails = [
+  {
+    guard: { type: 'the storage could not be read', params: thrownError },
+    target: 'restoreFailed',
+    actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'],
+  },
+  { target: 'idle', actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'] },
+] as const;
+
 /** What `restoring` reads: nothing when restoring is off, unless a deferred `CALLBACK` needs its pending authorization. */
 export function sessionToRestore({ context }: { context: GrantContext }): ReadSessionInput {
   const callbackWaiting = context.deferred.some((event) => event.type === 'CALLBACK');

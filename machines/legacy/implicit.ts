@@ -25,6 +25,7 @@ import {
   sessionChangedTransitions,
   sessionToRestore,
   storedBlob,
+  whenRestoreFails,
   thrownError,
 } from '../lifecycle.js';
 import { lifecycleActors, storeNewSession, toOAuthError, type NewSession } from '../lifecycleActors.js';
@@ -153,13 +154,7 @@ export const implicitMachine = setup({
         ],
         onError: [
           { guard: 'a callback is waiting', target: 'error', actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'] },
-          {
-            guard: { type: 'the storage could not be read', params: thrownError },
-            target: 'restoreFailed',
-            actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'],
-          },
-          // A stored session that does not validate was removed: there is none.
-          { target: 'idle', actions: [{ type: 'remember failure', params: thrownError }, 'replay deferred events'] },
+          ...whenRestoreFails,
         ],
       },
       on: { LOGIN: { actions: 'defer event' }, CALLBACK: { actions: 'defer event' } },
