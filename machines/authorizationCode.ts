@@ -25,8 +25,8 @@ import {
 import { lifecycleActors, notStopped, storeNewSession, toOAuthError, type NewSession } from './lifecycleActors.js';
 import { redirectGrantImplementations, type RedirectGrantChildren } from './redirectGrant.js';
 import { claimPendingAuthorization } from './persistence.js';
-import type { GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag, PendingAuthorization } from './types.js';
-import { runtimeOf } from './types.js';
+import type { GrantContext, GrantEvent, GrantInput, GrantTag, PendingAuthorization, WithRuntime } from './types.js';
+import { runtimeOf, withRuntime } from './types.js';
 
 // The authorization request is shared with the implicit grant; exported from here as before.
 export { prepareAuthorization, type PrepareInput, type PreparedAuthorization } from './redirectGrant.js';
@@ -49,12 +49,12 @@ export function judgeCallback(context: GrantContext, url: string): CallbackVerdi
   try {
     const expected: Parameters<typeof checkCallback>[1] = {
       state: pending.state,
-      issRequired: context.provider.authorizationResponseIssParameterSupported === true,
+      issRequired: runtimeOf(context).provider.authorizationResponseIssParameterSupported === true,
     };
-    const issuer = pending.issuer ?? context.provider.issuer;
+    const issuer = pending.issuer ?? runtimeOf(context).provider.issuer;
     if (issuer !== undefined) expected.issuer = issuer;
     const { code } = checkCallback(parseCallback(url), expected);
-    if (context.services.clock.now() > pending.expiresAt) return refused('pending_expired', 'the authorization request timed out');
+    if (runtimeOf(context).services.clock.now() > pending.expiresAt) return refused('pending_expired', 'the authorization request timed out');
     return { accepted: true, code };
   } catch (thrown) {
     return { accepted: false, error: toOAuthError(thrown) };
@@ -73,7 +73,7 @@ function idTokenCheck(pending: PendingAuthorization): { idToken?: IdTokenCheck }
   return { idToken: check };
 }
 
-export interface ExchangeInput extends GrantRuntime {
+export interface ExchangeInput extends WithRuntime {
   /** The pending authorization the code answers: what is claimed in storage before the code is sent. */
   pending: Pick<PendingAuthorization, 'state' | 'expiresAt'>;
   code: string;
@@ -91,12 +91,12 @@ export interface ExchangeInput extends GrantRuntime {
  * actor stops meanwhile: the code is spent.
  */
 const exchangeCodeForTokens = fromPromise<NewSession, ExchangeInput>(async ({ input, signal }) => {
-  const { services, options } = input;
+  const { provider, client, services, options } = runtimeOf(input);
   await claimPendingAuthorization(services.storage, options.storageKey, 'authorizationCode', input.pending, services.clock.now());
   notStopped(signal, 'the code exchange');
   const tokens = await exchangeAuthorizationCode({
-    provider: input.provider,
-    client: input.client,
+    provider,
+    client,
     services,
     code: input.code,
     codeVerifier: input.codeVerifier,
@@ -206,7 +206,7 @@ export const authorizationCodeMachine = setup({
       invoke: {
         id: 'prepareAuthorization',
         src: 'prepare authorization request',
-        input: ({ context }) => ({ grant: context.grant, ...runtimeOf(context), login: context.login, responseType: 'code' as const }),
+        input: ({ context }) => withRuntime(context, { grant: context.grant, login: context.login, responseType: 'code' as const }),
         onDone: { target: 'awaitingCallback', actions: { type: 'remember pending authorization', params: ({ event }) => event.output } },
         onError: { target: 'error', actions: { type: 'remember failure', params: thrownError } },
       },
@@ -235,10 +235,7 @@ export const authorizationCodeMachine = setup({
         src: 'exchange code for tokens',
         input: ({ context }) => {
           if (context.exchange === undefined) throw new TypeError('exchanging without a code');
-          return {
-            ...runtimeOf(context),
-            ...context.exchange,
-          };
+          return withRuntime(context, context.exchange);
         },
         onDone: {
           target: 'authenticated',

@@ -23,10 +23,10 @@ import {
   type LifecycleChildren,
 } from './lifecycle.js';
 import { lifecycleActors, notStopped, storeNewSession, type NewSession } from './lifecycleActors.js';
-import type { GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag } from './types.js';
-import { runtimeOf, requestedScopes } from './types.js';
+import type { GrantContext, GrantEvent, GrantInput, GrantTag, WithRuntime } from './types.js';
+import { requestedScopes, runtimeOf, withRuntime } from './types.js';
 
-export interface ClientCredentialsInput extends GrantRuntime {
+export interface ClientCredentialsInput extends WithRuntime {
   scopes: string[] | undefined;
   /** RFC 8707 resource indicator. */
   resource: string | undefined;
@@ -34,16 +34,16 @@ export interface ClientCredentialsInput extends GrantRuntime {
 
 /** RFC 6749 §4.4.2, then stores the tokens as the session. */
 const requestTokens = fromPromise<NewSession, ClientCredentialsInput>(async ({ input, signal }) => {
-  const { services } = input;
+  const { provider, client, services, options } = runtimeOf(input);
   notStopped(signal, 'the token request');
   // No signal once sent: tokens the server issued are stored even if the actor stopped.
-  const request = { provider: input.provider, client: input.client, services };
+  const request = { provider, client, services };
   const tokens = await requestClientCredentials({
     ...request,
     ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
     ...(input.resource === undefined ? {} : { resource: input.resource }),
   });
-  return storeNewSession(services, input.options.storageKey, 'clientCredentials', tokens);
+  return storeNewSession(services, options.storageKey, 'clientCredentials', tokens);
 });
 
 /**
@@ -114,11 +114,7 @@ export const clientCredentialsMachine = setup({
       invoke: {
         id: 'requestTokens',
         src: 'request client credentials tokens',
-        input: ({ context }) => ({
-          ...runtimeOf(context),
-          scopes: requestedScopes(context),
-          resource: resourceOf(context),
-        }),
+        input: ({ context }) => withRuntime(context, { scopes: requestedScopes(context), resource: resourceOf(context) }),
         onDone: { target: 'authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },
         // A demand for a token (the cache, getAccessToken) asks again only once the backoff is over.
         onError: {

@@ -24,40 +24,39 @@ import { lifecycleActors, notStopped, storeNewSession, toOAuthError, type NewSes
 import { MAX_RETRY_AFTER_MS } from '../src/session/backoff.js';
 import { writeSession, type SessionBlob } from './persistence.js';
 import { startTimer } from './timers.js';
-import type { Services } from '../src/services/types.js';
-import type { DeviceAuthorizationState, GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag } from './types.js';
-import { runtimeOf, requestedScopes } from './types.js';
+import type { DeviceAuthorizationState, GrantContext, GrantEvent, GrantInput, GrantTag, WithRuntime } from './types.js';
+import { requestedScopes, runtimeOf, withRuntime } from './types.js';
 
-export interface DeviceRequestInput extends GrantRuntime {
+export interface DeviceRequestInput extends WithRuntime {
   scopes: string[] | undefined;
 }
 
 /** RFC 8628 §3.1–3.2, then stores the device authorization so a restarted app keeps polling. */
 const requestDeviceCode = fromPromise<DeviceAuthorizationState, DeviceRequestInput>(async ({ input, signal }) => {
-  const { services } = input;
-  const request = { provider: input.provider, client: input.client, services, signal };
+  const { provider, client, services, options } = runtimeOf(input);
+  const request = { provider, client, services, signal };
   const device: DeviceAuthorizationState = await requestDeviceAuthorization(
     input.scopes === undefined ? request : { ...request, scopes: input.scopes },
   );
   const blob: SessionBlob = { version: 1, machine: 'deviceCode', state: 'awaitingUser', device, savedAt: services.clock.now() };
-  await writeSession(services.storage, input.options.storageKey, blob);
+  await writeSession(services.storage, options.storageKey, blob);
   return device;
 });
 
-export interface PollInput extends GrantRuntime {
+export interface PollInput extends WithRuntime {
   device: DeviceAuthorizationState;
 }
 
-export interface PollTimerInput {
+export interface PollTimerInput extends WithRuntime {
   /** Epoch ms on `services.clock` when the next poll is due: kept in a persisted snapshot, so a restore waits out the rest. */
   fireAt: number;
-  services: Services;
 }
 
 /** Sends `POLL_DUE` at `fireAt` by `services.clock` (an invoked actor, so it starts again when a snapshot is restored). */
-const waitForPollInterval = fromCallback<GrantEvent, PollTimerInput>(({ input, sendBack }) =>
-  startTimer(input.services.clock, input.fireAt - input.services.clock.now(), () => sendBack({ type: 'POLL_DUE' })),
-);
+const waitForPollInterval = fromCallback<GrantEvent, PollTimerInput>(({ input, sendBack }) => {
+  const { clock } = runtimeOf(input).services;
+  return startTimer(clock, input.fireAt - clock.now(), () => sendBack({ type: 'POLL_DUE' }));
+});
 
 /**
  * RFC 8628 §3.4–3.5: polls once. Throws the server's `authorization_pending`
@@ -65,14 +64,15 @@ const waitForPollInterval = fromCallback<GrantEvent, PollTimerInput>(({ input, s
  * `expired_token` once the device code is past its `expires_in`.
  */
 const pollForToken = fromPromise<NewSession, PollInput>(async ({ input, signal }) => {
-  const { services, device } = input;
+  const { provider, client, services, options } = runtimeOf(input);
+  const { device } = input;
   if (services.clock.now() >= device.expiresAt) {
     throw new OAuthError('expired_token', { description: 'the device code expired before the user approved', retryable: false });
   }
   notStopped(signal, 'the device poll');
   // No signal once sent: an approval the server answers with tokens is stored even if the actor stopped.
-  const tokens = await pollDeviceToken({ provider: input.provider, client: input.client, services, deviceCode: device.deviceCode });
-  return storeNewSession(services, input.options.storageKey, 'deviceCode', tokens);
+  const tokens = await pollDeviceToken({ provider, client, services, deviceCode: device.deviceCode });
+  return storeNewSession(services, options.storageKey, 'deviceCode', tokens);
 });
 
 /** The least time between two polls, whatever interval the server announced. */
@@ -81,7 +81,7 @@ const MIN_POLL_INTERVAL_S = 1;
 /** When the next poll is due: `interval` seconds from now (RFC 8628 §3.2: a stored one is floored too). */
 function nextPollAt(context: GrantContext): number {
   const interval = Math.max(context.device?.interval ?? MIN_POLL_INTERVAL_S, MIN_POLL_INTERVAL_S);
-  return context.services.clock.now() + interval * 1000;
+  return runtimeOf(context).services.clock.now() + interval * 1000;
 }
 
 type ErrorParams = { error: unknown };
@@ -192,10 +192,7 @@ export const deviceCodeMachine = setup({
       invoke: {
         id: 'requestDeviceCode',
         src: 'request device authorization',
-        input: ({ context }) => ({
-          ...runtimeOf(context),
-          scopes: requestedScopes(context),
-        }),
+        input: ({ context }) => withRuntime(context, { scopes: requestedScopes(context) }),
         onDone: {
           target: 'awaitingUser',
           actions: { type: 'remember device authorization', params: ({ event }) => ({ device: event.output }) },
@@ -216,7 +213,7 @@ export const deviceCodeMachine = setup({
           invoke: {
             id: 'pollTimer',
             src: 'wait for the poll interval',
-            input: ({ context }) => ({ fireAt: nextPollAt(context), services: context.services }),
+            input: ({ context }) => withRuntime(context, { fireAt: nextPollAt(context) }),
           },
           on: { POLL_DUE: 'polling' },
         },
@@ -226,7 +223,7 @@ export const deviceCodeMachine = setup({
             src: 'poll for token',
             input: ({ context }) => {
               if (context.device === undefined) throw new TypeError('awaitingUser without a device authorization');
-              return { ...runtimeOf(context), device: context.device };
+              return withRuntime(context, { device: context.device });
             },
             onDone: {
               target: '#authenticated',

@@ -57,7 +57,7 @@ import type {
   GrantTag,
   LoginRequest,
 } from './types.js';
-import { requestedScopes, resolveGrantOptions, runtimeOf } from './types.js';
+import { requestedScopes, resolveGrantOptions, RUNTIME, runtimeOf, withRuntime } from './types.js';
 
 // ---------------------------------------------------------------------------
 // Context
@@ -66,10 +66,7 @@ import { requestedScopes, resolveGrantOptions, runtimeOf } from './types.js';
 export function initialGrantContext(grant: GrantKind, input: GrantInput): GrantContext {
   return {
     grant,
-    provider: input.provider,
-    client: input.client,
-    services: input.services,
-    options: resolveGrantOptions(input.options),
+    [RUNTIME]: { provider: input.provider, client: input.client, services: input.services, options: resolveGrantOptions(input.options) },
     deferred: [],
     ...(input.resource === undefined ? {} : { resource: input.resource }),
   };
@@ -94,7 +91,7 @@ export function expiryTimerFiresAt(context: GrantContext): number | undefined {
   const tokens = context.tokens;
   if (tokens?.expiresAt === undefined) return undefined;
   if (!canRenew(context.grant, tokens)) return tokens.expiresAt;
-  const due = renewalDueAt(tokens, context.savedAt, context.options) ?? tokens.expiresAt;
+  const due = renewalDueAt(tokens, context.savedAt, runtimeOf(context).options) ?? tokens.expiresAt;
   return Math.max(due, context.retryNotBefore ?? due);
 }
 
@@ -114,12 +111,12 @@ export const lifecycleGuards = {
   'tokens can be renewed': ({ context }: GuardArgs) => canRenew(context.grant, context.tokens),
   'set-aside tokens can be renewed': ({ context }: GuardArgs) => canRenew(context.grant, context.staleTokens),
   'the access token is still valid': ({ context }: GuardArgs) =>
-    context.tokens !== undefined && accessTokenIsValid(context.tokens, context.services.clock.now()),
+    context.tokens !== undefined && accessTokenIsValid(context.tokens, runtimeOf(context).services.clock.now()),
   'the server ended the session': (_: GuardArgs, params: { error: unknown }) => toOAuthError(params.error).code === 'invalid_grant',
   'the refreshed ID token names another user': (_: GuardArgs, params: { error: unknown }) => params.error instanceof EndUserChangedError,
   // A transient failure is tried again, at most `maxRefreshAttempts` requests in all.
   'another attempt is allowed': ({ context }: GuardArgs, params: { error: unknown }) =>
-    toOAuthError(params.error).retryable && (context.refreshAttempts ?? 0) + 1 < context.options.maxRefreshAttempts,
+    toOAuthError(params.error).retryable && (context.refreshAttempts ?? 0) + 1 < runtimeOf(context).options.maxRefreshAttempts,
   // Our session was stored, and the store now holds none (or a new login): another tab or process logged out,
   // and its logout revoked or spent what we hold. Renewing would spend a refresh token the session no longer
   // owns, or bring back a session the user ended.
@@ -131,7 +128,8 @@ export const lifecycleGuards = {
     storedNewer(context, params.blob) !== undefined,
   'another tab stored fresh tokens': ({ context }: GuardArgs, params: { blob: SessionBlob | null | undefined }) => {
     const stored = storedNewer(context, params.blob);
-    return stored?.tokens !== undefined && tokensAreFresh(stored.tokens, stored.savedAt, context.options, context.services.clock.now());
+    const { options, services } = runtimeOf(context);
+    return stored?.tokens !== undefined && tokensAreFresh(stored.tokens, stored.savedAt, options, services.clock.now());
   },
   'the storage could not be read': (_: GuardArgs, params: { error: unknown }) => toOAuthError(params.error).code === 'storage_error',
   'the event carries tokens': (_: GuardArgs, params: { tokens: TokenSet | undefined }) => params.tokens !== undefined,
@@ -162,8 +160,9 @@ export const lifecycleActions = {
   // Nothing the server says may make the library ask again at once: the next renewal waits out a backoff.
   'hold renewals back': assign<GrantContext, GrantEvent, { error: unknown }, GrantEvent, never>(({ context }, params) => {
     const failures = (context.renewalFailures ?? 0) + 1;
-    const wait = renewalBackoff(context.services.crypto, context.options.retryBaseMs, failures, toOAuthError(params.error));
-    return { renewalFailures: failures, retryNotBefore: context.services.clock.now() + wait };
+    const { services, options } = runtimeOf(context);
+    const wait = renewalBackoff(services.crypto, options.retryBaseMs, failures, toOAuthError(params.error));
+    return { renewalFailures: failures, retryNotBefore: services.clock.now() + wait };
   }),
   'remember failure': assign<GrantContext, GrantEvent, { error: unknown }, GrantEvent, never>((_, params) => ({
     error: toOAuthError(params.error).toJSON(),
@@ -172,8 +171,9 @@ export const lifecycleActions = {
   'wait before the next attempt': assign<GrantContext, GrantEvent, { error: unknown }, GrantEvent, never>(({ context }, params) => {
     const attempts = (context.refreshAttempts ?? 0) + 1;
     const error = toOAuthError(params.error);
-    const wait = renewalBackoff(context.services.crypto, context.options.retryBaseMs, attempts, error);
-    return { error: error.toJSON(), refreshAttempts: attempts, retryNotBefore: context.services.clock.now() + wait };
+    const { services, options } = runtimeOf(context);
+    const wait = renewalBackoff(services.crypto, options.retryBaseMs, attempts, error);
+    return { error: error.toJSON(), refreshAttempts: attempts, retryNotBefore: services.clock.now() + wait };
   }),
   'forget the attempts': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ refreshAttempts: undefined }),
   // Newer tokens another tab stored: their refresh token is the one to spend now.
@@ -191,7 +191,7 @@ export const lifecycleActions = {
     event.type === 'SESSION_CHANGED' && event.tokens !== undefined
       ? {
           tokens: event.tokens,
-          savedAt: context.services.clock.now(),
+          savedAt: runtimeOf(context).services.clock.now(),
           // The other tab's tokens replace ours: they count as one renewal newer.
           generation: (context.generation ?? 0) + 1,
           unsaved: undefined,
@@ -259,7 +259,7 @@ export const lifecycleActions = {
     GrantEvent,
     { src: 'remove stored session'; logic: typeof removeStoredSession; id: string | undefined }
   >('remove stored session', {
-    input: ({ context }) => ({ services: context.services, storageKey: context.options.storageKey, machine: context.grant }),
+    input: ({ context }) => withRuntime(context, { machine: context.grant }),
   }),
   'replay deferred events': enqueueActions<GrantContext, GrantEvent, undefined, GrantEvent, never, never, never, never, never>(
     ({ context, enqueue }) => {
@@ -281,7 +281,7 @@ type DelayArgs = { context: GrantContext };
 /** The named delays of the lifecycle, to spread into a grant machine's `setup({ delays })`; they run on the actor's clock. */
 export const lifecycleDelays = {
   // Set when the attempt failed (`wait before the next attempt`): the jittered backoff, or the server's Retry-After.
-  'backoff delay': ({ context }: DelayArgs) => Math.max(0, (context.retryNotBefore ?? 0) - context.services.clock.now()),
+  'backoff delay': ({ context }: DelayArgs) => Math.max(0, (context.retryNotBefore ?? 0) - runtimeOf(context).services.clock.now()),
   'restore retry delay': () => RESTORE_RETRY_MS,
 };
 
@@ -335,13 +335,7 @@ export const whenRestoreFails = [
 /** What `restoring` reads: nothing when restoring is off, unless a deferred `CALLBACK` needs its pending authorization. */
 export function sessionToRestore({ context }: { context: GrantContext }): ReadSessionInput {
   const callbackWaiting = context.deferred.some((event) => event.type === 'CALLBACK');
-  return {
-    services: context.services,
-    storageKey: context.options.storageKey,
-    machine: context.grant,
-    skip: !context.options.restore && !callbackWaiting,
-    callbackWaiting,
-  };
+  return withRuntime(context, { machine: context.grant, skip: !runtimeOf(context).options.restore && !callbackWaiting, callbackWaiting });
 }
 
 /** The session is usable; the expiry timer runs. Placed at a grant machine's root as `authenticated`. */
@@ -352,7 +346,7 @@ export const authenticatedState = lifecycle.createStateConfig({
   invoke: {
     id: 'expiryTimer',
     src: 'wait for token expiry',
-    input: ({ context }) => ({ fireAt: expiryTimerFiresAt(context), services: context.services }),
+    input: ({ context }) => withRuntime(context, { fireAt: expiryTimerFiresAt(context) }),
   },
   on: {
     EXPIRY_DUE: [
@@ -433,7 +427,7 @@ export const refreshingState = lifecycle.createStateConfig({
       invoke: {
         id: 'refreshLock',
         src: 'hold the refresh lock',
-        input: ({ context }) => ({ services: context.services, storageKey: context.options.storageKey }),
+        input: ({ context }) => withRuntime(context, {}),
       },
       initial: 'waitingForLock',
       states: {
@@ -447,7 +441,7 @@ export const refreshingState = lifecycle.createStateConfig({
           invoke: {
             id: 'checkStore',
             src: 'read the session to renew',
-            input: ({ context }) => ({ services: context.services, storageKey: context.options.storageKey, grant: context.grant }),
+            input: ({ context }) => withRuntime(context, { grant: context.grant }),
             onDone: [
               {
                 guard: { type: 'the session ended elsewhere', params: storedBlob },
@@ -477,15 +471,14 @@ export const refreshingState = lifecycle.createStateConfig({
             src: 'renew tokens',
             input: ({ context }): RenewInput => {
               if (context.tokens === undefined) throw new TypeError('refreshing without tokens');
-              return {
+              return withRuntime(context, {
                 grant: context.grant,
-                ...runtimeOf(context),
                 tokens: context.tokens,
                 savedAt: context.savedAt,
                 generation: context.generation,
                 scopes: requestedScopes(context),
                 resource: resourceOf(context),
-              };
+              });
             },
             onDone: { target: '#authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },
             onError: renewalFailed,
@@ -505,13 +498,7 @@ export const loggingOutState = lifecycle.createStateConfig({
   invoke: {
     id: 'endSession',
     src: 'end session',
-    input: ({ context }) => ({
-      provider: context.provider,
-      client: context.client,
-      services: context.services,
-      storageKey: context.options.storageKey,
-      tokens: context.staleTokens,
-    }),
+    input: ({ context }) => withRuntime(context, { tokens: context.staleTokens }),
     onDone: {
       target: 'idle',
       actions: ['forget tokens', { type: 'remember logout outcome', params: ({ event }) => event.output }],

@@ -8,13 +8,13 @@ import { fromCallback, fromPromise } from 'xstate';
 import { OAuthError, type OAuthErrorJSON } from '../src/errors.js';
 import { decodeJwtPayload } from '../src/protocol/idToken.js';
 import { refreshTokens, requestClientCredentials, revokeToken } from '../src/protocol/operations.js';
-import type { ClientConfig, ProviderConfig, TokenSet } from '../src/protocol/types.js';
+import type { TokenSet } from '../src/protocol/types.js';
 import type { Services, StorageService } from '../src/services/types.js';
 import { accessTokenIsValid } from '../src/session/freshness.js';
 import { isNewerSession, type SessionStamp } from '../src/session/newer.js';
 import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
 import { startTimer } from './timers.js';
-import type { GrantEvent, GrantKind, GrantRuntime } from './types.js';
+import { runtimeOf, type GrantEvent, type GrantKind, type WithRuntime } from './types.js';
 
 /**
  * Anything thrown, as an `OAuthError`. A `TypeError` is what the protocol
@@ -63,15 +63,15 @@ export function notStopped(signal: AbortSignal, during: string): void {
 // ---------------------------------------------------------------------------
 // Actors
 
-export interface ExpiryTimerInput {
+export interface ExpiryTimerInput extends WithRuntime {
   fireAt: number | undefined;
-  services: Services;
 }
 
 /** Sends `EXPIRY_DUE` at `fireAt` by `services.clock`; never without a `fireAt`. */
 const waitForTokenExpiry = fromCallback<GrantEvent, ExpiryTimerInput>(({ input, sendBack }) => {
   if (input.fireAt === undefined) return undefined;
-  return startTimer(input.services.clock, input.fireAt - input.services.clock.now(), () => sendBack({ type: 'EXPIRY_DUE' }));
+  const { clock } = runtimeOf(input).services;
+  return startTimer(clock, input.fireAt - clock.now(), () => sendBack({ type: 'EXPIRY_DUE' }));
 });
 
 /** What a token request gives back, once the tokens are stored. */
@@ -84,7 +84,7 @@ export interface NewSession {
   storageError?: OAuthErrorJSON;
 }
 
-export interface RenewInput extends GrantRuntime {
+export interface RenewInput extends WithRuntime {
   grant: GrantKind;
   /** The tokens whose refresh token is spent: ours, or newer ones another tab stored (adopted while checking the store). */
   tokens: TokenSet;
@@ -95,10 +95,6 @@ export interface RenewInput extends GrantRuntime {
   resource: string | undefined;
 }
 
-export interface RefreshLockInput {
-  services: Services;
-  storageKey: string;
-}
 
 /** The lock that makes a refresh single flight across tabs and processes (when the storage has one). */
 function refreshLockKey(storageKey: string): string {
@@ -129,9 +125,10 @@ function underLock(storage: StorageService, key: string, request: Promise<unknow
  * left (and a request sent under it is stored); sends `REFRESH_LOCK_GRANTED` once held, at once
  * when the storage has no lock, and `REFRESH_LOCK_FAILED` when the lock cannot be taken.
  */
-const holdRefreshLock = fromCallback<GrantEvent, RefreshLockInput>(({ input, sendBack }) => {
-  const { storage } = input.services;
-  const key = refreshLockKey(input.storageKey);
+const holdRefreshLock = fromCallback<GrantEvent, WithRuntime>(({ input, sendBack }) => {
+  const { services, options } = runtimeOf(input);
+  const { storage } = services;
+  const key = refreshLockKey(options.storageKey);
   if (storage.lock === undefined) {
     sendBack({ type: 'REFRESH_LOCK_GRANTED' });
     return undefined;
@@ -158,10 +155,11 @@ const holdRefreshLock = fromCallback<GrantEvent, RefreshLockInput>(({ input, sen
 });
 
 /** The stored session, read before a refresh spends anything; `undefined` when the store cannot be read now. */
-const readSessionToRenew = fromPromise<SessionBlob | null | undefined, { services: Services; storageKey: string; grant: GrantKind }>(
+const readSessionToRenew = fromPromise<SessionBlob | null | undefined, WithRuntime & { grant: GrantKind }>(
   async ({ input }) => {
+    const { services, options } = runtimeOf(input);
     try {
-      return await readSession(input.services.storage, input.storageKey, input.grant);
+      return await readSession(services.storage, options.storageKey, input.grant);
     } catch {
       // An unreadable store must not block a refresh, nor end the session: we still hold our own tokens.
       return undefined;
@@ -172,7 +170,8 @@ const readSessionToRenew = fromPromise<SessionBlob | null | undefined, { service
 /** The stored session; `undefined` when the store cannot be read now. */
 async function readStoredQuietly(input: RenewInput): Promise<SessionBlob | null | undefined> {
   try {
-    return await readSession(input.services.storage, input.options.storageKey, input.grant);
+    const { services, options } = runtimeOf(input);
+    return await readSession(services.storage, options.storageKey, input.grant);
   } catch {
     return undefined;
   }
@@ -227,7 +226,8 @@ async function requestNewTokens(input: RenewInput, signal: AbortSignal): Promise
   notStopped(signal, 'the refresh');
   const current = input.tokens;
   // No signal: a request that left is read and stored (see notStopped).
-  const ctx = { provider: input.provider, client: input.client, services: input.services };
+  const { provider, client, services } = runtimeOf(input);
+  const ctx = { provider, client, services };
   const clientCredentials = (): Promise<TokenSet> =>
     requestClientCredentials({
       ...ctx,
@@ -252,7 +252,7 @@ async function requestNewTokens(input: RenewInput, signal: AbortSignal): Promise
 
 /** One renewal request (the lock is held and the store checked), its answer stored before the old refresh token is forgotten. */
 async function renewOnce(input: RenewInput, signal: AbortSignal): Promise<NewSession> {
-  const { services, options } = input;
+  const { services, options } = runtimeOf(input);
   const stamp: SessionStamp = { savedAt: input.savedAt, generation: input.generation };
   let fresh: TokenSet;
   try {
@@ -284,7 +284,8 @@ async function renewOnce(input: RenewInput, signal: AbortSignal): Promise<NewSes
 /** One renewal request under the refresh lock; the lock is kept until its answer is stored. */
 const renewTokens = fromPromise<NewSession, RenewInput>(({ input, signal }) => {
   const request = renewOnce(input, signal);
-  underLock(input.services.storage, refreshLockKey(input.options.storageKey), request);
+  const { services, options } = runtimeOf(input);
+  underLock(services.storage, refreshLockKey(options.storageKey), request);
   return request;
 });
 
@@ -294,11 +295,7 @@ export function storedAsNewSession(blob: SessionBlob | null | undefined): NewSes
   return { tokens: blob.tokens, savedAt: blob.savedAt, generation: blob.generation ?? 0 };
 }
 
-export interface EndSessionInput {
-  provider: ProviderConfig;
-  client: ClientConfig;
-  services: Services;
-  storageKey: string;
+export interface EndSessionInput extends WithRuntime {
   tokens: TokenSet | undefined;
 }
 
@@ -310,7 +307,8 @@ export interface LogoutOutcome {
 /** RFC 7009: revokes the refresh token, then the access token, where the provider has a revocation endpoint; clears storage. */
 const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, signal }) => {
   const outcome: LogoutOutcome = {};
-  const { tokens, provider } = input;
+  const { tokens } = input;
+  const { provider, client, services, options } = runtimeOf(input);
   if (tokens !== undefined && provider.revocationEndpoint !== undefined) {
     // RFC 7009 §2.1: revoking the refresh token first stops new access tokens even if the second call fails.
     const revocations: [string | undefined, 'refresh_token' | 'access_token'][] = [
@@ -320,7 +318,7 @@ const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, s
     for (const [token, tokenTypeHint] of revocations) {
       if (token === undefined) continue;
       try {
-        await revokeToken({ provider, client: input.client, services: input.services, signal, token, tokenTypeHint });
+        await revokeToken({ provider, client, services, signal, token, tokenTypeHint });
       } catch (thrown) {
         const error = toOAuthError(thrown);
         outcome.revocationError ??= error.toJSON();
@@ -329,16 +327,14 @@ const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, s
       }
     }
   }
-  await removeSession(input.services.storage, input.storageKey);
+  await removeSession(services.storage, options.storageKey);
   // The claims of redeemed codes are the session's too (see claimPendingAuthorization); best effort, since the
   // server refuses a code sent twice anyway.
-  await input.services.storage.remove(`${input.storageKey}:claims`).catch(() => undefined);
+  await services.storage.remove(`${options.storageKey}:claims`).catch(() => undefined);
   return outcome;
 });
 
-export interface ReadSessionInput {
-  services: Services;
-  storageKey: string;
+export interface ReadSessionInput extends WithRuntime {
   machine: GrantKind;
   /** Do not touch storage (`options.restore === false` and nothing asks for it). */
   skip: boolean;
@@ -353,14 +349,15 @@ export interface ReadSessionInput {
  */
 const readStoredSession = fromPromise<SessionBlob | null, ReadSessionInput>(async ({ input }) => {
   if (input.skip) return null;
-  const blob = await readSession(input.services.storage, input.storageKey, input.machine);
+  const { services, options } = runtimeOf(input);
+  const blob = await readSession(services.storage, options.storageKey, input.machine);
   if (blob === null) return null;
-  const now = input.services.clock.now();
+  const now = services.clock.now();
   const expired =
     (blob.state === 'awaitingCallback' && blob.pending !== undefined && blob.pending.expiresAt <= now && !input.callbackWaiting) ||
     (blob.state === 'awaitingUser' && blob.device !== undefined && blob.device.expiresAt <= now);
   if (expired) {
-    await removeSession(input.services.storage, input.storageKey).catch(() => undefined);
+    await removeSession(services.storage, options.storageKey).catch(() => undefined);
     return null;
   }
   return blob;
@@ -373,11 +370,12 @@ const readStoredSession = fromPromise<SessionBlob | null, ReadSessionInput>(asyn
  * kept: the machine forgetting a login in progress or its expired tokens
  * never had it, so another tab or process stored it meanwhile.
  */
-export const removeStoredSession = fromPromise<void, { services: Services; storageKey: string; machine: GrantKind }>(async ({ input }) => {
-  const { storage, clock } = input.services;
-  const stored = await readSession(storage, input.storageKey, input.machine).catch(() => null);
+export const removeStoredSession = fromPromise<void, WithRuntime & { machine: GrantKind }>(async ({ input }) => {
+  const { services, options } = runtimeOf(input);
+  const { storage, clock } = services;
+  const stored = await readSession(storage, options.storageKey, input.machine).catch(() => null);
   if (stored?.state === 'authenticated' && stored.tokens !== undefined && accessTokenIsValid(stored.tokens, clock.now())) return;
-  await storage.remove(input.storageKey).catch(() => undefined);
+  await storage.remove(options.storageKey).catch(() => undefined);
 });
 
 /** The actors of the lifecycle, to spread into a grant machine's `setup({ actors })`. */

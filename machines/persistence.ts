@@ -33,7 +33,7 @@ import { isRecord } from '../src/protocol/validators.js';
 import { storageFailure } from '../src/services/storageFailure.js';
 import { xstateClock } from '../src/services/clock.js';
 import type { StorageService } from '../src/services/types.js';
-import { resolveGrantOptions, type GrantInput } from './types.js';
+import { resolveGrantOptions, RUNTIME, type GrantInput } from './types.js';
 
 export type { PersistedState, SessionBlob } from '../src/session/blob.js';
 export { parseSessionBlob } from '../src/session/blob.js';
@@ -226,62 +226,41 @@ function stableStateOf(value: unknown): string | undefined {
   return isRecord(value) && Object.keys(value).length === 1 && value.awaitingUser === 'waiting' ? 'awaitingUser' : undefined;
 }
 
-/** Context fields that are runtime dependencies, never persisted. */
-const RUNTIME_KEYS = ['provider', 'client', 'services', 'options'] as const;
-
-/** A grant machine's XState snapshot without its runtime dependencies: plain JSON. */
+/** A grant machine's XState snapshot: plain JSON, without the runtime (held under a symbol, which JSON skips). */
 export interface PersistedGrantSnapshot {
   value: StableStateValue;
   context: Record<string, unknown>;
   [key: string]: unknown;
 }
 
-
-function withoutRuntime(record: Record<string, unknown>): Record<string, unknown> {
-  const copy: Record<string, unknown> = { ...record };
-  for (const key of RUNTIME_KEYS) delete copy[key];
-  return copy;
-}
-
 /**
- * `actor.getPersistedSnapshot()` without the runtime dependencies (provider,
- * client, services, options — in context and in the inputs of the running
- * timers), ready for `JSON.stringify`. Throws `OAuthError('invalid_snapshot')`
- * outside the stable states (`idle`, `awaitingCallback`, `awaitingUser`,
- * `authenticated`, `error`): restoring a snapshot taken mid-request would send
- * that request again.
+ * `actor.getPersistedSnapshot()` as plain JSON, ready for `JSON.stringify`:
+ * the provider, client, services and options are not in it (the context and
+ * the running timers' inputs hold them under the `RUNTIME` symbol). Throws
+ * `OAuthError('invalid_snapshot')` outside the stable states (`idle`,
+ * `awaitingCallback`, `awaitingUser`, `authenticated`, `error`): restoring a
+ * snapshot taken mid-request would send that request again.
  */
 export function persistSnapshot(actor: AnyActorRef): PersistedGrantSnapshot {
   const persisted: unknown = actor.getPersistedSnapshot();
-  if (!isRecord(persisted) || !isRecord(persisted.context)) {
-    throw invalidSnapshot('not a grant machine snapshot');
-  }
   // The stable states are leaves at the root, and the device grant's wait; `refreshing` is never one.
-  if (stableStateOf(persisted.value) === undefined) {
-    throw invalidSnapshot(`the machine is in ${JSON.stringify(persisted.value)}, which is not a stable state`);
+  if (!isRecord(persisted) || stableStateOf(persisted.value) === undefined) {
+    throw invalidSnapshot(`the machine is in ${JSON.stringify(isRecord(persisted) ? persisted.value : persisted)}, which is not a stable state`);
   }
-  const children: Record<string, unknown> = {};
-  if (isRecord(persisted.children)) {
-    for (const [id, child] of Object.entries(persisted.children)) {
-      if (!isRecord(child) || !isRecord(child.snapshot)) continue;
-      const input = child.snapshot.input;
-      children[id] = { ...child, snapshot: { ...child.snapshot, input: isRecord(input) ? withoutRuntime(input) : input } };
-    }
-  }
-  const plain: unknown = JSON.parse(
-    JSON.stringify({ ...persisted, context: withoutRuntime(persisted.context), children }),
-  );
+  const plain: unknown = JSON.parse(JSON.stringify(persisted));
   if (!isRecord(plain) || stableStateOf(plain.value) === undefined || !isRecord(plain.context)) {
-    throw invalidSnapshot('the snapshot does not survive JSON');
+    throw invalidSnapshot('not a grant machine snapshot');
   }
   return { ...plain, value: plain.value as StableStateValue, context: plain.context };
 }
 
 /**
- * Starts-ready actor from a snapshot made by {@link persistSnapshot}: puts the
- * runtime dependencies from `input` back into the context and into the inputs
- * of the timers, so an expiry timer restarts with the restored `expiresAt`.
- * The actor is returned unstarted; call `.start()`.
+ * Starts-ready actor from a snapshot made by {@link persistSnapshot}, whole
+ * and validated (`invalid_snapshot` otherwise): its context must be that of
+ * this machine in a stable state, with the data that state needs. The runtime
+ * from `input` goes under the `RUNTIME` symbol of the context and of the
+ * running timers' inputs, so an expiry timer restarts with the restored
+ * `expiresAt`. The actor is returned unstarted; call `.start()`.
  */
 export function restoreActor<TMachine extends AnyStateMachine>(
   machine: TMachine,
@@ -305,14 +284,13 @@ export function restoreActor<TMachine extends AnyStateMachine>(
   const children: Record<string, unknown> = {};
   if (isRecord(snapshot.children)) {
     for (const [id, child] of Object.entries(snapshot.children)) {
-      if (!isRecord(child) || !isRecord(child.snapshot)) continue;
-      const childInput = child.snapshot.input;
-      // persistSnapshot stripped the same keys from the children's inputs (a device poll needs them all).
-      const revived = isRecord(childInput) ? { ...childInput, ...runtime } : childInput;
-      children[id] = { ...child, snapshot: { ...child.snapshot, input: revived } };
+      if (!isRecord(child) || !isRecord(child.snapshot) || !isRecord(child.snapshot.input)) {
+        throw invalidSnapshot(`the snapshot's actor ${JSON.stringify(id)} is malformed`);
+      }
+      children[id] = { ...child, snapshot: { ...child.snapshot, input: { ...child.snapshot.input, [RUNTIME]: runtime } } };
     }
   }
-  const restored = { ...snapshot, context: { ...snapshot.context, ...runtime }, children };
+  const restored = { ...snapshot, context: { ...snapshot.context, [RUNTIME]: runtime }, children };
   // The shape was checked above; XState revives the rest (state nodes, children) itself.
   // TypeScript cannot relate a generic machine's options to GrantInput, hence the widening.
   const generic: AnyStateMachine = machine;
@@ -323,4 +301,3 @@ export function restoreActor<TMachine extends AnyStateMachine>(
     clock: xstateClock(input.services.clock),
   }) as Actor<TMachine>;
 }
-

@@ -14,9 +14,9 @@ import { createPkce } from '../src/protocol/pkce.js';
 import { createNonce, createState } from '../src/protocol/random.js';
 import type { LifecycleChildren } from './lifecycle.js';
 import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
-import type { GrantContext, GrantEvent, GrantKind, GrantRuntime, LoginRequest, PendingAuthorization } from './types.js';
+import { runtimeOf, type GrantContext, type GrantEvent, type GrantKind, type LoginRequest, type PendingAuthorization, type WithRuntime } from './types.js';
 
-export interface PrepareInput extends GrantRuntime {
+export interface PrepareInput extends WithRuntime {
   grant: GrantKind;
   login: LoginRequest | undefined;
   /** `code` here; the legacy implicit grant asks for `token`. */
@@ -35,7 +35,7 @@ export interface PreparedAuthorization {
  * stored before navigating: navigation may unload the page.
  */
 export async function prepareAuthorization(input: PrepareInput, signal: AbortSignal): Promise<PreparedAuthorization> {
-  const { provider, client, services, options } = input;
+  const { provider, client, services, options } = runtimeOf(input);
   const redirectUri = client.redirectUri;
   // RFC 9700 §4.1.3: the redirect URI is sent, and later compared, exactly as registered.
   if (redirectUri === undefined || redirectUri === '') throw new TypeError('client.redirectUri is required for a redirect grant');
@@ -87,9 +87,9 @@ export async function prepareAuthorization(input: PrepareInput, signal: AbortSig
 
 
 async function removeOwnPending(input: PrepareInput, state: string): Promise<void> {
-  const { storage } = input.services;
-  const stored = await readSession(storage, input.options.storageKey, input.grant);
-  if (stored?.state === 'awaitingCallback' && stored.pending?.state === state) await removeSession(storage, input.options.storageKey);
+  const { services, options } = runtimeOf(input);
+  const stored = await readSession(services.storage, options.storageKey, input.grant);
+  if (stored?.state === 'awaitingCallback' && stored.pending?.state === state) await removeSession(services.storage, options.storageKey);
 }
 
 /** How a grant judges a callback URL against the pending authorization; pure, so a guard and an action can both ask. */

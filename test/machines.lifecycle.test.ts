@@ -324,12 +324,19 @@ describe('stop mid-refresh', () => {
 });
 
 describe('persisted XState snapshots', () => {
-  it('persistSnapshot strips the runtime dependencies; restoreActor brings back a running expiry timer', async () => {
+  it('the runtime dependencies are in no persisted or serialised data; restoreActor brings back a running expiry timer', async () => {
     const { h, actor } = await signedIn({ grant: { refreshSkewMs: 60_000 } });
+    const context: object = actor.getSnapshot().context;
+    for (const key of ['provider', 'client', 'services', 'options']) expect(Object.keys(context)).not.toContain(key);
+    // What an inspector sends over the wire, and what persistSnapshot keeps: data only, no endpoint, no client.
+    expect(JSON.stringify(actor.getSnapshot())).not.toContain(h.provider.tokenEndpoint);
     const snapshot = persistSnapshot(actor);
     const text = JSON.stringify(snapshot);
-    expect(text).not.toContain('"services"');
-    expect(text).not.toContain('"provider"');
+    expect(text).not.toContain(h.provider.tokenEndpoint);
+    expect(text).not.toContain('"clientId"');
+    expect(text).not.toContain('"storageKey"');
+    // The expiry timer runs: its input was persisted too, as data.
+    expect(Object.keys(snapshot.children as object)).toContain('expiryTimer');
     const { expiresAt } = tokensOf(actor);
     actor.stop();
     const restored = restoreActor(authorizationCodeMachine, JSON.parse(text), h.input);

@@ -13,7 +13,6 @@ import { checkCallback, type CallbackResult } from '../../src/protocol/callback.
 import { OAuthError } from '../../src/errors.js';
 import { parseTokenResponseBody } from '../../src/protocol/tokenResponse.js';
 import type { TokenSet } from '../../src/protocol/types.js';
-import type { Services } from '../../src/services/types.js';
 import {
   authenticatedState,
   initialGrantContext,
@@ -31,7 +30,7 @@ import {
 import { lifecycleActors, storeNewSession, toOAuthError, type NewSession } from '../lifecycleActors.js';
 import { redirectGrantImplementations, type RedirectGrantChildren } from '../redirectGrant.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantTag } from '../types.js';
-import { runtimeOf } from '../types.js';
+import { runtimeOf, withRuntime, type WithRuntime } from '../types.js';
 
 /** The verdict on an implicit callback: its tokens, or why it is refused. */
 export type ImplicitVerdict = { accepted: true; tokens: TokenSet } | { accepted: false; error: OAuthError };
@@ -72,17 +71,17 @@ export function judgeImplicitCallback(context: GrantContext, url: string): Impli
         : { type: 'success', code: params.access_token ?? '', ...common, params };
     const expected: Parameters<typeof checkCallback>[1] = {
       state: pending.state,
-      issRequired: context.provider.authorizationResponseIssParameterSupported === true,
+      issRequired: runtimeOf(context).provider.authorizationResponseIssParameterSupported === true,
     };
-    const issuer = pending.issuer ?? context.provider.issuer;
+    const issuer = pending.issuer ?? runtimeOf(context).provider.issuer;
     if (issuer !== undefined) expected.issuer = issuer;
     checkCallback(result, expected);
-    if (context.services.clock.now() > pending.expiresAt) {
+    if (runtimeOf(context).services.clock.now() > pending.expiresAt) {
       throw new OAuthError('pending_expired', { description: 'the authorization request timed out', retryable: false });
     }
     const { state: _state, iss: _iss, ...body } = params;
     // The same validation as a token endpoint response (RFC 6749 §4.2.2 lists the §5.1 fields).
-    const tokens = parseTokenResponseBody(context.provider, body, context.services.clock);
+    const tokens = parseTokenResponseBody(runtimeOf(context).provider, body, runtimeOf(context).services.clock);
     // An implicit grant never carries a refresh token (RFC 6749 §4.2.2).
     const { refreshToken: _refresh, ...withoutRefresh } = tokens;
     return { accepted: true, tokens: withoutRefresh };
@@ -92,9 +91,10 @@ export function judgeImplicitCallback(context: GrantContext, url: string): Impli
 }
 
 /** Stores the tokens of an accepted implicit callback as the session (replacing the pending record). */
-const storeTokens = fromPromise<NewSession, { services: Services; storageKey: string; tokens: TokenSet }>(({ input }) =>
-  storeNewSession(input.services, input.storageKey, 'implicit', input.tokens),
-);
+const storeTokens = fromPromise<NewSession, WithRuntime & { tokens: TokenSet }>(({ input }) => {
+  const { services, options } = runtimeOf(input);
+  return storeNewSession(services, options.storageKey, 'implicit', input.tokens);
+});
 
 const redirect = redirectGrantImplementations(judgeImplicitCallback);
 
@@ -185,7 +185,7 @@ export const implicitMachine = setup({
       invoke: {
         id: 'prepareAuthorization',
         src: 'prepare authorization request',
-        input: ({ context }) => ({ grant: context.grant, ...runtimeOf(context), login: context.login, responseType: 'token' as const }),
+        input: ({ context }) => withRuntime(context, { grant: context.grant, login: context.login, responseType: 'token' as const }),
         onDone: { target: 'awaitingCallback', actions: { type: 'remember pending authorization', params: ({ event }) => event.output } },
         onError: { target: 'error', actions: { type: 'remember failure', params: thrownError } },
       },
@@ -215,7 +215,7 @@ export const implicitMachine = setup({
         input: ({ context, event }) => {
           const verdict = event.type === 'CALLBACK' ? judgeImplicitCallback(context, event.url) : undefined;
           if (verdict === undefined || !verdict.accepted) throw new TypeError('exchanging without an accepted callback');
-          return { services: context.services, storageKey: context.options.storageKey, tokens: verdict.tokens };
+          return withRuntime(context, { tokens: verdict.tokens });
         },
         onDone: {
           target: 'authenticated',

@@ -24,10 +24,10 @@ import {
   type LifecycleChildren,
 } from '../lifecycle.js';
 import { lifecycleActors, storeNewSession, type NewSession } from '../lifecycleActors.js';
-import type { GrantContext, GrantEvent, GrantInput, GrantRuntime, GrantTag } from '../types.js';
-import { runtimeOf, requestedScopes } from '../types.js';
+import type { GrantContext, GrantEvent, GrantInput, GrantTag, WithRuntime } from '../types.js';
+import { requestedScopes, runtimeOf, withRuntime } from '../types.js';
 
-export interface PasswordInput extends GrantRuntime {
+export interface PasswordInput extends WithRuntime {
   username: string;
   password: string;
   scopes: string[] | undefined;
@@ -35,17 +35,17 @@ export interface PasswordInput extends GrantRuntime {
 
 /** RFC 6749 §4.3.2; the credentials live only in this invocation's input, never in context. */
 const requestTokens = fromPromise<NewSession, PasswordInput>(async ({ input, signal }) => {
-  const { services } = input;
+  const { provider, client, services, options } = runtimeOf(input);
   const request = {
-    provider: input.provider,
-    client: input.client,
+    provider,
+    client,
     services,
     signal,
     username: input.username,
     password: input.password,
   };
   const tokens = await requestPasswordToken(input.scopes === undefined ? request : { ...request, scopes: input.scopes });
-  return storeNewSession(services, input.options.storageKey, 'password', tokens);
+  return storeNewSession(services, options.storageKey, 'password', tokens);
 });
 
 /** A LOGIN goes on only with credentials; without, it fails (re-entering `error` when it is already there). */
@@ -130,12 +130,12 @@ export const passwordMachine = setup({
       invoke: {
         id: 'requestTokens',
         src: 'request tokens with password',
-        input: ({ context, event }) => ({
-          ...runtimeOf(context),
-          username: event.type === 'LOGIN' ? (event.username ?? '') : '',
-          password: event.type === 'LOGIN' ? (event.password ?? '') : '',
-          scopes: requestedScopes(context),
-        }),
+        input: ({ context, event }) =>
+          withRuntime(context, {
+            username: event.type === 'LOGIN' ? (event.username ?? '') : '',
+            password: event.type === 'LOGIN' ? (event.password ?? '') : '',
+            scopes: requestedScopes(context),
+          }),
         onDone: { target: 'authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },
         onError: { target: 'error', actions: { type: 'remember failure', params: thrownError } },
       },

@@ -27,8 +27,9 @@ export interface InspectorSanitizersOptions {
 /**
  * `sanitizeContext`, `sanitizeEvent` and `serialize` for the Stately
  * inspector: tokens, codes, verifiers, secrets and passwords become
- * `[redacted]` (also inside URLs such as a callback's `code=`); the services
- * in context are shown by name, not serialised. Secrets are redacted by name
+ * `[redacted]` (also inside URLs such as a callback's `code=`); the runtime
+ * (services, provider, client) never reaches it: a machine's context holds it
+ * under a symbol, which serialisation skips. Secrets are redacted by name
  * and by value: every string of a token response (a provider's own fields,
  * such as Slack's `bot.bot_access_token`) and every value found under a
  * secret's name is remembered, and redacted wherever it shows up later.
