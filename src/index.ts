@@ -43,6 +43,8 @@ export {
   type OAuthClientOptions,
   type OAuthGrant,
   type ProviderOption,
+  selectUser,
+  type UserClaims,
 } from './client.js';
 
 // The one error type of the library, and its codes.

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createBrowserAuth, type BrowserAuth, type BrowserAuthOptions, type BrowserEnvironment } from '../src/browser/index.js';
+import { createBrowserAuth, selectUser, type BrowserAuth, type BrowserAuthOptions, type BrowserEnvironment } from '../src/browser/index.js';
 import { isOAuthError } from '../src/errors.js';
 import type { ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import type { LockManagerLike } from '../src/services/webLocks.js';
@@ -335,6 +335,54 @@ describe('createBrowserAuth in one tab', () => {
     await memory.auth.handleCallback(callbackUrl);
     expect(await memory.auth.getTokens()).toBeDefined();
     expect(untouched.items.size).toBe(0);
+  });
+});
+
+describe('createBrowserAuth: who is signed in', () => {
+  it('getUser() and selectUser() give the ID token\'s claims, one object for one token, and nothing once signed out', async () => {
+    startServer();
+    const { tab } = await signIn(isolatedEnvironment());
+    const user = await tab.auth.getUser();
+    expect(user).toMatchObject({ sub: 'test-user', iss: server.issuer });
+    expect(selectUser(tab.auth.actor.getSnapshot())).toBe(selectUser(tab.auth.actor.getSnapshot()));
+    expect(selectUser(tab.auth.actor.getSnapshot())).toEqual(user);
+    await tab.auth.logout();
+    expect(await tab.auth.getUser()).toBeUndefined();
+    expect(selectUser(tab.auth.actor.getSnapshot())).toBeUndefined();
+  });
+
+  it('has no user without the openid scope', async () => {
+    startServer();
+    const tab = openTab(isolatedEnvironment(), 'https://app.test/', { client: { clientId: CLIENT_ID, redirectUri: REDIRECT_URI, scopes: ['offline_access'] } });
+    await tab.auth.login();
+    await tab.auth.handleCallback(await server.authorize(tab.location.assigned[0] ?? ''));
+    expect((await tab.auth.getTokens())?.idToken).toBeUndefined();
+    expect(await tab.auth.getUser()).toBeUndefined();
+  });
+
+  it('onUserChange() reports a logout, not a refresh that names the same user', async () => {
+    startServer();
+    const { tab, tokens } = await signIn(isolatedEnvironment());
+    const seen: Array<string | undefined> = [];
+    tab.auth.onUserChange((user) => seen.push(user?.sub));
+    pastExpiry(tokens);
+    const refreshed = await tab.auth.getTokens().then(() => tab.auth.getAccessToken());
+    expect(refreshed).not.toBe(tokens.accessToken);
+    expect((await tab.auth.getTokens())?.idToken).not.toBe(tokens.idToken);
+    expect(seen).toEqual([]);
+    await tab.auth.logout();
+    expect(seen).toEqual([undefined]);
+  });
+
+  it('userinfo() asks the userinfo endpoint with the access token, and is unsupported without one', async () => {
+    startServer();
+    const withUserinfo = { provider: { ...providerOf(server), userinfoEndpoint: String(server.metadata()['userinfo_endpoint']) } };
+    const tab = openTab(isolatedEnvironment(), 'https://app.test/', withUserinfo);
+    await tab.auth.login();
+    await tab.auth.handleCallback(await server.authorize(tab.location.assigned[0] ?? ''));
+    await expect(tab.auth.userinfo()).resolves.toMatchObject({ sub: 'test-user' });
+    const bare = openTab(isolatedEnvironment());
+    await expect(bare.auth.userinfo()).rejects.toMatchObject({ code: 'unsupported_operation' });
   });
 });
 

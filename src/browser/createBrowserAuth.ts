@@ -9,7 +9,9 @@
 import { DEFAULT_STORAGE_KEY } from '../client/config.js';
 import { assembleCore } from '../client/assemble.js';
 import { authorizationCodeKit, handleCallback as redeemCallback, loginWithRedirect } from '../client/authorizationCode.js';
+import { fetchClientUserinfo } from '../client/calls.js';
 import type { ObservedSnapshot } from '../client/snapshot.js';
+import { sameUser, userFromTokens, type UserClaims } from '../client/user.js';
 import type { GrantActor, LoginOptions, OAuthClientOptions } from '../client/index.js';
 import type { TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
@@ -57,6 +59,27 @@ export interface BrowserAuth {
    * `undefined` when signed out. Returns the unsubscribe.
    */
   onTokenChange(listener: (tokens: TokenSet | undefined) => void): () => void;
+  /**
+   * Who is signed in: the claims of the session's ID token (validated when it
+   * arrived), once the stored session was restored; `undefined` when signed
+   * out or without the `openid` scope. Synchronous twin for a render:
+   * `selectUser(auth.actor.getSnapshot())`.
+   */
+  getUser(): Promise<UserClaims | undefined>;
+  /**
+   * Calls `listener` when the signed-in user changes — a login, a logout, a
+   * refresh that brought an ID token with other claims (a new `email`, say),
+   * any of those in another tab — with the new claims or `undefined`. Not on
+   * a refresh whose ID token differs only in its own claims (`iat`, `exp`,
+   * `nonce`, `at_hash`…). Returns the unsubscribe.
+   */
+  onUserChange(listener: (user: UserClaims | undefined) => void): () => void;
+  /**
+   * The userinfo endpoint's claims for the current access token (OpenID
+   * Connect Core §5.3), refreshing the token first when it is due. Rejects
+   * with `unsupported` when the provider has no userinfo endpoint.
+   */
+  userinfo(): Promise<Record<string, unknown>>;
   /**
    * The XState actor (for `@xstate/react`, the inspector, a UI reading tags).
    * With `provider: { issuer }` it exists once discovery is done: await `ready`.
@@ -114,17 +137,15 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
   };
 
   const listeners = new Set<(tokens: TokenSet | undefined) => void>();
+  const userListeners = new Set<(user: UserClaims | undefined) => void>();
+  let user: UserClaims | undefined;
   session.attach(client, (tokens) => {
-    for (const listener of [...listeners]) {
-      try {
-        listener(tokens);
-      } catch (error) {
-        // One listener's bug must not keep the others (or the machine) from the change.
-        setTimeout(() => {
-          throw error;
-        });
-      }
-    }
+    notify(listeners, tokens);
+    const next = userFromTokens(tokens);
+    // A refresh that kept the ID token, or brought one that only differs in its own timing, is no change of user.
+    const changed = !sameUser(user, next);
+    user = next;
+    if (changed) notify(userListeners, next);
   });
 
   let callbackInFlight: { url: string; result: Promise<TokenSet> } | undefined;
@@ -153,12 +174,10 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
     getTokenSet: () => core.getTokens(),
     logout: () => core.logout(),
 
-    onTokenChange(listener) {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
+    onTokenChange: (listener) => subscribe(listeners, listener),
+    getUser: async () => userFromTokens(await core.getTokens()),
+    onUserChange: (listener) => subscribe(userListeners, listener),
+    userinfo: () => fetchClientUserinfo(core),
 
     get actor() {
       return client.actor;
@@ -167,11 +186,32 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
 
     stop() {
       listeners.clear();
+      userListeners.clear();
       session.close();
       core.stop();
     },
   };
   return auth;
+}
+
+function subscribe<T>(listeners: Set<(value: T) => void>, listener: (value: T) => void): () => void {
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+  };
+}
+
+function notify<T>(listeners: Set<(value: T) => void>, value: T): void {
+  for (const listener of [...listeners]) {
+    try {
+      listener(value);
+    } catch (error) {
+      // One listener's bug must not keep the others (or the machine) from the change.
+      setTimeout(() => {
+        throw error;
+      });
+    }
+  }
 }
 
 /** The client's options: the browser's own ones taken out, a public client (`authMethod: 'none'`). */

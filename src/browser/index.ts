@@ -9,5 +9,6 @@ export { createBrowserAuth, type BrowserAuth } from './createBrowserAuth.js';
 export type { BrowserAuthOptions, BrowserClientConfig, BrowserServices, BrowserStorageOption } from './options.js';
 export type { BrowserEnvironment } from './environment.js';
 export type { LoginOptions } from '../client.js';
+export { selectUser, type UserClaims } from '../client/user.js';
 export type { TokenSet } from '../protocol/types.js';
 export { OAuthError, isOAuthError } from '../errors.js';

@@ -12,6 +12,7 @@ import { validateClientOptions, type OAuthClientOptions } from './options.js';
 import type { OAuthClient } from './types.js';
 
 export { defaultClientStorage } from './facade.js';
+export { selectUser, type UserClaims } from './user.js';
 export type { OAuthClientOptions } from './options.js';
 export type {
   AuthorizationCodeClientConfig,
