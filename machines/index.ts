@@ -9,17 +9,8 @@ export { deviceCodeMachine } from './deviceCode.js';
 export { accessTokenIsValid, renewalDueAt, tokensAreFresh, type RenewalRule } from '../src/session/freshness.js';
 export { expiryTimerFiresAt, type LifecycleChildren } from './lifecycle.js';
 export type { LogoutOutcome, NewSession } from './lifecycleActors.js';
-export {
-  parseSessionBlob,
-  persistSnapshot,
-  readSession,
-  restoreActor,
-  STABLE_STATES,
-  type StableStateValue,
-  type PersistedGrantSnapshot,
-  type PersistedState,
-  type SessionBlob,
-} from './persistence.js';
+export { parseSessionBlob, readSession, type PersistedState, type SessionBlob } from './persistence.js';
+export { persistSnapshot, restoreActor, STABLE_STATES, type PersistedGrantSnapshot, type StableStateValue } from './snapshots.js';
 export {
   DEFAULT_GRANT_OPTIONS,
   resolveGrantOptions,

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Actor } from 'xstate';
 import { deviceCodeMachine } from '../machines/deviceCode.js';
-import { persistSnapshot, restoreActor } from '../machines/persistence.js';
+import { persistSnapshot, restoreActor } from '../machines/snapshots.js';
 import { createHarness, settled, stateOf, storedSession, type Harness } from './machines.fixtures.js';
 
 type DeviceActor = Actor<typeof deviceCodeMachine>;

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Actor } from 'xstate';
 import { authorizationCodeMachine } from '../machines/authorizationCode.js';
-import { persistSnapshot, restoreActor } from '../machines/persistence.js';
+import { persistSnapshot, restoreActor } from '../machines/snapshots.js';
 import { startTimer } from '../machines/timers.js';
 import { backoffDelay } from '../src/session/backoff.js';
 import { systemClock } from '../src/services/clock.js';

@@ -9,7 +9,7 @@ import type { Actor } from 'xstate';
 import { authorizationCodeMachine } from '../machines/authorizationCode.js';
 import { deviceCodeMachine } from '../machines/deviceCode.js';
 import { RESTORE_RETRY_MS } from '../machines/lifecycle.js';
-import { persistSnapshot, restoreActor, type PersistedGrantSnapshot } from '../machines/persistence.js';
+import { persistSnapshot, restoreActor, type PersistedGrantSnapshot } from '../machines/snapshots.js';
 import { OAuthError } from '../src/errors.js';
 import type { FetchLike } from '../src/services/types.js';
 import { createHarness, settled, stateOf, storedSession, type Harness } from './machines.fixtures.js';
