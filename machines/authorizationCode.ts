@@ -21,6 +21,9 @@ import {
   storedBlob,
   whenRestoreFails,
   thrownError,
+  discoveringState,
+  discoveryFailedState,
+  startingState,
 } from './lifecycle.js';
 import { lifecycleActors, notStopped, storeNewSession, toOAuthError, type NewSession } from './lifecycleActors.js';
 import { redirectGrantImplementations, type RedirectGrantChildren } from './redirectGrant.js';
@@ -145,10 +148,13 @@ export const authorizationCodeMachine = setup({
 }).createMachine({
   id: 'authorizationCode',
   context: ({ input }) => initialGrantContext('authorizationCode', input),
-  initial: 'restoring',
+  initial: 'starting',
   on: { ...sessionChangedTransitions },
   states: {
     // Reads the stored session; a LOGIN or CALLBACK meanwhile (the callback page) waits for its outcome.
+    starting: startingState,
+    discovering: discoveringState,
+    discoveryFailed: discoveryFailedState,
     restoring: {
       invoke: {
         id: 'readSession',

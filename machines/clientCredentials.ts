@@ -21,6 +21,9 @@ import {
   whenRestoreFails,
   thrownError,
   type LifecycleChildren,
+  discoveringState,
+  discoveryFailedState,
+  startingState,
 } from './lifecycle.js';
 import { lifecycleActors, notStopped, storeNewSession, type NewSession } from './lifecycleActors.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantTag, WithRuntime } from './types.js';
@@ -69,10 +72,13 @@ export const clientCredentialsMachine = setup({
 }).createMachine({
   id: 'clientCredentials',
   context: ({ input }) => initialGrantContext('clientCredentials', input),
-  initial: 'restoring',
+  initial: 'starting',
   on: { ...sessionChangedTransitions },
   states: {
     // Reads the stored session; a LOGIN meanwhile waits for its outcome.
+    starting: startingState,
+    discovering: discoveringState,
+    discoveryFailed: discoveryFailedState,
     restoring: {
       invoke: {
         id: 'readSession',

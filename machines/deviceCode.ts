@@ -19,6 +19,9 @@ import {
   whenRestoreFails,
   thrownError,
   type LifecycleChildren,
+  discoveringState,
+  discoveryFailedState,
+  startingState,
 } from './lifecycle.js';
 import { lifecycleActors, notStopped, storeNewSession, toOAuthError, type NewSession } from './lifecycleActors.js';
 import { MAX_RETRY_AFTER_MS } from '../src/session/backoff.js';
@@ -142,10 +145,13 @@ export const deviceCodeMachine = setup({
 }).createMachine({
   id: 'deviceCode',
   context: ({ input }) => initialGrantContext('deviceCode', input),
-  initial: 'restoring',
+  initial: 'starting',
   on: { ...sessionChangedTransitions },
   states: {
     // Reads the stored session; a LOGIN meanwhile waits for its outcome.
+    starting: startingState,
+    discovering: discoveringState,
+    discoveryFailed: discoveryFailedState,
     restoring: {
       invoke: {
         id: 'readSession',

@@ -32,7 +32,7 @@
  */
 import { assign, enqueueActions, setup, spawnChild } from 'xstate';
 import { OAuthError, type OAuthErrorCode } from '../src/errors.js';
-import type { TokenSet } from '../src/protocol/types.js';
+import type { ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import { readSession, type SessionBlob } from './persistence.js';
 import {
   EndUserChangedError,
@@ -57,7 +57,7 @@ import type {
   GrantTag,
   LoginRequest,
 } from './types.js';
-import { requestedScopes, resolveGrantOptions, RUNTIME, runtimeOf, withRuntime } from './types.js';
+import { needsDiscovery, requestedScopes, resolveGrantOptions, RUNTIME, runtimeOf, withRuntime } from './types.js';
 
 // ---------------------------------------------------------------------------
 // Context
@@ -66,7 +66,12 @@ import { requestedScopes, resolveGrantOptions, RUNTIME, runtimeOf, withRuntime }
 export function initialGrantContext(grant: GrantKind, input: GrantInput): GrantContext {
   return {
     grant,
-    [RUNTIME]: { provider: input.provider, client: input.client, services: input.services, options: resolveGrantOptions(input.options) },
+    [RUNTIME]: {
+      ...(needsDiscovery(input.provider) ? { provider: undefined, discover: input.provider } : { provider: input.provider }),
+      client: input.client,
+      services: input.services,
+      options: resolveGrantOptions(input.options),
+    },
     deferred: [],
     ...(input.resource === undefined ? {} : { resource: input.resource }),
   };
@@ -108,6 +113,9 @@ type GuardArgs = { context: GrantContext };
 
 /** The guards of the lifecycle, to spread into a grant machine's `setup({ guards })`. */
 export const lifecycleGuards = {
+  'the provider must be discovered': ({ context }: GuardArgs) => context[RUNTIME].provider === undefined,
+  // A server that answered (an error status, a bad document) may answer better later; a mistake of ours will not.
+  'the failure may pass': ({ context }: GuardArgs) => context.error?.retryable === true,
   'tokens can be renewed': ({ context }: GuardArgs) => canRenew(context.grant, context.tokens),
   'set-aside tokens can be renewed': ({ context }: GuardArgs) => canRenew(context.grant, context.staleTokens),
   'the access token is still valid': ({ context }: GuardArgs) =>
@@ -229,6 +237,9 @@ export const lifecycleActions = {
     device: undefined,
   }),
   'clear failure': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ error: undefined }),
+  'remember the discovered provider': assign<GrantContext, GrantEvent, { provider: ProviderConfig }, GrantEvent, never>(
+    ({ context }, params) => ({ [RUNTIME]: { ...context[RUNTIME], provider: params.provider, discover: undefined } }),
+  ),
   'set tokens aside': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context }) => ({
     staleTokens: context.tokens ?? context.staleTokens,
     tokens: undefined,
@@ -275,6 +286,8 @@ export const lifecycleActions = {
 
 /** How long a failed restore waits before it reads the storage again. */
 export const RESTORE_RETRY_MS = 5_000;
+/** How long a failed discovery waits before it asks the issuer again (an outage, a 5xx, a network failure). */
+export const DISCOVERY_RETRY_MS = 30_000;
 
 type DelayArgs = { context: GrantContext };
 
@@ -283,6 +296,7 @@ export const lifecycleDelays = {
   // Set when the attempt failed (`wait before the next attempt`): the jittered backoff, or the server's Retry-After.
   'backoff delay': ({ context }: DelayArgs) => Math.max(0, (context.retryNotBefore ?? 0) - runtimeOf(context).services.clock.now()),
   'restore retry delay': () => RESTORE_RETRY_MS,
+  'discovery retry delay': () => DISCOVERY_RETRY_MS,
 };
 
 // ---------------------------------------------------------------------------
@@ -296,7 +310,17 @@ export type LifecycleChildren = {
   checkStore: 'read the session to renew';
   renewTokens: 'renew tokens';
   endSession: 'end session';
+  discover: 'discover the provider';
 };
+
+/**
+ * Where every grant machine starts: with the provider's endpoints given it
+ * goes straight on to `restoring`; with only its issuer, to `discovering`.
+ * Placed at a grant machine's root as `starting`, its initial state.
+ */
+export const startingState = {
+  always: [{ guard: 'the provider must be discovered', target: 'discovering' }, { target: 'restoring' }],
+} as const;
 
 /** The lifecycle's `setup()`: its `createStateConfig` type-checks the shared states. */
 export const lifecycle = setup({
@@ -337,6 +361,39 @@ export function sessionToRestore({ context }: { context: GrantContext }): ReadSe
   const callbackWaiting = context.deferred.some((event) => event.type === 'CALLBACK');
   return withRuntime(context, { machine: context.grant, skip: !runtimeOf(context).options.restore && !callbackWaiting, callbackWaiting });
 }
+
+/**
+ * Reads the issuer's metadata (RFC 8414 / OpenID Connect Discovery); a login
+ * or a callback that comes meanwhile waits, and is replayed once the stored
+ * session is restored. Placed at a grant machine's root as `discovering`.
+ */
+export const discoveringState = lifecycle.createStateConfig({
+  tags: ['busy'],
+  invoke: {
+    id: 'discover',
+    src: 'discover the provider',
+    input: ({ context }) => withRuntime(context, { grant: context.grant }),
+    onDone: { target: 'restoring', actions: { type: 'remember the discovered provider', params: ({ event }) => ({ provider: event.output }) } },
+    onError: { target: 'discoveryFailed', actions: { type: 'remember failure', params: thrownError } },
+  },
+  on: { LOGIN: { actions: 'defer event' }, CALLBACK: { actions: 'defer event' } },
+});
+
+/**
+ * Discovery failed: nothing can be sent before the endpoints are known. A
+ * failure that may pass (the issuer down, a 5xx) is tried again after the
+ * named delay; `RETRY`, or a `LOGIN` (replayed once discovery is done), tries
+ * at once. Tagged `error` without `ready`: the clients' `ready` rejects with it.
+ * Placed at a grant machine's root as `discoveryFailed`.
+ */
+export const discoveryFailedState = lifecycle.createStateConfig({
+  tags: ['error'],
+  after: { 'discovery retry delay': { guard: 'the failure may pass', target: 'discovering', actions: 'clear failure' } },
+  on: {
+    RETRY: { target: 'discovering', actions: 'clear failure' },
+    LOGIN: { target: 'discovering', actions: ['clear failure', 'defer event'] },
+  },
+});
 
 /** The session is usable; the expiry timer runs. Placed at a grant machine's root as `authenticated`. */
 export const authenticatedState = lifecycle.createStateConfig({

@@ -6,15 +6,16 @@
  */
 import { fromCallback, fromPromise } from 'xstate';
 import { OAuthError, type OAuthErrorJSON } from '../src/errors.js';
+import { discover } from '../src/protocol/discovery.js';
 import { decodeJwtPayload } from '../src/protocol/idToken.js';
 import { refreshTokens, requestClientCredentials, revokeToken } from '../src/protocol/operations.js';
-import type { TokenSet } from '../src/protocol/types.js';
+import type { ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import type { Services, StorageService } from '../src/services/types.js';
 import { accessTokenIsValid } from '../src/session/freshness.js';
 import { isNewerSession, type SessionStamp } from '../src/session/newer.js';
 import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
 import { startTimer } from './timers.js';
-import { runtimeOf, type GrantEvent, type GrantKind, type WithRuntime } from './types.js';
+import { RUNTIME, runtimeOf, type GrantEvent, type GrantKind, type WithRuntime } from './types.js';
 
 /**
  * Anything thrown, as an `OAuthError`. A `TypeError` is what the protocol
@@ -378,6 +379,38 @@ export const removeStoredSession = fromPromise<void, WithRuntime & { machine: Gr
   await storage.remove(options.storageKey).catch(() => undefined);
 });
 
+/** The endpoint each grant needs beyond the token endpoint, and why. */
+const GRANT_NEEDS: Partial<Record<GrantKind, { field: keyof ProviderConfig; what: string }>> = {
+  authorizationCode: { field: 'authorizationEndpoint', what: 'authorization_endpoint (RFC 8414 §2)' },
+  implicit: { field: 'authorizationEndpoint', what: 'authorization_endpoint (RFC 8414 §2)' },
+  deviceCode: { field: 'deviceAuthorizationEndpoint', what: 'device_authorization_endpoint (RFC 8628 §4)' },
+};
+
+/**
+ * Reads the issuer's metadata (RFC 8414, falling back to OpenID Connect
+ * Discovery) into the provider: the given fields override the discovered
+ * ones. Metadata without an endpoint the grant needs is `unsupported_operation`.
+ */
+const discoverProvider = fromPromise<ProviderConfig, WithRuntime & { grant: GrantKind }>(async ({ input, signal }) => {
+  const slot = input[RUNTIME];
+  const given = slot.discover;
+  if (given === undefined) throw new TypeError('discovering without an issuer');
+  const options = given.allowInsecureRequests === true ? { signal, allowInsecureRequests: true } : { signal };
+  const discovered = await discover(given.issuer, { fetch: slot.services.fetch, clock: slot.services.clock }, options);
+  const merged: ProviderConfig = { ...discovered };
+  for (const [key, value] of Object.entries(given)) {
+    if (value !== undefined) Object.assign(merged, { [key]: value });
+  }
+  const needs = GRANT_NEEDS[input.grant];
+  if (needs !== undefined && typeof merged[needs.field] !== 'string') {
+    throw new OAuthError('unsupported_operation', {
+      description: `The discovered metadata of ${given.issuer} has no ${needs.what}, which this grant needs`,
+      retryable: false,
+    });
+  }
+  return merged;
+});
+
 /** The actors of the lifecycle, to spread into a grant machine's `setup({ actors })`. */
 export const lifecycleActors = {
   'wait for token expiry': waitForTokenExpiry,
@@ -387,4 +420,5 @@ export const lifecycleActors = {
   'end session': endSession,
   'read stored session': readStoredSession,
   'remove stored session': removeStoredSession,
+  'discover the provider': discoverProvider,
 };

@@ -70,9 +70,22 @@ export function resolveGrantOptions(options: GrantOptions = {}): ResolvedGrantOp
   return resolved;
 }
 
+/**
+ * A provider to discover (RFC 8414, OpenID Connect Discovery 1.0): its
+ * `issuer`, and fields that override what the metadata says (`quirks`, say).
+ * Told apart from a `ProviderConfig` by having no `tokenEndpoint`.
+ */
+export type DiscoverableProvider = Partial<ProviderConfig> & { issuer: string };
+
+/** Whether `provider` is to be discovered: it names no token endpoint. */
+export function needsDiscovery(provider: ProviderConfig | DiscoverableProvider): provider is DiscoverableProvider {
+  return typeof provider.tokenEndpoint !== 'string';
+}
+
 /** What every grant machine is started with: `createActor(machine, { input })`. */
 export interface GrantInput {
-  provider: ProviderConfig;
+  /** The provider's endpoints, or its issuer to discover them from (the machine's `discovering` state). */
+  provider: ProviderConfig | DiscoverableProvider;
   client: ClientConfig;
   services: Services;
   options?: GrantOptions;
@@ -243,14 +256,26 @@ export interface GrantRuntime {
  */
 export const RUNTIME: unique symbol = Symbol('oauth-machines runtime');
 
-/** A context, or an invoked actor's input: data, plus the runtime under {@link RUNTIME}. */
-export interface WithRuntime {
-  readonly [RUNTIME]: GrantRuntime;
+/** What {@link RUNTIME} holds: the runtime, whose provider is only known once discovered. */
+export interface RuntimeSlot extends Omit<GrantRuntime, 'provider'> {
+  provider: ProviderConfig | undefined;
+  /** The provider to discover, until the machine's `discovering` state has. */
+  discover?: DiscoverableProvider | undefined;
 }
 
-/** The runtime a context or an actor's input carries. */
+/** A context, or an invoked actor's input: data, plus the runtime under {@link RUNTIME}. */
+export interface WithRuntime {
+  readonly [RUNTIME]: RuntimeSlot;
+}
+
+/**
+ * The runtime a context or an actor's input carries. Throws before the
+ * provider is discovered: the chart asks for it only after `discovering`.
+ */
 export function runtimeOf(holder: WithRuntime): GrantRuntime {
-  return holder[RUNTIME];
+  const slot = holder[RUNTIME];
+  if (slot.provider === undefined) throw new TypeError('the provider is not discovered yet');
+  return slot as GrantRuntime;
 }
 
 /** An invoked actor's input: `data`, plus the runtime of the context that invokes it. */

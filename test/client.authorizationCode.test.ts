@@ -159,7 +159,7 @@ describe('createOAuthClient — authorization code', () => {
     client.stop();
   });
 
-  it('discovers the provider from { issuer } and exposes the actor once ready', async () => {
+  it('discovers the provider from { issuer } in the chart: the actor exists at once, busy discovering', async () => {
     const world = await createWorld();
     const client = createOAuthClient({
       grant: 'authorization_code',
@@ -167,7 +167,9 @@ describe('createOAuthClient — authorization code', () => {
       client: { clientId: 'spa', redirectUri: REDIRECT_URI, scopes: ['openid'] },
       services: world.services,
     });
-    expect(() => client.actor).toThrow(/await client.ready/);
+    expect(client.actor.getSnapshot().hasTag('busy')).toBe(true);
+    expect(client.actor.getSnapshot().hasTag('ready')).toBe(false);
+    expect(() => client.provider).toThrow(/await client.ready/);
     await client.ready;
     expect(client.provider.tokenEndpoint).toBe(world.provider.tokenEndpoint);
     expect(client.actor.getSnapshot().hasTag('ready')).toBe(true);

@@ -90,10 +90,15 @@ describe('createOAuthClient options', () => {
     ).not.toThrow();
   });
 
-  it('accepts { issuer } alone for discovery and exposes the actor only once ready', () => {
+  it('accepts { issuer } alone for discovery, and has its actor at once, discovering', () => {
     const client = createOAuthClient({ ...valid, provider: { issuer: 'https://id.example' } });
-    expect(() => client.actor).toThrow(/await client.ready/);
+    expect(client.actor.getSnapshot().hasTag('busy')).toBe(true);
     client.stop();
+  });
+
+  it('refuses an issuer that is not https at construction (http only on loopback or by opt-in)', () => {
+    expect(() => createOAuthClient({ ...valid, provider: { issuer: 'http://id.example' } })).toThrow(TypeError);
+    expect(() => createOAuthClient({ ...valid, provider: { issuer: 'https://id.example/?tenant=1' } })).toThrow(/query or fragment/);
   });
 
   it('creates the actor at once with a full provider configuration', () => {

@@ -28,6 +28,10 @@ function tagsByState(machine: AnyStateMachine): Record<string, string[]> {
 
 const RENEWING = ['busy', 'ready', 'renewing', 'signedIn'];
 const LIFECYCLE = {
+  starting: [],
+  discovering: ['busy'],
+  // Without `ready`: the clients' `ready` rejects with the discovery's error.
+  discoveryFailed: ['error'],
   restoring: [],
   restoreFailed: ['error', 'ready'],
   idle: ['ready'],

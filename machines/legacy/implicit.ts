@@ -26,6 +26,9 @@ import {
   storedBlob,
   whenRestoreFails,
   thrownError,
+  discoveringState,
+  discoveryFailedState,
+  startingState,
 } from '../lifecycle.js';
 import { lifecycleActors, storeNewSession, toOAuthError, type NewSession } from '../lifecycleActors.js';
 import { redirectGrantImplementations, type RedirectGrantChildren } from '../redirectGrant.js';
@@ -124,10 +127,13 @@ export const implicitMachine = setup({
 }).createMachine({
   id: 'implicit',
   context: ({ input }) => initialGrantContext('implicit', input),
-  initial: 'restoring',
+  initial: 'starting',
   on: { ...sessionChangedTransitions },
   states: {
     // Reads the stored session; a LOGIN or CALLBACK meanwhile (the callback page) waits for its outcome.
+    starting: startingState,
+    discovering: discoveringState,
+    discoveryFailed: discoveryFailedState,
     restoring: {
       invoke: {
         id: 'readSession',

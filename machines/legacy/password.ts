@@ -22,6 +22,9 @@ import {
   whenRestoreFails,
   thrownError,
   type LifecycleChildren,
+  discoveringState,
+  discoveryFailedState,
+  startingState,
 } from '../lifecycle.js';
 import { lifecycleActors, storeNewSession, type NewSession } from '../lifecycleActors.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantTag, WithRuntime } from '../types.js';
@@ -85,10 +88,13 @@ export const passwordMachine = setup({
 }).createMachine({
   id: 'password',
   context: ({ input }) => initialGrantContext('password', input),
-  initial: 'restoring',
+  initial: 'starting',
   on: { ...sessionChangedTransitions },
   states: {
     // Reads the stored session. A LOGIN is not deferred (that would keep the password in context): it supersedes the restore.
+    starting: startingState,
+    discovering: discoveringState,
+    discoveryFailed: discoveryFailedState,
     restoring: {
       invoke: {
         id: 'readSession',

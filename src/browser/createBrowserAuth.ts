@@ -9,6 +9,7 @@
 import { DEFAULT_STORAGE_KEY } from '../client/config.js';
 import { assembleCore } from '../client/assemble.js';
 import { authorizationCodeKit, handleCallback as redeemCallback, loginWithRedirect } from '../client/authorizationCode.js';
+import { authorizedFetchOf } from '../client/authorizedFetch.js';
 import { fetchClientUserinfo } from '../client/calls.js';
 import type { ObservedSnapshot } from '../client/snapshot.js';
 import { sameUser, userFromTokens, type UserClaims } from '../client/user.js';
@@ -81,8 +82,20 @@ export interface BrowserAuth {
    */
   userinfo(): Promise<Record<string, unknown>>;
   /**
+   * `fetch` to a resource server with `Authorization: Bearer` and the current
+   * access token (RFC 6750 §2.1). On a 401 whose `WWW-Authenticate` says
+   * `error="invalid_token"` the session renews once (one `REFRESH`, shared by
+   * every caller that was refused the same token) and the request is sent
+   * once more; never a third time. A renewal that fails rejects with its
+   * typed error (`login_required` once the session is over). A request that
+   * already has an `Authorization` header is refused with a `TypeError`.
+   */
+  authorizedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  /**
    * The XState actor (for `@xstate/react`, the inspector, a UI reading tags).
-   * With `provider: { issuer }` it exists once discovery is done: await `ready`.
+   * It exists at once, discovery or not: with `provider: { issuer }` the
+   * machine starts in `discovering` (tagged `busy`), so a UI can render
+   * "loading" from the first snapshot.
    */
   readonly actor: GrantActor<'authorization_code'>;
   /** Resolves once discovery (if any) and the restore of the stored session are done. */
@@ -178,6 +191,7 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
     getUser: async () => userFromTokens(await core.getTokens()),
     onUserChange: (listener) => subscribe(userListeners, listener),
     userinfo: () => fetchClientUserinfo(core),
+    authorizedFetch: authorizedFetchOf(core),
 
     get actor() {
       return client.actor;

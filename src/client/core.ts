@@ -19,15 +19,15 @@ import { createActor, waitFor, type Actor, type AnyActorRef, type InspectionEven
 import type { authorizationCodeMachine } from '../../machines/authorizationCode.js';
 import type { clientCredentialsMachine } from '../../machines/clientCredentials.js';
 import type { deviceCodeMachine } from '../../machines/deviceCode.js';
-import { resolveGrantOptions, type GrantInput, type GrantOptions } from '../../machines/types.js';
+import { resolveGrantOptions, RUNTIME, type GrantInput, type GrantOptions, type WithRuntime } from '../../machines/types.js';
 import { OAuthError, type OAuthErrorJSON } from '../errors.js';
-import { discover } from '../protocol/discovery.js';
+import { checkIssuer } from '../protocol/discovery.js';
 import type { ClientConfig, ProviderConfig, TokenSet } from '../protocol/types.js';
 import { xstateClock } from '../services/clock.js';
 import type { Services } from '../services/types.js';
 import { MAX_RETRY_AFTER_MS } from '../session/backoff.js';
 import { renewalDueAt, tokensAreFresh } from '../session/freshness.js';
-import { checkProviderForGrant, needsDiscovery, type OAuthGrant, type ProviderOption } from './config.js';
+import { needsDiscovery, type OAuthGrant, type ProviderOption } from './config.js';
 import { contextError, stoppedError, toOAuthError, type ObservedSnapshot, type Verdict } from './snapshot.js';
 
 interface GrantMachines {
@@ -86,8 +86,8 @@ export function view(snapshot: ObservedSnapshot): ContextView {
 
 /** Tag-contract readings of a snapshot. */
 export const is = {
-  /** Restoring is over (an `error`-tagged restore failure is over too). */
-  ready: (s: ObservedSnapshot): boolean => s.hasTag('ready') || s.hasTag('error'),
+  /** Restoring is over (a failed restore too: `restoreFailed` is tagged `ready`; a failed discovery is not). */
+  ready: (s: ObservedSnapshot): boolean => s.hasTag('ready'),
   busy: (s: ObservedSnapshot): boolean => s.hasTag('busy'),
   signedIn: (s: ObservedSnapshot): boolean => s.hasTag('signedIn'),
   renewing: (s: ObservedSnapshot): boolean => s.hasTag('renewing'),
@@ -157,7 +157,7 @@ export interface Core {
   readonly ready: Promise<void>;
   readonly services: Services;
   readonly client: ClientConfig;
-  /** The actor, created at once or after discovery; throws before. */
+  /** The actor: it exists at once (discovery is a state of it). */
   readonly actor: DrivenActor;
   readonly provider: ProviderConfig;
   /** The current snapshot once the actor exists. */
@@ -191,12 +191,8 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
   const renewalRule = resolveGrantOptions(config.options);
   const listeners = new Set<(snapshot: ObservedSnapshot) => void>();
 
-  let actor: DrivenActor | undefined;
-  let provider: ProviderConfig | undefined;
-  let isReady = false;
   let stopped = false;
-  // Made only when needed: the discovery's while it runs, the waits' once a call waits.
-  let discovery: AbortController | undefined;
+  // Made only once a call waits.
   let waits: AbortController | undefined;
   // One wait shared by every caller for the same thing (the renewal of one expired token): one subscription, not 10 000.
   const sharedWaits = new Map<string, Promise<string>>();
@@ -239,61 +235,29 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     );
   };
 
-  const start = (resolved: ProviderConfig): Promise<void> => {
-    provider = resolved;
-    const input: GrantInput = { provider: resolved, client: config.client, services, options: config.options };
-    if (config.resource !== undefined) input.resource = config.resource;
-    const created = createGrantActor(config.machine, {
-      input,
-      clock: xstateClock(services.clock),
-      ...(config.inspect === undefined ? {} : { inspect: config.inspect }),
-    });
-    actor = created;
-    // The error observer keeps a failing actor from becoming an unhandled error; waiters see `status: 'error'`.
-    created.subscribe({ next: forward, error: noop });
-    created.start();
-    // The restore's wait needs no signal (stopping the actor ends it): a client nobody calls makes no AbortController.
-    return until(created, (snapshot) => (is.ready(snapshot) ? { value: undefined } : undefined), false);
-  };
+  // The actor exists at once: discovery, when the provider is given by its issuer, is the chart's `discovering`.
+  if (needsDiscovery(config.provider)) checkIssuer(config.provider.issuer, config.provider.allowInsecureRequests === true);
+  const input: GrantInput = { provider: config.provider, client: config.client, services, options: config.options };
+  if (config.resource !== undefined) input.resource = config.resource;
+  const actor = createGrantActor(config.machine, {
+    input,
+    clock: xstateClock(services.clock),
+    ...(config.inspect === undefined ? {} : { inspect: config.inspect }),
+  });
+  // The error observer keeps a failing actor from becoming an unhandled error; waiters see `status: 'error'`.
+  actor.subscribe({ next: forward, error: noop });
+  actor.start();
 
-  const begin = (): Promise<void> => {
-    const given = config.provider;
-    if (!needsDiscovery(given)) return start(given);
-    discovery = new AbortController();
-    const signal = discovery.signal;
-    const discoveryOptions = given.allowInsecureRequests ? { signal, allowInsecureRequests: true } : { signal };
-    return discover(given.issuer, { fetch: services.fetch }, discoveryOptions).then((discovered) => {
-      discovery = undefined;
-      if (stopped) throw stoppedError();
-      const merged: ProviderConfig = { ...discovered };
-      for (const [key, value] of Object.entries(given)) {
-        if (value !== undefined) Object.assign(merged, { [key]: value });
-      }
-      checkProviderForGrant(merged, grant, (message) => {
-        throw new OAuthError('unsupported_operation', {
-          description: `The discovered metadata of ${given.issuer} does not fit: ${message}`,
-          retryable: false,
-        });
-      });
-      return start(merged);
-    });
+  /** Restoring is over; a discovery that failed before it is the wait's answer (the chart tries again later). */
+  const readyVerdict = (snapshot: ObservedSnapshot): Verdict<void> => {
+    if (is.ready(snapshot)) return { value: undefined };
+    if (is.failed(snapshot)) return failureOf(snapshot, () => unsupported('the provider could not be discovered'));
+    return undefined;
   };
-
-  const ready = (() => {
-    try {
-      return begin();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  })().then(
-    () => {
-      isReady = true;
-    },
-    (error: unknown) => {
-      // A TypeError is a configuration mistake (say, an http issuer off loopback) and stays one.
-      throw stopped ? stoppedError() : error instanceof TypeError ? error : OAuthError.from(error);
-    },
-  );
+  // The first wait needs no signal (stopping the actor ends it): a client nobody calls makes no AbortController.
+  const ready = until(actor, readyVerdict, false).catch((error: unknown) => {
+    throw stopped ? stoppedError() : OAuthError.from(error);
+  });
   // Nobody may await `ready`: keep it rejecting for those who do, unhandled for none.
   ready.catch(noop);
 
@@ -303,8 +267,9 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     });
 
   const whenReady = async (): Promise<DrivenActor> => {
-    if (!isReady) await ready;
-    if (stopped || actor === undefined) throw stoppedError();
+    // No signal: stopping the actor ends this wait too, and callers before `ready` add no abort listener each.
+    if (!is.ready(actor.getSnapshot())) await until(actor, readyVerdict, false);
+    if (stopped) throw stoppedError();
     return actor;
   };
 
@@ -415,18 +380,16 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     services,
     client: config.client,
 
-    get actor(): DrivenActor {
-      if (actor === undefined) throw new Error('client.actor is created once discovery is done: await client.ready first');
-      return actor;
-    },
+    actor,
 
     get provider(): ProviderConfig {
+      const { provider } = (actor.getSnapshot().context as WithRuntime)[RUNTIME];
       if (provider === undefined) throw new Error('client.provider is known once discovery is done: await client.ready first');
       return provider;
     },
 
-    snapshot: () => actor?.getSnapshot(),
-    readyActor: () => (isReady && !stopped ? actor : undefined),
+    snapshot: () => actor.getSnapshot(),
+    readyActor: () => (!stopped && is.ready(actor.getSnapshot()) ? actor : undefined),
     whenReady,
     unlessStopped,
     sendAccepted,
@@ -434,7 +397,7 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
 
     getAccessToken(): Promise<string> {
       // Hot path: a valid token is answered from the snapshot, no storage, no waiting.
-      if (isReady && !stopped && actor !== undefined) {
+      if (!stopped) {
         const snapshot = actor.getSnapshot();
         const tokens = is.signedIn(snapshot) ? view(snapshot).tokens : undefined;
         if (tokens !== undefined && isFresh(tokens, view(snapshot).savedAt)) return Promise.resolve(tokens.accessToken);
@@ -478,9 +441,8 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
       if (stopped) return;
       stopped = true;
       // Aborted with the typed error as reason: no DOMException is built, and only what is under way is aborted.
-      discovery?.abort(stoppedError());
       waits?.abort(stoppedError());
-      actor?.stop();
+      actor.stop();
     },
   };
   return core;

@@ -102,6 +102,16 @@ export interface OAuthClient<G extends OAuthGrant = OAuthGrant> {
   refresh(options?: RefreshOptions): Promise<TokenSet | undefined>;
   /** The userinfo endpoint's claims for the current access token (OpenID Connect Core §5.3). */
   userinfo(): Promise<Record<string, unknown>>;
+  /**
+   * `fetch` to a resource server with `Authorization: Bearer` and the current
+   * access token (RFC 6750 §2.1). On a 401 whose `WWW-Authenticate` says
+   * `error="invalid_token"` the session renews once (one `REFRESH`, shared by
+   * every caller that was refused the same token) and the request is sent
+   * once more; never a third time. A renewal that fails rejects with its
+   * typed error (`login_required` once the session is over). A request that
+   * already has an `Authorization` header is refused with a `TypeError`.
+   */
+  authorizedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** Ends the session: revokes where the provider allows, clears storage, resolves when signed out. Cancels a pending login. */
   logout(): Promise<void>;
   /**

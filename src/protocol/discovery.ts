@@ -43,7 +43,8 @@ const MetadataSchema = v.looseObject({
   scopes_supported: v.exactOptional(Strings),
 });
 
-function checkIssuer(issuer: string, allowInsecure: boolean): URL {
+/** RFC 8414 §2: an issuer is an absolute `https:` URL (`http:` on loopback or by opt-in) without query or fragment; else a `TypeError`. */
+export function checkIssuer(issuer: string, allowInsecure: boolean): URL {
   let url: URL;
   try {
     url = new URL(issuer);
