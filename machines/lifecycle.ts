@@ -229,6 +229,8 @@ export const lifecycleActions = {
     if (event.scopes !== undefined) login.scopes = event.scopes;
     if (event.extraParams !== undefined) login.extraParams = event.extraParams;
     if (event.resource !== undefined) login.resource = event.resource;
+    if (event.appState !== undefined) login.appState = event.appState;
+    if (event.returnTo !== undefined) login.returnTo = event.returnTo;
     return { login };
   }),
   'forget the login in progress': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({

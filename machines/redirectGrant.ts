@@ -73,6 +73,8 @@ export async function prepareAuthorization(input: PrepareInput, signal: AbortSig
   };
   if (nonce !== undefined) pending.nonce = nonce;
   if (provider.issuer !== undefined) pending.issuer = provider.issuer;
+  if (input.login?.appState !== undefined) pending.appState = input.login.appState;
+  if (input.login?.returnTo !== undefined) pending.returnTo = input.login.returnTo;
   const blob: SessionBlob = { version: 1, machine: input.grant, state: 'awaitingCallback', pending, savedAt: now };
   await writeSession(services.storage, options.storageKey, blob);
   if (signal.aborted) {

@@ -53,6 +53,8 @@ const SnapshotContextSchema = v.strictObject({
       scopes: v.optional(v.array(v.string())),
       extraParams: v.optional(v.record(v.string(), v.string())),
       resource: v.optional(Text),
+      appState: v.optional(v.unknown()),
+      returnTo: v.optional(Text),
     }),
   ),
   resource: v.optional(Text),

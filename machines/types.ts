@@ -110,6 +110,10 @@ export type DeviceAuthorizationState = DeviceAuthorization;
 export interface LoginRequest {
   scopes?: string[];
   extraParams?: Record<string, string>;
+  /** Redirect grants: the app's data, kept in the pending authorization (JSON). */
+  appState?: unknown;
+  /** Redirect grants: where the app goes back to after the callback (the browser helper checks it is same-origin). */
+  returnTo?: string;
   /** RFC 8707 (client credentials): the resource the tokens are for. */
   resource?: string;
 }
@@ -179,6 +183,10 @@ export interface LoginEvent {
   type: 'LOGIN';
   scopes?: string[];
   extraParams?: Record<string, string>;
+  /** Redirect grants: the app's data (JSON), stored with the pending authorization and handed back with the callback's tokens. */
+  appState?: unknown;
+  /** Redirect grants: where the app goes back to once the callback is handled. */
+  returnTo?: string;
   /** RFC 8707 resource indicator (client credentials grant): the resource the tokens are for, remembered for renewals. */
   resource?: string;
   /** Legacy password grant only; never stored in context. */

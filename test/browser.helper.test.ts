@@ -386,6 +386,47 @@ describe('createBrowserAuth: who is signed in', () => {
   });
 });
 
+describe('createBrowserAuth carries the app\'s place through the redirect', () => {
+  it('login({ appState, returnTo }) comes back from handleCallback(), and the address bar shows returnTo', async () => {
+    startServer();
+    const environment = isolatedEnvironment();
+    const start = openTab(environment, 'https://app.test/orders/42');
+    await start.auth.login({ appState: { cart: ['a', 'b'], step: 2 }, returnTo: '/orders/42?state=CA#top' });
+    const callbackUrl = await server.authorize(start.location.assigned[0] ?? '');
+    start.auth.stop();
+    const tab = openTab(environment, callbackUrl);
+    const result = await tab.auth.handleCallback();
+    expect(result.appState).toEqual({ cart: ['a', 'b'], step: 2 });
+    expect(result.returnTo).toBe('/orders/42?state=CA#top');
+    expect(result.accessToken).toBe((await tab.auth.getTokens())?.accessToken);
+    // The returnTo's own `state` parameter is the app's: kept, not taken for the callback's.
+    expect(tab.location.href).toBe('https://app.test/orders/42?state=CA#top');
+  });
+
+  it('without returnTo, the callback page stays, cleaned, and nothing is carried', async () => {
+    startServer();
+    const { tab, tokens } = await signIn(isolatedEnvironment());
+    expect(tab.location.href).toBe('https://app.test/callback');
+    expect('appState' in tokens).toBe(false);
+  });
+
+  it.each([
+    ['another origin', { returnTo: 'https://evil.example/steal' }, /origin/],
+    ['a protocol-relative URL', { returnTo: '//evil.example/steal' }, /origin/],
+    ['appState that is not JSON', { appState: () => 1 }, /JSON/],
+    ['appState over 16 KiB', { appState: 'x'.repeat(17_000) }, /at most/],
+    ['an unknown option', { returnto: '/' }, /unknown option returnto/],
+  ])('login() refuses %s with a TypeError, before anything is stored or navigated', async (_, options, message) => {
+    startServer();
+    const environment = isolatedEnvironment();
+    const tab = openTab(environment);
+    await expect(tab.auth.login(options as never)).rejects.toThrow(message);
+    await expect(tab.auth.login(options as never)).rejects.toBeInstanceOf(TypeError);
+    expect(tab.location.assigned).toEqual([]);
+    expect(server.log.filter((entry) => entry.endpoint === 'authorize')).toEqual([]);
+  });
+});
+
 describe('createBrowserAuth refuses client secrets', () => {
   const base = {
     provider: { issuer: 'https://id.example', tokenEndpoint: 'https://id.example/token', authorizationEndpoint: 'https://id.example/authorize' },

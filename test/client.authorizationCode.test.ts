@@ -336,3 +336,30 @@ describe('createOAuthClient — authorization code', () => {
     client.stop();
   });
 });
+
+describe('createOAuthClient — authorization code: what login() carries through the redirect', () => {
+  it('hands login({ appState }) back from handleCallback(), also to a fresh client on the callback page', async () => {
+    const world = await createWorld();
+    const first = world.client('authorization_code');
+    const url = await first.login({ appState: { returnAfter: 'checkout', items: 3 } });
+    first.stop();
+    const callbackPage = world.client('authorization_code');
+    const result = await callbackPage.handleCallback(await world.server.authorize(url));
+    expect(result.appState).toEqual({ returnAfter: 'checkout', items: 3 });
+    expect(result.accessToken).toBeTruthy();
+    callbackPage.stop();
+  });
+
+  it('refuses an option the grant does not take (returnTo belongs to the browser helper) before anything is sent', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    await expect(client.login({ returnTo: '/' } as never)).rejects.toThrow(/unknown option returnTo/);
+    expect(world.navigations).toEqual([]);
+    const service = world.client('client_credentials');
+    await expect(service.login({ appState: 1 })).rejects.toThrow(/unknown option appState/);
+    expect(tokenRequests(world, 'client_credentials')).toBe(0);
+    client.stop();
+    service.stop();
+  });
+});
+

@@ -8,12 +8,13 @@
 
 import { DEFAULT_STORAGE_KEY } from '../client/config.js';
 import { assembleCore } from '../client/assemble.js';
-import { authorizationCodeKit, handleCallback as redeemCallback, loginWithRedirect } from '../client/authorizationCode.js';
+import { authorizationCodeKit, handleCallback as redeemCallback, LOGIN_OPTIONS, loginWithRedirect } from '../client/authorizationCode.js';
 import { authorizedFetchOf } from '../client/authorizedFetch.js';
 import { fetchClientUserinfo } from '../client/calls.js';
 import type { ObservedSnapshot } from '../client/snapshot.js';
 import { sameUser, userFromTokens, type UserClaims } from '../client/user.js';
 import type { GrantActor, LoginOptions, OAuthClientOptions } from '../client/index.js';
+import type { CallbackTokens } from '../client/types.js';
 import type { TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
 import { cleanAddressBar } from './addressBar.js';
@@ -29,7 +30,7 @@ export interface BrowserAuth {
    * them, and navigates to the authorization endpoint. Resolves with the
    * authorization URL (the page is usually gone by then).
    */
-  login(options?: LoginOptions): Promise<string>;
+  login(options?: BrowserLoginOptions): Promise<string>;
   /**
    * On the redirect page: checks the callback (state, `iss`, single use, time
    * to live), redeems the code, stores the tokens, and removes the callback's
@@ -38,11 +39,15 @@ export interface BrowserAuth {
    * `pending_missing`, … A second call with the same URL while the first is
    * under way (a framework running effects twice) shares the first one.
    *
+   * Resolves with the tokens, and the login's `appState` and `returnTo`; with
+   * a `returnTo`, the address bar then shows it (`history.replaceState`, no
+   * reload: a router reads `location` after this resolves).
+   *
    * @param url The callback URL; default `location.href`.
    */
-  handleCallback(url?: string): Promise<TokenSet>;
+  handleCallback(url?: string): Promise<CallbackTokens>;
   /** @deprecated Renamed {@link BrowserAuth.handleCallback} (the client's name); removed in the next release. */
-  handleRedirectCallback(url?: string): Promise<TokenSet>;
+  handleRedirectCallback(url?: string): Promise<CallbackTokens>;
   /**
    * A usable access token, refreshed when it is about to expire — once for
    * every caller in every tab. Rejects with `login_required` without a session.
@@ -161,22 +166,42 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
     if (changed) notify(userListeners, next);
   });
 
-  let callbackInFlight: { url: string; result: Promise<TokenSet> } | undefined;
+  let callbackInFlight: { url: string; result: Promise<CallbackTokens> } | undefined;
 
   const auth: BrowserAuth = {
-    login: (loginOptions = {}) => loginWithRedirect(core, loginOptions),
+    login(loginOptions: BrowserLoginOptions = {}): Promise<string> {
+      try {
+        if (loginOptions.returnTo !== undefined) checkSameOrigin(loginOptions.returnTo, location?.href);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return loginWithRedirect(core, loginOptions, BROWSER_LOGIN_OPTIONS);
+    },
 
-    handleCallback(url?: string): Promise<TokenSet> {
+    handleCallback(url?: string): Promise<CallbackTokens> {
       const href = url ?? location?.href;
       if (href === undefined) {
         return Promise.reject(new TypeError('handleCallback(url): no url given and no location to read it from'));
       }
       if (callbackInFlight?.url === href) return callbackInFlight.result;
-      const result = redeemCallback(core, href).finally(() => {
-        // RFC 9700 §4.2.4: the code and state must not stay in the address bar, history or a Referer.
-        if (location) cleanAddressBar({ location, history: environment.history ?? undefined });
-        if (callbackInFlight?.result === result) callbackInFlight = undefined;
-      });
+      const history = environment.history ?? undefined;
+      const result = redeemCallback(core, href).then(
+        (tokens) => {
+          // RFC 9700 §4.2.4: the code and state must not stay in the address bar, history or a Referer.
+          if (location) cleanAddressBar({ location, history });
+          // Checked at login, and again here: the pending authorization came back from storage.
+          if (tokens.returnTo !== undefined && location && history) {
+            history.replaceState(history.state, '', checkSameOrigin(tokens.returnTo, location.href));
+          }
+          if (callbackInFlight?.result === result) callbackInFlight = undefined;
+          return tokens;
+        },
+        (error: unknown) => {
+          if (location) cleanAddressBar({ location, history });
+          if (callbackInFlight?.result === result) callbackInFlight = undefined;
+          throw error;
+        },
+      );
       callbackInFlight = { url: href, result };
       return result;
     },
@@ -206,6 +231,35 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
     },
   };
   return auth;
+}
+
+/** The options `login()` of the browser helper takes: the code grant's, and `returnTo`. */
+const BROWSER_LOGIN_OPTIONS = [...LOGIN_OPTIONS, 'returnTo'] as const;
+
+/** Options of the browser helper's `login()`. */
+export interface BrowserLoginOptions extends LoginOptions {
+  /**
+   * Where to be once the callback is handled: a path (`/orders/42?tab=2`) or
+   * a URL of this page's origin. Another origin is a `TypeError` at `login()`
+   * (an open redirector is a phishing tool, RFC 9700 §4.11).
+   */
+  returnTo?: string;
+}
+
+/** `returnTo` resolved against the page: it must stay on the page's origin. Returns the absolute URL. */
+function checkSameOrigin(returnTo: string, page: string | undefined): string {
+  if (typeof returnTo !== 'string' || returnTo === '') throw new TypeError('login(): returnTo must be a non-empty string');
+  if (page === undefined) throw new TypeError('login(): returnTo needs a page location to be resolved against');
+  let target: URL;
+  try {
+    target = new URL(returnTo, page);
+  } catch {
+    throw new TypeError(`login(): returnTo is not a URL: ${JSON.stringify(returnTo)}`);
+  }
+  if (target.origin !== new URL(page).origin) {
+    throw new TypeError(`login(): returnTo must stay on this origin (${new URL(page).origin}), got ${target.origin}`);
+  }
+  return target.href;
 }
 
 function subscribe<T>(listeners: Set<(value: T) => void>, listener: (value: T) => void): () => void {

@@ -5,7 +5,8 @@
  * @packageDocumentation
  */
 
-export { createBrowserAuth, type BrowserAuth } from './createBrowserAuth.js';
+export { createBrowserAuth, type BrowserAuth, type BrowserLoginOptions } from './createBrowserAuth.js';
+export type { CallbackTokens } from '../client/types.js';
 export type { BrowserAuthOptions, BrowserClientConfig, BrowserServices, BrowserStorageOption } from './options.js';
 export type { BrowserEnvironment } from './environment.js';
 export type { LoginOptions } from '../client.js';

@@ -16,14 +16,14 @@ import { fetchClientUserinfo, refreshNow } from './calls.js';
 import { DEFAULT_STORAGE_KEY, machineClientConfig, type AnyClientConfig, type OAuthGrant } from './config.js';
 import { createCore, unsupported, type Core, type CoreConfig, type GrantActor, type GrantMachine, type GrantSnapshot } from './core.js';
 import type { OAuthClientOptions } from './options.js';
-import type { LoginOptions, LoginResult, OAuthClient } from './types.js';
+import type { CallbackTokens, LoginOptions, LoginResult, OAuthClient } from './types.js';
 
 /** What one grant's façade adds to the core. */
 export interface GrantKit {
   machine: GrantMachine;
   login(core: Core, options: LoginOptions): Promise<unknown>;
   /** The authorization code grant's only. */
-  handleCallback?(core: Core, url: string): Promise<TokenSet>;
+  handleCallback?(core: Core, url: string): Promise<CallbackTokens>;
   /** Logs in when a token is asked for without a session, and always renews (see `createCore`). */
   loginOnDemand?: boolean;
 }
@@ -88,7 +88,7 @@ export function assembleGrantClient<G extends OAuthGrant>(options: OAuthClientOp
     },
     getSnapshot: () => core.snapshot() as GrantSnapshot<G> | undefined,
     login: (loginOptions: LoginOptions = {}) => kit.login(core, loginOptions) as Promise<LoginResult<G>>,
-    handleCallback(url: string): Promise<TokenSet> {
+    handleCallback(url: string): Promise<CallbackTokens> {
       if (handleCallback === undefined) {
         return Promise.reject(unsupported(`handleCallback() belongs to the authorization_code grant, not ${grant}`));
       }

@@ -7,17 +7,19 @@ import type { TokenSet } from '../protocol/types.js';
 import { failureOf, is, loginRequired, restingTokens, unsupported, type Core } from './core.js';
 import type { GrantKit } from './assemble.js';
 import type { Verdict } from './snapshot.js';
+import { loginEvent } from './login.js';
 import type { LoginOptions } from './types.js';
 
 /** `login()`: the tokens (the current ones when signed in, renewed first when due). */
 export function loginWithCredentials(core: Core, options: LoginOptions): Promise<TokenSet> {
   return core.unlessStopped(
     (async () => {
+      const event = loginEvent(options, ['scopes']);
       const current = await core.whenReady();
       const snapshot = current.getSnapshot();
       if (restingTokens(snapshot) !== undefined) {
         await core.getAccessToken();
-      } else if (!is.signedIn(snapshot) && !is.busy(snapshot) && !core.sendAccepted(current, { type: 'LOGIN', ...options })) {
+      } else if (!is.signedIn(snapshot) && !is.busy(snapshot) && !core.sendAccepted(current, event)) {
         throw unsupported('login() is not possible now');
       }
       return core.until(current, (next): Verdict<TokenSet> => {

@@ -71,6 +71,8 @@ export interface ContextView {
   retryNotBefore?: number;
   error?: OAuthErrorJSON;
   authorizationUrl?: string;
+  /** The redirect grants' pending authorization: what `login()` carries through the redirect. */
+  pending?: { appState?: unknown; returnTo?: string };
   device?: {
     userCode: string;
     verificationUri: string;

@@ -7,6 +7,7 @@ import type { TokenSet } from '../protocol/types.js';
 import { cancelled, failureOf, is, loginRequired, noop, unsupported, view, type ContextView, type Core, type DrivenActor } from './core.js';
 import type { GrantKit } from './assemble.js';
 import type { Verdict } from './snapshot.js';
+import { loginEvent } from './login.js';
 import type { DeviceLogin, LoginOptions } from './types.js';
 
 type DeviceContext = NonNullable<ContextView['device']>;
@@ -30,10 +31,11 @@ function deviceTokens(core: Core, current: DrivenActor): Promise<TokenSet> {
 export function loginWithDevice(core: Core, options: LoginOptions): Promise<DeviceLogin> {
   return core.unlessStopped(
     (async () => {
+      const event = loginEvent(options, ['scopes']);
       const current = await core.whenReady();
       const snapshot = current.getSnapshot();
       // A device code being requested or shown is joined, not requested again.
-      if (!is.awaitingUser(snapshot) && !core.sendAccepted(current, { type: 'LOGIN', ...options }) && !(is.busy(snapshot) && !is.signedIn(snapshot))) {
+      if (!is.awaitingUser(snapshot) && !core.sendAccepted(current, event) && !(is.busy(snapshot) && !is.signedIn(snapshot))) {
         throw unsupported('login() is not possible now (a session is held); call logout() first');
       }
       const device = await core.until(current, (next): Verdict<DeviceContext> => {

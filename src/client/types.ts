@@ -11,6 +11,20 @@ export interface LoginOptions {
   scopes?: string[];
   /** Extra authorization request parameters (`prompt`, `login_hint`, …); they cannot override the security ones. */
   extraParams?: Record<string, string>;
+  /**
+   * The authorization code grant: the app's own data (JSON, at most 16 KiB
+   * serialised), kept with the pending authorization — in storage, never sent
+   * to the provider — and handed back by `handleCallback()` as `appState`.
+   */
+  appState?: unknown;
+}
+
+/** What `handleCallback()` resolves with: the tokens, and what `login()` gave to carry through the redirect. */
+export interface CallbackTokens extends TokenSet {
+  /** `login({ appState })`'s data, as JSON gave it back. */
+  readonly appState?: unknown;
+  /** `login({ returnTo })` (the browser helper): where it went once the callback was handled. */
+  readonly returnTo?: string;
 }
 
 /** What `login()` of a device-code client gives: what to show the user, and the tokens to come (RFC 8628 §3.2–3.3). */
@@ -82,7 +96,7 @@ export interface OAuthClient<G extends OAuthGrant = OAuthGrant> {
    * from storage). Resolves with the tokens; rejects with `state_mismatch`,
    * `access_denied`, `pending_expired`, `iss_mismatch`, `pending_missing`, …
    */
-  handleCallback(url: string): Promise<TokenSet>;
+  handleCallback(url: string): Promise<CallbackTokens>;
   /**
    * A usable access token: the current one when it is valid beyond the
    * refresh skew (no I/O), else after one refresh shared by every concurrent

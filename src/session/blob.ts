@@ -33,6 +33,10 @@ export interface PendingAuthorization {
   expiresAt: number;
   /** The issuer the callback's `iss` must match (RFC 9207). */
   issuer?: string;
+  /** The app's own data, given to `login({ appState })` and handed back with the callback's tokens. JSON. */
+  appState?: unknown;
+  /** Where the browser helper goes once the callback is handled (same origin, checked at `login`). */
+  returnTo?: string;
 }
 
 /** A device authorization in progress (RFC 8628 §3.2). */
@@ -79,6 +83,8 @@ export const PendingAuthorizationSchema = v.object({
   createdAt: Time,
   expiresAt: Time,
   issuer: v.exactOptional(Text),
+  appState: v.exactOptional(v.unknown()),
+  returnTo: v.exactOptional(Text),
 }) satisfies v.GenericSchema<unknown, PendingAuthorization>;
 
 export const DeviceAuthorizationSchema = v.object({
