@@ -95,6 +95,12 @@ async function build(target: string): Promise<void> {
   writeFileSync(join(work, 'files.json'), JSON.stringify(packed.files.map((file) => file.path).sort()));
   writeFileSync(join(work, 'tarball'), packed.filename);
   renameSync(work, target);
+  // Earlier builds' copies, left by earlier runs: gone once they are an hour old.
+  const base = dirname(target);
+  for (const name of readdirSync(base)) {
+    const path = join(base, name);
+    if (path !== target && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { recursive: true, force: true });
+  }
 }
 
 function read(target: string): PackedPackage {
