@@ -122,6 +122,8 @@ export async function packedPackage(): Promise<PackedPackage> {
   const target = join(base, contentKey());
   if (existsSync(join(target, 'tarball'))) return read(target);
   const lock = `${target}.lock`;
+  // A lock left by a run that was killed mid-build: a build takes seconds, not ten minutes.
+  if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true });
   let owner = false;
   try {
     mkdirSync(lock);
