@@ -13,6 +13,9 @@ import { redisStorage } from 'oauth-machines/redis';
 
 export const REDIRECT_URI = 'http://127.0.0.1:5173/callback';
 
+const ENTRIES = ['oauth-machines', 'oauth-machines/protocol', 'oauth-machines/browser', 'oauth-machines/server', 'oauth-machines/redis',
+  'oauth-machines/testing', 'oauth-machines/inspect', 'oauth-machines/providers', 'oauth-machines/legacy'];
+
 function check(condition, message) {
   if (!condition) throw new Error(message);
 }
@@ -162,6 +165,11 @@ export const CASES = {
   },
 
   async 'require(esm)'(env) {
+    // Every entry loads through require(): none has a top-level await, which require(esm) refuses.
+    for (const entry of ENTRIES) {
+      const exports = Object.keys(env.requireModule(entry));
+      check(exports.length > 0, `require('${entry}') gave no exports`);
+    }
     const required = env.requireModule('oauth-machines');
     const imported = await import('oauth-machines');
     check(typeof required.createOAuthClient === 'function', 'require() gave no createOAuthClient');

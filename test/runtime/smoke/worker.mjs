@@ -16,7 +16,7 @@ import { webCrypto } from 'oauth-machines';
 import { runCases } from './cases.mjs';
 
 /** Outside Node the handler is given fetch and crypto, so no Node default is built (docs/server.md). */
-const services = { fetch: (input, init) => fetch(input, init), crypto: webCrypto() };
+const services = { fetch: globalThis.fetch, crypto: webCrypto() };
 
 let exchange;
 
