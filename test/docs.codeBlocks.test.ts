@@ -8,7 +8,8 @@
  * `https://id.example`; any other host fails as unreachable).
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import ts from 'typescript';
@@ -130,3 +131,53 @@ describe('the TypeScript blocks of README.md and docs/', () => {
     for (const block of blocks.filter((candidate) => candidate.kind === 'module')) expect(block.reason, block.id).toMatch(/\w{3,}/);
   });
 });
+
+describe('the block reader', () => {
+  function read(markdown: string): DocBlock[] {
+    const root = mkdtempSync(join(tmpdir(), 'doc-blocks-'));
+    try {
+      mkdirSync(join(root, 'docs'));
+      writeFileSync(join(root, 'docs', 'page.md'), markdown);
+      return docBlocks(root, 'docs/page.md');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+
+  it('reads the directives before a block: fragment declarations over several lines, file, no-run', () => {
+    const [fragment, module, program] = read(
+      [
+        '<!-- fragment:',
+        "declare const client: import('oauth-machines').OAuthClient<'device_code'>;",
+        '-->',
+        '```ts',
+        'await client.login();',
+        '```',
+        '',
+        '<!-- file: auth.ts -->',
+        '<!-- no-run: a browser module -->',
+        '```typescript',
+        'export const auth = 1;',
+        '```',
+        '',
+        '```ts',
+        'console.log(1);',
+        '```',
+        '```sh',
+        'npm test',
+        '```',
+      ].join('\n'),
+    );
+    expect(fragment).toMatchObject({ id: 'docs/page.md:4', kind: 'fragment', code: 'await client.login();' });
+    expect(fragment?.declarations).toBe("declare const client: import('oauth-machines').OAuthClient<'device_code'>;");
+    expect(module).toMatchObject({ kind: 'module', fileName: 'auth.ts', reason: 'a browser module' });
+    expect(program).toMatchObject({ kind: 'program', line: 14, declarations: '' });
+  });
+
+  it('refuses a comment before a block that is no directive, and a no-run without its reason', () => {
+    expect(() => read('<!-- fragmnet -->\n```ts\nx;\n```\n')).toThrow('docs/page.md:2: unknown directive before a code block: <!-- fragmnet -->');
+    expect(() => read('<!-- no-run -->\n```ts\nx;\n```\n')).toThrow('docs/page.md:2: no-run needs its reason');
+    expect(() => read('```ts\nx;\n')).toThrow('docs/page.md:1: a code block that is never closed');
+  });
+});
+
