@@ -127,6 +127,23 @@ describe('the TypeScript blocks of README.md and docs/', () => {
     expect(stderr).toBe('');
   });
 
+  const tests = blocks.filter((block) => block.kind === 'test');
+  it.each(tests.map((block) => [block.id, block] as const))('%s passes as a vitest file against the package', async (_id, block) => {
+    const entry = written.find((candidate) => candidate.block === block);
+    if (!entry) throw new Error(`${block.id} was not written`);
+    const testFile = entry.file.replace(/\.ts$/, '.test.ts');
+    writeFileSync(testFile, `${block.code}\n`);
+    // A vitest of its own in the fresh project, with none of this run's worker variables.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VITEST') && name !== 'NODE_OPTIONS'));
+    const { stdout } = await run(process.execPath, [join(project, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--root', project, testFile], {
+      cwd: project,
+      env: { ...env, NO_COLOR: '1' },
+      timeout: 60_000,
+    });
+    expect(stdout).toMatch(/Tests\s+\d+ passed/);
+    expect(stdout).not.toMatch(/failed|skipped/);
+  }, 90_000);
+
   it('gives every complete module that is not run its reason', () => {
     for (const block of blocks.filter((candidate) => candidate.kind === 'module')) expect(block.reason, block.id).toMatch(/\w{3,}/);
   });

@@ -5,8 +5,10 @@
  *
  * - no directive: a complete program. It is type-checked against the
  *   package, then run in Node against the in-memory test authorization server.
+ * - `<!-- vitest -->`: a complete test file; type-checked, then run with
+ *   vitest against the package.
  * - `<!-- no-run: why -->`: a complete module that is type-checked but not
- *   run here (a browser page, a server that listens until stopped, a test file).
+ *   run here (a browser page, a server that listens until stopped).
  * - `<!-- fragment -->`: part of a program. It is type-checked with the
  *   declarations the directive may carry (`<!-- fragment: declare const
  *   client: OAuthClient<'device_code'>; -->`, imports allowed) placed before
@@ -20,7 +22,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type DocBlockKind = 'program' | 'module' | 'fragment';
+export type DocBlockKind = 'program' | 'test' | 'module' | 'fragment';
 
 export interface DocBlock {
   /** `docs/server.md:101`: the page and the line of the opening fence. */
@@ -39,7 +41,7 @@ export interface DocBlock {
 }
 
 const FENCE = /^```(ts|typescript)\s*$/;
-const DIRECTIVE = /^<!--\s*(fragment|no-run|file)\s*(?::([\s\S]*?))?\s*-->$/;
+const DIRECTIVE = /^<!--\s*(fragment|no-run|file|vitest)\s*(?::([\s\S]*?))?\s*-->$/;
 
 /** README.md and every docs/*.md, found afresh each time (a new page is picked up by itself). */
 export function documentationPages(root: string): string[] {
@@ -86,6 +88,8 @@ export function docBlocks(root: string, page: string): DocBlock[] {
       if (name === 'fragment') {
         block.kind = 'fragment';
         block.declarations = value.trim();
+      } else if (name === 'vitest') {
+        block.kind = 'test';
       } else if (name === 'no-run') {
         if (value.trim() === '') throw new Error(`${block.id}: no-run needs its reason`);
         block.kind = 'module';
