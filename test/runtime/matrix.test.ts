@@ -172,7 +172,9 @@ const smokeWorker :Workerd.Worker = (
   cleanups.push(() => void child.kill('SIGTERM'));
   const workerUrl = `http://127.0.0.1:${port}`;
   let ready = false;
-  for (let attempt = 0; attempt < 200 && !ready && child.exitCode === null; attempt += 1) {
+  // Bounded by time, not attempts: on a loaded machine workerd takes longer to start.
+  const deadline = Date.now() + 30_000;
+  while (!ready && child.exitCode === null && Date.now() < deadline) {
     ready = await fetch(`${workerUrl}/ready`).then(
       (response) => response.ok,
       () => false,
