@@ -2,7 +2,9 @@
  * Every import from the package in the code blocks of README.md, docs/ and
  * the examples' READMEs names an entry of package.json "exports" and a name
  * (value or type) that entry exports, so the pages cannot drift from the
- * curated surface. Read from the sources the entries are built from.
+ * curated surface. Read from the sources the entries are built from, so it
+ * answers before a build; test/docs.codeBlocks.test.ts then type-checks (and
+ * runs) the TypeScript blocks of README.md and docs/ against the built package.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -156,11 +156,14 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
   const allowedOrigins = options.allowedOrigins ? new Set(options.allowedOrigins) : undefined;
   const includeRefreshToken = options.includeRefreshToken ?? true;
   const given = nodeServices(options.services);
+  // Called detached, never as `given.fetch(…)`: Cloudflare Workers' fetch throws "Illegal invocation"
+  // when `this` is another object, as it is for `services: { fetch: globalThis.fetch }`.
+  const send = given.fetch;
   const services: Services = {
     ...given,
     // RFC 9110 §15.4.8: a followed 307 repeats the request, secret and all, wherever Location points.
     // Whatever fetch is given, a 3xx is the answer here (the protocol reads it as a failure).
-    fetch: (input, init) => given.fetch(input, { ...init, redirect: 'manual' }),
+    fetch: (input, init) => send(input, { ...init, redirect: 'manual' }),
   };
   const client = machineClientConfig(options.client);
 

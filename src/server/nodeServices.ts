@@ -3,16 +3,34 @@
  * `node:http`/`node:https` that keeps connections to the authorization server
  * alive. Node only (not in browser bundles).
  */
-import { createHash, randomFillSync } from 'node:crypto';
 import { fetchWithTimeout } from '../services/fetchWithTimeout.js';
 import type { CryptoService, FetchLike } from '../services/types.js';
+import { webCrypto } from '../services/webCrypto.js';
 import { nodeHttpFetch, type NodeHttpFetchOptions } from './nodeHttpFetch.js';
+
+type NodeCryptoModule = Pick<typeof import('node:crypto'), 'createHash' | 'randomFillSync'>;
+
+/**
+ * `node:crypto`, taken when a crypto service is built rather than imported
+ * with the module: the server entry also loads where the module does not exist
+ * (Cloudflare Workers without `nodejs_compat`), and a static import would
+ * fail there before any code runs. `process.getBuiltinModule`: Node ≥ 20.16,
+ * Deno, Bun.
+ */
+function loadNodeCrypto(): NodeCryptoModule | undefined {
+  const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return runtime?.getBuiltinModule?.('node:crypto') as NodeCryptoModule | undefined;
+}
 
 /**
  * The crypto service over `node:crypto`: `randomFillSync` and a synchronous
- * SHA-256 (`createHash`), which avoids WebCrypto's promise round trip.
+ * SHA-256 (`createHash`), which avoids WebCrypto's promise round trip. Where
+ * `node:crypto` cannot be had synchronously (Node < 20.16, Workers without
+ * `nodejs_compat`) it is {@link webCrypto}.
  */
 export function nodeCrypto(): CryptoService {
+  const { createHash, randomFillSync } = loadNodeCrypto() ?? {};
+  if (createHash === undefined || randomFillSync === undefined) return webCrypto();
   return {
     randomBytes(n) {
       if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`randomBytes: expected a non-negative integer, got ${String(n)}`);

@@ -4,6 +4,16 @@ import type { CryptoService } from './types.js';
 const MAX_RANDOM_BYTES_PER_CALL = 65_536;
 
 /**
+ * The part of WebCrypto this service uses. Written out rather than the DOM's
+ * `Crypto`, so that the declarations type-check in a project without the DOM
+ * lib (a Node server with `lib: ["ES2022"]`).
+ */
+export interface WebCryptoLike {
+  getRandomValues<T extends ArrayBufferView>(array: T): T;
+  readonly subtle?: { digest(algorithm: 'SHA-256', data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer> } | undefined;
+}
+
+/**
  * The crypto service over WebCrypto (`globalThis.crypto` in browsers, Node ≥ 20,
  * Deno, Bun and Workers).
  *
@@ -11,7 +21,7 @@ const MAX_RANDOM_BYTES_PER_CALL = 65_536;
  * `TypeError` when `crypto.subtle` is missing, which browsers do outside a
  * secure context (a page served over plain `http:` that is not loopback).
  */
-export function webCrypto(crypto: Crypto | undefined = globalThis.crypto): CryptoService {
+export function webCrypto(crypto: WebCryptoLike | undefined = globalThis.crypto): CryptoService {
   if (!crypto || typeof crypto.getRandomValues !== 'function') {
     throw new TypeError('webCrypto: WebCrypto (globalThis.crypto.getRandomValues) is not available in this runtime; pass a CryptoService');
   }
@@ -27,7 +37,7 @@ export function webCrypto(crypto: Crypto | undefined = globalThis.crypto): Crypt
       return bytes;
     },
     async sha256(data) {
-      const subtle = crypto.subtle as SubtleCrypto | undefined;
+      const subtle = crypto.subtle;
       if (!subtle) {
         throw new TypeError('sha256: crypto.subtle is not available (WebCrypto digests need a secure context: https or loopback)');
       }
