@@ -100,6 +100,7 @@ const EXPECTED: Record<string, string[]> = {
     'redactString',
     'createInspectorSanitizers',
     'inspectorSanitizers',
+    'redactedInspect',
   ],
   'oauth-machines/providers': ['pathOfExile', 'poe', 'skyMavis', 'jsonTokenEndpoint', 'generic'],
   'oauth-machines/legacy': ['passwordMachine', 'implicitMachine'],
