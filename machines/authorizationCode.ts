@@ -8,6 +8,7 @@ import { assign, fromPromise, setup } from 'xstate';
 import { parseCallback, checkCallback } from '../src/protocol/callback.js';
 import { OAuthError } from '../src/errors.js';
 import { exchangeAuthorizationCode, type IdTokenCheck } from '../src/protocol/operations.js';
+import { nopkce } from '../src/protocol/pkce.js';
 import {
   authenticatedState,
   initialGrantContext,
@@ -77,9 +78,11 @@ export interface ExchangeInput extends WithRuntime {
   /** The pending authorization the code answers: what is claimed in storage before the code is sent. */
   pending: Pick<PendingAuthorization, 'state' | 'expiresAt'>;
   code: string;
-  codeVerifier: string;
+  /** `null`: no challenge was sent, so no verifier is (`nopkce`). */
+  codeVerifier: string | null;
   redirectUri: string;
   idToken?: IdTokenCheck;
+  tokenParams?: Record<string, string>;
 }
 
 /**
@@ -99,9 +102,10 @@ const exchangeCodeForTokens = fromPromise<NewSession, ExchangeInput>(async ({ in
     client,
     services,
     code: input.code,
-    codeVerifier: input.codeVerifier,
+    codeVerifier: input.codeVerifier ?? nopkce,
     redirectUri: input.redirectUri,
     ...(input.idToken === undefined ? {} : { idToken: input.idToken }),
+    ...(input.tokenParams === undefined ? {} : { extraParams: input.tokenParams }),
   });
   return storeNewSession(services, options.storageKey, 'authorizationCode', tokens);
 });
@@ -136,9 +140,10 @@ export const authorizationCodeMachine = setup({
       if (event.type !== 'CALLBACK' || context.pending === undefined) return {};
       const verdict = judgeCallback(context, event.url);
       if (!verdict.accepted) return {};
-      const { state, expiresAt, codeVerifier, redirectUri } = context.pending;
+      const { state, expiresAt, codeVerifier, redirectUri, tokenParams } = context.pending;
       const claim = { state, expiresAt };
-      return { pending: undefined, exchange: { pending: claim, code: verdict.code, codeVerifier, redirectUri, ...idTokenCheck(context.pending) } };
+      const exchange = { pending: claim, code: verdict.code, codeVerifier, redirectUri, ...idTokenCheck(context.pending) };
+      return { pending: undefined, exchange: tokenParams === undefined ? exchange : { ...exchange, tokenParams } };
     }),
     'forget the exchange': assign({ exchange: undefined }),
   },

@@ -220,6 +220,7 @@ export const lifecycleActions = {
     const login: LoginRequest = {};
     if (event.scopes !== undefined) login.scopes = event.scopes;
     if (event.extraParams !== undefined) login.extraParams = event.extraParams;
+    if (event.tokenParams !== undefined) login.tokenParams = event.tokenParams;
     if (event.resource !== undefined) login.resource = event.resource;
     return { login };
   }),

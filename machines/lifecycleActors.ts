@@ -18,13 +18,14 @@ import { runtimeOf, type GrantEvent, type GrantKind, type WithRuntime } from './
 
 /**
  * Anything thrown, as an `OAuthError`. A `TypeError` is what the protocol
- * builders throw for bad arguments (a missing redirect URI, a forbidden
- * scope…): a configuration mistake, so `invalid_request` and never retried.
+ * builders throw for bad arguments (a missing redirect URI, a malformed
+ * endpoint…): a configuration mistake the library caught before sending
+ * anything, so `configuration_error` (never a server's code) and never retried.
  */
 export function toOAuthError(thrown: unknown): OAuthError {
   if (thrown instanceof OAuthError) return thrown;
   if (thrown instanceof TypeError) {
-    return new OAuthError('invalid_request', { description: thrown.message, retryable: false, cause: thrown });
+    return new OAuthError('configuration_error', { description: thrown.message, retryable: false, cause: thrown });
   }
   return OAuthError.from(thrown);
 }

@@ -74,6 +74,7 @@ const SnapshotContextSchema = v.strictObject({
     v.strictObject({
       scopes: v.optional(v.array(v.string())),
       extraParams: v.optional(v.record(v.string(), v.string())),
+      tokenParams: v.optional(v.record(v.string(), v.string())),
       resource: v.optional(Text),
     }),
   ),

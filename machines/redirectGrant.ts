@@ -10,7 +10,8 @@
 import { assign, fromPromise } from 'xstate';
 import { OAuthError } from '../src/errors.js';
 import { buildAuthorizationUrl } from '../src/protocol/authorizationUrl.js';
-import { createPkce } from '../src/protocol/pkce.js';
+import { createPkce, nopkce } from '../src/protocol/pkce.js';
+import { assertCodeExchangeParams } from '../src/protocol/tokenRequest.js';
 import { createNonce, createState } from '../src/protocol/random.js';
 import type { LifecycleChildren } from './lifecycle.js';
 import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
@@ -43,11 +44,17 @@ export async function prepareAuthorization(input: PrepareInput, signal: AbortSig
   const state = createState(services.crypto);
   // OIDC Core §3.1.2.1: a nonce binds the ID token to this request.
   const nonce = scopes.includes('openid') ? createNonce(services.crypto) : undefined;
-  const pkce = input.responseType === 'code' ? await createPkce(services.crypto, { method: client.pkceMethod ?? 'S256' }) : undefined;
+  // The implicit grant has no code to bind, so no PKCE (RFC 7636 §1 covers the code flow only); a provider whose
+  // profile says it does not do PKCE gets none either (an explicit opt-out, `quirks.pkce: 'unsupported'`).
+  const withPkce = input.responseType === 'code' && provider.quirks?.pkce !== 'unsupported';
+  const pkce = withPkce
+    ? await createPkce(services.crypto, { method: client.pkceMethod ?? 'S256', encoding: provider.quirks?.pkceChallengeEncoding ?? 'base64url' })
+    : undefined;
+  // Refused here, before the user leaves: the exchange would refuse them after the consent.
+  if (input.login?.tokenParams !== undefined) assertCodeExchangeParams(input.login.tokenParams);
   const urlOptions: Parameters<typeof buildAuthorizationUrl>[2] = {
     state,
-    // The implicit grant has no code to bind, so no PKCE (RFC 7636 §1 covers the code flow only).
-    codeChallenge: pkce?.challenge ?? 'unused',
+    codeChallenge: pkce?.challenge ?? nopkce,
     codeChallengeMethod: pkce?.method ?? 'S256',
     scopes,
     redirectUri,
@@ -55,17 +62,12 @@ export async function prepareAuthorization(input: PrepareInput, signal: AbortSig
   };
   if (nonce !== undefined) urlOptions.nonce = nonce;
   if (input.login?.extraParams !== undefined) urlOptions.extraParams = input.login.extraParams;
-  let authorizationUrl = buildAuthorizationUrl(provider, client, urlOptions);
-  if (pkce === undefined) {
-    const url = new URL(authorizationUrl);
-    url.searchParams.delete('code_challenge');
-    url.searchParams.delete('code_challenge_method');
-    authorizationUrl = url.toString();
-  }
+  const authorizationUrl = buildAuthorizationUrl(provider, client, urlOptions);
   const now = services.clock.now();
   const pending: PendingAuthorization = {
     state,
-    codeVerifier: pkce?.verifier ?? '',
+    // The implicit grant redeems no code; a code flow without PKCE keeps the "no verifier" sentinel.
+    codeVerifier: pkce?.verifier ?? (input.responseType === 'code' ? null : ''),
     redirectUri,
     scopes,
     createdAt: now,
@@ -73,6 +75,7 @@ export async function prepareAuthorization(input: PrepareInput, signal: AbortSig
   };
   if (nonce !== undefined) pending.nonce = nonce;
   if (provider.issuer !== undefined) pending.issuer = provider.issuer;
+  if (input.login?.tokenParams !== undefined) pending.tokenParams = { ...input.login.tokenParams };
   const blob: SessionBlob = { version: 1, machine: input.grant, state: 'awaitingCallback', pending, savedAt: now };
   await writeSession(services.storage, options.storageKey, blob);
   if (signal.aborted) {

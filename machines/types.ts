@@ -97,6 +97,8 @@ export type DeviceAuthorizationState = DeviceAuthorization;
 export interface LoginRequest {
   scopes?: string[];
   extraParams?: Record<string, string>;
+  /** Extra parameters of the code exchange (authorization code grant). */
+  tokenParams?: Record<string, string>;
   /** RFC 8707 (client credentials): the resource the tokens are for. */
   resource?: string;
 }
@@ -146,8 +148,10 @@ export interface GrantContext extends WithRuntime {
         /** The pending authorization's `state` and end: the exchange claims it in storage before sending the code. */
         pending: { state: string; expiresAt: number };
         code: string;
-        codeVerifier: string;
+        /** `null`: no challenge was sent, so no verifier is (see `PendingAuthorization.codeVerifier`). */
+        codeVerifier: string | null;
         redirectUri: string;
+        tokenParams?: Record<string, string>;
         /** With `openid`: what the ID token must carry (OIDC Core §3.1.3.7), from the pending authorization. */
         idToken?: { nonce?: string; issuer?: string };
       }
@@ -166,6 +170,8 @@ export interface LoginEvent {
   type: 'LOGIN';
   scopes?: string[];
   extraParams?: Record<string, string>;
+  /** Extra parameters of the code exchange this login leads to (authorization code grant): `scope`, `audience`… */
+  tokenParams?: Record<string, string>;
   /** RFC 8707 resource indicator (client credentials grant): the resource the tokens are for, remembered for renewals. */
   resource?: string;
   /** Legacy password grant only; never stored in context. */

@@ -87,12 +87,14 @@ export {
 export type {
   ClientAuthMethod,
   ClientConfig,
+  ErrorAnswer,
   GrantType,
   PkceMethod,
   ProviderConfig,
   ProviderQuirks,
   TokenSet,
 } from './protocol/types.js';
+export type { TokenInfo } from './protocol/tokenInfo.js';
 
 // Discovery (RFC 8414 / OpenID Connect): a ProviderConfig from an issuer.
 export { discover, type DiscoveryKind, type DiscoveryOptions } from './protocol/discovery.js';

@@ -109,13 +109,13 @@ describe('login', () => {
     expect(stateOf(actor)).toBe('awaitingCallback');
   });
 
-  it('fails a login without a redirect URI as invalid_request, before anything is sent', async () => {
+  it('fails a login without a redirect URI as configuration_error, before anything is sent', async () => {
     const h = createHarness({ client: { redirectUri: '' } });
     const actor = await startIdle(h);
     actor.send({ type: 'LOGIN' });
     await settled(actor);
     expect(stateOf(actor)).toBe('error');
-    expect(actor.getSnapshot().context.error?.code).toBe('invalid_request');
+    expect(actor.getSnapshot().context.error?.code).toBe('configuration_error');
     expect(h.server.log).toHaveLength(0);
   });
 });

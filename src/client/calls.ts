@@ -1,9 +1,10 @@
 /**
- * `refresh()` and `userinfo()` over the shared core: the generic client
+ * `refresh()`, `userinfo()` and `tokenInfo()` over the shared core: the generic client
  * offers them, the browser helper does not, so they live apart from the core
  * and a browser bundle carries neither (nor the userinfo request).
  */
-import { fetchUserinfo } from '../protocol/operations.js';
+import { fetchTokenInfo, fetchUserinfo } from '../protocol/operations.js';
+import type { TokenInfo } from '../protocol/tokenInfo.js';
 import type { TokenSet } from '../protocol/types.js';
 import { failureOf, is, loginRequired, restingTokens, unsupported, view, type Core, type DrivenActor } from './core.js';
 import type { Verdict } from './snapshot.js';
@@ -38,6 +39,20 @@ export function fetchClientUserinfo(core: Core): Promise<Record<string, unknown>
       if (provider.userinfoEndpoint === undefined) throw unsupported('The provider has no userinfo endpoint');
       const accessToken = await core.getAccessToken();
       return fetchUserinfo({ provider, client: core.client, services: core.services, accessToken });
+    })(),
+  );
+}
+
+/** The provider's token-info endpoint about the current access token (see `OAuthClient.tokenInfo`). */
+export function fetchClientTokenInfo(core: Core): Promise<TokenInfo> {
+  return core.unlessStopped(
+    (async () => {
+      await core.whenReady();
+      const provider = core.provider;
+      // Checked first, so a provider without the endpoint never costs a refresh.
+      if (provider.tokenInfoEndpoint === undefined) throw unsupported('The provider has no token-info endpoint (provider.tokenInfoEndpoint)');
+      const accessToken = await core.getAccessToken();
+      return fetchTokenInfo({ provider, client: core.client, services: core.services, accessToken });
     })(),
   );
 }

@@ -101,6 +101,10 @@ const ProviderQuirksSchema = v.strictObject({
   clientAuthMethods: v.optional(v.array(v.picklist(CLIENT_AUTH_METHODS, 'unknown client authentication method in quirks.clientAuthMethods'))),
   scopeGrants: v.optional(v.record(v.string(), v.array(v.string()))),
   pkceRequired: v.optional(v.boolean()),
+  pkce: v.optional(v.picklist(['required', 'optional', 'unsupported'], 'quirks.pkce must be required, optional or unsupported')),
+  pkceChallengeEncoding: v.optional(v.picklist(['base64url', 'base64'], 'quirks.pkceChallengeEncoding must be base64url or base64')),
+  onlyListedScopes: v.optional(v.boolean('quirks.onlyListedScopes must be a boolean')),
+  mapErrorResponse: v.optional(v.function('quirks.mapErrorResponse must be a function')),
 });
 
 /** `provider`: a `ProviderConfig`, or `{ issuer }` (plus overrides) for discovery. */

@@ -47,7 +47,7 @@ export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent
 
 /** The events a façade sends. */
 export type ClientEvent =
-  | { type: 'LOGIN'; scopes?: string[]; extraParams?: Record<string, string> }
+  | { type: 'LOGIN'; scopes?: string[]; extraParams?: Record<string, string>; tokenParams?: Record<string, string> }
   | { type: 'CALLBACK'; url: string }
   | { type: 'REFRESH' }
   | { type: 'LOGOUT' }

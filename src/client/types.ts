@@ -1,6 +1,7 @@
 /**
  * The promise API of `createOAuthClient`: what every grant's façade offers.
  */
+import type { TokenInfo } from '../protocol/tokenInfo.js';
 import type { TokenSet } from '../protocol/types.js';
 import type { ProviderConfig } from '../protocol/types.js';
 import type { OAuthGrant } from './config.js';
@@ -11,6 +12,12 @@ export interface LoginOptions {
   scopes?: string[];
   /** Extra authorization request parameters (`prompt`, `login_hint`, …); they cannot override the security ones. */
   extraParams?: Record<string, string>;
+  /**
+   * Extra parameters of this login's code exchange at the token endpoint (`scope` for a server that
+   * wants it there, `audience`…), kept with the pending authorization across the redirect; one the
+   * library sets is refused with `configuration_error` before the user leaves.
+   */
+  tokenParams?: Record<string, string>;
 }
 
 /** What `login()` of a device-code client gives: what to show the user, and the tokens to come (RFC 8628 §3.2–3.3). */
@@ -102,6 +109,13 @@ export interface OAuthClient<G extends OAuthGrant = OAuthGrant> {
   refresh(options?: RefreshOptions): Promise<TokenSet | undefined>;
   /** The userinfo endpoint's claims for the current access token (OpenID Connect Core §5.3). */
   userinfo(): Promise<Record<string, unknown>>;
+  /**
+   * What the provider's token-info endpoint (`provider.tokenInfoEndpoint`, a non-standard `GET`)
+   * says about the current access token, typed: `expiresAt` in epoch ms (from its `expires_at`),
+   * `clientId`, `userId`, `scopes`, and the body as `raw`. Rejects with `unsupported_operation`
+   * when the provider has no such endpoint.
+   */
+  tokenInfo(): Promise<TokenInfo>;
   /** Ends the session: revokes where the provider allows, clears storage, resolves when signed out. Cancels a pending login. */
   logout(): Promise<void>;
   /**
