@@ -27,7 +27,7 @@ import { xstateClock } from '../services/clock.js';
 import type { Services } from '../services/types.js';
 import { MAX_RETRY_AFTER_MS } from '../session/backoff.js';
 import { renewalDueAt, tokensAreFresh } from '../session/freshness.js';
-import { checkProviderForGrant, needsDiscovery, type OAuthGrant, type ProviderOption } from './config.js';
+import { checkProviderForGrant, needsDiscovery, type DiscoveredProviderOption, type OAuthGrant, type ProviderOption } from './config.js';
 import { contextError, stoppedError, toOAuthError, type ObservedSnapshot, type Verdict } from './snapshot.js';
 
 interface GrantMachines {
@@ -124,6 +124,11 @@ export function unsupported(description: string): OAuthError {
 
 export function cancelled(what: string): OAuthError {
   return new OAuthError('aborted', { description: `The ${what} was cancelled`, retryable: false });
+}
+
+/** A discovery that failed because the issuer publishes no metadata document (RFC 8414 §3: 404, or 410 Gone). */
+function isMissingDocument(error: unknown): boolean {
+  return error instanceof OAuthError && (error.status === 404 || error.status === 410);
 }
 
 /** The machine's own error for a failed snapshot, else `fallback()`. */
@@ -262,21 +267,32 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     discovery = new AbortController();
     const signal = discovery.signal;
     const discoveryOptions = given.allowInsecureRequests ? { signal, allowInsecureRequests: true } : { signal };
-    return discover(given.issuer, { fetch: services.fetch }, discoveryOptions).then((discovered) => {
-      discovery = undefined;
-      if (stopped) throw stoppedError();
-      const merged: ProviderConfig = { ...discovered };
-      for (const [key, value] of Object.entries(given)) {
-        if (value !== undefined) Object.assign(merged, { [key]: value });
-      }
-      checkProviderForGrant(merged, grant, (message) => {
-        throw new OAuthError('unsupported_operation', {
-          description: `The discovered metadata of ${given.issuer} does not fit: ${message}`,
-          retryable: false,
-        });
+    const { fallback, ...overrides } = given;
+    return discover(given.issuer, { fetch: services.fetch }, discoveryOptions).then(
+      (discovered) => startDiscovered(discovered, overrides),
+      (error: unknown) => {
+        // No discovery document at all (404, 410): the configured fallback, relative endpoints against the issuer.
+        if (fallback === undefined || !isMissingDocument(error)) throw error;
+        return startDiscovered({ baseUrl: given.issuer, ...fallback }, overrides);
+      },
+    );
+  };
+
+  /** Starts with the discovered (or fallback) configuration, the caller's own fields over it. */
+  const startDiscovered = (discovered: ProviderConfig, given: Omit<DiscoveredProviderOption, 'fallback'>): Promise<void> => {
+    discovery = undefined;
+    if (stopped) throw stoppedError();
+    const merged: ProviderConfig = { ...discovered };
+    for (const [key, value] of Object.entries(given)) {
+      if (value !== undefined) Object.assign(merged, { [key]: value });
+    }
+    checkProviderForGrant(merged, grant, (message) => {
+      throw new OAuthError('unsupported_operation', {
+        description: `The discovered metadata of ${given.issuer} does not fit: ${message}`,
+        retryable: false,
       });
-      return start(merged);
     });
+    return start(merged);
   };
 
   const ready = (() => {
