@@ -175,7 +175,11 @@ export const lifecycleActions = {
     const wait = renewalBackoff(services.crypto, options.retryBaseMs, attempts, error);
     return { error: error.toJSON(), refreshAttempts: attempts, retryNotBefore: services.clock.now() + wait };
   }),
-  'forget the attempts': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ refreshAttempts: undefined }),
+  'forget the attempts': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ refreshAttempts: undefined, refreshParams: undefined }),
+  // A caller's REFRESH may carry extra token parameters for this renewal (`refresh({ tokenParams })`).
+  'remember refresh parameters': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ event }) => ({
+    refreshParams: event.type === 'REFRESH' ? event.tokenParams : undefined,
+  })),
   // Newer tokens another tab stored: their refresh token is the one to spend now.
   'adopt the stored tokens': assign<GrantContext, GrantEvent, { blob: SessionBlob | null | undefined }, GrantEvent, never>(
     (_, params) => {
@@ -361,7 +365,7 @@ export const authenticatedState = lifecycle.createStateConfig({
         ],
       },
     ],
-    REFRESH: 'refreshing',
+    REFRESH: { target: 'refreshing', actions: 'remember refresh parameters' },
     LOGOUT: { target: 'loggingOut', actions: 'set tokens aside' },
   },
 });
@@ -479,6 +483,7 @@ export const refreshingState = lifecycle.createStateConfig({
                 generation: context.generation,
                 scopes: requestedScopes(context),
                 resource: resourceOf(context),
+                extraParams: context.refreshParams,
               });
             },
             onDone: { target: '#authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },

@@ -94,6 +94,8 @@ export interface RenewInput extends WithRuntime {
   scopes: string[] | undefined;
   /** RFC 8707: sent with a client-credentials renewal. */
   resource: string | undefined;
+  /** Extra parameters of a refresh-token request (`refresh({ tokenParams })`). */
+  extraParams?: Record<string, string> | undefined;
 }
 
 
@@ -241,7 +243,12 @@ async function requestNewTokens(input: RenewInput, signal: AbortSignal): Promise
   }
   try {
     // OIDC Core §12.2: a refreshed ID token is checked like the first one, minus the nonce, and must name the same user.
-    const refreshed = await refreshTokens({ ...ctx, refreshToken: current.refreshToken, idToken: {} });
+    const refreshed = await refreshTokens({
+      ...ctx,
+      refreshToken: current.refreshToken,
+      idToken: {},
+      ...(input.extraParams === undefined ? {} : { extraParams: input.extraParams }),
+    });
     checkSameEndUser(current.idToken, refreshed.idToken);
     return mergeRefreshed(current, refreshed);
   } catch (thrown) {

@@ -66,6 +66,7 @@ const SnapshotContextSchema = v.strictObject({
   unsaved: v.optional(v.literal(true)),
   renewalFailures: v.optional(CountSchema),
   retryNotBefore: v.optional(Time),
+  refreshParams: v.optional(v.record(v.string(), v.string())),
   error: v.optional(ErrorJsonSchema),
   pending: v.optional(PendingAuthorizationSchema),
   authorizationUrl: v.optional(Text),

@@ -138,6 +138,8 @@ export interface GrantContext extends WithRuntime {
    */
   retryNotBefore?: number | undefined;
   error?: OAuthErrorJSON | undefined;
+  /** Extra parameters of the renewal under way, from the REFRESH that started it; only while `refreshing`. */
+  refreshParams?: Record<string, string> | undefined;
   /** The authorization request waiting for its callback (redirect grants). */
   pending?: PendingAuthorization | undefined;
   /** The URL the last LOGIN sent the user agent to (redirect grants). */
@@ -196,7 +198,8 @@ export interface SessionChangedEvent {
 export type GrantEvent =
   | LoginEvent
   | CallbackEvent
-  | { type: 'REFRESH' }
+  /** Renew now; `tokenParams` are added to this renewal's request (its retries included). */
+  | { type: 'REFRESH'; tokenParams?: Record<string, string> }
   | { type: 'LOGOUT' }
   | { type: 'RETRY' }
   | { type: 'CANCEL' }

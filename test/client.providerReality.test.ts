@@ -312,6 +312,27 @@ describe('JSON token endpoint servers (items 4 and 7)', () => {
   });
 });
 
+describe('extra token parameters on a renewal (item 7)', () => {
+  it('refresh({ tokenParams }) sends them with that renewal only; a name the library sets is refused before anything is sent', async () => {
+    const w = world({}, { authMethod: 'client_secret_post', clientSecret: 'a-secret-long-enough-for-tests' });
+    const client = createOAuthClient({
+      grant: 'authorization_code',
+      provider: generic({ authorizationEndpoint: `${ISSUER}/authorize`, tokenEndpoint: `${ISSUER}/token` }),
+      client: { clientId: 'app', clientSecret: 'a-secret-long-enough-for-tests', redirectUri: REDIRECT_URI, scopes: ['offline_access'] },
+      services: w.services,
+    });
+    await client.handleCallback(await w.server.authorize(await client.login()));
+    await client.refresh({ tokenParams: { audience: 'https://api.example' } });
+    await client.refresh();
+    const refreshes = w.server.log.filter((entry) => entry.endpoint === 'token' && entry.grantType === 'refresh_token');
+    expect(refreshes.map((entry) => entry.params['audience'])).toEqual(['https://api.example', undefined]);
+    const error = await rejection(client.refresh({ tokenParams: { refresh_token: 'mine' } }));
+    expect(error).toMatchObject({ code: 'configuration_error', status: undefined });
+    expect(w.server.log.filter((entry) => entry.endpoint === 'token' && entry.grantType === 'refresh_token')).toHaveLength(2);
+    client.stop();
+  });
+});
+
 describe('Generic RFC 6749 provider (item 8: token info)', () => {
   it('tokenInfo() reads the token-info endpoint into a typed result, expires_at in epoch ms', async () => {
     const w = world({ quirks: { tokenInfo: true } }, { authMethod: 'client_secret_post', clientSecret: 'a-secret-long-enough-for-tests' });

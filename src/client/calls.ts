@@ -5,16 +5,27 @@
  */
 import { fetchTokenInfo, fetchUserinfo } from '../protocol/operations.js';
 import type { TokenInfo } from '../protocol/tokenInfo.js';
+import { OAuthError } from '../errors.js';
+import { assertRefreshParams } from '../protocol/tokenRequest.js';
 import type { TokenSet } from '../protocol/types.js';
+import type { RefreshOptions } from './types.js';
 import { failureOf, is, loginRequired, restingTokens, unsupported, view, type Core, type DrivenActor } from './core.js';
 import type { Verdict } from './snapshot.js';
 
 /** Renews now (see `OAuthClient.refresh`). */
-export function refreshNow(core: Core, options: { accessToken?: string } = {}): Promise<TokenSet | undefined> {
+export function refreshNow(core: Core, options: RefreshOptions = {}): Promise<TokenSet | undefined> {
+  const { tokenParams } = options;
+  if (tokenParams !== undefined) {
+    try {
+      assertRefreshParams(tokenParams);
+    } catch (thrown) {
+      return Promise.reject(thrown instanceof TypeError ? new OAuthError('configuration_error', { description: thrown.message, retryable: false }) : thrown);
+    }
+  }
   const run = (current: DrivenActor): Promise<TokenSet | undefined> => {
     const held = restingTokens(current.getSnapshot());
     if (held !== undefined && (options.accessToken === undefined || options.accessToken === held.accessToken)) {
-      current.send({ type: 'REFRESH' });
+      current.send(tokenParams === undefined ? { type: 'REFRESH' } : { type: 'REFRESH', tokenParams });
     }
     return core.until(current, (snapshot): Verdict<TokenSet | undefined> => {
       if (is.renewing(snapshot) || is.busy(snapshot)) return undefined;

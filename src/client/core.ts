@@ -49,7 +49,7 @@ export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent
 export type ClientEvent =
   | { type: 'LOGIN'; scopes?: string[]; extraParams?: Record<string, string>; tokenParams?: Record<string, string> }
   | { type: 'CALLBACK'; url: string }
-  | { type: 'REFRESH' }
+  | { type: 'REFRESH'; tokenParams?: Record<string, string> }
   | { type: 'LOGOUT' }
   | { type: 'RETRY' }
   | { type: 'CANCEL' };

@@ -51,6 +51,12 @@ export interface RefreshOptions {
    * refused): many callers reporting the same token cause one renewal.
    */
   accessToken?: string;
+  /**
+   * Extra parameters of this renewal's refresh-token request (`audience`, …). A renewal already
+   * under way is joined with its own. A name the library sets rejects with `configuration_error`,
+   * and nothing is sent.
+   */
+  tokenParams?: Record<string, string>;
 }
 
 /** The promise API over one grant machine. Every rejection is an `OAuthError`. */

@@ -50,6 +50,11 @@ export function assertCodeExchangeParams(extraParams: Record<string, string>): v
   addExtraParams({}, extraParams, RESERVED_CODE_EXCHANGE);
 }
 
+/** The same check for a refresh's extra parameters (`refresh({ tokenParams })`), made before the REFRESH is sent. */
+export function assertRefreshParams(extraParams: Record<string, string>): void {
+  addExtraParams({}, extraParams, RESERVED_REFRESH);
+}
+
 /** Builders of token endpoint requests, one per grant. */
 export const tokenRequest = {
   /**
