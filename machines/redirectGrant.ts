@@ -10,6 +10,7 @@
 import { assign, fromPromise } from 'xstate';
 import { OAuthError } from '../src/errors.js';
 import { buildAuthorizationUrl } from '../src/protocol/authorizationUrl.js';
+import { parseCallback } from '../src/protocol/callback.js';
 import { createPkce, nopkce } from '../src/protocol/pkce.js';
 import { assertCodeExchangeParams } from '../src/protocol/tokenRequest.js';
 import { createNonce, createState } from '../src/protocol/random.js';
@@ -100,6 +101,22 @@ export type CallbackJudge = (context: GrantContext, url: string) => { accepted: 
 
 type Args = { context: GrantContext; event: GrantEvent };
 
+/**
+ * Whether a callback is not this login's: it does not carry the pending authorization's `state`
+ * (RFC 6749 §10.12), or cannot even be read. Anyone can send the user such a link, so it must not
+ * end the login it does not answer (the genuine callback may still come).
+ */
+function callbackIsForeign(judge: CallbackJudge, context: GrantContext, url: string): boolean {
+  if (context.pending === undefined) return false;
+  try {
+    parseCallback(url);
+  } catch {
+    return true;
+  }
+  const verdict = judge(context, url);
+  return !verdict.accepted && verdict.error.code === 'state_mismatch';
+}
+
 /** The actor, guards and actions the redirect states name, for a grant's `setup()`, judging callbacks with `judge`. */
 export function redirectGrantImplementations(judge: CallbackJudge) {
   return {
@@ -111,6 +128,8 @@ export function redirectGrantImplementations(judge: CallbackJudge) {
     guards: {
       'the callback answers the pending authorization': ({ context, event }: Args) =>
         event.type === 'CALLBACK' && judge(context, event.url).accepted,
+      'the callback is for another authorization': ({ context, event }: Args) =>
+        event.type === 'CALLBACK' && callbackIsForeign(judge, context, event.url),
     },
     actions: {
       // The pending authorization took the session's place in storage: tokens set aside by a failed renewal are
@@ -121,7 +140,17 @@ export function redirectGrantImplementations(judge: CallbackJudge) {
         unsaved: context.staleTokens === undefined ? context.unsaved : true,
       })),
       'forget pending authorization': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ pending: undefined }),
-      // A pending authorization accepts one callback: a refused one ends it too.
+      // A forged (or foreign) callback is refused and the pending authorization stays: only its own callback,
+      // or its time to live, ends it.
+      'refuse the foreign callback': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context, event }) => {
+        const verdict = event.type === 'CALLBACK' ? judge(context, event.url) : undefined;
+        const error =
+          verdict === undefined || verdict.accepted
+            ? new OAuthError('invalid_callback', { description: 'not a callback', retryable: false })
+            : verdict.error;
+        return { error: error.toJSON() };
+      }),
+      // A pending authorization accepts one callback: its own, refused (an error, a wrong issuer, too late), ends it too.
       'refuse the callback': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context, event }) => {
         const verdict = event.type === 'CALLBACK' ? judge(context, event.url) : undefined;
         const error =

@@ -121,28 +121,47 @@ describe('login', () => {
 });
 
 describe('callback checks', () => {
-  it('rejects a callback whose state does not match, and forgets the pending authorization', async () => {
+  it('refuses a callback whose state does not match with state_mismatch, and keeps the pending authorization', async () => {
     const h = createHarness();
     const actor = await startIdle(h);
     const callback = await redirect(h, actor);
+    const pending = actor.getSnapshot().context.pending;
     actor.send({ type: 'CALLBACK', url: withParam(callback, 'state', 'forged') });
     await settled(actor);
-    expect(stateOf(actor)).toBe('error');
+    expect(stateOf(actor)).toBe('awaitingCallback');
     expect(actor.getSnapshot().context.error?.code).toBe('state_mismatch');
-    expect(actor.getSnapshot().context.pending).toBeUndefined();
-    // Removed in the background, after a look that it is this login's and not a session stored meanwhile.
-    await vi.waitFor(async () => expect(await storedSession(h.storage)).toBeNull());
+    expect(actor.getSnapshot().context.pending).toEqual(pending);
+    expect((await storedSession(h.storage))?.pending).toEqual(pending);
     expect(h.server.tokenRequests()).toHaveLength(0);
   });
 
-  it('accepts a callback once: the genuine callback after a forged one is not redeemed', async () => {
+  it('a forged callback cannot deny the user’s login: the genuine callback after it is redeemed', async () => {
     const h = createHarness();
     const actor = await startIdle(h);
     const callback = await redirect(h, actor);
     actor.send({ type: 'CALLBACK', url: withParam(callback, 'state', 'forged') });
+    actor.send({ type: 'CALLBACK', url: `${REDIRECT_URI}?code=attacker&state=%00` });
+    actor.send({ type: 'CALLBACK', url: 'not a url' });
     actor.send({ type: 'CALLBACK', url: callback });
     await settled(actor);
+    expect(stateOf(actor)).toBe('authenticated');
+    expect(actor.getSnapshot().context.error).toBeUndefined();
+    expect(h.server.tokenRequests()).toHaveLength(1);
+  });
+
+  it('its own callback, refused (access_denied), still ends the pending authorization', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    const callback = new URL(await redirect(h, actor));
+    const denied = `${REDIRECT_URI}?error=access_denied&state=${callback.searchParams.get('state') ?? ''}&iss=${encodeURIComponent(callback.searchParams.get('iss') ?? '')}`;
+    actor.send({ type: 'CALLBACK', url: denied });
+    await settled(actor);
     expect(stateOf(actor)).toBe('error');
+    expect(actor.getSnapshot().context.error?.code).toBe('access_denied');
+    expect(actor.getSnapshot().context.pending).toBeUndefined();
+    await vi.waitFor(async () => expect(await storedSession(h.storage)).toBeNull());
+    actor.send({ type: 'CALLBACK', url: callback.href });
+    await settled(actor);
     expect(h.server.tokenRequests()).toHaveLength(0);
   });
 

@@ -143,6 +143,8 @@ function authorizationCodeEvents(snapshot: AnyMachineSnapshot): AbstractEvent[] 
     { type: 'LOGIN', scopes: ['openid'] },
     { type: 'CALLBACK', url: `${REDIRECT_URI}?code=c&state=${context.pending?.state ?? 'none'}&iss=${encodeURIComponent(ISSUER)}` },
     { type: 'CALLBACK', url: `${REDIRECT_URI}?code=c&state=forged&iss=${encodeURIComponent(ISSUER)}` },
+    // Its own callback, refused by the server: it ends the pending authorization (a forged one does not).
+    { type: 'CALLBACK', url: `${REDIRECT_URI}?error=access_denied&state=${context.pending?.state ?? 'none'}&iss=${encodeURIComponent(ISSUER)}` },
     done('readSession', blob('awaitingCallback', 'authorizationCode'), 'pending stored'),
     done('prepareAuthorization', { pending, authorizationUrl: `${ISSUER}/authorize?state=${pending.state}` }, 'prepared'),
     failed('prepareAuthorization', 'storage_error', 'storage failed'),
@@ -211,6 +213,7 @@ function implicitEvents(snapshot: AnyMachineSnapshot): AbstractEvent[] {
     { type: 'LOGIN' },
     { type: 'CALLBACK', url: implicitCallback(context.pending?.state ?? 'none') },
     { type: 'CALLBACK', url: implicitCallback('forged') },
+    { type: 'CALLBACK', url: `${REDIRECT_URI}#error=access_denied&state=${context.pending?.state ?? 'none'}&iss=${encodeURIComponent(ISSUER)}` },
     done('readSession', blob('awaitingCallback', 'implicit'), 'pending stored'),
     done('prepareAuthorization', { pending, authorizationUrl: `${ISSUER}/authorize?state=${pending.state}` }, 'prepared'),
     failed('prepareAuthorization', 'storage_error', 'storage failed'),
@@ -545,11 +548,14 @@ async function perform(replay: Replay, event: AbstractEvent): Promise<void> {
   if (event.type === 'CALLBACK' && 'url' in event && replay.machine === implicitMachine) {
     const valid = event.url.includes(`state=${pending.state}`);
     const state = (actor.getSnapshot().context as GrantContext).pending?.state;
-    actor.send({ type: 'CALLBACK', url: valid && state !== undefined ? implicitCallback(state) : event.url });
+    // The pending authorization's own callback, denied by the server, carries its real state too.
+    const own = (value: string) => (event.url.includes('error=') ? event.url.replace(`state=${pending.state}`, `state=${value}`) : implicitCallback(value));
+    actor.send({ type: 'CALLBACK', url: valid && state !== undefined ? own(state) : event.url });
     return;
   }
   if (event.type === 'CALLBACK' && 'url' in event) {
     const valid = event.url.includes(`state=${pending.state}`);
+    if (valid && event.url.includes('error=access_denied')) replay.h.server.nextAuthorization({ deny: true });
     const url = valid && replay.authorizationUrl !== undefined ? await replay.h.server.authorize(replay.authorizationUrl) : event.url;
     actor.send({ type: 'CALLBACK', url });
     return;

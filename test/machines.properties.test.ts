@@ -204,13 +204,22 @@ test.prop([commands], runs)('a refresh token is never lost on a retryable failur
   });
 });
 
-test.prop([commands], runs)('the pending authorization is gone after any callback, valid or not', async (cmds) => {
+test.prop([commands], runs)('the pending authorization is gone after its own callback, valid or not; a forged one leaves it', async (cmds) => {
   await withWorld(async (world) => {
     await settle(world.actor, world.h.server.clock);
     for (const cmd of cmds) {
+      const before = world.actor.getSnapshot().context.pending;
       await run(world, cmd);
       await settle(world.actor, world.h.server.clock);
       if (cmd.kind !== 'CALLBACK') continue;
+      if (world.actor.getSnapshot().hasTag('awaitingCallback')) {
+        // Refused as another login's callback: the pending authorization (the one held, or the one a fresh
+        // restore found in storage) is untouched.
+        expect(world.actor.getSnapshot().context.error?.code).toBe('state_mismatch');
+        expect(world.actor.getSnapshot().context.pending).toBeDefined();
+        if (before !== undefined) expect(world.actor.getSnapshot().context.pending).toEqual(before);
+        continue;
+      }
       expect(world.actor.getSnapshot().context.pending).toBeUndefined();
       await vi.advanceTimersByTimeAsync(0);
       const stored = await storedSession(world.h.storage);

@@ -54,6 +54,9 @@ export function handleCallback(core: Core, url: string): Promise<TokenSet> {
         if (is.failed(snapshot)) return failureOf(snapshot, () => new OAuthError('invalid_callback', { retryable: false }));
         // The exchange (or the restore of the pending authorization) is under way.
         if (is.busy(snapshot) || !is.ready(snapshot)) return undefined;
+        // Still waiting for a callback once ours was handled: ours was not this login's (another state), and the
+        // machine kept the pending authorization; its context says why ours was refused.
+        if (is.awaitingCallback(snapshot)) return failureOf(snapshot, () => new OAuthError('state_mismatch', { retryable: false }));
         return { error: cancelled('login') };
       });
     })(),
