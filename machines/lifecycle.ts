@@ -253,6 +253,7 @@ export const lifecycleActions = {
   }),
   'remember logout outcome': assign<GrantContext, GrantEvent, LogoutOutcome, GrantEvent, never>((_, params) => ({
     error: params.revocationError,
+    loggedOut: { revoked: params.revoked, notRevoked: params.notRevoked },
   })),
   'defer event': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context, event }) => ({
     deferred: event.type === 'LOGIN' || event.type === 'CALLBACK' ? [...context.deferred, event] : context.deferred,

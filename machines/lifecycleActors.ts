@@ -14,7 +14,7 @@ import { accessTokenIsValid } from '../src/session/freshness.js';
 import { isNewerSession, type SessionStamp } from '../src/session/newer.js';
 import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
 import { startTimer } from './timers.js';
-import { runtimeOf, type GrantEvent, type GrantKind, type WithRuntime } from './types.js';
+import { runtimeOf, type GrantEvent, type GrantKind, type LogoutResult, type RevocableToken, type WithRuntime } from './types.js';
 
 /**
  * Anything thrown, as an `OAuthError`. A `TypeError` is what the protocol
@@ -307,32 +307,40 @@ export interface EndSessionInput extends WithRuntime {
   tokens: TokenSet | undefined;
 }
 
-/** What logging out gives back: the first revocation failure, which did not stop the logout. */
-export interface LogoutOutcome {
+/** What logging out gives back: what was (not) revoked, and the first revocation failure, which did not stop the logout. */
+export interface LogoutOutcome extends LogoutResult {
   revocationError?: OAuthErrorJSON;
 }
 
 /** RFC 7009: revokes the refresh token, then the access token, where the provider has a revocation endpoint; clears storage. */
 const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, signal }) => {
-  const outcome: LogoutOutcome = {};
+  const outcome: LogoutOutcome = { revoked: [], notRevoked: [] };
   const { tokens } = input;
   const { provider, client, services, options } = runtimeOf(input);
-  if (tokens !== undefined && provider.revocationEndpoint !== undefined) {
-    // RFC 7009 §2.1: revoking the refresh token first stops new access tokens even if the second call fails.
-    const revocations: [string | undefined, 'refresh_token' | 'access_token'][] = [
-      [tokens.refreshToken, 'refresh_token'],
-      [tokens.accessToken, 'access_token'],
-    ];
-    for (const [token, tokenTypeHint] of revocations) {
-      if (token === undefined) continue;
-      try {
-        await revokeToken({ provider, client, services, signal, token, tokenTypeHint });
-      } catch (thrown) {
-        const error = toOAuthError(thrown);
-        outcome.revocationError ??= error.toJSON();
-        // RFC 9110 §10.2.3: a server that asked to wait gets no second request now; the session ends all the same.
-        if (error.retryAfterMs !== undefined) break;
-      }
+  // RFC 7009 §2.1: revoking the refresh token first stops new access tokens even if the second call fails.
+  const held: [string, RevocableToken][] = [];
+  if (tokens?.refreshToken !== undefined) held.push([tokens.refreshToken, 'refresh_token']);
+  if (tokens !== undefined) held.push([tokens.accessToken, 'access_token']);
+  let waitAsked = false;
+  for (const [token, tokenTypeHint] of held) {
+    if (provider.revocationEndpoint === undefined) {
+      outcome.notRevoked.push({ token: tokenTypeHint, reason: 'no_revocation_endpoint' });
+      continue;
+    }
+    if (waitAsked) {
+      outcome.notRevoked.push({ token: tokenTypeHint, reason: 'not_attempted' });
+      continue;
+    }
+    try {
+      await revokeToken({ provider, client, services, signal, token, tokenTypeHint });
+      outcome.revoked.push(tokenTypeHint);
+    } catch (thrown) {
+      const error = toOAuthError(thrown);
+      outcome.revocationError ??= error.toJSON();
+      const refused = error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 429;
+      outcome.notRevoked.push({ token: tokenTypeHint, reason: refused ? 'refused' : 'failed', error: error.toJSON() });
+      // RFC 9110 §10.2.3: a server that asked to wait gets no second request now; the session ends all the same.
+      if (error.retryAfterMs !== undefined) waitAsked = true;
     }
   }
   await removeSession(services.storage, options.storageKey);

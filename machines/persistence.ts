@@ -67,6 +67,18 @@ const SnapshotContextSchema = v.strictObject({
   renewalFailures: v.optional(CountSchema),
   retryNotBefore: v.optional(Time),
   refreshParams: v.optional(v.record(v.string(), v.string())),
+  loggedOut: v.optional(
+    v.strictObject({
+      revoked: v.array(v.picklist(['refresh_token', 'access_token'])),
+      notRevoked: v.array(
+        v.strictObject({
+          token: v.picklist(['refresh_token', 'access_token']),
+          reason: v.picklist(['no_revocation_endpoint', 'refused', 'failed', 'not_attempted']),
+          error: v.optional(ErrorJsonSchema),
+        }),
+      ),
+    }),
+  ),
   error: v.optional(ErrorJsonSchema),
   pending: v.optional(PendingAuthorizationSchema),
   authorizationUrl: v.optional(Text),

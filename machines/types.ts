@@ -138,6 +138,8 @@ export interface GrantContext extends WithRuntime {
    */
   retryNotBefore?: number | undefined;
   error?: OAuthErrorJSON | undefined;
+  /** What the last logout revoked at the server and what not, with why (see `LogoutResult`). */
+  loggedOut?: LogoutResult | undefined;
   /** Extra parameters of the renewal under way, from the REFRESH that started it; only while `refreshing`. */
   refreshParams?: Record<string, string> | undefined;
   /** The authorization request waiting for its callback (redirect grants). */
@@ -270,4 +272,29 @@ export function withRuntime<T extends object>(context: WithRuntime, data: T): T 
 /** The scopes of the current login: the LOGIN event's, else the client's. */
 export function requestedScopes(context: GrantContext): string[] | undefined {
   return context.login?.scopes ?? context[RUNTIME].client.scopes;
+}
+
+/** A token a logout holds: the refresh token, the access token. */
+export type RevocableToken = 'refresh_token' | 'access_token';
+
+/** A token a logout could not revoke, and why: it may still be valid at the server. */
+export interface NotRevoked {
+  token: RevocableToken;
+  /**
+   * - `no_revocation_endpoint`: the provider names none (none configured, or discovery did not advertise one);
+   * - `refused`: the server answered with an error (a 4xx: a public client it will not serve, say), in `error`;
+   * - `failed`: the request failed on the way or the server failed (network, timeout, 5xx), in `error`;
+   * - `not_attempted`: an earlier revocation's server asked to wait (`Retry-After`), so none was sent.
+   */
+  reason: 'no_revocation_endpoint' | 'refused' | 'failed' | 'not_attempted';
+  error?: OAuthErrorJSON;
+}
+
+/**
+ * What a logout did at the server (RFC 7009): the tokens it revoked and those it did not, with why,
+ * so an app can warn the user or ask its backend to revoke. The session is ended locally either way.
+ */
+export interface LogoutResult {
+  revoked: RevocableToken[];
+  notRevoked: NotRevoked[];
 }

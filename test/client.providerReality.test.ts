@@ -436,3 +436,67 @@ describe('bodiless refusals from real servers (items 12 and 13)', () => {
     client.stop();
   });
 });
+
+describe('logout() says what was and was not revoked, and why (item 14)', () => {
+  const signIn = async (w: ReturnType<typeof world>, provider: ProviderConfig) => {
+    const client = createOAuthClient({
+      grant: 'authorization_code',
+      provider,
+      client: { clientId: 'app', redirectUri: REDIRECT_URI, scopes: ['offline_access'] },
+      services: w.services,
+    });
+    await client.handleCallback(await w.server.authorize(await client.login()));
+    return client;
+  };
+  const withRevocation = { authorizationEndpoint: `${ISSUER}/authorize`, tokenEndpoint: `${ISSUER}/token`, revocationEndpoint: `${ISSUER}/revoke` };
+
+  it('revoked both tokens: the refresh token first', async () => {
+    const w = world();
+    const client = await signIn(w, withRevocation);
+    expect(await client.logout()).toEqual({ revoked: ['refresh_token', 'access_token'], notRevoked: [] });
+    expect(w.server.issuedTokens().filter((token) => token.active)).toHaveLength(0);
+  });
+
+  it('a provider that does not advertise revocation (Django OAuth Toolkit): nothing revoked, no_revocation_endpoint', async () => {
+    const w = world();
+    const client = await signIn(w, { authorizationEndpoint: `${ISSUER}/authorize`, tokenEndpoint: `${ISSUER}/token` });
+    expect(await client.logout()).toEqual({
+      revoked: [],
+      notRevoked: [
+        { token: 'refresh_token', reason: 'no_revocation_endpoint' },
+        { token: 'access_token', reason: 'no_revocation_endpoint' },
+      ],
+    });
+    expect(await client.getTokens()).toBeUndefined();
+  });
+
+  it('a server that refuses revocation from public clients (Glewlwyd): refused, with its error', async () => {
+    const w = world();
+    const client = await signIn(w, withRevocation);
+    w.server.fail('revoke', { oauthError: 'unauthorized_client', status: 403 }, { times: 2 });
+    const result = await client.logout();
+    expect(result.revoked).toEqual([]);
+    expect(result.notRevoked).toEqual([
+      { token: 'refresh_token', reason: 'refused', error: expect.objectContaining({ code: 'unauthorized_client', status: 403 }) },
+      { token: 'access_token', reason: 'refused', error: expect.objectContaining({ code: 'unauthorized_client', status: 403 }) },
+    ]);
+    expect(await client.getTokens()).toBeUndefined();
+  });
+
+  it('a server that asks to wait: failed, then not_attempted', async () => {
+    const w = world();
+    const client = await signIn(w, withRevocation);
+    w.server.fail('revoke', { status: 503, headers: { 'retry-after': '30' } });
+    const result = await client.logout();
+    expect(result.notRevoked.map(({ token, reason }) => [token, reason])).toEqual([
+      ['refresh_token', 'failed'],
+      ['access_token', 'not_attempted'],
+    ]);
+  });
+
+  it('with no session: nothing held, nothing to say', async () => {
+    const w = world();
+    const client = createOAuthClient({ grant: 'authorization_code', provider: withRevocation, client: { clientId: 'app', redirectUri: REDIRECT_URI }, services: w.services });
+    expect(await client.logout()).toEqual({ revoked: [], notRevoked: [] });
+  });
+});

@@ -129,8 +129,16 @@ function lifecycleEvents(context: GrantContext, machine: SessionBlob['machine'])
     ...(machine === 'implicit' ? [] : [done('checkStore', newerSession(context, machine, false), 'newer, fresh'), done('checkStore', newerSession(context, machine, true), 'newer, due')]),
     ...renewals,
     { type: `xstate.after.backoff delay.${machine}.refreshing.retrying` },
-    done('endSession', {}, 'revoked'),
-    done('endSession', { revocationError: { name: 'OAuthError', code: 'server_error', retryable: true, status: 503 } }, 'revocation failed'),
+    done('endSession', { revoked: ['refresh_token', 'access_token'], notRevoked: [] }, 'revoked'),
+    done(
+      'endSession',
+      {
+        revoked: [],
+        notRevoked: [{ token: 'access_token', reason: 'failed', error: { name: 'OAuthError', code: 'server_error', retryable: true, status: 503 } }],
+        revocationError: { name: 'OAuthError', code: 'server_error', retryable: true, status: 503 },
+      },
+      'revocation failed',
+    ),
     failed('endSession', 'storage_error', 'storage failed'),
   ];
 }

@@ -19,7 +19,7 @@ import { createActor, waitFor, type Actor, type AnyActorRef, type InspectionEven
 import type { authorizationCodeMachine } from '../../machines/authorizationCode.js';
 import type { clientCredentialsMachine } from '../../machines/clientCredentials.js';
 import type { deviceCodeMachine } from '../../machines/deviceCode.js';
-import { resolveGrantOptions, type GrantInput, type GrantOptions } from '../../machines/types.js';
+import { resolveGrantOptions, type GrantInput, type GrantOptions, type LogoutResult } from '../../machines/types.js';
 import { OAuthError, type OAuthErrorJSON } from '../errors.js';
 import { discover } from '../protocol/discovery.js';
 import type { ClientConfig, ProviderConfig, TokenSet } from '../protocol/types.js';
@@ -66,6 +66,7 @@ export interface DrivenActor {
 /** What the façades read from a grant's context (the context fields of the tag contract). */
 export interface ContextView {
   tokens?: TokenSet;
+  loggedOut?: LogoutResult;
   staleTokens?: TokenSet;
   savedAt?: number;
   retryNotBefore?: number;
@@ -126,6 +127,11 @@ export function cancelled(what: string): OAuthError {
   return new OAuthError('aborted', { description: `The ${what} was cancelled`, retryable: false });
 }
 
+/** The logout result when no token was held: nothing to revoke, nothing left valid. */
+function nothingHeld(): LogoutResult {
+  return { revoked: [], notRevoked: [] };
+}
+
 /** A discovery that failed because the issuer publishes no metadata document (RFC 8414 §3: 404, or 410 Gone). */
 function isMissingDocument(error: unknown): boolean {
   return error instanceof OAuthError && (error.status === 404 || error.status === 410);
@@ -181,7 +187,7 @@ export interface Core {
   getTokens(): Promise<TokenSet | undefined>;
   /** The actor when it is ready and the core not stopped, else `undefined` (no waiting). */
   readyActor(): DrivenActor | undefined;
-  logout(): Promise<void>;
+  logout(): Promise<LogoutResult>;
   subscribe(listener: (snapshot: ObservedSnapshot) => void): () => void;
   stop(): void;
 }
@@ -464,20 +470,23 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
       return is.signedIn(snapshot) ? view(snapshot).tokens : undefined;
     },
 
-    logout(): Promise<void> {
+    logout(): Promise<LogoutResult> {
       return unlessStopped(
         (async () => {
           const current = await whenReady();
           // From idle too: the machine's logout also removes whatever is left in storage. A logout (or any
           // request) already under way that takes neither LOGOUT nor CANCEL is waited for.
-          const accepted = sendAccepted(current, { type: 'LOGOUT' }) || sendAccepted(current, { type: 'CANCEL' });
+          const loggingOut = sendAccepted(current, { type: 'LOGOUT' });
+          const accepted = loggingOut || sendAccepted(current, { type: 'CANCEL' });
           if (!accepted && !is.busy(current.getSnapshot())) {
-            if (!is.signedIn(current.getSnapshot())) return;
+            if (!is.signedIn(current.getSnapshot())) return nothingHeld();
             throw unsupported('logout() is not possible now');
           }
-          await until(current, (snapshot): Verdict<void> => {
+          return until(current, (snapshot): Verdict<LogoutResult> => {
             if (is.failed(snapshot)) return failureOf(snapshot, () => unsupported('logout failed'));
-            return is.idle(snapshot) ? { value: undefined } : undefined;
+            if (!is.idle(snapshot)) return undefined;
+            // What the machine's logout reported; a cancelled login held no tokens to revoke.
+            return { value: (loggingOut ? view(snapshot).loggedOut : undefined) ?? nothingHeld() };
           });
         })(),
       );

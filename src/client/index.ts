@@ -25,7 +25,7 @@ export type {
   PublicClientCredentials,
 } from './config.js';
 export type { GrantActor, GrantSnapshot, InspectOption } from './core.js';
-export type { DeviceLogin, LoginOptions, LoginResult, OAuthClient, RefreshOptions } from './types.js';
+export type { DeviceLogin, LoginOptions, LoginResult, LogoutResult, NotRevoked, OAuthClient, RefreshOptions, RevocableToken } from './types.js';
 
 /**
  * Creates the promise façade over one grant machine (see {@link OAuthClient}).

@@ -1,6 +1,9 @@
 /**
  * The promise API of `createOAuthClient`: what every grant's façade offers.
  */
+import type { LogoutResult } from '../../machines/types.js';
+
+export type { LogoutResult, NotRevoked, RevocableToken } from '../../machines/types.js';
 import type { TokenInfo } from '../protocol/tokenInfo.js';
 import type { TokenSet } from '../protocol/types.js';
 import type { ProviderConfig } from '../protocol/types.js';
@@ -122,8 +125,13 @@ export interface OAuthClient<G extends OAuthGrant = OAuthGrant> {
    * when the provider has no such endpoint.
    */
   tokenInfo(): Promise<TokenInfo>;
-  /** Ends the session: revokes where the provider allows, clears storage, resolves when signed out. Cancels a pending login. */
-  logout(): Promise<void>;
+  /**
+   * Ends the session: revokes where the provider allows (RFC 7009: the refresh token, then the access
+   * token), clears storage, and resolves when signed out with what was revoked and what was not, and why
+   * (`no_revocation_endpoint`, `refused`, `failed`, `not_attempted`), so an app can warn the user or ask
+   * its backend to revoke. Cancels a pending login. A failed revocation does not fail the logout.
+   */
+  logout(): Promise<LogoutResult>;
   /**
    * Calls `listener` with every snapshot of the actor (from its first one, even
    * when subscribed before discovery finished); returns the unsubscribe. A
