@@ -31,6 +31,18 @@ export interface GrantOptions {
    * renewed at most once per interval. Default 5 000 ms.
    */
   minRenewalIntervalMs?: number;
+  /**
+   * Code exchanges (the first one included) before a transient failure is given up: `server_error`,
+   * a 5xx, a 429, a network failure or timeout before a response. A 4xx other than 429 is never
+   * retried. Default 3.
+   */
+  maxExchangeAttempts?: number;
+  /**
+   * How long the provider keeps an authorization code redeemable (RFC 6749 §4.1.2 recommends at most
+   * 10 minutes; many servers give 60 s), counted from the callback: a failed exchange is never tried
+   * again past it. Default 60 000 ms.
+   */
+  codeLifetimeMs?: number;
 }
 
 /** {@link GrantOptions} with every default filled in. */
@@ -45,6 +57,8 @@ export const DEFAULT_GRANT_OPTIONS: Readonly<ResolvedGrantOptions> = Object.free
   retryBaseMs: 1_000,
   restore: true,
   minRenewalIntervalMs: 5_000,
+  maxExchangeAttempts: 3,
+  codeLifetimeMs: 60_000,
 });
 
 /** Fills in the defaults of {@link GrantOptions}; rejects values that would make a machine misbehave. */
@@ -57,15 +71,17 @@ export function resolveGrantOptions(options: GrantOptions = {}): ResolvedGrantOp
     retryBaseMs: options.retryBaseMs ?? DEFAULT_GRANT_OPTIONS.retryBaseMs,
     restore: options.restore ?? DEFAULT_GRANT_OPTIONS.restore,
     minRenewalIntervalMs: options.minRenewalIntervalMs ?? DEFAULT_GRANT_OPTIONS.minRenewalIntervalMs,
+    maxExchangeAttempts: options.maxExchangeAttempts ?? DEFAULT_GRANT_OPTIONS.maxExchangeAttempts,
+    codeLifetimeMs: options.codeLifetimeMs ?? DEFAULT_GRANT_OPTIONS.codeLifetimeMs,
   };
   if (resolved.storageKey === '') throw new TypeError('options.storageKey must be a non-empty string');
-  for (const name of ['refreshSkewMs', 'callbackTtlMs', 'retryBaseMs', 'minRenewalIntervalMs'] as const) {
+  for (const name of ['refreshSkewMs', 'callbackTtlMs', 'retryBaseMs', 'minRenewalIntervalMs', 'codeLifetimeMs'] as const) {
     if (!Number.isFinite(resolved[name]) || resolved[name] < 0) {
       throw new TypeError(`options.${name} must be a finite number ≥ 0`);
     }
   }
-  if (!Number.isInteger(resolved.maxRefreshAttempts) || resolved.maxRefreshAttempts < 1) {
-    throw new TypeError('options.maxRefreshAttempts must be an integer ≥ 1');
+  for (const name of ['maxRefreshAttempts', 'maxExchangeAttempts'] as const) {
+    if (!Number.isInteger(resolved[name]) || resolved[name] < 1) throw new TypeError(`options.${name} must be an integer ≥ 1`);
   }
   return resolved;
 }
@@ -158,6 +174,12 @@ export interface GrantContext extends WithRuntime {
         tokenParams?: Record<string, string>;
         /** With `openid`: what the ID token must carry (OIDC Core §3.1.3.7), from the pending authorization. */
         idToken?: { nonce?: string; issuer?: string };
+        /** When the callback was accepted (epoch ms): the code is not sent again past `codeLifetimeMs` from it. */
+        receivedAt: number;
+        /** Exchanges sent and failed transiently; the first one claimed the pending authorization. */
+        attempts?: number;
+        /** Epoch ms of the next attempt, while waiting (the backoff, or the server's `Retry-After`). */
+        retryAt?: number;
       }
     | undefined;
   /** The device authorization being polled (device grant). */

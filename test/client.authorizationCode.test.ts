@@ -239,7 +239,7 @@ describe('createOAuthClient — authorization code', () => {
 
   it('after a failed code exchange getAccessToken() says login_required and never starts a new redirect', async () => {
     const world = await createWorld();
-    const client = world.client('authorization_code');
+    const client = world.client('authorization_code', { options: { maxExchangeAttempts: 1 } });
     const callback = await world.server.authorize(await client.login());
     world.server.fail('token', { drop: true });
     expect((await rejection(client.handleCallback(callback))).code).toBe('network_error');

@@ -3,7 +3,7 @@
  * profile unchanged but for its endpoints, against the test authorization
  * server configured with that provider's quirks (no network).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createOAuthClient, type OAuthClient } from '../src/client.js';
 import { OAuthError } from '../src/errors.js';
 import { generic, jsonTokenEndpoint, pathOfExile, poe, skyMavis } from '../src/providers/index.js';
@@ -154,6 +154,29 @@ describe('Poe (item 9: what the profile forbids is refused before any navigation
     const tokens = await client.handleCallback(await w.server.authorize(await client.login()));
     expect(tokens.accessToken).toBeTruthy();
     expect(tokens.expiresAt).toBeUndefined();
+    client.stop();
+  });
+});
+
+describe('Poe (item 5: "server_error — safe to retry" is honoured)', () => {
+  it('the same code exchange is sent again after a server_error, and the user is signed in without consenting again', async () => {
+    const w = world({ quirks: { tokenResponseShape: 'api_key' } });
+    const client = createOAuthClient({
+      grant: 'authorization_code',
+      provider: onTestServer(poe()),
+      client: { clientId: 'app', redirectUri: REDIRECT_URI, scopes: ['apikey:create'] },
+      services: w.services,
+    });
+    const callback = await w.server.authorize(await client.login());
+    w.server.fail('token', { oauthError: 'server_error', status: 500 });
+    const tokens = client.handleCallback(callback);
+    // The retry waits on the clock service: move it past the backoff (at most retryBaseMs · 1).
+    await vi.waitFor(() => expect(client.getSnapshot()?.context.exchange?.retryAt).toBeDefined());
+    w.clock.advance(1_000);
+    expect((await tokens).accessToken).toBeTruthy();
+    expect(w.navigations).toHaveLength(1);
+    const exchanges = w.server.log.filter((entry) => entry.endpoint === 'token');
+    expect(exchanges.map((entry) => entry.status)).toEqual([500, 200]);
     client.stop();
   });
 });

@@ -159,6 +159,9 @@ function authorizationCodeEvents(snapshot: AnyMachineSnapshot): AbstractEvent[] 
     done('exchangeCode', { tokens: abstractTokens({ refresh }), savedAt: T0 }, 'exchanged'),
     done('exchangeCode', { tokens: abstractTokens({ refresh, expired: true }), savedAt: T0 }, 'exchanged, already expired'),
     failed('exchangeCode', 'invalid_grant', 'invalid_grant', 400),
+    // Transient: the same code is sent again after the backoff.
+    failed('exchangeCode', 'server_error', 'server_error', 500),
+    { type: 'xstate.after.exchange retry delay.authorizationCode.exchanging.waiting' },
     ...lifecycleEvents(context, 'authorizationCode'),
   ];
   return events;
@@ -407,7 +410,7 @@ async function settle(actor: { getSnapshot(): AnyMachineSnapshot }): Promise<voi
     const snapshot = actor.getSnapshot();
     if (snapshot.status !== 'active' || (snapshot.hasTag('ready') && !snapshot.hasTag('busy'))) return;
     // Waiting out a backoff: nothing happens until the path moves the clock.
-    if (snapshot.matches({ refreshing: 'retrying' })) return;
+    if (snapshot.matches({ refreshing: 'retrying' }) || snapshot.matches({ exchanging: 'waiting' })) return;
     await vi.advanceTimersByTimeAsync(0);
     await new Promise<void>((resolve) => (i < 100 ? realSetImmediate(resolve) : realSetTimeout(resolve, 1)));
   }
@@ -491,6 +494,9 @@ async function arrange(replay: Replay, event: AbstractEvent): Promise<void> {
     case 'exchangeCode:invalid_grant':
       h.server.fail('token', { oauthError: 'invalid_grant', status: 400 });
       return;
+    case 'exchangeCode:server_error':
+      h.server.fail('token', { oauthError: 'server_error', status: 500 });
+      return;
     case 'requestTokens:invalid_grant':
       h.server.fail('token', { oauthError: 'invalid_grant', status: 400 });
       return;
@@ -532,6 +538,8 @@ async function arrange(replay: Replay, event: AbstractEvent): Promise<void> {
     advance(replay, Math.max(0, (retryNotBefore ?? 0) - h.server.clock.now()));
   } else if (event.type.startsWith('xstate.after.restore retry delay.')) {
     advance(replay, RESTORE_RETRY_MS);
+  } else if (event.type.startsWith('xstate.after.exchange retry delay.')) {
+    advance(replay, Math.max(0, (contextOf(replay).exchange?.retryAt ?? 0) - h.server.clock.now()));
   }
 }
 

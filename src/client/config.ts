@@ -201,6 +201,8 @@ export const OptionsSchema = v.strictObject({
   retryBaseMs: milliseconds('retryBaseMs'),
   restore: v.optional(v.boolean('options.restore must be a boolean')),
   minRenewalIntervalMs: milliseconds('minRenewalIntervalMs'),
+  maxExchangeAttempts: milliseconds('maxExchangeAttempts'),
+  codeLifetimeMs: milliseconds('codeLifetimeMs'),
 });
 
 /** The concepts, for the entries that compose them. */
