@@ -60,7 +60,7 @@ export interface ProviderQuirks {
    * scope through another grant fails with `OAuthError('configuration_error')` before anything is sent.
    */
   scopeGrants?: Record<string, GrantType[]>;
-  /** Whether the provider requires PKCE even for confidential clients (Path of Exile, Poe). Informational; PKCE is always sent. */
+  /** Whether the provider requires PKCE even for confidential clients (Path of Exile, Poe). Informational; whether PKCE is sent is `pkce`'s. */
   pkceRequired?: boolean;
   /**
    * What the provider does with PKCE (RFC 7636). `'required'` and `'optional'` (the default is to
