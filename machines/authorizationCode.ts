@@ -8,6 +8,8 @@ import { assign, fromPromise, setup } from 'xstate';
 import { parseCallback, checkCallback } from '../src/protocol/callback.js';
 import { OAuthError } from '../src/errors.js';
 import { exchangeAuthorizationCode, type IdTokenCheck } from '../src/protocol/operations.js';
+import { nopkce } from '../src/protocol/pkce.js';
+import { MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS, renewalBackoff } from '../src/session/backoff.js';
 import {
   authenticatedState,
   initialGrantContext,
@@ -80,9 +82,31 @@ export interface ExchangeInput extends WithRuntime {
   /** The pending authorization the code answers: what is claimed in storage before the code is sent. */
   pending: Pick<PendingAuthorization, 'state' | 'expiresAt'>;
   code: string;
-  codeVerifier: string;
+  /** `null`: no challenge was sent, so no verifier is (`nopkce`). */
+  codeVerifier: string | null;
   redirectUri: string;
   idToken?: IdTokenCheck;
+  tokenParams?: Record<string, string>;
+  /** Exchanges of this code already sent: a retry sends the same code again, the pending authorization claimed already. */
+  attempts?: number;
+}
+
+/**
+ * Whether a failed exchange is worth sending again, unchanged (Poe: "`server_error` — safe to
+ * retry"): `server_error`, `temporarily_unavailable`, a 5xx, a 429, a network failure or timeout
+ * before a response; never another 4xx (RFC 6749 §5.2: the request itself is refused). The
+ * pending authorization is claimed once, so a retry only ever sends this same code again.
+ */
+function exchangeFailureIsTransient(error: OAuthError): boolean {
+  const status = error.status;
+  if (status !== undefined && status >= 400 && status < 500 && status !== 429) return false;
+  return error.retryable;
+}
+
+/** The earliest the next exchange could go (the shortest jittered backoff, or the server's `Retry-After`). */
+function earliestExchangeRetry(retryBaseMs: number, attempts: number, error: OAuthError): number {
+  const shortestBackoff = Math.min(retryBaseMs * 2 ** Math.max(0, attempts - 1) * 0.5, MAX_BACKOFF_MS);
+  return Math.max(shortestBackoff, Math.min(error.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
 }
 
 /**
@@ -95,16 +119,20 @@ export interface ExchangeInput extends WithRuntime {
  */
 const exchangeCodeForTokens = fromPromise<NewSession, ExchangeInput>(async ({ input, signal }) => {
   const { provider, client, services, options } = runtimeOf(input);
-  await claimPendingAuthorization(services.storage, options.storageKey, 'authorizationCode', input.pending, services.clock.now());
+  // The first attempt claims the pending authorization; a retry of the same code has it already.
+  if ((input.attempts ?? 0) === 0) {
+    await claimPendingAuthorization(services.storage, options.storageKey, 'authorizationCode', input.pending, services.clock.now());
+  }
   notStopped(signal, 'the code exchange');
   const tokens = await exchangeAuthorizationCode({
     provider,
     client,
     services,
     code: input.code,
-    codeVerifier: input.codeVerifier,
+    codeVerifier: input.codeVerifier ?? nopkce,
     redirectUri: input.redirectUri,
     ...(input.idToken === undefined ? {} : { idToken: input.idToken }),
+    ...(input.tokenParams === undefined ? {} : { extraParams: input.tokenParams }),
   });
   return storeNewSession(services, options.storageKey, 'authorizationCode', tokens);
 });
@@ -129,8 +157,25 @@ export const authorizationCodeMachine = setup({
     children: RedirectGrantChildren & { exchangeCode: 'exchange code for tokens' };
   },
   actors: { ...lifecycleActors, ...redirect.actors, 'exchange code for tokens': exchangeCodeForTokens },
-  guards: { ...lifecycleGuards, ...redirect.guards },
-  delays: lifecycleDelays,
+  guards: {
+    ...lifecycleGuards,
+    ...redirect.guards,
+    // Bounded by attempts and by the code's life: the next attempt must go before the code expires.
+    'the code may be sent again': ({ context }, params: { error: unknown }) => {
+      const exchange = context.exchange;
+      if (exchange === undefined) return false;
+      const error = toOAuthError(params.error);
+      const { services, options } = runtimeOf(context);
+      const attempts = (exchange.attempts ?? 0) + 1;
+      if (!exchangeFailureIsTransient(error) || attempts >= options.maxExchangeAttempts) return false;
+      return services.clock.now() + earliestExchangeRetry(options.retryBaseMs, attempts, error) < exchange.receivedAt + options.codeLifetimeMs;
+    },
+  },
+  delays: {
+    ...lifecycleDelays,
+    // Set by `wait before sending the code again`: the backoff, or the server's Retry-After, within the code's life.
+    'exchange retry delay': ({ context }) => Math.max(0, (context.exchange?.retryAt ?? 0) - runtimeOf(context).services.clock.now()),
+  },
   actions: {
     ...lifecycleActions,
     ...redirect.actions,
@@ -139,11 +184,24 @@ export const authorizationCodeMachine = setup({
       if (event.type !== 'CALLBACK' || context.pending === undefined) return {};
       const verdict = judgeCallback(context, event.url);
       if (!verdict.accepted) return {};
-      const { state, expiresAt, codeVerifier, redirectUri } = context.pending;
+      const { state, expiresAt, codeVerifier, redirectUri, tokenParams } = context.pending;
       const claim = { state, expiresAt };
-      return { pending: undefined, exchange: { pending: claim, code: verdict.code, codeVerifier, redirectUri, ...idTokenCheck(context.pending) } };
+      const receivedAt = runtimeOf(context).services.clock.now();
+      const exchange = { pending: claim, code: verdict.code, codeVerifier, redirectUri, receivedAt, ...idTokenCheck(context.pending) };
+      return { pending: undefined, exchange: tokenParams === undefined ? exchange : { ...exchange, tokenParams } };
     }),
     'forget the exchange': assign({ exchange: undefined }),
+    // The failure shows in context while the exchange waits; the code is sent again before it expires.
+    'wait before sending the code again': assign(({ context }, params: { error: unknown }) => {
+      const exchange = context.exchange;
+      if (exchange === undefined) return {};
+      const error = toOAuthError(params.error);
+      const { services, options } = runtimeOf(context);
+      const attempts = (exchange.attempts ?? 0) + 1;
+      const now = services.clock.now();
+      const wait = Math.min(renewalBackoff(services.crypto, options.retryBaseMs, attempts, error), exchange.receivedAt + options.codeLifetimeMs - now - 1);
+      return { error: error.toJSON(), exchange: { ...exchange, attempts, retryAt: now + Math.max(0, wait) } };
+    }),
   },
 }).createMachine({
   id: 'authorizationCode',
@@ -225,8 +283,10 @@ export const authorizationCodeMachine = setup({
       tags: ['awaitingCallback', 'ready'],
       on: {
         CALLBACK: [
-          { guard: 'the callback answers the pending authorization', target: 'exchanging', actions: 'start the exchange' },
-          // A pending authorization accepts one callback: a refused one ends it.
+          { guard: 'the callback answers the pending authorization', target: 'exchanging', actions: ['start the exchange', 'clear failure'] },
+          // Not this login's callback (another state): refused, and the login goes on waiting for its own.
+          { guard: 'the callback is for another authorization', actions: 'refuse the foreign callback' },
+          // Its own callback, refused (an error, a wrong issuer, too late): the pending authorization ends.
           { target: 'error', actions: ['refuse the callback', 'forget the stored session'] },
         ],
         LOGIN: { target: 'redirecting', actions: ['forget pending authorization', 'remember login request', 'clear failure'] },
@@ -234,22 +294,36 @@ export const authorizationCodeMachine = setup({
         LOGOUT: { target: 'loggingOut', actions: 'forget pending authorization' },
       },
     },
+    // Redeems the code (RFC 6749 §4.1.3). A transient failure sends the same code again after a backoff,
+    // a bounded number of times and only while the code lives; anything else ends the login.
     exchanging: {
       tags: ['busy', 'ready'],
-      invoke: {
-        id: 'exchangeCode',
-        src: 'exchange code for tokens',
-        input: ({ context }) => {
-          if (context.exchange === undefined) throw new TypeError('exchanging without a code');
-          return withRuntime(context, context.exchange);
+      initial: 'sending',
+      states: {
+        sending: {
+          invoke: {
+            id: 'exchangeCode',
+            src: 'exchange code for tokens',
+            input: ({ context }) => {
+              if (context.exchange === undefined) throw new TypeError('exchanging without a code');
+              return withRuntime(context, context.exchange);
+            },
+            onDone: {
+              target: '#authenticated',
+              actions: ['forget the exchange', { type: 'remember new session', params: ({ event }) => event.output }],
+            },
+            onError: [
+              {
+                guard: { type: 'the code may be sent again', params: thrownError },
+                target: 'waiting',
+                actions: { type: 'wait before sending the code again', params: thrownError },
+              },
+              { target: '#error', actions: ['forget the exchange', { type: 'remember failure', params: thrownError }] },
+            ],
+          },
         },
-        onDone: {
-          target: 'authenticated',
-          actions: ['forget the exchange', { type: 'remember new session', params: ({ event }) => event.output }],
-        },
-        onError: {
-          target: 'error',
-          actions: ['forget the exchange', { type: 'remember failure', params: thrownError }],
+        waiting: {
+          after: { 'exchange retry delay': 'sending' },
         },
       },
       on: {

@@ -9,6 +9,7 @@ export { deviceCodeMachine } from './deviceCode.js';
 export { accessTokenIsValid, renewalDueAt, tokensAreFresh, type RenewalRule } from '../src/session/freshness.js';
 export { expiryTimerFiresAt, type LifecycleChildren } from './lifecycle.js';
 export type { LogoutOutcome, NewSession } from './lifecycleActors.js';
+export type { LogoutResult, NotRevoked, RevocableToken } from './types.js';
 export { parseSessionBlob, readSession, type PersistedState, type SessionBlob } from './persistence.js';
 export { persistSnapshot, restoreActor, STABLE_STATES, type PersistedGrantSnapshot, type StableStateValue } from './snapshots.js';
 export {

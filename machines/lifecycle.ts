@@ -183,7 +183,11 @@ export const lifecycleActions = {
     const wait = renewalBackoff(services.crypto, options.retryBaseMs, attempts, error);
     return { error: error.toJSON(), refreshAttempts: attempts, retryNotBefore: services.clock.now() + wait };
   }),
-  'forget the attempts': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ refreshAttempts: undefined }),
+  'forget the attempts': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ refreshAttempts: undefined, refreshParams: undefined }),
+  // A caller's REFRESH may carry extra token parameters for this renewal (`refresh({ tokenParams })`).
+  'remember refresh parameters': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ event }) => ({
+    refreshParams: event.type === 'REFRESH' ? event.tokenParams : undefined,
+  })),
   // Newer tokens another tab stored: their refresh token is the one to spend now.
   'adopt the stored tokens': assign<GrantContext, GrantEvent, { blob: SessionBlob | null | undefined }, GrantEvent, never>(
     (_, params) => {
@@ -228,6 +232,7 @@ export const lifecycleActions = {
     const login: LoginRequest = {};
     if (event.scopes !== undefined) login.scopes = event.scopes;
     if (event.extraParams !== undefined) login.extraParams = event.extraParams;
+    if (event.tokenParams !== undefined) login.tokenParams = event.tokenParams;
     if (event.resource !== undefined) login.resource = event.resource;
     if (event.appState !== undefined) login.appState = event.appState;
     if (event.returnTo !== undefined) login.returnTo = event.returnTo;
@@ -261,6 +266,7 @@ export const lifecycleActions = {
   }),
   'remember logout outcome': assign<GrantContext, GrantEvent, LogoutOutcome, GrantEvent, never>((_, params) => ({
     error: params.revocationError,
+    loggedOut: { revoked: params.revoked, notRevoked: params.notRevoked },
   })),
   'defer event': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context, event }) => ({
     deferred: event.type === 'LOGIN' || event.type === 'CALLBACK' ? [...context.deferred, event] : context.deferred,
@@ -419,7 +425,7 @@ export const authenticatedState = lifecycle.createStateConfig({
         ],
       },
     ],
-    REFRESH: 'refreshing',
+    REFRESH: { target: 'refreshing', actions: 'remember refresh parameters' },
     LOGOUT: { target: 'loggingOut', actions: 'set tokens aside' },
   },
 });
@@ -537,6 +543,7 @@ export const refreshingState = lifecycle.createStateConfig({
                 generation: context.generation,
                 scopes: requestedScopes(context),
                 resource: resourceOf(context),
+                extraParams: context.refreshParams,
               });
             },
             onDone: { target: '#authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },

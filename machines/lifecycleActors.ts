@@ -15,17 +15,18 @@ import { accessTokenIsValid } from '../src/session/freshness.js';
 import { isNewerSession, type SessionStamp } from '../src/session/newer.js';
 import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
 import { startTimer } from './timers.js';
-import { RUNTIME, runtimeOf, type GrantEvent, type GrantKind, type WithRuntime } from './types.js';
+import { RUNTIME, runtimeOf, type GrantEvent, type GrantKind, type LogoutResult, type RevocableToken, type WithRuntime } from './types.js';
 
 /**
  * Anything thrown, as an `OAuthError`. A `TypeError` is what the protocol
- * builders throw for bad arguments (a missing redirect URI, a forbidden
- * scope…): a configuration mistake, so `invalid_request` and never retried.
+ * builders throw for bad arguments (a missing redirect URI, a malformed
+ * endpoint…): a configuration mistake the library caught before sending
+ * anything, so `configuration_error` (never a server's code) and never retried.
  */
 export function toOAuthError(thrown: unknown): OAuthError {
   if (thrown instanceof OAuthError) return thrown;
   if (thrown instanceof TypeError) {
-    return new OAuthError('invalid_request', { description: thrown.message, retryable: false, cause: thrown });
+    return new OAuthError('configuration_error', { description: thrown.message, retryable: false, cause: thrown });
   }
   return OAuthError.from(thrown);
 }
@@ -94,6 +95,8 @@ export interface RenewInput extends WithRuntime {
   scopes: string[] | undefined;
   /** RFC 8707: sent with a client-credentials renewal. */
   resource: string | undefined;
+  /** Extra parameters of a refresh-token request (`refresh({ tokenParams })`). */
+  extraParams?: Record<string, string> | undefined;
 }
 
 
@@ -241,7 +244,12 @@ async function requestNewTokens(input: RenewInput, signal: AbortSignal): Promise
   }
   try {
     // OIDC Core §12.2: a refreshed ID token is checked like the first one, minus the nonce, and must name the same user.
-    const refreshed = await refreshTokens({ ...ctx, refreshToken: current.refreshToken, idToken: {} });
+    const refreshed = await refreshTokens({
+      ...ctx,
+      refreshToken: current.refreshToken,
+      idToken: {},
+      ...(input.extraParams === undefined ? {} : { extraParams: input.extraParams }),
+    });
     checkSameEndUser(current.idToken, refreshed.idToken);
     return mergeRefreshed(current, refreshed);
   } catch (thrown) {
@@ -300,32 +308,40 @@ export interface EndSessionInput extends WithRuntime {
   tokens: TokenSet | undefined;
 }
 
-/** What logging out gives back: the first revocation failure, which did not stop the logout. */
-export interface LogoutOutcome {
+/** What logging out gives back: what was (not) revoked, and the first revocation failure, which did not stop the logout. */
+export interface LogoutOutcome extends LogoutResult {
   revocationError?: OAuthErrorJSON;
 }
 
 /** RFC 7009: revokes the refresh token, then the access token, where the provider has a revocation endpoint; clears storage. */
 const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, signal }) => {
-  const outcome: LogoutOutcome = {};
+  const outcome: LogoutOutcome = { revoked: [], notRevoked: [] };
   const { tokens } = input;
   const { provider, client, services, options } = runtimeOf(input);
-  if (tokens !== undefined && provider.revocationEndpoint !== undefined) {
-    // RFC 7009 §2.1: revoking the refresh token first stops new access tokens even if the second call fails.
-    const revocations: [string | undefined, 'refresh_token' | 'access_token'][] = [
-      [tokens.refreshToken, 'refresh_token'],
-      [tokens.accessToken, 'access_token'],
-    ];
-    for (const [token, tokenTypeHint] of revocations) {
-      if (token === undefined) continue;
-      try {
-        await revokeToken({ provider, client, services, signal, token, tokenTypeHint });
-      } catch (thrown) {
-        const error = toOAuthError(thrown);
-        outcome.revocationError ??= error.toJSON();
-        // RFC 9110 §10.2.3: a server that asked to wait gets no second request now; the session ends all the same.
-        if (error.retryAfterMs !== undefined) break;
-      }
+  // RFC 7009 §2.1: revoking the refresh token first stops new access tokens even if the second call fails.
+  const held: [string, RevocableToken][] = [];
+  if (tokens?.refreshToken !== undefined) held.push([tokens.refreshToken, 'refresh_token']);
+  if (tokens !== undefined) held.push([tokens.accessToken, 'access_token']);
+  let waitAsked = false;
+  for (const [token, tokenTypeHint] of held) {
+    if (provider.revocationEndpoint === undefined) {
+      outcome.notRevoked.push({ token: tokenTypeHint, reason: 'no_revocation_endpoint' });
+      continue;
+    }
+    if (waitAsked) {
+      outcome.notRevoked.push({ token: tokenTypeHint, reason: 'not_attempted' });
+      continue;
+    }
+    try {
+      await revokeToken({ provider, client, services, signal, token, tokenTypeHint });
+      outcome.revoked.push(tokenTypeHint);
+    } catch (thrown) {
+      const error = toOAuthError(thrown);
+      outcome.revocationError ??= error.toJSON();
+      const refused = error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 429;
+      outcome.notRevoked.push({ token: tokenTypeHint, reason: refused ? 'refused' : 'failed', error: error.toJSON() });
+      // RFC 9110 §10.2.3: a server that asked to wait gets no second request now; the session ends all the same.
+      if (error.retryAfterMs !== undefined) waitAsked = true;
     }
   }
   await removeSession(services.storage, options.storageKey);
@@ -396,9 +412,17 @@ const discoverProvider = fromPromise<ProviderConfig, WithRuntime & { grant: Gran
   const given = slot.discover;
   if (given === undefined) throw new TypeError('discovering without an issuer');
   const options = given.allowInsecureRequests === true ? { signal, allowInsecureRequests: true } : { signal };
-  const discovered = await discover(given.issuer, { fetch: slot.services.fetch, clock: slot.services.clock }, options);
+  const { fallback, ...overrides } = given;
+  let discovered: ProviderConfig;
+  try {
+    discovered = await discover(given.issuer, { fetch: slot.services.fetch, clock: slot.services.clock }, options);
+  } catch (error) {
+    // No metadata document at all (RFC 8414 §3: 404, or 410 Gone): the configured fallback, relative endpoints against the issuer.
+    if (fallback === undefined || !(error instanceof OAuthError && (error.status === 404 || error.status === 410))) throw error;
+    discovered = { baseUrl: given.issuer, ...fallback };
+  }
   const merged: ProviderConfig = { ...discovered };
-  for (const [key, value] of Object.entries(given)) {
+  for (const [key, value] of Object.entries(overrides)) {
     if (value !== undefined) Object.assign(merged, { [key]: value });
   }
   const needs = GRANT_NEEDS[input.grant];

@@ -10,7 +10,9 @@
 import { assign, fromPromise } from 'xstate';
 import { OAuthError } from '../src/errors.js';
 import { buildAuthorizationUrl } from '../src/protocol/authorizationUrl.js';
-import { createPkce } from '../src/protocol/pkce.js';
+import { parseCallback } from '../src/protocol/callback.js';
+import { createPkce, nopkce } from '../src/protocol/pkce.js';
+import { assertCodeExchangeParams } from '../src/protocol/tokenRequest.js';
 import { createNonce, createState } from '../src/protocol/random.js';
 import type { LifecycleChildren } from './lifecycle.js';
 import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
@@ -43,11 +45,17 @@ export async function prepareAuthorization(input: PrepareInput, signal: AbortSig
   const state = createState(services.crypto);
   // OIDC Core §3.1.2.1: a nonce binds the ID token to this request.
   const nonce = scopes.includes('openid') ? createNonce(services.crypto) : undefined;
-  const pkce = input.responseType === 'code' ? await createPkce(services.crypto, { method: client.pkceMethod ?? 'S256' }) : undefined;
+  // The implicit grant has no code to bind, so no PKCE (RFC 7636 §1 covers the code flow only); a provider whose
+  // profile says it does not do PKCE gets none either (an explicit opt-out, `quirks.pkce: 'unsupported'`).
+  const withPkce = input.responseType === 'code' && provider.quirks?.pkce !== 'unsupported';
+  const pkce = withPkce
+    ? await createPkce(services.crypto, { method: client.pkceMethod ?? 'S256', encoding: provider.quirks?.pkceChallengeEncoding ?? 'base64url' })
+    : undefined;
+  // Refused here, before the user leaves: the exchange would refuse them after the consent.
+  if (input.login?.tokenParams !== undefined) assertCodeExchangeParams(input.login.tokenParams);
   const urlOptions: Parameters<typeof buildAuthorizationUrl>[2] = {
     state,
-    // The implicit grant has no code to bind, so no PKCE (RFC 7636 §1 covers the code flow only).
-    codeChallenge: pkce?.challenge ?? 'unused',
+    codeChallenge: pkce?.challenge ?? nopkce,
     codeChallengeMethod: pkce?.method ?? 'S256',
     scopes,
     redirectUri,
@@ -55,17 +63,12 @@ export async function prepareAuthorization(input: PrepareInput, signal: AbortSig
   };
   if (nonce !== undefined) urlOptions.nonce = nonce;
   if (input.login?.extraParams !== undefined) urlOptions.extraParams = input.login.extraParams;
-  let authorizationUrl = buildAuthorizationUrl(provider, client, urlOptions);
-  if (pkce === undefined) {
-    const url = new URL(authorizationUrl);
-    url.searchParams.delete('code_challenge');
-    url.searchParams.delete('code_challenge_method');
-    authorizationUrl = url.toString();
-  }
+  const authorizationUrl = buildAuthorizationUrl(provider, client, urlOptions);
   const now = services.clock.now();
   const pending: PendingAuthorization = {
     state,
-    codeVerifier: pkce?.verifier ?? '',
+    // The implicit grant redeems no code; a code flow without PKCE keeps the "no verifier" sentinel.
+    codeVerifier: pkce?.verifier ?? (input.responseType === 'code' ? null : ''),
     redirectUri,
     scopes,
     createdAt: now,
@@ -75,6 +78,7 @@ export async function prepareAuthorization(input: PrepareInput, signal: AbortSig
   if (provider.issuer !== undefined) pending.issuer = provider.issuer;
   if (input.login?.appState !== undefined) pending.appState = input.login.appState;
   if (input.login?.returnTo !== undefined) pending.returnTo = input.login.returnTo;
+  if (input.login?.tokenParams !== undefined) pending.tokenParams = { ...input.login.tokenParams };
   const blob: SessionBlob = { version: 1, machine: input.grant, state: 'awaitingCallback', pending, savedAt: now };
   await writeSession(services.storage, options.storageKey, blob);
   if (signal.aborted) {
@@ -99,6 +103,22 @@ export type CallbackJudge = (context: GrantContext, url: string) => { accepted: 
 
 type Args = { context: GrantContext; event: GrantEvent };
 
+/**
+ * Whether a callback is not this login's: it does not carry the pending authorization's `state`
+ * (RFC 6749 §10.12), or cannot even be read. Anyone can send the user such a link, so it must not
+ * end the login it does not answer (the genuine callback may still come).
+ */
+function callbackIsForeign(judge: CallbackJudge, context: GrantContext, url: string): boolean {
+  if (context.pending === undefined) return false;
+  try {
+    parseCallback(url);
+  } catch {
+    return true;
+  }
+  const verdict = judge(context, url);
+  return !verdict.accepted && verdict.error.code === 'state_mismatch';
+}
+
 /** The actor, guards and actions the redirect states name, for a grant's `setup()`, judging callbacks with `judge`. */
 export function redirectGrantImplementations(judge: CallbackJudge) {
   return {
@@ -110,6 +130,8 @@ export function redirectGrantImplementations(judge: CallbackJudge) {
     guards: {
       'the callback answers the pending authorization': ({ context, event }: Args) =>
         event.type === 'CALLBACK' && judge(context, event.url).accepted,
+      'the callback is for another authorization': ({ context, event }: Args) =>
+        event.type === 'CALLBACK' && callbackIsForeign(judge, context, event.url),
     },
     actions: {
       // The pending authorization took the session's place in storage: tokens set aside by a failed renewal are
@@ -120,7 +142,17 @@ export function redirectGrantImplementations(judge: CallbackJudge) {
         unsaved: context.staleTokens === undefined ? context.unsaved : true,
       })),
       'forget pending authorization': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ pending: undefined }),
-      // A pending authorization accepts one callback: a refused one ends it too.
+      // A forged (or foreign) callback is refused and the pending authorization stays: only its own callback,
+      // or its time to live, ends it.
+      'refuse the foreign callback': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context, event }) => {
+        const verdict = event.type === 'CALLBACK' ? judge(context, event.url) : undefined;
+        const error =
+          verdict === undefined || verdict.accepted
+            ? new OAuthError('invalid_callback', { description: 'not a callback', retryable: false })
+            : verdict.error;
+        return { error: error.toJSON() };
+      }),
+      // A pending authorization accepts one callback: its own, refused (an error, a wrong issuer, too late), ends it too.
       'refuse the callback': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ context, event }) => {
         const verdict = event.type === 'CALLBACK' ? judge(context, event.url) : undefined;
         const error =

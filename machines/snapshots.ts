@@ -44,6 +44,19 @@ const SnapshotContextSchema = v.strictObject({
   unsaved: v.optional(v.literal(true)),
   renewalFailures: v.optional(CountSchema),
   retryNotBefore: v.optional(Time),
+  refreshParams: v.optional(v.record(v.string(), v.string())),
+  loggedOut: v.optional(
+    v.strictObject({
+      revoked: v.array(v.picklist(['refresh_token', 'access_token'])),
+      notRevoked: v.array(
+        v.strictObject({
+          token: v.picklist(['refresh_token', 'access_token']),
+          reason: v.picklist(['no_revocation_endpoint', 'refused', 'failed', 'not_attempted']),
+          error: v.optional(ErrorJsonSchema),
+        }),
+      ),
+    }),
+  ),
   error: v.optional(ErrorJsonSchema),
   pending: v.optional(PendingAuthorizationSchema),
   authorizationUrl: v.optional(Text),
@@ -52,6 +65,7 @@ const SnapshotContextSchema = v.strictObject({
     v.strictObject({
       scopes: v.optional(v.array(v.string())),
       extraParams: v.optional(v.record(v.string(), v.string())),
+      tokenParams: v.optional(v.record(v.string(), v.string())),
       resource: v.optional(Text),
       appState: v.optional(v.unknown()),
       returnTo: v.optional(Text),

@@ -31,6 +31,18 @@ export interface GrantOptions {
    * renewed at most once per interval. Default 5 000 ms.
    */
   minRenewalIntervalMs?: number;
+  /**
+   * Code exchanges (the first one included) before a transient failure is given up: `server_error`,
+   * a 5xx, a 429, a network failure or timeout before a response. A 4xx other than 429 is never
+   * retried. Default 3.
+   */
+  maxExchangeAttempts?: number;
+  /**
+   * How long the provider keeps an authorization code redeemable (RFC 6749 §4.1.2 recommends at most
+   * 10 minutes; many servers give 60 s), counted from the callback: a failed exchange is never tried
+   * again past it. Default 60 000 ms.
+   */
+  codeLifetimeMs?: number;
 }
 
 /** {@link GrantOptions} with every default filled in. */
@@ -45,6 +57,8 @@ export const DEFAULT_GRANT_OPTIONS: Readonly<ResolvedGrantOptions> = Object.free
   retryBaseMs: 1_000,
   restore: true,
   minRenewalIntervalMs: 5_000,
+  maxExchangeAttempts: 3,
+  codeLifetimeMs: 60_000,
 });
 
 /** Fills in the defaults of {@link GrantOptions}; rejects values that would make a machine misbehave. */
@@ -57,15 +71,17 @@ export function resolveGrantOptions(options: GrantOptions = {}): ResolvedGrantOp
     retryBaseMs: options.retryBaseMs ?? DEFAULT_GRANT_OPTIONS.retryBaseMs,
     restore: options.restore ?? DEFAULT_GRANT_OPTIONS.restore,
     minRenewalIntervalMs: options.minRenewalIntervalMs ?? DEFAULT_GRANT_OPTIONS.minRenewalIntervalMs,
+    maxExchangeAttempts: options.maxExchangeAttempts ?? DEFAULT_GRANT_OPTIONS.maxExchangeAttempts,
+    codeLifetimeMs: options.codeLifetimeMs ?? DEFAULT_GRANT_OPTIONS.codeLifetimeMs,
   };
   if (resolved.storageKey === '') throw new TypeError('options.storageKey must be a non-empty string');
-  for (const name of ['refreshSkewMs', 'callbackTtlMs', 'retryBaseMs', 'minRenewalIntervalMs'] as const) {
+  for (const name of ['refreshSkewMs', 'callbackTtlMs', 'retryBaseMs', 'minRenewalIntervalMs', 'codeLifetimeMs'] as const) {
     if (!Number.isFinite(resolved[name]) || resolved[name] < 0) {
       throw new TypeError(`options.${name} must be a finite number ≥ 0`);
     }
   }
-  if (!Number.isInteger(resolved.maxRefreshAttempts) || resolved.maxRefreshAttempts < 1) {
-    throw new TypeError('options.maxRefreshAttempts must be an integer ≥ 1');
+  for (const name of ['maxRefreshAttempts', 'maxExchangeAttempts'] as const) {
+    if (!Number.isInteger(resolved[name]) || resolved[name] < 1) throw new TypeError(`options.${name} must be an integer ≥ 1`);
   }
   return resolved;
 }
@@ -75,7 +91,15 @@ export function resolveGrantOptions(options: GrantOptions = {}): ResolvedGrantOp
  * `issuer`, and fields that override what the metadata says (`quirks`, say).
  * Told apart from a `ProviderConfig` by having no `tokenEndpoint`.
  */
-export type DiscoverableProvider = Partial<ProviderConfig> & { issuer: string };
+export type DiscoverableProvider = Partial<ProviderConfig> & {
+  issuer: string;
+  /**
+   * The configuration to use when the issuer publishes no metadata document
+   * (404 or 410 at its well-known URLs); its relative endpoints resolve
+   * against its `baseUrl`, else the issuer.
+   */
+  fallback?: ProviderConfig;
+};
 
 /** Whether `provider` is to be discovered: it names no token endpoint. */
 export function needsDiscovery(provider: ProviderConfig | DiscoverableProvider): provider is DiscoverableProvider {
@@ -114,6 +138,8 @@ export interface LoginRequest {
   appState?: unknown;
   /** Redirect grants: where the app goes back to after the callback (the browser helper checks it is same-origin). */
   returnTo?: string;
+  /** Extra parameters of the code exchange (authorization code grant). */
+  tokenParams?: Record<string, string>;
   /** RFC 8707 (client credentials): the resource the tokens are for. */
   resource?: string;
 }
@@ -153,6 +179,10 @@ export interface GrantContext extends WithRuntime {
    */
   retryNotBefore?: number | undefined;
   error?: OAuthErrorJSON | undefined;
+  /** What the last logout revoked at the server and what not, with why (see `LogoutResult`). */
+  loggedOut?: LogoutResult | undefined;
+  /** Extra parameters of the renewal under way, from the REFRESH that started it; only while `refreshing`. */
+  refreshParams?: Record<string, string> | undefined;
   /** The authorization request waiting for its callback (redirect grants). */
   pending?: PendingAuthorization | undefined;
   /** The URL the last LOGIN sent the user agent to (redirect grants). */
@@ -163,10 +193,18 @@ export interface GrantContext extends WithRuntime {
         /** The pending authorization's `state` and end: the exchange claims it in storage before sending the code. */
         pending: { state: string; expiresAt: number };
         code: string;
-        codeVerifier: string;
+        /** `null`: no challenge was sent, so no verifier is (see `PendingAuthorization.codeVerifier`). */
+        codeVerifier: string | null;
         redirectUri: string;
+        tokenParams?: Record<string, string>;
         /** With `openid`: what the ID token must carry (OIDC Core §3.1.3.7), from the pending authorization. */
         idToken?: { nonce?: string; issuer?: string };
+        /** When the callback was accepted (epoch ms): the code is not sent again past `codeLifetimeMs` from it. */
+        receivedAt: number;
+        /** Exchanges sent and failed transiently; the first one claimed the pending authorization. */
+        attempts?: number;
+        /** Epoch ms of the next attempt, while waiting (the backoff, or the server's `Retry-After`). */
+        retryAt?: number;
       }
     | undefined;
   /** The device authorization being polled (device grant). */
@@ -187,6 +225,8 @@ export interface LoginEvent {
   appState?: unknown;
   /** Redirect grants: where the app goes back to once the callback is handled. */
   returnTo?: string;
+  /** Extra parameters of the code exchange this login leads to (authorization code grant): `scope`, `audience`… */
+  tokenParams?: Record<string, string>;
   /** RFC 8707 resource indicator (client credentials grant): the resource the tokens are for, remembered for renewals. */
   resource?: string;
   /** Legacy password grant only; never stored in context. */
@@ -211,7 +251,8 @@ export interface SessionChangedEvent {
 export type GrantEvent =
   | LoginEvent
   | CallbackEvent
-  | { type: 'REFRESH' }
+  /** Renew now; `tokenParams` are added to this renewal's request (its retries included). */
+  | { type: 'REFRESH'; tokenParams?: Record<string, string> }
   | { type: 'LOGOUT' }
   | { type: 'RETRY' }
   | { type: 'CANCEL' }
@@ -294,4 +335,29 @@ export function withRuntime<T extends object>(context: WithRuntime, data: T): T 
 /** The scopes of the current login: the LOGIN event's, else the client's. */
 export function requestedScopes(context: GrantContext): string[] | undefined {
   return context.login?.scopes ?? context[RUNTIME].client.scopes;
+}
+
+/** A token a logout holds: the refresh token, the access token. */
+export type RevocableToken = 'refresh_token' | 'access_token';
+
+/** A token a logout could not revoke, and why: it may still be valid at the server. */
+export interface NotRevoked {
+  token: RevocableToken;
+  /**
+   * - `no_revocation_endpoint`: the provider names none (none configured, or discovery did not advertise one);
+   * - `refused`: the server answered with an error (a 4xx: a public client it will not serve, say), in `error`;
+   * - `failed`: the request failed on the way or the server failed (network, timeout, 5xx), in `error`;
+   * - `not_attempted`: an earlier revocation's server asked to wait (`Retry-After`), so none was sent.
+   */
+  reason: 'no_revocation_endpoint' | 'refused' | 'failed' | 'not_attempted';
+  error?: OAuthErrorJSON;
+}
+
+/**
+ * What a logout did at the server (RFC 7009): the tokens it revoked and those it did not, with why,
+ * so an app can warn the user or ask its backend to revoke. The session is ended locally either way.
+ */
+export interface LogoutResult {
+  revoked: RevocableToken[];
+  notRevoked: NotRevoked[];
 }

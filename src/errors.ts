@@ -47,7 +47,14 @@ export type LibraryErrorCode =
   | 'storage_error'
   | 'storage_quota_exceeded'
   | 'invalid_snapshot'
-  | 'unsupported_operation';
+  | 'unsupported_operation'
+  /**
+   * Refused by the library before anything was sent: the configuration or the call breaks a rule of the
+   * provider's profile or of the library (a missing User-Agent the provider requires, a client
+   * authentication method it does not accept, a parameter the library sets, a scope or PKCE method the
+   * profile forbids). Never the server's answer: no `status`, never retryable.
+   */
+  | 'configuration_error';
 
 /** Any code; servers may send codes outside the registries, which are kept as sent. */
 export type OAuthErrorCode = ServerErrorCode | LibraryErrorCode | (string & {});

@@ -39,6 +39,9 @@ export {
   type GrantSnapshot,
   type LoginOptions,
   type LoginResult,
+  type LogoutResult,
+  type NotRevoked,
+  type RevocableToken,
   type OAuthClient,
   type OAuthClientOptions,
   type OAuthGrant,
@@ -87,12 +90,14 @@ export {
 export type {
   ClientAuthMethod,
   ClientConfig,
+  ErrorAnswer,
   GrantType,
   PkceMethod,
   ProviderConfig,
   ProviderQuirks,
   TokenSet,
 } from './protocol/types.js';
+export type { TokenInfo } from './protocol/tokenInfo.js';
 
 // Discovery (RFC 8414 / OpenID Connect): a ProviderConfig from an issuer.
 export { discover, type DiscoveryKind, type DiscoveryOptions } from './protocol/discovery.js';

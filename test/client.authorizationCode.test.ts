@@ -52,6 +52,23 @@ describe('createOAuthClient — authorization code', () => {
     client.stop();
   });
 
+  it('a forged callback link does not cancel the user’s login: it is refused, and the genuine callback that follows signs in', async () => {
+    const world = await createWorld();
+    const client = world.client('authorization_code');
+    const genuine = await world.server.authorize(await client.login());
+    const forged = new URL(genuine);
+    forged.searchParams.set('state', 'attacker-state');
+    forged.searchParams.set('code', 'attacker-code');
+    expect((await rejection(client.handleCallback(forged.href))).code).toBe('state_mismatch');
+    // A fresh client on the callback page finds the pending authorization still stored.
+    const callbackPage = world.client('authorization_code');
+    const tokens = await callbackPage.handleCallback(genuine);
+    expect(tokens.accessToken).toBeTruthy();
+    expect(tokenRequests(world, 'authorization_code')).toBe(1);
+    client.stop();
+    callbackPage.stop();
+  });
+
   it('rejects an error callback with the server’s code (access_denied)', async () => {
     const world = await createWorld();
     const client = world.client('authorization_code');
@@ -224,7 +241,7 @@ describe('createOAuthClient — authorization code', () => {
 
   it('after a failed code exchange getAccessToken() says login_required and never starts a new redirect', async () => {
     const world = await createWorld();
-    const client = world.client('authorization_code');
+    const client = world.client('authorization_code', { options: { maxExchangeAttempts: 1 } });
     const callback = await world.server.authorize(await client.login());
     world.server.fail('token', { drop: true });
     expect((await rejection(client.handleCallback(callback))).code).toBe('network_error');

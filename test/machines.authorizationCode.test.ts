@@ -109,40 +109,59 @@ describe('login', () => {
     expect(stateOf(actor)).toBe('awaitingCallback');
   });
 
-  it('fails a login without a redirect URI as invalid_request, before anything is sent', async () => {
+  it('fails a login without a redirect URI as configuration_error, before anything is sent', async () => {
     const h = createHarness({ client: { redirectUri: '' } });
     const actor = await startIdle(h);
     actor.send({ type: 'LOGIN' });
     await settled(actor);
     expect(stateOf(actor)).toBe('error');
-    expect(actor.getSnapshot().context.error?.code).toBe('invalid_request');
+    expect(actor.getSnapshot().context.error?.code).toBe('configuration_error');
     expect(h.server.log).toHaveLength(0);
   });
 });
 
 describe('callback checks', () => {
-  it('rejects a callback whose state does not match, and forgets the pending authorization', async () => {
+  it('refuses a callback whose state does not match with state_mismatch, and keeps the pending authorization', async () => {
     const h = createHarness();
     const actor = await startIdle(h);
     const callback = await redirect(h, actor);
+    const pending = actor.getSnapshot().context.pending;
     actor.send({ type: 'CALLBACK', url: withParam(callback, 'state', 'forged') });
     await settled(actor);
-    expect(stateOf(actor)).toBe('error');
+    expect(stateOf(actor)).toBe('awaitingCallback');
     expect(actor.getSnapshot().context.error?.code).toBe('state_mismatch');
-    expect(actor.getSnapshot().context.pending).toBeUndefined();
-    // Removed in the background, after a look that it is this login's and not a session stored meanwhile.
-    await vi.waitFor(async () => expect(await storedSession(h.storage)).toBeNull());
+    expect(actor.getSnapshot().context.pending).toEqual(pending);
+    expect((await storedSession(h.storage))?.pending).toEqual(pending);
     expect(h.server.tokenRequests()).toHaveLength(0);
   });
 
-  it('accepts a callback once: the genuine callback after a forged one is not redeemed', async () => {
+  it('a forged callback cannot deny the user’s login: the genuine callback after it is redeemed', async () => {
     const h = createHarness();
     const actor = await startIdle(h);
     const callback = await redirect(h, actor);
     actor.send({ type: 'CALLBACK', url: withParam(callback, 'state', 'forged') });
+    actor.send({ type: 'CALLBACK', url: `${REDIRECT_URI}?code=attacker&state=%00` });
+    actor.send({ type: 'CALLBACK', url: 'not a url' });
     actor.send({ type: 'CALLBACK', url: callback });
     await settled(actor);
+    expect(stateOf(actor)).toBe('authenticated');
+    expect(actor.getSnapshot().context.error).toBeUndefined();
+    expect(h.server.tokenRequests()).toHaveLength(1);
+  });
+
+  it('its own callback, refused (access_denied), still ends the pending authorization', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    const callback = new URL(await redirect(h, actor));
+    const denied = `${REDIRECT_URI}?error=access_denied&state=${callback.searchParams.get('state') ?? ''}&iss=${encodeURIComponent(callback.searchParams.get('iss') ?? '')}`;
+    actor.send({ type: 'CALLBACK', url: denied });
+    await settled(actor);
     expect(stateOf(actor)).toBe('error');
+    expect(actor.getSnapshot().context.error?.code).toBe('access_denied');
+    expect(actor.getSnapshot().context.pending).toBeUndefined();
+    await vi.waitFor(async () => expect(await storedSession(h.storage)).toBeNull());
+    actor.send({ type: 'CALLBACK', url: callback.href });
+    await settled(actor);
     expect(h.server.tokenRequests()).toHaveLength(0);
   });
 
@@ -213,20 +232,75 @@ describe('callback checks', () => {
     expect(actor.getSnapshot().context.pending).toBeUndefined();
   });
 
-  it('a failed exchange (server error) ends in error and the code is not retried', async () => {
-    const h = createHarness();
+  it('a failed exchange (server_error) sends the same code again after the backoff, without a new consent', async () => {
+    const h = createHarness({ grant: { retryBaseMs: 1_000 } });
     const actor = await startIdle(h);
     const callback = await redirect(h, actor);
     h.server.fail('token', { oauthError: 'server_error', status: 500 });
     actor.send({ type: 'CALLBACK', url: callback });
+    await vi.waitFor(() => expect(actor.getSnapshot().value).toEqual({ exchanging: 'waiting' }));
+    expect(actor.getSnapshot().context.error?.code).toBe('server_error');
+    expect(actor.getSnapshot().hasTag('busy')).toBe(true);
+    h.server.clock.advance(1_000);
+    await settled(actor);
+    expect(stateOf(actor)).toBe('authenticated');
+    const exchanges = h.server.tokenRequests('authorization_code');
+    expect(exchanges.map((entry) => entry.status)).toEqual([500, 200]);
+    expect(new Set(exchanges.map((entry) => entry.params.code)).size).toBe(1);
+  });
+
+  it('gives up with the error after maxExchangeAttempts, and RETRY starts a new login rather than redeem the code again', async () => {
+    const h = createHarness({ grant: { retryBaseMs: 1_000, maxExchangeAttempts: 2 } });
+    const actor = await startIdle(h);
+    const callback = await redirect(h, actor);
+    h.server.fail('token', { status: 503 }, { times: 5 });
+    actor.send({ type: 'CALLBACK', url: callback });
+    await vi.waitFor(() => expect(actor.getSnapshot().value).toEqual({ exchanging: 'waiting' }));
+    h.server.clock.advance(1_000);
     await settled(actor);
     expect(stateOf(actor)).toBe('error');
-    expect(actor.getSnapshot().context.error?.code).toBe('server_error');
-    expect(h.server.tokenRequests('authorization_code')).toHaveLength(1);
-    // RETRY starts a new login rather than redeeming the code again.
+    expect(actor.getSnapshot().context.error).toMatchObject({ status: 503 });
+    expect(h.server.tokenRequests('authorization_code')).toHaveLength(2);
     actor.send({ type: 'RETRY' });
     await settled(actor);
     expect(stateOf(actor)).toBe('awaitingCallback');
+  });
+
+  it('never sends the code again past its life, nor after a 4xx other than 429', async () => {
+    // A Retry-After longer than the code lives: give up at once.
+    const late = createHarness({ grant: { codeLifetimeMs: 30_000 } });
+    const lateActor = await startIdle(late);
+    const lateCallback = await redirect(late, lateActor);
+    late.server.fail('token', { status: 503, headers: { 'retry-after': '60' } });
+    lateActor.send({ type: 'CALLBACK', url: lateCallback });
+    await settled(lateActor);
+    expect(stateOf(lateActor)).toBe('error');
+    expect(late.server.tokenRequests('authorization_code')).toHaveLength(1);
+
+    const refused = createHarness();
+    const refusedActor = await startIdle(refused);
+    const refusedCallback = await redirect(refused, refusedActor);
+    refused.server.fail('token', { oauthError: 'invalid_request', status: 400 });
+    refusedActor.send({ type: 'CALLBACK', url: refusedCallback });
+    await settled(refusedActor);
+    expect(stateOf(refusedActor)).toBe('error');
+    expect(refused.server.tokenRequests('authorization_code')).toHaveLength(1);
+  });
+
+  it('a 429 is sent again once its Retry-After is over', async () => {
+    const h = createHarness();
+    const actor = await startIdle(h);
+    const callback = await redirect(h, actor);
+    h.server.fail('token', { status: 429, headers: { 'retry-after': '5' } });
+    actor.send({ type: 'CALLBACK', url: callback });
+    await vi.waitFor(() => expect(actor.getSnapshot().value).toEqual({ exchanging: 'waiting' }));
+    h.server.clock.advance(4_000);
+    await Promise.resolve();
+    expect(actor.getSnapshot().value).toEqual({ exchanging: 'waiting' });
+    expect(h.server.tokenRequests('authorization_code')).toHaveLength(1);
+    h.server.clock.advance(1_000);
+    await settled(actor);
+    expect(stateOf(actor)).toBe('authenticated');
   });
 });
 

@@ -86,13 +86,14 @@ describe('implicitMachine', () => {
     expect(h.server.tokenRequests()).toHaveLength(0);
   });
 
-  it('refuses a fragment whose state does not match', async () => {
+  it('refuses a fragment whose state does not match, and keeps waiting for its own', async () => {
     const { h, actor } = await awaitingCallback();
     const fragment = new URLSearchParams({ access_token: 'at-1', token_type: 'Bearer', state: 'forged', iss: h.server.issuer });
     actor.send({ type: 'CALLBACK', url: `${REDIRECT_URI}#${fragment}` });
     await settled(actor);
-    expect(stateOf(actor)).toBe('error');
+    expect(stateOf(actor)).toBe('awaitingCallback');
     expect(actor.getSnapshot().context.error?.code).toBe('state_mismatch');
+    expect(actor.getSnapshot().context.pending).toBeDefined();
     expect(actor.getSnapshot().context.tokens).toBeUndefined();
   });
 });

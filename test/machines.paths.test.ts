@@ -130,8 +130,16 @@ function lifecycleEvents(context: GrantContext, machine: SessionBlob['machine'])
     ...(machine === 'implicit' ? [] : [done('checkStore', newerSession(context, machine, false), 'newer, fresh'), done('checkStore', newerSession(context, machine, true), 'newer, due')]),
     ...renewals,
     { type: `xstate.after.backoff delay.${machine}.refreshing.retrying` },
-    done('endSession', {}, 'revoked'),
-    done('endSession', { revocationError: { name: 'OAuthError', code: 'server_error', retryable: true, status: 503 } }, 'revocation failed'),
+    done('endSession', { revoked: ['refresh_token', 'access_token'], notRevoked: [] }, 'revoked'),
+    done(
+      'endSession',
+      {
+        revoked: [],
+        notRevoked: [{ token: 'access_token', reason: 'failed', error: { name: 'OAuthError', code: 'server_error', retryable: true, status: 503 } }],
+        revocationError: { name: 'OAuthError', code: 'server_error', retryable: true, status: 503 },
+      },
+      'revocation failed',
+    ),
     failed('endSession', 'storage_error', 'storage failed'),
   ];
 }
@@ -144,12 +152,17 @@ function authorizationCodeEvents(snapshot: AnyMachineSnapshot): AbstractEvent[] 
     { type: 'LOGIN', scopes: ['openid'] },
     { type: 'CALLBACK', url: `${REDIRECT_URI}?code=c&state=${context.pending?.state ?? 'none'}&iss=${encodeURIComponent(ISSUER)}` },
     { type: 'CALLBACK', url: `${REDIRECT_URI}?code=c&state=forged&iss=${encodeURIComponent(ISSUER)}` },
+    // Its own callback, refused by the server: it ends the pending authorization (a forged one does not).
+    { type: 'CALLBACK', url: `${REDIRECT_URI}?error=access_denied&state=${context.pending?.state ?? 'none'}&iss=${encodeURIComponent(ISSUER)}` },
     done('readSession', blob('awaitingCallback', 'authorizationCode'), 'pending stored'),
     done('prepareAuthorization', { pending, authorizationUrl: `${ISSUER}/authorize?state=${pending.state}` }, 'prepared'),
     failed('prepareAuthorization', 'storage_error', 'storage failed'),
     done('exchangeCode', { tokens: abstractTokens({ refresh }), savedAt: T0 }, 'exchanged'),
     done('exchangeCode', { tokens: abstractTokens({ refresh, expired: true }), savedAt: T0 }, 'exchanged, already expired'),
     failed('exchangeCode', 'invalid_grant', 'invalid_grant', 400),
+    // Transient: the same code is sent again after the backoff.
+    failed('exchangeCode', 'server_error', 'server_error', 500),
+    { type: 'xstate.after.exchange retry delay.authorizationCode.exchanging.waiting' },
     ...lifecycleEvents(context, 'authorizationCode'),
   ];
   return events;
@@ -212,6 +225,7 @@ function implicitEvents(snapshot: AnyMachineSnapshot): AbstractEvent[] {
     { type: 'LOGIN' },
     { type: 'CALLBACK', url: implicitCallback(context.pending?.state ?? 'none') },
     { type: 'CALLBACK', url: implicitCallback('forged') },
+    { type: 'CALLBACK', url: `${REDIRECT_URI}#error=access_denied&state=${context.pending?.state ?? 'none'}&iss=${encodeURIComponent(ISSUER)}` },
     done('readSession', blob('awaitingCallback', 'implicit'), 'pending stored'),
     done('prepareAuthorization', { pending, authorizationUrl: `${ISSUER}/authorize?state=${pending.state}` }, 'prepared'),
     failed('prepareAuthorization', 'storage_error', 'storage failed'),
@@ -397,7 +411,7 @@ async function settle(actor: { getSnapshot(): AnyMachineSnapshot }): Promise<voi
     const snapshot = actor.getSnapshot();
     if (snapshot.status !== 'active' || (snapshot.hasTag('ready') && !snapshot.hasTag('busy'))) return;
     // Waiting out a backoff: nothing happens until the path moves the clock.
-    if (snapshot.matches({ refreshing: 'retrying' })) return;
+    if (snapshot.matches({ refreshing: 'retrying' }) || snapshot.matches({ exchanging: 'waiting' })) return;
     await vi.advanceTimersByTimeAsync(0);
     await new Promise<void>((resolve) => (i < 100 ? realSetImmediate(resolve) : realSetTimeout(resolve, 1)));
   }
@@ -481,6 +495,9 @@ async function arrange(replay: Replay, event: AbstractEvent): Promise<void> {
     case 'exchangeCode:invalid_grant':
       h.server.fail('token', { oauthError: 'invalid_grant', status: 400 });
       return;
+    case 'exchangeCode:server_error':
+      h.server.fail('token', { oauthError: 'server_error', status: 500 });
+      return;
     case 'requestTokens:invalid_grant':
       h.server.fail('token', { oauthError: 'invalid_grant', status: 400 });
       return;
@@ -522,6 +539,8 @@ async function arrange(replay: Replay, event: AbstractEvent): Promise<void> {
     advance(replay, Math.max(0, (retryNotBefore ?? 0) - h.server.clock.now()));
   } else if (event.type.startsWith('xstate.after.restore retry delay.')) {
     advance(replay, RESTORE_RETRY_MS);
+  } else if (event.type.startsWith('xstate.after.exchange retry delay.')) {
+    advance(replay, Math.max(0, (contextOf(replay).exchange?.retryAt ?? 0) - h.server.clock.now()));
   }
 }
 
@@ -546,11 +565,14 @@ async function perform(replay: Replay, event: AbstractEvent): Promise<void> {
   if (event.type === 'CALLBACK' && 'url' in event && replay.machine === implicitMachine) {
     const valid = event.url.includes(`state=${pending.state}`);
     const state = (actor.getSnapshot().context as GrantContext).pending?.state;
-    actor.send({ type: 'CALLBACK', url: valid && state !== undefined ? implicitCallback(state) : event.url });
+    // The pending authorization's own callback, denied by the server, carries its real state too.
+    const own = (value: string) => (event.url.includes('error=') ? event.url.replace(`state=${pending.state}`, `state=${value}`) : implicitCallback(value));
+    actor.send({ type: 'CALLBACK', url: valid && state !== undefined ? own(state) : event.url });
     return;
   }
   if (event.type === 'CALLBACK' && 'url' in event) {
     const valid = event.url.includes(`state=${pending.state}`);
+    if (valid && event.url.includes('error=access_denied')) replay.h.server.nextAuthorization({ deny: true });
     const url = valid && replay.authorizationUrl !== undefined ? await replay.h.server.authorize(replay.authorizationUrl) : event.url;
     actor.send({ type: 'CALLBACK', url });
     return;

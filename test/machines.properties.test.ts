@@ -57,6 +57,7 @@ async function settle(actor: Actor<typeof authorizationCodeMachine>, clock: Manu
     const snapshot = actor.getSnapshot();
     if (snapshot.hasTag('ready') && !snapshot.hasTag('busy')) return;
     if (snapshot.matches({ refreshing: 'retrying' })) clock.advance(Math.max(0, (snapshot.context.retryNotBefore ?? 0) - clock.now()));
+    if (snapshot.matches({ exchanging: 'waiting' })) clock.advance(Math.max(0, (snapshot.context.exchange?.retryAt ?? 0) - clock.now()));
     await vi.advanceTimersByTimeAsync(0);
     await new Promise<void>((resolve) => (i < 100 ? realSetImmediate(resolve) : realSetTimeout(resolve, 1)));
   }
@@ -147,7 +148,7 @@ const commands = fc.array(command, { minLength: 1, maxLength: 14 });
 const runs = { numRuns: 60 };
 
 test.prop([commands], runs)(
-  'never authenticated without a successful exchange of a code this actor issued; refused codes are never redeemed; a code is redeemed at most once',
+  'never authenticated without a successful exchange of a code this actor issued; refused codes are never redeemed; a code is redeemed at most once, and sent again only after a transient failure',
   async (cmds) => {
     await withWorld(async (world) => {
       await settle(world.actor, world.h.server.clock);
@@ -157,7 +158,13 @@ test.prop([commands], runs)(
         const exchanges = world.h.server.tokenRequests('authorization_code');
         const redeemed = exchanges.map((entry) => entry.params.code ?? '');
         for (const code of world.refusedCodes) expect(redeemed).not.toContain(code);
-        expect(new Set(redeemed).size).toBe(redeemed.length);
+        const succeeded = exchanges.filter((entry) => entry.status === 200).map((entry) => entry.params.code ?? '');
+        expect(new Set(succeeded).size).toBe(succeeded.length);
+        // The same code again only after its sending failed transiently (5xx, 429, dropped), never after it was answered.
+        exchanges.forEach((entry, index) => {
+          const earlier = exchanges.slice(0, index).filter((before) => before.params.code === entry.params.code);
+          for (const before of earlier) expect(before.status === 0 || before.status === 429 || before.status >= 500, `resent after ${before.status}`).toBe(true);
+        });
         if (world.actor.getSnapshot().hasTag('signedIn')) {
           const succeeded = exchanges.filter((entry) => entry.status === 200 && world.ownCodes.has(entry.params.code ?? ''));
           expect(succeeded.length).toBeGreaterThan(0);
@@ -204,13 +211,22 @@ test.prop([commands], runs)('a refresh token is never lost on a retryable failur
   });
 });
 
-test.prop([commands], runs)('the pending authorization is gone after any callback, valid or not', async (cmds) => {
+test.prop([commands], runs)('the pending authorization is gone after its own callback, valid or not; a forged one leaves it', async (cmds) => {
   await withWorld(async (world) => {
     await settle(world.actor, world.h.server.clock);
     for (const cmd of cmds) {
+      const before = world.actor.getSnapshot().context.pending;
       await run(world, cmd);
       await settle(world.actor, world.h.server.clock);
       if (cmd.kind !== 'CALLBACK') continue;
+      if (world.actor.getSnapshot().hasTag('awaitingCallback')) {
+        // Refused as another login's callback: the pending authorization (the one held, or the one a fresh
+        // restore found in storage) is untouched.
+        expect(world.actor.getSnapshot().context.error?.code).toBe('state_mismatch');
+        expect(world.actor.getSnapshot().context.pending).toBeDefined();
+        if (before !== undefined) expect(world.actor.getSnapshot().context.pending).toEqual(before);
+        continue;
+      }
       expect(world.actor.getSnapshot().context.pending).toBeUndefined();
       await vi.advanceTimersByTimeAsync(0);
       const stored = await storedSession(world.h.storage);

@@ -51,7 +51,18 @@ const REDIRECT = {
 
 describe('the tags of every state', () => {
   it.each([
-    ['authorization code', authorizationCodeMachine, { ...LIFECYCLE, ...REDIRECT }],
+    [
+      'authorization code',
+      authorizationCodeMachine,
+      {
+        ...LIFECYCLE,
+        redirecting: REDIRECT.redirecting,
+        awaitingCallback: REDIRECT.awaitingCallback,
+        // A transiently failed exchange waits, busy, before sending the same code again.
+        'exchanging.sending': ['busy', 'ready'],
+        'exchanging.waiting': ['busy', 'ready'],
+      },
+    ],
     ['implicit', implicitMachine, { ...LIFECYCLE, ...REDIRECT }],
     ['client credentials', clientCredentialsMachine, { ...LIFECYCLE, exchanging: ['busy', 'ready'] }],
     ['password', passwordMachine, { ...LIFECYCLE, exchanging: ['busy', 'ready'] }],

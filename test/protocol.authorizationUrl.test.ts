@@ -87,15 +87,17 @@ describe('buildAuthorizationUrl', () => {
 
   it('does not let extra parameters override the security parameters', () => {
     for (const name of RESERVED) {
-      expect(() => buildAuthorizationUrl(provider, client, { ...base, extraParams: { [name]: 'x' } })).toThrow(TypeError);
+      expect(() => buildAuthorizationUrl(provider, client, { ...base, extraParams: { [name]: 'x' } })).toThrow(
+        expect.objectContaining({ name: 'OAuthError', code: 'configuration_error', status: undefined, retryable: false }),
+      );
     }
     expect(params(buildAuthorizationUrl(provider, client, { ...base, extraParams: { prompt: 'login' } }))['prompt']).toBe('login');
   });
 
-  it('refuses a scope reserved to another grant with invalid_scope (Path of Exile: service:* scopes)', () => {
+  it('refuses a scope reserved to another grant with configuration_error, never a server code (Path of Exile: service:* scopes)', () => {
     const poe = { ...provider, quirks: { scopeGrants: { 'service:*': ['client_credentials' as const] } } };
     expect(() => buildAuthorizationUrl(poe, client, { ...base, scopes: ['account:profile', 'service:leagues'] })).toThrow(
-      expect.objectContaining({ name: 'OAuthError', code: 'invalid_scope' }),
+      expect.objectContaining({ name: 'OAuthError', code: 'configuration_error', status: undefined, retryable: false }),
     );
     expect(() => buildAuthorizationUrl(poe, client, { ...base, scopes: ['account:profile'] })).not.toThrow();
   });

@@ -76,10 +76,11 @@ describe('client authentication methods', () => {
     expect(resolveClientAuthMethod(poe, { clientId: 'a' })).toBe('none');
   });
 
-  it('refuses a method the provider forbids with a TypeError', () => {
+  it('refuses a method the provider forbids with configuration_error (no status: the server never saw it)', () => {
     const poe = { ...provider, quirks: { clientAuthMethods: ['client_secret_post' as const] } };
-    expect(() => apply({ clientId: 'a', clientSecret: 's', authMethod: 'client_secret_basic' }, poe)).toThrow(TypeError);
-    expect(() => apply({ clientId: 'a', clientSecret: 's', authMethod: 'none' }, poe)).toThrow(TypeError);
+    const refused = expect.objectContaining({ name: 'OAuthError', code: 'configuration_error', status: undefined, retryable: false });
+    expect(() => apply({ clientId: 'a', clientSecret: 's', authMethod: 'client_secret_basic' }, poe)).toThrow(refused);
+    expect(() => apply({ clientId: 'a', clientSecret: 's', authMethod: 'none' }, poe)).toThrow(refused);
   });
 
   it('refuses secret methods without a secret, unknown methods and an empty client id', () => {

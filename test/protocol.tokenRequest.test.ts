@@ -50,7 +50,9 @@ describe('token requests per grant', () => {
 
   it('client_credentials refuses extra parameters that replace its own', () => {
     for (const name of ['grant_type', 'client_id', 'client_secret', 'scope', 'resource']) {
-      expect(() => tokenRequest.clientCredentials(provider, publicClient, { extraParams: { [name]: 'x' } })).toThrow(TypeError);
+      expect(() => tokenRequest.clientCredentials(provider, publicClient, { extraParams: { [name]: 'x' } })).toThrow(
+        expect.objectContaining({ name: 'OAuthError', code: 'configuration_error', status: undefined, retryable: false }),
+      );
     }
     expect(() => tokenRequest.clientCredentials(provider, publicClient, { resource: 'relative' })).toThrow(TypeError);
   });
@@ -111,8 +113,9 @@ describe('body encodings and headers', () => {
 
   it('refuses a missing or non-matching User-Agent when the provider requires a format (Path of Exile)', () => {
     const poe = { ...provider, quirks: { userAgentPattern: '^OAuth [^/\\s]+/\\S+ \\(contact: [^)]+\\)' } };
-    expect(() => tokenRequest.refreshToken(poe, publicClient, { refreshToken: 'r' })).toThrow(TypeError);
-    expect(() => tokenRequest.refreshToken(poe, { ...publicClient, userAgent: 'curl/8' }, { refreshToken: 'r' })).toThrow(TypeError);
+    const refused = expect.objectContaining({ name: 'OAuthError', code: 'configuration_error', status: undefined, retryable: false });
+    expect(() => tokenRequest.refreshToken(poe, publicClient, { refreshToken: 'r' })).toThrow(refused);
+    expect(() => tokenRequest.refreshToken(poe, { ...publicClient, userAgent: 'curl/8' }, { refreshToken: 'r' })).toThrow(refused);
     const ok = tokenRequest.refreshToken(poe, { ...publicClient, userAgent: 'OAuth app/1.0.0 (contact: dev@example.com)' }, { refreshToken: 'r' });
     expect(ok.init.headers['User-Agent']).toBe('OAuth app/1.0.0 (contact: dev@example.com)');
   });
@@ -133,9 +136,9 @@ describe('scopes reserved to other grants (Path of Exile)', () => {
     expect(form(request)['scope']).toBe('service:leagues service:leagues:ladder');
   });
 
-  it('refuses them through other grants with invalid_scope before sending', () => {
+  it('refuses them through other grants with configuration_error before sending', () => {
     expect(() => tokenRequest.refreshToken(poe, publicClient, { refreshToken: 'r', scopes: ['service:leagues'] })).toThrow(
-      expect.objectContaining({ code: 'invalid_scope' }),
+      expect.objectContaining({ name: 'OAuthError', code: 'configuration_error', status: undefined, retryable: false }),
     );
     expect(() => tokenRequest.password(poe, publicClient, { username: 'u', password: 'p', scopes: ['service:x'] })).toThrow(OAuthError);
     expect(() => tokenRequest.clientCredentials(poe, publicClient, { scopes: ['admin'] })).toThrow(OAuthError);

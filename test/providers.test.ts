@@ -218,7 +218,9 @@ describe('profiles through the protocol functions', () => {
     expect(body.get('client_secret')).toBe('s3cret');
     expect(request.init.headers['authorization'] ?? request.init.headers['Authorization']).toBeUndefined();
     expect(Object.entries(request.init.headers).find(([name]) => name.toLowerCase() === 'user-agent')?.[1]).toBe(userAgent);
-    expect(() => tokenRequest.clientCredentials(pathOfExile(), { ...client, userAgent: 'curl/8.0' }, { scopes: ['service:leagues'] })).toThrow(TypeError);
+    expect(() => tokenRequest.clientCredentials(pathOfExile(), { ...client, userAgent: 'curl/8.0' }, { scopes: ['service:leagues'] })).toThrow(
+      expect.objectContaining({ code: 'configuration_error', status: undefined }),
+    );
   });
 
   it('Path of Exile: service:* scopes are refused in the user login flow', () => {
@@ -229,7 +231,7 @@ describe('profiles through the protocol functions', () => {
         codeChallengeMethod: 'S256',
         scopes: ['account:profile', 'service:leagues'],
       }),
-    ).toThrow(expect.objectContaining({ code: 'invalid_scope' }));
+    ).toThrow(expect.objectContaining({ code: 'configuration_error', status: undefined }));
   });
 
   it('JSON token endpoint: the code exchange is a JSON body and the authorization URL says SHA-256', () => {

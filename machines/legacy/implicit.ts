@@ -205,7 +205,9 @@ export const implicitMachine = setup({
       on: {
         CALLBACK: [
           { guard: 'the callback answers the pending authorization', target: 'exchanging' },
-          // A pending authorization accepts one callback: a refused one ends it.
+          // Not this login's callback (another state): refused, and the login goes on waiting for its own.
+          { guard: 'the callback is for another authorization', actions: 'refuse the foreign callback' },
+          // Its own callback, refused (an error, a wrong issuer, too late): the pending authorization ends.
           { target: 'error', actions: ['refuse the callback', 'forget the stored session'] },
         ],
         LOGIN: { target: 'redirecting', actions: ['forget pending authorization', 'remember login request', 'clear failure'] },

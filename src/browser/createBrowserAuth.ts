@@ -13,7 +13,7 @@ import { authorizedFetchOf } from '../client/authorizedFetch.js';
 import { fetchClientUserinfo } from '../client/calls.js';
 import type { ObservedSnapshot } from '../client/snapshot.js';
 import { sameUser, userFromTokens, type UserClaims } from '../client/user.js';
-import type { GrantActor, LoginOptions, OAuthClientOptions } from '../client/index.js';
+import type { GrantActor, LoginOptions, LogoutResult, OAuthClientOptions } from '../client/index.js';
 import type { CallbackTokens } from '../client/types.js';
 import type { TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
@@ -57,8 +57,8 @@ export interface BrowserAuth {
   getTokens(): Promise<TokenSet | undefined>;
   /** @deprecated Renamed {@link BrowserAuth.getTokens} (the client's name); removed in the next release. */
   getTokenSet(): Promise<TokenSet | undefined>;
-  /** Ends the session (revoking where the provider allows) here and in every other tab. */
-  logout(): Promise<void>;
+  /** Ends the session (revoking where the provider allows) here and in every other tab; resolves with what was (not) revoked. */
+  logout(): Promise<LogoutResult>;
   /**
    * Calls `listener` whenever the tokens change — a login, a refresh, a
    * logout, or any of those in another tab — with the new tokens or

@@ -12,7 +12,7 @@ import { memoryStorage } from '../services/memoryStorage.js';
 import type { Services, StorageService } from '../services/types.js';
 import { webStorage, type WebStorageLike } from '../services/webStorage.js';
 import { authorizedFetchOf } from './authorizedFetch.js';
-import { fetchClientUserinfo, refreshNow } from './calls.js';
+import { fetchClientTokenInfo, fetchClientUserinfo, refreshNow } from './calls.js';
 import { DEFAULT_STORAGE_KEY, machineClientConfig, type AnyClientConfig, type OAuthGrant } from './config.js';
 import { createCore, unsupported, type Core, type CoreConfig, type GrantActor, type GrantMachine, type GrantSnapshot } from './core.js';
 import type { OAuthClientOptions } from './options.js';
@@ -99,6 +99,7 @@ export function assembleGrantClient<G extends OAuthGrant>(options: OAuthClientOp
     refresh: (refreshOptions) => refreshNow(core, refreshOptions),
     userinfo: () => fetchClientUserinfo(core),
     authorizedFetch: authorizedFetchOf(core),
+    tokenInfo: () => fetchClientTokenInfo(core),
     logout: () => core.logout(),
     subscribe: (listener) => core.subscribe(listener as (snapshot: unknown) => void),
     stop: () => core.stop(),

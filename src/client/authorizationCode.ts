@@ -37,7 +37,7 @@ export function loginWithRedirect(core: Core, options: LoginOptions & { returnTo
 }
 
 /** The options `login()` of the authorization code grant takes. */
-export const LOGIN_OPTIONS = ['scopes', 'extraParams', 'appState'] as const;
+export const LOGIN_OPTIONS = ['scopes', 'extraParams', 'tokenParams', 'appState'] as const;
 
 /**
  * `handleCallback(url)`: the callback URL to the machine (a fresh client on the callback page restores the
@@ -63,6 +63,9 @@ export function handleCallback(core: Core, url: string): Promise<CallbackTokens>
         if (is.failed(snapshot)) return failureOf(snapshot, () => new OAuthError('invalid_callback', { retryable: false }));
         // The exchange (or the restore of the pending authorization) is under way.
         if (is.busy(snapshot) || !is.ready(snapshot)) return undefined;
+        // Still waiting for a callback once ours was handled: ours was not this login's (another state), and the
+        // machine kept the pending authorization; its context says why ours was refused.
+        if (is.awaitingCallback(snapshot)) return failureOf(snapshot, () => new OAuthError('state_mismatch', { retryable: false }));
         return { error: cancelled('login') };
       });
     })(),

@@ -28,7 +28,17 @@ export type OAuthGrant = 'authorization_code' | 'client_credentials' | 'device_c
  * OpenID Connect Discovery), optionally with fields that override the
  * discovered ones (for example `quirks`).
  */
-export type ProviderOption = ProviderConfig | (Partial<ProviderConfig> & { issuer: string });
+export type ProviderOption = ProviderConfig | DiscoveredProviderOption;
+
+/**
+ * `{ issuer }` for discovery, with fields that override the discovered ones, and optionally a
+ * `fallback`: the configuration to use when the issuer has no discovery document (its metadata
+ * URLs answer 404 or 410), as SkyMavis SSO's client does ("the discovery document first, otherwise
+ * `/oauth2/token`"). Relative endpoints in `fallback` resolve against its `baseUrl`, else the issuer.
+ * Any other discovery failure (a network failure, a 5xx, a document for another issuer) is not
+ * a missing document, and fails `ready` as before.
+ */
+export type DiscoveredProviderOption = Partial<ProviderConfig> & { issuer: string; fallback?: ProviderConfig };
 
 interface ClientBase {
   clientId: string;
@@ -101,32 +111,48 @@ const ProviderQuirksSchema = v.strictObject({
   clientAuthMethods: v.optional(v.array(v.picklist(CLIENT_AUTH_METHODS, 'unknown client authentication method in quirks.clientAuthMethods'))),
   scopeGrants: v.optional(v.record(v.string(), v.array(v.string()))),
   pkceRequired: v.optional(v.boolean()),
+  pkce: v.optional(v.picklist(['required', 'optional', 'unsupported'], 'quirks.pkce must be required, optional or unsupported')),
+  pkceChallengeEncoding: v.optional(v.picklist(['base64url', 'base64'], 'quirks.pkceChallengeEncoding must be base64url or base64')),
+  onlyListedScopes: v.optional(v.boolean('quirks.onlyListedScopes must be a boolean')),
+  mapErrorResponse: v.optional(v.function('quirks.mapErrorResponse must be a function')),
 });
 
-/** `provider`: a `ProviderConfig`, or `{ issuer }` (plus overrides) for discovery. */
+const providerEntries = {
+  issuer: v.optional(v.string('provider.issuer must be a string')),
+  baseUrl: v.optional(absoluteUrl('provider.baseUrl must be an absolute URL')),
+  authorizationEndpoint: v.optional(v.string('provider.authorizationEndpoint must be a string')),
+  tokenEndpoint: v.optional(v.string('provider.tokenEndpoint must be a string')),
+  revocationEndpoint: v.optional(v.string()),
+  introspectionEndpoint: v.optional(v.string()),
+  userinfoEndpoint: v.optional(v.string()),
+  tokenInfoEndpoint: v.optional(v.string()),
+  deviceAuthorizationEndpoint: v.optional(v.string()),
+  endSessionEndpoint: v.optional(v.string()),
+  authorizationResponseIssParameterSupported: v.optional(v.boolean()),
+  codeChallengeMethodsSupported: v.optional(strings('provider.codeChallengeMethodsSupported must be strings')),
+  tokenEndpointAuthMethodsSupported: v.optional(strings('provider.tokenEndpointAuthMethodsSupported must be strings')),
+  grantTypesSupported: v.optional(strings('provider.grantTypesSupported must be strings')),
+  scopesSupported: v.optional(strings('provider.scopesSupported must be strings')),
+  allowInsecureRequests: v.optional(v.boolean()),
+  quirks: v.optional(ProviderQuirksSchema),
+};
+
+/** `provider.fallback`: a whole `ProviderConfig` (a profile's, for instance). */
+const FallbackProviderSchema = v.pipe(
+  v.strictObject(providerEntries),
+  v.check((provider) => typeof provider.tokenEndpoint === 'string', 'provider.fallback needs a tokenEndpoint'),
+);
+
+/** `provider`: a `ProviderConfig`, or `{ issuer }` (plus overrides, and a `fallback`) for discovery. */
 export const ProviderSchema = v.pipe(
-  v.strictObject({
-    issuer: v.optional(v.string('provider.issuer must be a string')),
-    baseUrl: v.optional(absoluteUrl('provider.baseUrl must be an absolute URL')),
-    authorizationEndpoint: v.optional(v.string('provider.authorizationEndpoint must be a string')),
-    tokenEndpoint: v.optional(v.string('provider.tokenEndpoint must be a string')),
-    revocationEndpoint: v.optional(v.string()),
-    introspectionEndpoint: v.optional(v.string()),
-    userinfoEndpoint: v.optional(v.string()),
-    tokenInfoEndpoint: v.optional(v.string()),
-    deviceAuthorizationEndpoint: v.optional(v.string()),
-    endSessionEndpoint: v.optional(v.string()),
-    authorizationResponseIssParameterSupported: v.optional(v.boolean()),
-    codeChallengeMethodsSupported: v.optional(strings('provider.codeChallengeMethodsSupported must be strings')),
-    tokenEndpointAuthMethodsSupported: v.optional(strings('provider.tokenEndpointAuthMethodsSupported must be strings')),
-    grantTypesSupported: v.optional(strings('provider.grantTypesSupported must be strings')),
-    scopesSupported: v.optional(strings('provider.scopesSupported must be strings')),
-    allowInsecureRequests: v.optional(v.boolean()),
-    quirks: v.optional(ProviderQuirksSchema),
-  }),
+  v.strictObject({ ...providerEntries, fallback: v.optional(FallbackProviderSchema) }),
   v.check(
     (provider) => typeof provider.tokenEndpoint === 'string' || (typeof provider.issuer === 'string' && URL.canParse(provider.issuer)),
     'provider needs a tokenEndpoint, or an absolute issuer URL for discovery',
+  ),
+  v.check(
+    (provider) => provider.fallback === undefined || typeof provider.tokenEndpoint !== 'string',
+    'provider.fallback is for discovery: give an issuer without a tokenEndpoint',
   ),
 );
 
@@ -175,6 +201,8 @@ export const OptionsSchema = v.strictObject({
   retryBaseMs: milliseconds('retryBaseMs'),
   restore: v.optional(v.boolean('options.restore must be a boolean')),
   minRenewalIntervalMs: milliseconds('minRenewalIntervalMs'),
+  maxExchangeAttempts: milliseconds('maxExchangeAttempts'),
+  codeLifetimeMs: milliseconds('codeLifetimeMs'),
 });
 
 /** The concepts, for the entries that compose them. */
@@ -303,7 +331,7 @@ export function checkClientAuth(entry: string, client: AnyClientConfig, confiden
 }
 
 /** Whether the provider option asks for discovery (no token endpoint given). */
-export function needsDiscovery(provider: ProviderOption): provider is Partial<ProviderConfig> & { issuer: string } {
+export function needsDiscovery(provider: ProviderOption): provider is DiscoveredProviderOption {
   return typeof provider.tokenEndpoint !== 'string';
 }
 

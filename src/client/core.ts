@@ -19,7 +19,7 @@ import { createActor, waitFor, type Actor, type AnyActorRef, type InspectionEven
 import type { authorizationCodeMachine } from '../../machines/authorizationCode.js';
 import type { clientCredentialsMachine } from '../../machines/clientCredentials.js';
 import type { deviceCodeMachine } from '../../machines/deviceCode.js';
-import { resolveGrantOptions, RUNTIME, type GrantInput, type GrantOptions, type WithRuntime } from '../../machines/types.js';
+import { resolveGrantOptions, RUNTIME, type GrantInput, type GrantOptions, type LogoutResult, type WithRuntime } from '../../machines/types.js';
 import { OAuthError, type OAuthErrorJSON } from '../errors.js';
 import { checkIssuer } from '../protocol/discovery.js';
 import type { ClientConfig, ProviderConfig, TokenSet } from '../protocol/types.js';
@@ -47,9 +47,9 @@ export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent
 
 /** The events a façade sends. */
 export type ClientEvent =
-  | { type: 'LOGIN'; scopes?: string[]; extraParams?: Record<string, string> }
+  | { type: 'LOGIN'; scopes?: string[]; extraParams?: Record<string, string>; tokenParams?: Record<string, string> }
   | { type: 'CALLBACK'; url: string }
-  | { type: 'REFRESH' }
+  | { type: 'REFRESH'; tokenParams?: Record<string, string> }
   | { type: 'LOGOUT' }
   | { type: 'RETRY' }
   | { type: 'CANCEL' };
@@ -66,6 +66,7 @@ export interface DrivenActor {
 /** What the façades read from a grant's context (the context fields of the tag contract). */
 export interface ContextView {
   tokens?: TokenSet;
+  loggedOut?: LogoutResult;
   staleTokens?: TokenSet;
   savedAt?: number;
   retryNotBefore?: number;
@@ -128,6 +129,11 @@ export function cancelled(what: string): OAuthError {
   return new OAuthError('aborted', { description: `The ${what} was cancelled`, retryable: false });
 }
 
+/** The logout result when no token was held: nothing to revoke, nothing left valid. */
+function nothingHeld(): LogoutResult {
+  return { revoked: [], notRevoked: [] };
+}
+
 /** The machine's own error for a failed snapshot, else `fallback()`. */
 export function failureOf(snapshot: ObservedSnapshot, fallback: () => OAuthError): { error: OAuthError } {
   const json = contextError(snapshot);
@@ -178,7 +184,7 @@ export interface Core {
   getTokens(): Promise<TokenSet | undefined>;
   /** The actor when it is ready and the core not stopped, else `undefined` (no waiting). */
   readyActor(): DrivenActor | undefined;
-  logout(): Promise<void>;
+  logout(): Promise<LogoutResult>;
   subscribe(listener: (snapshot: ObservedSnapshot) => void): () => void;
   stop(): void;
 }
@@ -413,20 +419,23 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
       return is.signedIn(snapshot) ? view(snapshot).tokens : undefined;
     },
 
-    logout(): Promise<void> {
+    logout(): Promise<LogoutResult> {
       return unlessStopped(
         (async () => {
           const current = await whenReady();
           // From idle too: the machine's logout also removes whatever is left in storage. A logout (or any
           // request) already under way that takes neither LOGOUT nor CANCEL is waited for.
-          const accepted = sendAccepted(current, { type: 'LOGOUT' }) || sendAccepted(current, { type: 'CANCEL' });
+          const loggingOut = sendAccepted(current, { type: 'LOGOUT' });
+          const accepted = loggingOut || sendAccepted(current, { type: 'CANCEL' });
           if (!accepted && !is.busy(current.getSnapshot())) {
-            if (!is.signedIn(current.getSnapshot())) return;
+            if (!is.signedIn(current.getSnapshot())) return nothingHeld();
             throw unsupported('logout() is not possible now');
           }
-          await until(current, (snapshot): Verdict<void> => {
+          return until(current, (snapshot): Verdict<LogoutResult> => {
             if (is.failed(snapshot)) return failureOf(snapshot, () => unsupported('logout failed'));
-            return is.idle(snapshot) ? { value: undefined } : undefined;
+            if (!is.idle(snapshot)) return undefined;
+            // What the machine's logout reported; a cancelled login held no tokens to revoke.
+            return { value: (loggingOut ? view(snapshot).loggedOut : undefined) ?? nothingHeld() };
           });
         })(),
       );

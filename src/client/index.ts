@@ -25,7 +25,17 @@ export type {
   PublicClientCredentials,
 } from './config.js';
 export type { GrantActor, GrantSnapshot, InspectOption } from './core.js';
-export type { CallbackTokens, DeviceLogin, LoginOptions, LoginResult, OAuthClient, RefreshOptions } from './types.js';
+export type {
+  CallbackTokens,
+  DeviceLogin,
+  LoginOptions,
+  LoginResult,
+  LogoutResult,
+  NotRevoked,
+  OAuthClient,
+  RefreshOptions,
+  RevocableToken,
+} from './types.js';
 
 /**
  * Creates the promise façade over one grant machine (see {@link OAuthClient}).

@@ -21,6 +21,7 @@ export function loginEvent(options: LoginOptions & { returnTo?: string }, known:
   const event: LoginEvent = { type: 'LOGIN' };
   if (options.scopes !== undefined) event.scopes = options.scopes;
   if (options.extraParams !== undefined) event.extraParams = options.extraParams;
+  if (options.tokenParams !== undefined) event.tokenParams = options.tokenParams;
   if (options.returnTo !== undefined) event.returnTo = options.returnTo;
   if (options.appState !== undefined) {
     let text: string | undefined;

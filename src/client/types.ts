@@ -1,6 +1,10 @@
 /**
  * The promise API of `createOAuthClient`: what every grant's façade offers.
  */
+import type { LogoutResult } from '../../machines/types.js';
+
+export type { LogoutResult, NotRevoked, RevocableToken } from '../../machines/types.js';
+import type { TokenInfo } from '../protocol/tokenInfo.js';
 import type { TokenSet } from '../protocol/types.js';
 import type { ProviderConfig } from '../protocol/types.js';
 import type { OAuthGrant } from './config.js';
@@ -11,6 +15,12 @@ export interface LoginOptions {
   scopes?: string[];
   /** Extra authorization request parameters (`prompt`, `login_hint`, …); they cannot override the security ones. */
   extraParams?: Record<string, string>;
+  /**
+   * Extra parameters of this login's code exchange at the token endpoint (`scope` for a server that
+   * wants it there, `audience`…), kept with the pending authorization across the redirect; one the
+   * library sets is refused with `configuration_error` before the user leaves.
+   */
+  tokenParams?: Record<string, string>;
   /**
    * The authorization code grant: the app's own data (JSON, at most 16 KiB
    * serialised), kept with the pending authorization — in storage, never sent
@@ -58,6 +68,12 @@ export interface RefreshOptions {
    * refused): many callers reporting the same token cause one renewal.
    */
   accessToken?: string;
+  /**
+   * Extra parameters of this renewal's refresh-token request (`audience`, …). A renewal already
+   * under way is joined with its own. A name the library sets rejects with `configuration_error`,
+   * and nothing is sent.
+   */
+  tokenParams?: Record<string, string>;
 }
 
 /** The promise API over one grant machine. Every rejection is an `OAuthError`. */
@@ -126,8 +142,20 @@ export interface OAuthClient<G extends OAuthGrant = OAuthGrant> {
    * already has an `Authorization` header is refused with a `TypeError`.
    */
   authorizedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
-  /** Ends the session: revokes where the provider allows, clears storage, resolves when signed out. Cancels a pending login. */
-  logout(): Promise<void>;
+  /**
+   * What the provider's token-info endpoint (`provider.tokenInfoEndpoint`, a non-standard `GET`)
+   * says about the current access token, typed: `expiresAt` in epoch ms (from its `expires_at`),
+   * `clientId`, `userId`, `scopes`, and the body as `raw`. Rejects with `unsupported_operation`
+   * when the provider has no such endpoint.
+   */
+  tokenInfo(): Promise<TokenInfo>;
+  /**
+   * Ends the session: revokes where the provider allows (RFC 7009: the refresh token, then the access
+   * token), clears storage, and resolves when signed out with what was revoked and what was not, and why
+   * (`no_revocation_endpoint`, `refused`, `failed`, `not_attempted`), so an app can warn the user or ask
+   * its backend to revoke. Cancels a pending login. A failed revocation does not fail the logout.
+   */
+  logout(): Promise<LogoutResult>;
   /**
    * Calls `listener` with every snapshot of the actor (from its first one, even
    * when subscribed before discovery finished); returns the unsubscribe. A

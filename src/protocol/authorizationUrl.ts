@@ -2,15 +2,17 @@
  * The authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.1).
  */
 import { resolveEndpoint } from './endpoints.js';
-import { pkceMethodWireName } from './pkce.js';
+import { nopkce, pkceMethodWireName, type NoPkce } from './pkce.js';
+import { assertPkceMethodAllowed, assertScopesListed, configurationError } from './providerRules.js';
 import { assertScopesAllowed, assertScopeSyntax } from './scopeGrants.js';
 import type { ClientConfig, PkceMethod, ProviderConfig } from './types.js';
 
 /** What varies per authorization request. */
 export interface AuthorizationUrlOptions {
   state: string;
-  codeChallenge: string;
-  /** The RFC 7636 method; sent under the provider's wire name (`quirks.pkceMethodNames`). */
+  /** The RFC 7636 challenge, or `nopkce` to send none (a provider with `quirks.pkce: 'unsupported'`). */
+  codeChallenge: string | NoPkce;
+  /** The RFC 7636 method; sent under the provider's wire name (`quirks.pkceMethodNames`). Ignored with `nopkce`. */
   codeChallengeMethod: PkceMethod;
   nonce?: string;
   /** Default: `client.scopes`. */
@@ -42,8 +44,10 @@ function nonEmpty(value: unknown, name: string): string {
 
 /**
  * The URL to send the user agent to. Keeps a query the endpoint already has
- * (RFC 6749 §3.1), refuses reserved scopes for this grant (`invalid_scope`)
- * and throws `TypeError` on missing or malformed arguments.
+ * (RFC 6749 §3.1). What the provider's profile forbids — a scope reserved to
+ * another grant or outside an exhaustive `scopesSupported`, a PKCE method it
+ * does not list, an extra parameter the library sets — throws
+ * `OAuthError('configuration_error')`; missing or malformed arguments throw `TypeError`.
  */
 export function buildAuthorizationUrl(
   provider: ProviderConfig,
@@ -52,14 +56,18 @@ export function buildAuthorizationUrl(
 ): string {
   const clientId = nonEmpty(client.clientId, 'client.clientId');
   const state = nonEmpty(options.state, 'state');
-  const codeChallenge = nonEmpty(options.codeChallenge, 'codeChallenge');
-  if (options.codeChallengeMethod !== 'S256' && options.codeChallengeMethod !== 'plain') {
-    throw new TypeError(`codeChallengeMethod must be 'S256' or 'plain', got ${String(options.codeChallengeMethod)}`);
+  const codeChallenge = options.codeChallenge === nopkce ? nopkce : nonEmpty(options.codeChallenge, 'codeChallenge');
+  if (codeChallenge !== nopkce) {
+    if (options.codeChallengeMethod !== 'S256' && options.codeChallengeMethod !== 'plain') {
+      throw new TypeError(`codeChallengeMethod must be 'S256' or 'plain', got ${String(options.codeChallengeMethod)}`);
+    }
+    assertPkceMethodAllowed(provider, options.codeChallengeMethod);
   }
   const url = new URL(resolveEndpoint(provider, 'authorization'));
   const scopes = options.scopes ?? client.scopes ?? [];
   assertScopeSyntax(scopes);
   assertScopesAllowed(provider, 'authorization_code', scopes);
+  assertScopesListed(provider, scopes);
   const redirectUri = options.redirectUri ?? client.redirectUri;
   if (redirectUri !== undefined) {
     // RFC 6749 §3.1.2: the redirection endpoint URI MUST be an absolute URI. Sent exactly as given.
@@ -73,12 +81,14 @@ export function buildAuthorizationUrl(
   if (redirectUri !== undefined) params.push(['redirect_uri', redirectUri]);
   if (scopes.length > 0) params.push(['scope', scopes.join(' ')]);
   params.push(['state', state]);
-  params.push(['code_challenge', codeChallenge]);
-  params.push(['code_challenge_method', pkceMethodWireName(provider, options.codeChallengeMethod)]);
+  if (codeChallenge !== nopkce) {
+    params.push(['code_challenge', codeChallenge]);
+    params.push(['code_challenge_method', pkceMethodWireName(provider, options.codeChallengeMethod)]);
+  }
   if (options.nonce !== undefined) params.push(['nonce', nonEmpty(options.nonce, 'nonce')]);
   for (const [name, value] of Object.entries(options.extraParams ?? {})) {
     if (RESERVED_PARAMS.has(name)) {
-      throw new TypeError(`extraParams cannot set ${name}: the library sets it`);
+      throw configurationError(`extraParams cannot set ${name}: the library sets it`);
     }
     if (typeof value !== 'string') throw new TypeError(`extraParams.${name} must be a string`);
     params.push([name, value]);

@@ -2,6 +2,7 @@
  * Client authentication at the token endpoint (RFC 6749 §2.3).
  */
 import type { ClientAuthMethod, ClientConfig, ProviderConfig } from './types.js';
+import { configurationError } from './providerRules.js';
 import { SECRET_AUTH_METHODS, isClientAuthMethod } from './validators.js';
 
 
@@ -24,8 +25,8 @@ export function basicCredentials(clientId: string, clientSecret: string): string
 /**
  * The method a client authenticates with: `client.authMethod`; else, with a
  * secret, `client_secret_basic` unless the provider only allows another secret
- * method; else `none`. Throws `TypeError` when the provider forbids the method
- * (`quirks.clientAuthMethods`) or a secret method lacks a secret. A public
+ * method; else `none`. Throws `OAuthError('configuration_error')` when the provider forbids the method
+ * (`quirks.clientAuthMethods`), `TypeError` when a secret method lacks a secret. A public
  * client (no secret) using `none` is not checked against the list: it does
  * not authenticate at all (RFC 6749 §2.1), and providers that list only
  * `client_secret_post` (Path of Exile) still serve public PKCE clients.
@@ -45,7 +46,7 @@ export function resolveClientAuthMethod(provider: ProviderConfig, client: Client
   if (method !== 'none' && !hasSecret) throw new TypeError(`${method} needs client.clientSecret`);
   const exemptPublicClient = method === 'none' && !hasSecret;
   if (allowed !== undefined && !exemptPublicClient && !allowed.includes(method)) {
-    throw new TypeError(`the provider does not accept ${method} (it accepts ${allowed.join(', ')})`);
+    throw configurationError(`the provider does not accept ${method} (it accepts ${allowed.join(', ')})`);
   }
   return method;
 }

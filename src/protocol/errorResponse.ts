@@ -8,6 +8,7 @@ import { OAuthError } from '../errors.js';
 import { parseRetryAfter } from './retryAfter.js';
 import { serverError } from './serverError.js';
 import { parseWwwAuthenticate } from './wwwAuthenticate.js';
+import type { ErrorAnswer, ProviderConfig } from './types.js';
 
 export { parseWwwAuthenticate };
 
@@ -127,6 +128,58 @@ export function redirectError(response: Response): OAuthError | undefined {
   });
 }
 
+/** Where an error answer came from, for the rule on answers without an error body ({@link errorWithoutBody}). */
+export interface ErrorContext {
+  provider: ProviderConfig;
+  endpoint: ErrorAnswer['endpoint'];
+  /** The client sent credentials with the request (`client_secret_basic` or `client_secret_post`). */
+  clientAuthenticated: boolean;
+}
+
+/**
+ * What an error answer without an RFC 6749 §5.2 body stands for. The provider's
+ * `quirks.mapErrorResponse` decides first; then the library's rule, which only
+ * ever reads an empty body (a gateway's HTML page or any other text says nothing
+ * about the grant, and stays `invalid_response`):
+ * - 401 or 403 from an endpoint the client authenticated to: `invalid_client`
+ *   (RFC 6749 §5.2: client authentication failed), the status kept;
+ * - 400 from the token endpoint: `invalid_grant`, a definitive refusal of what
+ *   was presented (a spent, revoked or stolen refresh token, a used code), so a
+ *   session built on it ends.
+ */
+function errorWithoutBody(
+  response: Response,
+  text: string,
+  answered: ErrorContext,
+): { error: string; error_description?: string } | undefined {
+  const contentType = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() || undefined;
+  const answer: ErrorAnswer = {
+    endpoint: answered.endpoint,
+    status: response.status,
+    contentType,
+    body: text,
+    clientAuthenticated: answered.clientAuthenticated,
+  };
+  const map = answered.provider.quirks?.mapErrorResponse;
+  if (map !== undefined) {
+    let mapped: ReturnType<typeof map>;
+    try {
+      mapped = map(answer);
+    } catch {
+      mapped = undefined; // a mapping that throws has said nothing; the library's rule applies
+    }
+    if (mapped !== undefined) return mapped;
+  }
+  if (text.trim() !== '') return undefined;
+  if ((response.status === 401 || response.status === 403) && answered.clientAuthenticated) {
+    return { error: 'invalid_client', error_description: `HTTP ${response.status} without a body to an authenticated client request` };
+  }
+  if (response.status === 400 && answered.endpoint === 'token') {
+    return { error: 'invalid_grant', error_description: 'HTTP 400 without a body from the token endpoint: a definitive refusal' };
+  }
+  return undefined;
+}
+
 /**
  * The `OAuthError` an error response stands for; never throws. The code comes
  * from the JSON body's `error` (RFC 6749 §5.2), else from the
@@ -136,8 +189,14 @@ export function redirectError(response: Response): OAuthError | undefined {
  * `unexpected_redirect`, its body unread. Status, header and the body (as
  * `cause`) are kept; 429 and 5xx are retryable. A `Retry-After` header, on
  * any status, becomes `retryAfterMs` (an HTTP-date measured against `clock`).
+ * With `answered` (where the request went, and whether the client authenticated),
+ * an answer without an error body may still carry a meaning: see {@link errorWithoutBody}.
  */
-export async function readErrorResponse(response: Response, clock: TimeSource = systemClock): Promise<OAuthError> {
+export async function readErrorResponse(
+  response: Response,
+  clock: TimeSource = systemClock,
+  answered?: ErrorContext,
+): Promise<OAuthError> {
   const redirect = redirectError(response);
   if (redirect !== undefined) {
     await response.body?.cancel().catch(() => undefined);
@@ -146,8 +205,17 @@ export async function readErrorResponse(response: Response, clock: TimeSource = 
   const wwwAuthenticate = response.headers.get('www-authenticate') ?? undefined;
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), clock.now());
   let body: unknown;
+  let text = '';
   try {
-    body = isJsonContentType(response) ? await readJsonBody(response) : await readTextCapped(response, MAX_BODY_BYTES);
+    text = await readTextCapped(response, MAX_BODY_BYTES);
+    body = text;
+    if (isJsonContentType(response)) {
+      try {
+        body = JSON.parse(text) as unknown;
+      } catch {
+        throw invalidResponse(response, `the response body is not JSON (HTTP ${response.status})`, text);
+      }
+    }
   } catch (thrown) {
     const failure = OAuthError.from(thrown, 'invalid_response');
     // The body never arrived whole (timeout, reset, abort): that, not the half-read body, is what happened.
@@ -176,6 +244,10 @@ export async function readErrorResponse(response: Response, clock: TimeSource = 
     if (params['error'] !== undefined) {
       return serverError({ error: params['error'], error_description: params['error_description'], error_uri: params['error_uri'] }, common);
     }
+  }
+  if (answered !== undefined) {
+    const meant = errorWithoutBody(response, text, answered);
+    if (meant !== undefined) return serverError(meant, common);
   }
   return new OAuthError('invalid_response', {
     ...common,

@@ -12,6 +12,7 @@ export type { OAuthErrorCode, OAuthErrorJSON, OAuthErrorOptions, LibraryErrorCod
 export type {
   ClientAuthMethod,
   ClientConfig,
+  ErrorAnswer,
   GrantType,
   HttpRequest,
   PkceMethod,
@@ -25,7 +26,17 @@ export type { CryptoService, FetchLike, Services, TimeSource } from '../services
 // Building blocks: base64url, random values, PKCE (RFC 7636), endpoint resolution.
 export { base64urlDecode, base64urlEncode } from './base64url.js';
 export { createNonce, createState, randomToken } from './random.js';
-export { createCodeChallenge, createCodeVerifier, createPkce, pkceMethodWireName, type Pkce } from './pkce.js';
+export {
+  createCodeChallenge,
+  createCodeVerifier,
+  createPkce,
+  nopkce,
+  pkceMethodWireName,
+  type NoPkce,
+  type Pkce,
+  type PkceChallengeEncoding,
+} from './pkce.js';
+export { runtimeSetsUserAgent } from './providerRules.js';
 export { resolveEndpoint, type EndpointName } from './endpoints.js';
 // Requests and their checks: authorization URL, callback, client authentication, token requests.
 export { buildAuthorizationUrl, type AuthorizationUrlOptions } from './authorizationUrl.js';
@@ -47,10 +58,12 @@ export {
 export { readRevocationResponse, revocationRequest } from './revocation.js';
 export { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
 export { readUserinfoResponse, userinfoRequest } from './userinfo.js';
+export { readTokenInfoResponse, tokenInfoRequest, type TokenInfo } from './tokenInfo.js';
 export { checkIdTokenClaims, decodeJwtPayload, type IdTokenClaims, type IdTokenExpectation } from './idToken.js';
 // Operations: build → send through services.fetch → read, as the machines' actors call them.
 export {
   exchangeAuthorizationCode,
+  fetchTokenInfo,
   fetchUserinfo,
   introspectToken,
   pollDeviceToken,

@@ -5,7 +5,7 @@ import * as v from 'valibot';
 import { systemClock } from '../services/clock.js';
 import type { TimeSource } from '../services/types.js';
 import { OAuthError } from '../errors.js';
-import { readErrorResponse, readJsonBody } from './errorResponse.js';
+import { readErrorResponse, readJsonBody, type ErrorContext } from './errorResponse.js';
 import { buildAuthenticatedPost, tokenReferenceParams, type TokenReference } from './providerRequest.js';
 import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';
 
@@ -56,8 +56,12 @@ export function introspectionRequest(
  * Reads RFC 7662 §2.2's response; `active` must be a boolean, the registered fields well typed.
  * An error status is the server's `OAuthError` (a `Retry-After` measured against `clock`).
  */
-export async function readIntrospectionResponse(response: Response, clock: TimeSource = systemClock): Promise<Introspection> {
-  if (!response.ok) throw await readErrorResponse(response, clock);
+export async function readIntrospectionResponse(
+  response: Response,
+  clock: TimeSource = systemClock,
+  answered?: ErrorContext,
+): Promise<Introspection> {
+  if (!response.ok) throw await readErrorResponse(response, clock, answered);
   const body = await readJsonBody(response);
   const result = v.safeParse(IntrospectionSchema, body);
   if (!result.success) {

@@ -10,13 +10,16 @@ import type { Services } from '../services/types.js';
 import { readDeviceAuthorizationResponse, deviceAuthorizationRequest, type DeviceAuthorization } from './deviceAuthorization.js';
 import { OAuthError } from '../errors.js';
 import { checkIdTokenClaims, decodeJwtPayload } from './idToken.js';
+import type { NoPkce } from './pkce.js';
 import { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
+import { resolveClientAuthMethod } from './clientAuth.js';
 import { sendRequest } from './providerRequest.js';
 import { readRevocationResponse, revocationRequest } from './revocation.js';
 import { tokenRequest } from './tokenRequest.js';
 import { readTokenResponse } from './tokenResponse.js';
 import type { ClientConfig, HttpRequest, ProviderConfig, TokenSet } from './types.js';
 import { readUserinfoResponse, userinfoRequest } from './userinfo.js';
+import { readTokenInfoResponse, tokenInfoRequest, type TokenInfo } from './tokenInfo.js';
 
 /** What every operation needs: who to talk to, as whom, through which services. */
 export interface OperationContext {
@@ -27,6 +30,11 @@ export interface OperationContext {
 }
 
 type TokenTypeHint = 'access_token' | 'refresh_token' | (string & {});
+
+/** Whether the client sends credentials (RFC 6749 §2.3) with its requests: what a bodiless 401/403 is judged by. */
+function clientAuthenticated(context: OperationContext): boolean {
+  return resolveClientAuthMethod(context.provider, context.client) !== 'none';
+}
 
 /** Sends a built request with the context's fetch and signal (never following a redirect, see `sendRequest`). */
 function send(context: OperationContext, request: HttpRequest): Promise<Response> {
@@ -88,7 +96,7 @@ function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check
 async function requestTokens(context: OperationContext, request: HttpRequest, check: RefreshedIdTokenCheck = {}): Promise<TokenSet> {
   const sentAt = context.services.clock.now();
   const response = await send(context, request);
-  const tokens = await readTokenResponse(context.provider, response, context.services.clock);
+  const tokens = await readTokenResponse(context.provider, response, context.services.clock, { clientAuthenticated: clientAuthenticated(context) });
   checkReturnedIdToken(context, tokens, check, sentAt);
   return tokens;
 }
@@ -103,13 +111,21 @@ async function requestTokens(context: OperationContext, request: HttpRequest, ch
  * endpoint over TLS (§3.1.3.7 item 6).
  */
 export async function exchangeAuthorizationCode(
-  context: OperationContext & { code: string; codeVerifier: string; redirectUri?: string; idToken?: IdTokenCheck },
+  context: OperationContext & {
+    code: string;
+    codeVerifier: string | NoPkce;
+    redirectUri?: string;
+    idToken?: IdTokenCheck;
+    /** Extra token-request parameters (`scope`, `audience`…); never one the library sets. */
+    extraParams?: Record<string, string>;
+  },
 ): Promise<TokenSet> {
-  const options: { code: string; codeVerifier: string; redirectUri?: string } = {
+  const options: Parameters<typeof tokenRequest.authorizationCode>[2] = {
     code: context.code,
     codeVerifier: context.codeVerifier,
   };
   if (context.redirectUri !== undefined) options.redirectUri = context.redirectUri;
+  if (context.extraParams !== undefined) options.extraParams = context.extraParams;
   return requestTokens(context, tokenRequest.authorizationCode(context.provider, context.client, options), context.idToken);
 }
 
@@ -120,10 +136,17 @@ export async function exchangeAuthorizationCode(
  * replaces, for the same `sub` and `iss`.
  */
 export async function refreshTokens(
-  context: OperationContext & { refreshToken: string; scopes?: string[]; idToken?: { issuer?: string; previous?: string } },
+  context: OperationContext & {
+    refreshToken: string;
+    scopes?: string[];
+    idToken?: { issuer?: string; previous?: string };
+    /** Extra token-request parameters; never one the library sets. */
+    extraParams?: Record<string, string>;
+  },
 ): Promise<TokenSet> {
-  const options: { refreshToken: string; scopes?: string[] } = { refreshToken: context.refreshToken };
+  const options: Parameters<typeof tokenRequest.refreshToken>[2] = { refreshToken: context.refreshToken };
   if (context.scopes !== undefined) options.scopes = context.scopes;
+  if (context.extraParams !== undefined) options.extraParams = context.extraParams;
   const check: RefreshedIdTokenCheck = {};
   if (context.idToken?.issuer !== undefined) check.issuer = context.idToken.issuer;
   if (context.idToken?.previous !== undefined) check.previous = context.idToken.previous;
@@ -178,7 +201,11 @@ export async function revokeToken(context: OperationContext & { token: string; t
   const options: { token: string; tokenTypeHint?: TokenTypeHint } = { token: context.token };
   if (context.tokenTypeHint !== undefined) options.tokenTypeHint = context.tokenTypeHint;
   const response = await send(context, revocationRequest(context.provider, context.client, options));
-  return readRevocationResponse(response, context.services.clock);
+  return readRevocationResponse(response, context.services.clock, {
+    provider: context.provider,
+    endpoint: 'revocation',
+    clientAuthenticated: clientAuthenticated(context),
+  });
 }
 
 /** RFC 7662. */
@@ -188,7 +215,11 @@ export async function introspectToken(
   const options: { token: string; tokenTypeHint?: TokenTypeHint } = { token: context.token };
   if (context.tokenTypeHint !== undefined) options.tokenTypeHint = context.tokenTypeHint;
   const response = await send(context, introspectionRequest(context.provider, context.client, options));
-  return readIntrospectionResponse(response, context.services.clock);
+  return readIntrospectionResponse(response, context.services.clock, {
+    provider: context.provider,
+    endpoint: 'introspection',
+    clientAuthenticated: clientAuthenticated(context),
+  });
 }
 
 /**
@@ -203,4 +234,12 @@ export async function fetchUserinfo(
   if (context.client.userAgent !== undefined) options.userAgent = context.client.userAgent;
   const response = await send(context, userinfoRequest(context.provider, context.accessToken, options));
   return readUserinfoResponse(response, context.services.clock);
+}
+
+/** The provider's token-info endpoint (`provider.tokenInfoEndpoint`) about `accessToken`, typed (see `readTokenInfoResponse`). */
+export async function fetchTokenInfo(context: OperationContext & { accessToken: string }): Promise<TokenInfo> {
+  const options: { userAgent?: string } = {};
+  if (context.client.userAgent !== undefined) options.userAgent = context.client.userAgent;
+  const response = await send(context, tokenInfoRequest(context.provider, context.accessToken, options));
+  return readTokenInfoResponse(response, context.services.clock);
 }

@@ -7,24 +7,29 @@ import { applyClientAuth } from './clientAuth.js';
 import { resolveEndpoint, type EndpointName } from './endpoints.js';
 import { redirectError } from './errorResponse.js';
 import { OAuthError } from '../errors.js';
+import { configurationError, runtimeSetsUserAgent } from './providerRules.js';
 import type { ClientConfig, HttpRequest, ProviderConfig } from './types.js';
 
 /**
- * Headers for the client's User-Agent. Throws `TypeError` when the provider
- * requires a format (`quirks.userAgentPattern`, as Path of Exile does) and `userAgent` is
- * missing or does not match: the server would refuse the request.
+ * Headers for the client's User-Agent. Where the runtime can set the header
+ * (see `runtimeSetsUserAgent`), throws `OAuthError('configuration_error')` when
+ * the provider requires a format (`quirks.userAgentPattern`, as Path of Exile
+ * does) and `userAgent` is missing or does not match: the server would refuse
+ * the request. In a browser no `User-Agent` is set and the rule is skipped:
+ * the browser sends its own whatever the page asks, so the rule cannot be met there.
  */
 export function userAgentHeaders(provider: ProviderConfig, userAgent: string | undefined): Record<string, string> {
+  if (!runtimeSetsUserAgent()) return {};
   const pattern = provider.quirks?.userAgentPattern;
   if (pattern !== undefined) {
     let expression: RegExp;
     try {
       expression = new RegExp(pattern);
-    } catch {
-      throw new TypeError(`quirks.userAgentPattern is not a regular expression: ${pattern}`);
+    } catch (thrown) {
+      throw configurationError(`quirks.userAgentPattern is not a regular expression: ${pattern}`, thrown);
     }
     if (userAgent === undefined || !expression.test(userAgent)) {
-      throw new TypeError(
+      throw configurationError(
         userAgent === undefined
           ? `the provider requires a User-Agent matching ${pattern}; set client.userAgent`
           : `client.userAgent ${JSON.stringify(userAgent)} does not match the provider's required format ${pattern}`,
@@ -81,7 +86,7 @@ export function tokenReferenceParams(reference: TokenReference): Record<string, 
   return params;
 }
 
-/** Adds extra parameters, refusing any that would replace one the library sets. */
+/** Adds extra parameters, refusing (`configuration_error`) any that would replace one the library sets. */
 export function addExtraParams(
   params: Record<string, string>,
   extra: Record<string, string> | undefined,
@@ -89,7 +94,7 @@ export function addExtraParams(
 ): void {
   for (const [name, value] of Object.entries(extra ?? {})) {
     if (reserved.includes(name) || Object.hasOwn(params, name)) {
-      throw new TypeError(`extraParams cannot set ${name}: the library sets it`);
+      throw configurationError(`extra parameters cannot set ${name}: the library sets it`);
     }
     if (typeof value !== 'string') throw new TypeError(`extraParams.${name} must be a string`);
     params[name] = value;

@@ -2,7 +2,7 @@
  * Scopes that a provider reserves to some grants (`quirks.scopeGrants`; Path
  * of Exile: `service:*` only through client credentials).
  */
-import { OAuthError } from '../errors.js';
+import { configurationError } from './providerRules.js';
 import type { GrantType, ProviderConfig } from './types.js';
 
 function matches(pattern: string, scope: string): boolean {
@@ -10,7 +10,7 @@ function matches(pattern: string, scope: string): boolean {
 }
 
 /**
- * Throws `OAuthError('invalid_scope')` when a scope is reserved by
+ * Throws `OAuthError('configuration_error')` when a scope is reserved by
  * `provider.quirks.scopeGrants` to grants other than `grant`: the request is
  * refused before anything is sent, as the server would refuse it anyway.
  */
@@ -20,9 +20,7 @@ export function assertScopesAllowed(provider: ProviderConfig, grant: GrantType, 
   for (const scope of scopes) {
     for (const [pattern, grants] of Object.entries(reserved)) {
       if (matches(pattern, scope) && !grants.includes(grant)) {
-        throw new OAuthError('invalid_scope', {
-          description: `scope ${scope} is only granted through ${grants.join(', ') || 'no grant'}, not ${grant}`,
-        });
+        throw configurationError(`scope ${scope} is only granted through ${grants.join(', ') || 'no grant'}, not ${grant}`);
       }
     }
   }

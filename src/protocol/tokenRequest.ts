@@ -4,7 +4,7 @@
  * provider reserves to other grants (`OAuthError('invalid_scope')`) and returns
  * a request ready for `fetch`.
  */
-import { assertCodeVerifier } from './pkce.js';
+import { assertCodeVerifier, nopkce, type NoPkce } from './pkce.js';
 import { addExtraParams, buildAuthenticatedPost, requireString } from './providerRequest.js';
 import { assertScopesAllowed, assertScopeSyntax } from './scopeGrants.js';
 import { isResourceIndicator } from './validators.js';
@@ -15,6 +15,9 @@ export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_c
 
 /** Parameters that extra parameters may never replace on a token request. */
 const RESERVED = ['grant_type', 'client_id', 'client_secret', 'scope', 'resource'] as const;
+/** The code exchange sets no `scope` (a server may want one, as JSON token endpoint servers' samples send). */
+const RESERVED_CODE_EXCHANGE = ['grant_type', 'client_id', 'client_secret', 'code', 'code_verifier', 'redirect_uri'] as const;
+const RESERVED_REFRESH = ['grant_type', 'client_id', 'client_secret', 'refresh_token', 'scope'] as const;
 
 function tokenPost(
   provider: ProviderConfig,
@@ -38,36 +41,57 @@ function optionalRedirectUri(value: string | undefined): Record<string, string> 
   return { redirect_uri: value };
 }
 
+/**
+ * Throws `OAuthError('configuration_error')` when extra code-exchange parameters would replace one
+ * the library sets (or `TypeError` for a value that is not a string): the check the exchange makes,
+ * for a login that wants it made before the user leaves for the provider.
+ */
+export function assertCodeExchangeParams(extraParams: Record<string, string>): void {
+  addExtraParams({}, extraParams, RESERVED_CODE_EXCHANGE);
+}
+
+/** The same check for a refresh's extra parameters (`refresh({ tokenParams })`), made before the REFRESH is sent. */
+export function assertRefreshParams(extraParams: Record<string, string>): void {
+  addExtraParams({}, extraParams, RESERVED_REFRESH);
+}
+
 /** Builders of token endpoint requests, one per grant. */
 export const tokenRequest = {
   /**
    * RFC 6749 §4.1.3 with RFC 7636 §4.5: the code, its verifier and the
    * redirect URI (default `client.redirectUri`) exactly as in the authorization request.
+   * `codeVerifier: nopkce` sends no verifier (the authorization request sent no challenge);
+   * `extraParams` are added (`scope`, `audience`…), never replacing one the library sets.
    */
   authorizationCode(
     provider: ProviderConfig,
     client: ClientConfig,
-    options: { code: string; codeVerifier: string; redirectUri?: string },
+    options: { code: string; codeVerifier: string | NoPkce; redirectUri?: string; extraParams?: Record<string, string> },
   ): HttpRequest {
     const code = requireString(options.code, 'code');
-    assertCodeVerifier(options.codeVerifier);
-    return tokenPost(
-      provider,
-      client,
-      'authorization_code',
-      { code, code_verifier: options.codeVerifier, ...optionalRedirectUri(options.redirectUri ?? client.redirectUri) },
-      undefined,
-    );
+    const params: Record<string, string> = { code };
+    if (options.codeVerifier !== nopkce) {
+      assertCodeVerifier(options.codeVerifier);
+      params['code_verifier'] = options.codeVerifier;
+    }
+    Object.assign(params, optionalRedirectUri(options.redirectUri ?? client.redirectUri));
+    addExtraParams(params, options.extraParams, RESERVED_CODE_EXCHANGE);
+    return tokenPost(provider, client, 'authorization_code', params, undefined);
   },
 
-  /** RFC 6749 §6; `scopes` narrows the grant and is omitted by default (the original scope applies). */
+  /**
+   * RFC 6749 §6; `scopes` narrows the grant and is omitted by default (the original scope applies);
+   * `extraParams` are added, never replacing one the library sets.
+   */
   refreshToken(
     provider: ProviderConfig,
     client: ClientConfig,
-    options: { refreshToken: string; scopes?: string[] },
+    options: { refreshToken: string; scopes?: string[]; extraParams?: Record<string, string> },
   ): HttpRequest {
     const refreshToken = requireString(options.refreshToken, 'refreshToken');
-    return tokenPost(provider, client, 'refresh_token', { refresh_token: refreshToken }, options.scopes);
+    const params: Record<string, string> = { refresh_token: refreshToken };
+    addExtraParams(params, options.extraParams, RESERVED_REFRESH);
+    return tokenPost(provider, client, 'refresh_token', params, options.scopes);
   },
 
   /** RFC 6749 §4.4.2; scopes default to `client.scopes`; `resource` per RFC 8707 §2. */

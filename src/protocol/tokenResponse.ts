@@ -98,11 +98,20 @@ export function parseTokenResponseBody(provider: ProviderConfig, body: unknown, 
 
 /**
  * Reads a token endpoint response: an error status becomes the server's
- * `OAuthError` (`readErrorResponse`); a success body is read as JSON (at most
+ * `OAuthError` (`readErrorResponse`, with the rule on answers without an error
+ * body: an empty 400 is `invalid_grant`, an empty 401/403 to an authenticated
+ * client `invalid_client`, unless `quirks.mapErrorResponse` says otherwise); a success body is read as JSON (at most
  * 1 MiB) and checked by `parseTokenResponseBody`, with `expiresAt` from `clock`.
  */
-export async function readTokenResponse(provider: ProviderConfig, response: Response, clock: TimeSource): Promise<TokenSet> {
-  if (!response.ok) throw await readErrorResponse(response, clock);
+export async function readTokenResponse(
+  provider: ProviderConfig,
+  response: Response,
+  clock: TimeSource,
+  options: { clientAuthenticated?: boolean } = {},
+): Promise<TokenSet> {
+  if (!response.ok) {
+    throw await readErrorResponse(response, clock, { provider, endpoint: 'token', clientAuthenticated: options.clientAuthenticated === true });
+  }
   const body = await readJsonBody(response);
   try {
     return parseTokenResponseBody(provider, body, clock);

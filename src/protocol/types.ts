@@ -41,25 +41,65 @@ export interface ProviderQuirks {
   mapTokenResponse?: (body: Record<string, unknown>) => Record<string, unknown>;
   /**
    * A User-Agent format the provider requires, as a regular expression source
-   * (Path of Exile: `^OAuth [^/\\s]+/\\S+ \\(contact: [^)]+\\)`). Token requests
-   * without a matching `client.userAgent` fail with a `TypeError` before anything is sent.
+   * (Path of Exile: `^OAuth [^/\\s]+/\\S+ \\(contact: [^)]+\\)`). Where the runtime can set the
+   * header (servers, Node, Deno, Bun, Workers), a request without a matching `client.userAgent`
+   * fails with `OAuthError('configuration_error')` before anything is sent. In a browser the rule is
+   * skipped and no `User-Agent` is set: the browser sends its own, whatever the page asks.
    */
   userAgentPattern?: string;
   /**
    * The client authentication methods the provider accepts (Path of Exile: only
    * `client_secret_post`). A client that does, or may, use another one fails
-   * with a `TypeError` before anything is sent. A public client (no secret)
+   * with `OAuthError('configuration_error')` before anything is sent. A public client (no secret)
    * is exempt: it does not authenticate (RFC 6749 §2.1) and sends `client_id` only.
    */
   clientAuthMethods?: ClientAuthMethod[];
   /**
    * Scopes that only some grants may request, as patterns with a trailing `*`
    * (Path of Exile: `{ 'service:*': ['client_credentials'] }`). A request for such a
-   * scope through another grant fails with `invalid_scope` before anything is sent.
+   * scope through another grant fails with `OAuthError('configuration_error')` before anything is sent.
    */
   scopeGrants?: Record<string, GrantType[]>;
-  /** Whether the provider requires PKCE even for confidential clients (Path of Exile, Poe). Informational; PKCE is always sent. */
+  /** Whether the provider requires PKCE even for confidential clients (Path of Exile, Poe). Informational; whether PKCE is sent is `pkce`'s. */
   pkceRequired?: boolean;
+  /**
+   * What the provider does with PKCE (RFC 7636). `'required'` and `'optional'` (the default is to
+   * send it either way): the library always sends it. `'unsupported'`, an explicit opt-out for an
+   * OAuth 2.0 server that refuses or mishandles `code_challenge`: no challenge is sent and no
+   * verifier kept (the sentinel `nopkce`), so the code is bound to nothing but the client (see
+   * docs/security.md). Never the default.
+   */
+  pkce?: 'required' | 'optional' | 'unsupported';
+  /**
+   * How the S256 challenge's digest is encoded. Default `'base64url'` (RFC 7636 §4.2, unpadded);
+   * `'base64'` is padded standard base64 (`btoa(sha256(verifier))`), for a server that compares
+   * against that.
+   */
+  pkceChallengeEncoding?: 'base64url' | 'base64';
+  /**
+   * The provider grants no scope outside `scopesSupported` (Poe: `apikey:create` only): any other
+   * fails with `OAuthError('configuration_error')` before any navigation or request. Off by default,
+   * since RFC 8414 §2 lets a server list only some of its scopes.
+   */
+  onlyListedScopes?: boolean;
+  /**
+   * Maps an error answer that has no RFC 6749 §5.2 body (an empty 400, a bare 401) to the error it
+   * stands for, or `undefined` to apply the library's rule (see `docs/providers.md`, "Answers
+   * without an error body"). Must be pure. `endpoint` is where the request went; `clientAuthenticated`
+   * whether the client sent credentials with it.
+   */
+  mapErrorResponse?: (answer: ErrorAnswer) => { error: string; error_description?: string } | undefined;
+}
+
+/** An error answer as `ProviderQuirks.mapErrorResponse` sees it. */
+export interface ErrorAnswer {
+  endpoint: 'token' | 'revocation' | 'introspection' | 'userinfo' | 'tokenInfo' | 'deviceAuthorization' | (string & {});
+  status: number;
+  /** The media type, without parameters, lower-cased; `undefined` without a `Content-Type`. */
+  contentType: string | undefined;
+  /** The body as text (empty for none). */
+  body: string;
+  clientAuthenticated: boolean;
 }
 
 /**

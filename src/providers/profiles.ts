@@ -20,7 +20,9 @@ export const PATH_OF_EXILE_USER_AGENT_PATTERN = String.raw`^OAuth [^\s/()]+/[^\s
  * - `service:*` scopes are issued only through client credentials (confidential
  *   clients), `account:*` scopes through the authorization code grant;
  * - every request carries `User-Agent: OAuth {clientId}/{version} (contact: {email}) OptionalInfo`
- *   (build one with {@link pathOfExileUserAgent}; set it as `client.userAgent`);
+ *   (build one with {@link pathOfExileUserAgent}; set it as `client.userAgent`). The rule applies
+ *   where the runtime can set the header (servers, Node, Deno, Bun, Workers); in a browser it is
+ *   skipped, since the browser sends its own User-Agent whatever the page asks;
  * - RFC 7009 revocation at `/oauth/token/revoke` and RFC 7662 introspection at
  *   `/oauth/token/introspect` (PoE developer docs, "OAuth Server Endpoints").
  *
@@ -82,7 +84,8 @@ export function mapPoeTokenResponse(body: Record<string, unknown>): Record<strin
  * authorization code grant with mandatory PKCE S256 and scope `apikey:create`.
  * The client is public (no secret: `client_id` in the body). The token
  * endpoint answers `api_key` / `api_key_expires_in` (null = never expires),
- * mapped by {@link mapPoeTokenResponse}. There is no refresh token.
+ * mapped by {@link mapPoeTokenResponse}. There is no refresh token. Another scope
+ * or PKCE `plain` is refused before the user leaves (`configuration_error`).
  */
 export function poe(): ProviderConfig {
   return {
@@ -96,6 +99,8 @@ export function poe(): ProviderConfig {
       clientAuthMethods: ['none'],
       pkceRequired: true,
       mapTokenResponse: mapPoeTokenResponse,
+      pkce: 'required',
+      onlyListedScopes: true,
     },
   };
 }
@@ -107,13 +112,21 @@ export interface SkyMavisOptions {
   authorizationEndpoint?: string;
   /** Relative to `server` or absolute. Default `/oauth2/token`. */
   tokenEndpoint?: string;
+  /**
+   * Whether to send PKCE. Default `true`: SkyMavis SSO takes it (optional there), and it binds the
+   * code to this login. `false` is the explicit opt-out for a server that refuses it
+   * (`quirks.pkce: 'unsupported'`; see docs/security.md).
+   */
+  pkce?: boolean;
 }
 
 /**
  * SkyMavis SSO (its `oauth2-client`): endpoints default to
  * `/oauth2/auth` and `/oauth2/token`, resolved against the `server` base URL
  * (as `new URL(endpoint, server)`: a leading `/` replaces the server's path).
- * Authorization code with optional PKCE (always sent here).
+ * Authorization code with optional PKCE (sent unless `pkce: false`). For "the
+ * discovery document first, otherwise the defaults", give it as a discovery
+ * fallback: `provider: { issuer: server, fallback: skyMavis({ server }) }`.
  */
 export function skyMavis(options: SkyMavisOptions): ProviderConfig {
   return {
@@ -122,6 +135,7 @@ export function skyMavis(options: SkyMavisOptions): ProviderConfig {
     tokenEndpoint: options.tokenEndpoint ?? '/oauth2/token',
     codeChallengeMethodsSupported: ['S256', 'plain'],
     grantTypesSupported: ['authorization_code', 'refresh_token'],
+    quirks: { pkce: options.pkce === false ? 'unsupported' : 'optional' },
   };
 }
 
@@ -136,13 +150,22 @@ export interface JsonTokenEndpointOptions {
   clientAuthMethods?: ClientAuthMethod[];
   /** Allow a non-loopback `http:` server, as such servers' examples use. Off by default. */
   allowInsecureRequests?: boolean;
+  /**
+   * How the S256 challenge is encoded. Default `'base64url'` (RFC 7636 §4.2). Such servers'
+   * browser samples compute `btoa(sha256(verifier))`, padded standard base64: choose `'base64'`
+   * when the server compares against that (a code exchange failing with `invalid_grant` on the
+   * PKCE check is the sign).
+   */
+  pkceChallengeEncoding?: 'base64url' | 'base64';
 }
 
 /**
  * A server that takes token requests as JSON: `POST /oauth2/token`
  * with `Content-Type: application/json` and a JSON body, PKCE S256 named
  * `SHA-256` on the wire (`code_challenge_method=SHA-256`), and a browser
- * client authenticating with `none` (`client_id` in the body).
+ * client authenticating with `none` (`client_id` in the body). The challenge is
+ * RFC 7636 base64url unless `pkceChallengeEncoding: 'base64'`. Such servers'
+ * samples also send `scope` with the code exchange: `login({ tokenParams: { scope } })`.
  */
 export function jsonTokenEndpoint(options: JsonTokenEndpointOptions): ProviderConfig {
   const config: ProviderConfig = {
@@ -154,6 +177,7 @@ export function jsonTokenEndpoint(options: JsonTokenEndpointOptions): ProviderCo
       tokenRequestEncoding: 'json',
       pkceMethodNames: { S256: 'SHA-256' },
       clientAuthMethods: options.clientAuthMethods ?? ['none'],
+      pkceChallengeEncoding: options.pkceChallengeEncoding ?? 'base64url',
     },
   };
   if (options.allowInsecureRequests === true) config.allowInsecureRequests = true;

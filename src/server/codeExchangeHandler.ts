@@ -17,6 +17,8 @@ import {
 } from '../client/config.js';
 import { isOAuthError, type OAuthError } from '../errors.js';
 import { exchangeAuthorizationCode } from '../protocol/operations.js';
+import { nopkce } from '../protocol/pkce.js';
+import { assertCodeExchangeParams } from '../protocol/tokenRequest.js';
 import type { ClientAuthMethod, ProviderConfig, TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
 import { secretRedactor } from './secretRedaction.js';
@@ -63,6 +65,18 @@ export interface CodeExchangeHandlerOptions {
   allowedOrigins?: readonly string[];
   /** Services for the token request (`fetch`, `clock`). Default: {@link nodeServices}. */
   services?: Partial<Services>;
+  /**
+   * Whether the browser must send a PKCE `code_verifier`. Default `'required'` (RFC 9700 §2.1.1).
+   * `'optional'` is an explicit opt-out for a provider that does not do PKCE (a SkyMavis SSO app's
+   * route posts `{ code, state, redirect_uri }`): a body without `code_verifier` is exchanged
+   * without one. See docs/security.md for what that gives up.
+   */
+  pkce?: 'required' | 'optional';
+  /**
+   * Extra parameters added to every code exchange this handler sends (`audience`, or `scope` for a
+   * server that wants it there); one the library sets is refused when the handler is created.
+   */
+  tokenParams?: Record<string, string>;
 }
 
 const ENTRY = 'createCodeExchangeHandler';
@@ -80,6 +94,8 @@ const HandlerOptionsSchema = v.strictObject({
     v.pipe(v.number(), v.finite('bodyTimeoutMs must be a positive number of milliseconds'), v.gtValue(0, 'bodyTimeoutMs must be a positive number of milliseconds')),
   ),
   allowedOrigins: v.optional(v.array(v.string('allowedOrigins must be strings'))),
+  pkce: v.optional(v.picklist(['required', 'optional'], 'pkce must be required or optional')),
+  tokenParams: v.optional(v.record(v.string(), v.string('tokenParams values must be strings'), 'tokenParams must be an object of strings')),
 });
 
 /** A Fetch-API request handler: Node (via a small adapter), Deno, Bun, Workers. */
@@ -91,12 +107,15 @@ const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 // RFC 7636 §4.1: code_verifier = 43*128unreserved.
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 
-const ExchangeInput = v.strictObject({
+const CodeVerifier = v.pipe(
+  v.string('code_verifier must be a string'),
+  v.regex(CODE_VERIFIER, 'code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.1)'),
+);
+
+/** The browser's body; `code_verifier` is required unless the handler opted out of PKCE (`pkce: 'optional'`). */
+const exchangeInput = (verifier: 'required' | 'optional') => v.strictObject({
   code: v.pipe(v.string('code must be a string'), v.minLength(1, 'code is empty'), v.maxLength(2048, 'code is too long')),
-  code_verifier: v.pipe(
-    v.string('code_verifier must be a string'),
-    v.regex(CODE_VERIFIER, 'code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.1)'),
-  ),
+  code_verifier: verifier === 'required' ? CodeVerifier : v.optional(CodeVerifier),
   redirect_uri: v.pipe(
     v.string('redirect_uri must be a string'),
     v.minLength(1, 'redirect_uri is empty'),
@@ -124,7 +143,8 @@ const REFRESH_FIELDS = new Set(['refresh_token', 'refresh_token_expires_in']);
  * Creates a Fetch-API handler that exchanges a browser's authorization code
  * for tokens, adding the client secret on the server.
  *
- * The browser POSTs `application/json` `{ code, code_verifier, redirect_uri, state?, nonce? }`;
+ * The browser POSTs `application/json` `{ code, code_verifier, redirect_uri, state?, nonce? }`
+ * (`code_verifier` may be left out only when the handler opted out with `pkce: 'optional'`);
  * an ID token in the response is checked (OIDC Core §3.1.3.7: `iss`, `aud`,
  * `exp`, and the `nonce` when the browser sent the one of its request), and
  * one that fails is answered 400 with `nonce_mismatch` / `invalid_id_token`;
@@ -150,6 +170,14 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
   parseConfig(ENTRY, HandlerOptionsSchema, options);
   checkClientAuth(ENTRY, options.client, 'client.clientSecret is required (a public client needs no backend exchange)');
   if (typeof options.provider.tokenEndpoint !== 'string') configError(ENTRY, 'provider.tokenEndpoint is required');
+  if (options.tokenParams !== undefined) {
+    try {
+      assertCodeExchangeParams(options.tokenParams);
+    } catch (thrown) {
+      configError(ENTRY, `tokenParams: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
+    }
+  }
+  const ExchangeInput = exchangeInput(options.pkce ?? 'required');
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   const redirectUris = new Set(options.redirectUris);
@@ -233,9 +261,11 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
         client: { ...client, redirectUri: input.redirect_uri },
         services,
         code: input.code,
-        codeVerifier: input.code_verifier,
+        // Only with `pkce: 'optional'` may it be absent: then the authorization request had no challenge either.
+        codeVerifier: input.code_verifier ?? nopkce,
         redirectUri: input.redirect_uri,
         idToken: input.nonce === undefined ? {} : { nonce: input.nonce },
+        ...(options.tokenParams === undefined ? {} : { extraParams: options.tokenParams }),
       });
     } catch (thrown) {
       return providerFailure(thrown, headers);
@@ -292,8 +322,9 @@ function tokenResponseBody(
 const UPSTREAM_FAILURES: ReadonlySet<string> = new Set(['invalid_response', 'unexpected_redirect']);
 
 function providerFailure(thrown: unknown, headers: Record<string, string>): Reply {
-  if (!isOAuthError(thrown)) {
-    // A TypeError from the protocol is a configuration mistake on this server, not the browser's.
+  // A TypeError or a rule of the provider's profile the protocol refused before sending: a configuration
+  // mistake on this server, not the browser's.
+  if (!isOAuthError(thrown) || thrown.code === 'configuration_error') {
     return errorReply(500, 'server_error', 'The token exchange is misconfigured', headers);
   }
   const error: OAuthError = thrown;

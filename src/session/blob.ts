@@ -21,8 +21,12 @@ export type PersistedState = 'awaitingCallback' | 'awaitingUser' | 'authenticate
 /** An authorization request sent to the user agent, waiting for its callback (RFC 6749 §4.1.1). */
 export interface PendingAuthorization {
   state: string;
-  /** The PKCE verifier (RFC 7636 §4.1); empty for the implicit grant, which redeems no code. */
-  codeVerifier: string;
+  /**
+   * The PKCE verifier (RFC 7636 §4.1); empty for the implicit grant, which redeems no code; `null`
+   * when no challenge was sent (the provider's `quirks.pkce: 'unsupported'`): the exchange then sends
+   * no verifier (the protocol's `nopkce`).
+   */
+  codeVerifier: string | null;
   /** Sent when the scopes include `openid` (OIDC Core §3.1.2.1). */
   nonce?: string;
   redirectUri: string;
@@ -37,6 +41,8 @@ export interface PendingAuthorization {
   appState?: unknown;
   /** Where the browser helper goes once the callback is handled (same origin, checked at `login`). */
   returnTo?: string;
+  /** Extra parameters of the code exchange this login asked for (`login({ tokenParams })`). */
+  tokenParams?: Record<string, string>;
 }
 
 /** A device authorization in progress (RFC 8628 §3.2). */
@@ -76,7 +82,7 @@ export const GrantKindSchema = v.picklist(['authorizationCode', 'clientCredentia
 
 export const PendingAuthorizationSchema = v.object({
   state: Text,
-  codeVerifier: v.string(),
+  codeVerifier: v.nullable(v.string()),
   nonce: v.exactOptional(Text),
   redirectUri: Text,
   scopes: v.array(v.string()),
@@ -85,6 +91,7 @@ export const PendingAuthorizationSchema = v.object({
   issuer: v.exactOptional(Text),
   appState: v.exactOptional(v.unknown()),
   returnTo: v.exactOptional(Text),
+  tokenParams: v.exactOptional(v.record(v.string(), v.string())),
 }) satisfies v.GenericSchema<unknown, PendingAuthorization>;
 
 export const DeviceAuthorizationSchema = v.object({

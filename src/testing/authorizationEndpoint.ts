@@ -72,7 +72,7 @@ export function authorizationEndpoint(
       if (!config.allowPlainPkce) return fail('invalid_request', `code_challenge_method ${methodParam ?? '(absent: plain)'} is not allowed; use ${s256Name}`);
       method = 'plain';
     } else return fail('invalid_request', `unsupported code_challenge_method ${methodParam}`);
-    if (!isValidChallenge(challenge, method)) return fail('invalid_request', 'malformed code_challenge');
+    if (!isValidChallenge(challenge, method, config.quirks.pkceChallengeEncoding)) return fail('invalid_request', 'malformed code_challenge');
   }
 
   const decision = injected ?? state.decisions.shift() ?? {};

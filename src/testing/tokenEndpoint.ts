@@ -86,7 +86,7 @@ async function authorizationCodeGrant({ state, issuer, client, params, grantType
   if (record.challenge !== undefined && record.method !== undefined) {
     // RFC 7636 §4.6
     if (verifier === undefined) throw new OAuthFailure('invalid_grant', 'code_verifier is required');
-    if (!(await verifierMatches(verifier, record.challenge, record.method))) {
+    if (!(await verifierMatches(verifier, record.challenge, record.method, state.config.quirks.pkceChallengeEncoding))) {
       throw new OAuthFailure('invalid_grant', 'PKCE verification failed');
     }
   } else if (verifier !== undefined) {

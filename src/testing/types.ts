@@ -63,6 +63,12 @@ export interface TestServerQuirks {
   grantOnlyScopes?: Record<string, string[]>;
   /** Serve `GET /v1/oauth/token/info` (a non-standard token-info endpoint). */
   tokenInfo?: boolean;
+  /**
+   * How an S256 challenge must be encoded: `'base64url'` (default, RFC 7636 §4.2) or padded standard
+   * `'base64'` (`btoa(sha256(verifier))`, as some JSON token endpoint servers' samples compute it);
+   * a challenge in the other encoding is refused as malformed, a verifier checked against this one.
+   */
+  pkceChallengeEncoding?: 'base64url' | 'base64';
 }
 
 /** The endpoints a test can address (fault injection, log, paths). */
