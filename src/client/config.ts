@@ -11,6 +11,8 @@
 import * as v from 'valibot';
 import { DEFAULT_GRANT_OPTIONS, resolveGrantOptions, type GrantOptions } from '../../machines/types.js';
 import type { ClientAuthMethod, ClientConfig, PkceMethod, ProviderConfig } from '../protocol/types.js';
+import { RESERVED_AUTHORIZATION_PARAMS } from '../protocol/authorizationUrl.js';
+import { RESERVED_TOKEN_PARAMS } from '../protocol/tokenRequest.js';
 import { CLIENT_AUTH_METHODS, isRecord, isResourceIndicator, isScopeToken } from '../protocol/validators.js';
 import type { Services } from '../services/types.js';
 
@@ -93,6 +95,16 @@ const text = (message: string) => v.pipe(v.string(message), v.minLength(1, messa
 const absoluteUrl = (message: string) => v.pipe(v.string(message), v.check((value) => URL.canParse(value), message));
 const strings = (message: string) => v.array(v.string(message), message);
 
+/** A profile's parameters for every request of a kind: strings, none of them a name the library sets. */
+const extraParams = (name: string, reserved: ReadonlySet<string>) =>
+  v.pipe(
+    v.record(v.string(), v.string(`${name} values must be strings`), `${name} must be an object of strings`),
+    v.check(
+      (params) => Object.keys(params).every((key) => !reserved.has(key)),
+      (issue) => `${name} cannot set ${Object.keys(issue.input as object).filter((key) => reserved.has(key)).join(', ')}: the library sets it`,
+    ),
+  );
+
 const ProviderQuirksSchema = v.strictObject({
   tokenRequestEncoding: v.optional(v.picklist(['form', 'json'], 'quirks.tokenRequestEncoding must be form or json')),
   pkceMethodNames: v.optional(v.strictObject({ S256: v.optional(v.string()), plain: v.optional(v.string()) })),
@@ -101,6 +113,11 @@ const ProviderQuirksSchema = v.strictObject({
   clientAuthMethods: v.optional(v.array(v.picklist(CLIENT_AUTH_METHODS, 'unknown client authentication method in quirks.clientAuthMethods'))),
   scopeGrants: v.optional(v.record(v.string(), v.array(v.string()))),
   pkceRequired: v.optional(v.boolean()),
+  authorizationParams: v.optional(extraParams('quirks.authorizationParams', RESERVED_AUTHORIZATION_PARAMS)),
+  tokenParams: v.optional(extraParams('quirks.tokenParams', new Set(RESERVED_TOKEN_PARAMS))),
+  scopeDelimiter: v.optional(v.picklist([' ', ','], "quirks.scopeDelimiter must be ' ' or ','")),
+  tenantIssuerClaim: v.optional(text('quirks.tenantIssuerClaim must be a non-empty string')),
+  formEncodedTokenResponses: v.optional(v.boolean('quirks.formEncodedTokenResponses must be a boolean')),
 });
 
 /** `provider`: a `ProviderConfig`, or `{ issuer }` (plus overrides) for discovery. */

@@ -21,7 +21,7 @@ import type { clientCredentialsMachine } from '../../machines/clientCredentials.
 import type { deviceCodeMachine } from '../../machines/deviceCode.js';
 import { resolveGrantOptions, type GrantInput, type GrantOptions } from '../../machines/types.js';
 import { OAuthError, type OAuthErrorJSON } from '../errors.js';
-import { discover } from '../protocol/discovery.js';
+import { discover, type DiscoveryOptions } from '../protocol/discovery.js';
 import type { ClientConfig, ProviderConfig, TokenSet } from '../protocol/types.js';
 import { xstateClock } from '../services/clock.js';
 import type { Services } from '../services/types.js';
@@ -261,7 +261,10 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     if (!needsDiscovery(given)) return start(given);
     discovery = new AbortController();
     const signal = discovery.signal;
-    const discoveryOptions = given.allowInsecureRequests ? { signal, allowInsecureRequests: true } : { signal };
+    const discoveryOptions: DiscoveryOptions = { signal };
+    if (given.allowInsecureRequests === true) discoveryOptions.allowInsecureRequests = true;
+    // A profile's multi-tenant issuer (its documents name `{tenantid}` where the request named the tenant).
+    if (given.quirks?.tenantIssuerClaim !== undefined) discoveryOptions.tenantIssuer = true;
     return discover(given.issuer, { fetch: services.fetch }, discoveryOptions).then((discovered) => {
       discovery = undefined;
       if (stopped) throw stoppedError();

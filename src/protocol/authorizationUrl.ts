@@ -3,7 +3,7 @@
  */
 import { resolveEndpoint } from './endpoints.js';
 import { pkceMethodWireName } from './pkce.js';
-import { assertScopesAllowed, assertScopeSyntax } from './scopeGrants.js';
+import { assertScopesAllowed, assertScopeSyntax, joinScopes } from './scopeGrants.js';
 import type { ClientConfig, PkceMethod, ProviderConfig } from './types.js';
 
 /** What varies per authorization request. */
@@ -23,8 +23,8 @@ export interface AuthorizationUrlOptions {
   extraParams?: Record<string, string>;
 }
 
-/** Parameters the library sets itself and extra parameters must not override. */
-const RESERVED_PARAMS: ReadonlySet<string> = new Set([
+/** Parameters the library sets itself and extra parameters (a call's, a profile's) must not override. */
+export const RESERVED_AUTHORIZATION_PARAMS: ReadonlySet<string> = new Set([
   'response_type',
   'client_id',
   'redirect_uri',
@@ -71,18 +71,24 @@ export function buildAuthorizationUrl(
     ['client_id', clientId],
   ];
   if (redirectUri !== undefined) params.push(['redirect_uri', redirectUri]);
-  if (scopes.length > 0) params.push(['scope', scopes.join(' ')]);
+  if (scopes.length > 0) params.push(['scope', joinScopes(provider, scopes)]);
   params.push(['state', state]);
   params.push(['code_challenge', codeChallenge]);
   params.push(['code_challenge_method', pkceMethodWireName(provider, options.codeChallengeMethod)]);
   if (options.nonce !== undefined) params.push(['nonce', nonEmpty(options.nonce, 'nonce')]);
-  for (const [name, value] of Object.entries(options.extraParams ?? {})) {
-    if (RESERVED_PARAMS.has(name)) {
-      throw new TypeError(`extraParams cannot set ${name}: the library sets it`);
+  // The profile's parameters first; a call's own extra parameters take precedence over them.
+  const extra: Record<string, string> = {};
+  for (const [source, given] of [
+    ['quirks.authorizationParams', provider.quirks?.authorizationParams],
+    ['extraParams', options.extraParams],
+  ] as const) {
+    for (const [name, value] of Object.entries(given ?? {})) {
+      if (RESERVED_AUTHORIZATION_PARAMS.has(name)) throw new TypeError(`${source} cannot set ${name}: the library sets it`);
+      if (typeof value !== 'string') throw new TypeError(`${source}.${name} must be a string`);
+      extra[name] = value;
     }
-    if (typeof value !== 'string') throw new TypeError(`extraParams.${name} must be a string`);
-    params.push([name, value]);
   }
+  for (const [name, value] of Object.entries(extra)) params.push([name, value]);
   // RFC 6749 §3.1: the endpoint's own query is retained; our parameters replace same-named ones in it.
   for (const [name] of params) url.searchParams.delete(name);
   for (const [name, value] of params) url.searchParams.append(name, value);

@@ -101,6 +101,24 @@ export async function readJsonBody(response: Response, options: { maxBytes?: num
   }
 }
 
+/**
+ * The body of a response as JSON, or, with `formEncoded` and an
+ * `application/x-www-form-urlencoded` content type, as the object of its
+ * fields (every value a string; a field sent twice is `invalid_response`).
+ * Otherwise as {@link readJsonBody}.
+ */
+export async function readJsonOrFormBody(response: Response, formEncoded: boolean): Promise<unknown> {
+  const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!formEncoded || type !== 'application/x-www-form-urlencoded') return readJsonBody(response);
+  const text = await readTextCapped(response, MAX_BODY_BYTES);
+  const fields: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (Object.hasOwn(fields, name)) throw invalidResponse(response, `the form-encoded response repeats ${name}`, text);
+    fields[name] = value;
+  }
+  return fields;
+}
+
 function stringField(body: unknown, name: string): string | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const value: unknown = (body as Record<string, unknown>)[name];

@@ -6,7 +6,7 @@
  */
 import { assertCodeVerifier } from './pkce.js';
 import { addExtraParams, buildAuthenticatedPost, requireString } from './providerRequest.js';
-import { assertScopesAllowed, assertScopeSyntax } from './scopeGrants.js';
+import { assertScopesAllowed, assertScopeSyntax, joinScopes } from './scopeGrants.js';
 import { isResourceIndicator } from './validators.js';
 import type { ClientConfig, GrantType, HttpRequest, ProviderConfig } from './types.js';
 
@@ -15,6 +15,21 @@ export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_c
 
 /** Parameters that extra parameters may never replace on a token request. */
 const RESERVED = ['grant_type', 'client_id', 'client_secret', 'scope', 'resource'] as const;
+
+/**
+ * Every parameter the library sets on some token request: a profile's
+ * `quirks.tokenParams`, added to all of them, may name none of these.
+ */
+export const RESERVED_TOKEN_PARAMS: readonly string[] = [
+  ...RESERVED,
+  'code',
+  'code_verifier',
+  'redirect_uri',
+  'refresh_token',
+  'device_code',
+  'username',
+  'password',
+];
 
 function tokenPost(
   provider: ProviderConfig,
@@ -27,8 +42,13 @@ function tokenPost(
   if (scopes !== undefined && scopes.length > 0) {
     assertScopeSyntax(scopes);
     assertScopesAllowed(provider, grant, scopes);
-    body['scope'] = scopes.join(' ');
+    body['scope'] = joinScopes(provider, scopes);
   }
+  // The profile's parameters go under the call's own: a parameter the call already set (its extraParams) stays.
+  const profileParams = Object.entries(provider.quirks?.tokenParams ?? {}).filter(
+    ([name]) => RESERVED_TOKEN_PARAMS.includes(name) || !Object.hasOwn(body, name),
+  );
+  addExtraParams(body, Object.fromEntries(profileParams), RESERVED_TOKEN_PARAMS, 'quirks.tokenParams');
   return buildAuthenticatedPost(provider, client, 'token', body, provider.quirks?.tokenRequestEncoding ?? 'form');
 }
 

@@ -5,7 +5,7 @@
 import * as v from 'valibot';
 import type { TimeSource } from '../services/types.js';
 import { OAuthError } from '../errors.js';
-import { readErrorResponse, readJsonBody } from './errorResponse.js';
+import { readErrorResponse, readJsonOrFormBody } from './errorResponse.js';
 import { serverError } from './serverError.js';
 import { ACCESS_TOKEN, JWS_COMPACT, REFRESH_TOKEN, TOKEN_TYPE } from './tokenSyntax.js';
 import type { ProviderConfig, TokenSet } from './types.js';
@@ -99,11 +99,11 @@ export function parseTokenResponseBody(provider: ProviderConfig, body: unknown, 
 /**
  * Reads a token endpoint response: an error status becomes the server's
  * `OAuthError` (`readErrorResponse`); a success body is read as JSON (at most
- * 1 MiB) and checked by `parseTokenResponseBody`, with `expiresAt` from `clock`.
+ * 1 MiB; form fields instead with `quirks.formEncodedTokenResponses`) and checked by `parseTokenResponseBody`, with `expiresAt` from `clock`.
  */
 export async function readTokenResponse(provider: ProviderConfig, response: Response, clock: TimeSource): Promise<TokenSet> {
   if (!response.ok) throw await readErrorResponse(response, clock);
-  const body = await readJsonBody(response);
+  const body = await readJsonOrFormBody(response, provider.quirks?.formEncodedTokenResponses === true);
   try {
     return parseTokenResponseBody(provider, body, clock);
   } catch (thrown) {

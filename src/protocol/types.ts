@@ -60,7 +60,43 @@ export interface ProviderQuirks {
   scopeGrants?: Record<string, GrantType[]>;
   /** Whether the provider requires PKCE even for confidential clients (Path of Exile, Poe). Informational; PKCE is always sent. */
   pkceRequired?: boolean;
+  /**
+   * Parameters added to every authorization request (Google: `access_type=offline`
+   * and `prompt=consent` for a refresh token; Auth0: `audience`). A call's own
+   * extra parameters take precedence over these; a name the library sets itself
+   * (`state`, `scope`, `code_challenge`…) is refused with a `TypeError`.
+   */
+  authorizationParams?: Record<string, string>;
+  /**
+   * Parameters added to every token-endpoint request (Auth0: `audience`). A name
+   * the library sets itself (`grant_type`, `client_id`, `scope`, `code`…) is
+   * refused with a `TypeError`.
+   */
+  tokenParams?: Record<string, string>;
+  /**
+   * The separator of the `scope` parameter in requests the library builds.
+   * Default `' '` (RFC 6749 §3.3); Slack takes `','`, and then a scope that
+   * itself contains a comma is refused.
+   */
+  scopeDelimiter?: ' ' | ',';
+  /**
+   * A multi-tenant issuer (Microsoft Entra ID's `common`, `organizations` and
+   * `consumers`): `issuer` holds the placeholder `{tenantid}`, and each ID
+   * token's issuer is that template with the value of this claim (`tid`) in
+   * its place. Discovery then accepts a document whose `issuer` is the
+   * requested one with one path segment replaced by `{tenantid}`.
+   */
+  tenantIssuerClaim?: string;
+  /**
+   * Read a token response sent as `application/x-www-form-urlencoded` (GitHub
+   * answers so when a request lacks `Accept: application/json`, which the
+   * library always sends) as if it were the same fields in JSON.
+   */
+  formEncodedTokenResponses?: boolean;
 }
+
+/** The placeholder of a multi-tenant issuer (see `ProviderQuirks.tenantIssuerClaim`). */
+export const TENANT_ISSUER_PLACEHOLDER = '{tenantid}';
 
 /**
  * Where a provider's endpoints are and what it supports: filled by discovery,
