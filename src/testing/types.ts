@@ -47,8 +47,14 @@ export interface TestServerQuirks {
   jsonTokenRequests?: boolean;
   /** Announce and require S256 under this name instead of `S256` (e.g. `'SHA-256'`). */
   pkceMethodName?: string;
-  /** `'api_key'`: answer token requests with `{ api_key, api_key_expires_in }` (as Poe does). */
-  tokenResponseShape?: 'standard' | 'api_key';
+  /**
+   * `'api_key'`: answer token requests with `{ api_key, api_key_expires_in }` (as Poe does).
+   * `'slack'`: as Slack's `oauth.v2.access`: `ok: true`, the bot token (for `scope`) at the
+   * top with `token_type: 'bot'`, and the user token (for the authorization request's
+   * `user_scope`) nested in `authed_user` with `token_type: 'user'`; each with its own
+   * `refresh_token` and `expires_in` when refresh tokens are issued (Slack's token rotation).
+   */
+  tokenResponseShape?: 'standard' | 'api_key' | 'slack';
   /** Seconds until an api_key expires, `null` = never (as at Poe). Default `null`. */
   apiKeyExpiresIn?: number | null;
   /** Reject HTTP Basic client authentication with `invalid_client` (as Path of Exile does). */
@@ -63,6 +69,48 @@ export interface TestServerQuirks {
   grantOnlyScopes?: Record<string, string[]>;
   /** Serve `GET /v1/oauth/token/info` (a non-standard token-info endpoint). */
   tokenInfo?: boolean;
+  /**
+   * Answer token requests `application/x-www-form-urlencoded`: unless the request's
+   * `Accept` names `application/json` (GitHub), or `'always'`.
+   */
+  formEncodedTokenResponses?: 'unless-accept-json' | 'always';
+  /** Answer token endpoint errors with HTTP 200 and the error body (GitHub; Slack adds `ok: false`). */
+  tokenErrorsWithStatus200?: boolean;
+  /** Access tokens that never expire: no `expires_in` (GitHub OAuth apps, GitHub Apps without expiring user tokens). */
+  nonExpiringAccessTokens?: boolean;
+  /** Scopes separated by commas in token responses, and accepted so in requests besides spaces (GitHub, Slack). */
+  scopeDelimiter?: ',';
+  /** Serve only the OpenID Connect discovery document: the RFC 8414 one answers 404 (Google, Auth0, Keycloak). */
+  openidDiscoveryOnly?: boolean;
+  /**
+   * Google's offline access: a refresh token only for an authorization request with
+   * `access_type=offline`, and then only at a user's first consent to the client,
+   * unless the request has `prompt=consent`.
+   */
+  offlineAccessType?: boolean;
+  /**
+   * Auth0's APIs: the identifiers an `audience` parameter may name (authorization and
+   * token requests). An unknown one is refused, and client credentials without one are
+   * refused `access_denied` with 403. The audience of each token request is in the log.
+   */
+  audiences?: string[];
+  /** Microsoft Entra ID: client credentials may only ask for `{resource}/.default` scopes (else `invalid_scope`). */
+  defaultScopeForClientCredentials?: boolean;
+  /**
+   * Microsoft Entra ID's `common` authority: the metadata's `issuer` is the issuer with its
+   * first path segment replaced by `{tenantid}`, ID tokens carry `tid` and name the
+   * tenant's own issuer (that segment replaced by `tenantId`), and authorization
+   * responses carry no `iss`.
+   */
+  tenantIssuer?: { tenantId: string };
+  /**
+   * Serve the endpoints under this path of the issuer's origin instead of under the
+   * issuer's own path (Microsoft Entra ID: issuer `/common/v2.0`, endpoints
+   * `/common/oauth2/v2.0/…`).
+   */
+  endpointBasePath?: string;
+  /** The issuer is advertised with a trailing `/` (Auth0): in the metadata, ID tokens and `iss`. */
+  issuerTrailingSlash?: boolean;
 }
 
 /** The endpoints a test can address (fault injection, log, paths). */
