@@ -11,3 +11,12 @@ export {
   type JsonTokenEndpointOptions,
   type GenericProviderOptions,
 } from './profiles.js';
+export { github, mapGitHubTokenResponse, type GitHubOptions } from './github.js';
+export { google, type GoogleOptions } from './google.js';
+export { entraId, type EntraIdOptions } from './entraId.js';
+export { auth0, type Auth0Options } from './auth0.js';
+export { keycloak, type KeycloakOptions } from './keycloak.js';
+export { okta, type OktaOptions } from './okta.js';
+export { discord, type DiscordOptions } from './discord.js';
+export { slack, slackTokenMapping, type SlackOptions, type SlackToken } from './slack.js';
+export { spotify, type SpotifyOptions } from './spotify.js';
