@@ -270,7 +270,8 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
       if (stopped) throw stoppedError();
       const merged: ProviderConfig = { ...discovered };
       for (const [key, value] of Object.entries(given)) {
-        if (value !== undefined) Object.assign(merged, { [key]: value });
+        // The issuer stays the document's: equal to the given one, or its `{tenantid}` template (tenantIssuer).
+        if (value !== undefined && key !== 'issuer') Object.assign(merged, { [key]: value });
       }
       checkProviderForGrant(merged, grant, (message) => {
         throw new OAuthError('unsupported_operation', {
