@@ -272,9 +272,9 @@ function tokenResponseBody(
 ): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(fields)) {
-    if (STANDARD_FIELDS.has(name)) continue;
+    if (STANDARD_FIELDS.has(name) || CREDENTIAL_NAME.test(name)) continue;
     if (!includeRefreshToken && REFRESH_FIELDS.has(name)) continue;
-    body[name] = value;
+    body[name] = withoutNestedCredentials(value);
   }
   body['access_token'] = tokens.accessToken;
   body['token_type'] = tokens.tokenType;
@@ -283,6 +283,26 @@ function tokenResponseBody(
   if (tokens.scope !== undefined) body['scope'] = tokens.scope.join(' ');
   if (tokens.idToken !== undefined) body['id_token'] = tokens.idToken;
   return body;
+}
+
+/** A nested field that carries a credential: `access_token`, `refresh_token`, `bot_access_token`, `client_secret`… */
+const CREDENTIAL_NAME = /(?:^|_)(?:token|secret)$/i;
+
+/**
+ * An extra of the provider's answer without the credentials nested in it: a
+ * response may carry more tokens than the session's (Slack: the bot token at
+ * the top, the user token and each token's refresh token in `authed_user`),
+ * and the browser gets only the session's own, at the top. What describes
+ * them (`token_type`, `scope`, `id`) stays.
+ */
+function withoutNestedCredentials(value: unknown, depth = 0): unknown {
+  if (depth > 16 || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((item) => withoutNestedCredentials(item, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([name]) => !CREDENTIAL_NAME.test(name))
+      .map(([name, item]) => [name, withoutNestedCredentials(item, depth + 1)]),
+  );
 }
 
 /** Codes the library raises about the provider's answer itself: the upstream failed, whatever status it sent. */
