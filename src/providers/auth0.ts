@@ -28,8 +28,8 @@ export interface Auth0Options {
  * - `audience` names the API (see {@link Auth0Options.audience}; a JWT access
  *   token only with it), on the authorization request and, for client
  *   credentials, on the token request (`authorizationParams`, `tokenParams`);
- * - `offline_access` for a refresh token; with rotation on (the default for
- *   SPAs) every refresh answers a new refresh token, and presenting a used
+ * - `offline_access` for a refresh token; with refresh token rotation on (an
+ *   application setting) every refresh answers a new refresh token, and presenting a used
  *   one revokes the whole family (reuse detection);
  * - `/oauth/token`, `/oauth/revoke` (RFC 7009), `/userinfo`,
  *   `/oauth/device/code`, and `/oidc/logout` (RP-initiated logout).
