@@ -100,7 +100,22 @@ const EXPECTED: Record<string, string[]> = {
     'createInspectorSanitizers',
     'inspectorSanitizers',
   ],
-  'oauth-machines/providers': ['pathOfExile', 'poe', 'skyMavis', 'jsonTokenEndpoint', 'generic'],
+  'oauth-machines/providers': [
+    'pathOfExile',
+    'poe',
+    'skyMavis',
+    'jsonTokenEndpoint',
+    'generic',
+    'github',
+    'google',
+    'entraId',
+    'auth0',
+    'keycloak',
+    'okta',
+    'discord',
+    'slack',
+    'spotify',
+  ],
   'oauth-machines/legacy': ['passwordMachine', 'implicitMachine'],
 };
 
