@@ -65,7 +65,7 @@ describe('tenantIssuerClaim', () => {
       services: {
         fetch: async () => Response.json({ access_token: 'at', token_type: 'Bearer', id_token: idToken(claims) }),
         clock,
-        crypto: webCrypto,
+        crypto: webCrypto(),
         storage: memoryStorage(),
       },
       code: 'code',
