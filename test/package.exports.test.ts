@@ -52,6 +52,7 @@ const EXPECTED: Record<string, string[]> = {
     'pkceMethodWireName',
     'resolveEndpoint',
     'buildAuthorizationUrl',
+    'buildEndSessionUrl',
     'checkCallback',
     'parseCallback',
     'applyClientAuth',

@@ -31,6 +31,7 @@ export function serverMetadata(state: ServerState, issuer: string): Record<strin
     introspection_endpoint: url('introspect'),
     userinfo_endpoint: url('userinfo'),
     device_authorization_endpoint: url('device_authorization'),
+    end_session_endpoint: url('end_session'),
     jwks_uri: `${issuer}/jwks`,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],

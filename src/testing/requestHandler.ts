@@ -5,6 +5,7 @@
 import { authorizationEndpoint } from './authorizationEndpoint.js';
 import { DEVICE_PAGE_PATH, deviceAuthorizationEndpoint, devicePage } from './deviceAuthorizationEndpoint.js';
 import { delay, faultName, faultResponse, takeFault } from './faults.js';
+import { endSessionEndpoint } from './endSessionEndpoint.js';
 import { endpointBasePath } from './issuerQuirks.js';
 import { serverMetadata } from './metadata.js';
 import { tokenResponseQuirks } from './tokenResponseQuirks.js';
@@ -110,6 +111,8 @@ async function dispatch(
       return userinfoEndpoint(state, request);
     case 'token_info':
       return tokenInfoEndpoint(state, request);
+    case 'end_session':
+      return endSessionEndpoint(state, request, issuer);
     default:
       break;
   }

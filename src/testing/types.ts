@@ -29,6 +29,8 @@ export interface TestClient {
   scopes: string[];
   /** Require PKCE in authorization requests. Default `true` (OAuth 2.1 §4.1.1). */
   pkceRequired?: boolean;
+  /** Where the end-session endpoint may send the user back to (OpenID Connect RP-Initiated Logout §3), by exact string equality. */
+  postLogoutRedirectUris?: string[];
 }
 
 /** The end user the server signs in (auto-approval, device approval, password grant). */
@@ -122,7 +124,8 @@ export type TestEndpoint =
   | 'userinfo'
   | 'device_authorization'
   | 'metadata'
-  | 'token_info';
+  | 'token_info'
+  | 'end_session';
 
 /**
  * A controllable clock: expiry follows it, never real time. It is a clock service too: pass
@@ -183,7 +186,10 @@ export interface TestAuthorizationServerOptions {
    */
   idTokenAlg?: 'none' | 'HS256';
   idTokenKey?: string;
-  /** Override endpoint paths (relative to the issuer), or `null` to switch an endpoint off. */
+  /**
+   * Override endpoint paths (relative to the issuer), or `null` to switch an endpoint off.
+   * `end_session` (OpenID Connect RP-Initiated Logout) is off unless given a path.
+   */
   paths?: Partial<Record<Exclude<TestEndpoint, 'metadata'>, string | null>>;
   quirks?: TestServerQuirks;
   /** Keep secrets (client secrets, codes, verifiers, tokens, passwords) in `server.log`. Default `false`. */
