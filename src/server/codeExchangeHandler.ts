@@ -19,7 +19,7 @@ import { isOAuthError, type OAuthError } from '../errors.js';
 import { exchangeAuthorizationCode } from '../protocol/operations.js';
 import type { ClientAuthMethod, ProviderConfig, TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
-import { secretRedactor } from './secretRedaction.js';
+import { CREDENTIAL_NAME, secretRedactor, withoutNestedCredentials } from './secretRedaction.js';
 import { nodeServices } from './services.js';
 
 /** The confidential client of {@link createCodeExchangeHandler}: its secret is added on the server, never sent back. */
@@ -283,26 +283,6 @@ function tokenResponseBody(
   if (tokens.scope !== undefined) body['scope'] = tokens.scope.join(' ');
   if (tokens.idToken !== undefined) body['id_token'] = tokens.idToken;
   return body;
-}
-
-/** A nested field that carries a credential: `access_token`, `refresh_token`, `bot_access_token`, `client_secret`… */
-const CREDENTIAL_NAME = /(?:^|_)(?:token|secret)$/i;
-
-/**
- * An extra of the provider's answer without the credentials nested in it: a
- * response may carry more tokens than the session's (Slack: the bot token at
- * the top, the user token and each token's refresh token in `authed_user`),
- * and the browser gets only the session's own, at the top. What describes
- * them (`token_type`, `scope`, `id`) stays.
- */
-function withoutNestedCredentials(value: unknown, depth = 0): unknown {
-  if (depth > 16 || typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((item) => withoutNestedCredentials(item, depth + 1));
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([name]) => !CREDENTIAL_NAME.test(name))
-      .map(([name, item]) => [name, withoutNestedCredentials(item, depth + 1)]),
-  );
 }
 
 /** Codes the library raises about the provider's answer itself: the upstream failed, whatever status it sent. */
