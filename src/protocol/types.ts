@@ -103,7 +103,11 @@ export const TENANT_ISSUER_PLACEHOLDER = '{tenantid}';
  * written by hand, or taken from a profile in `oauth-machines/providers`.
  */
 export interface ProviderConfig {
-  /** The issuer identifier (RFC 8414 §2); checked against `iss` in callbacks (RFC 9207). */
+  /**
+   * The issuer identifier (RFC 8414 §2); checked against `iss` in callbacks
+   * (RFC 9207) and in ID tokens. With `quirks.tenantIssuerClaim`, a template
+   * holding `{tenantid}` (Microsoft Entra ID's `common`).
+   */
   issuer?: string;
   /** Base URL that relative endpoints are resolved against (SkyMavis SSO: `server` + `/oauth2/token`). */
   baseUrl?: string;
