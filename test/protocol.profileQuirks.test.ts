@@ -1,6 +1,6 @@
 /**
  * The protocol's reading of the quirks profiles declare: form-encoded token
- * answers, comma-separated scopes, and the multi-tenant issuer of ID tokens.
+ * answers, comma-separated scopes, and an issuer that differs per ID token.
  */
 import { describe, expect, it } from 'vitest';
 import { OAuthError } from '../src/errors.js';
@@ -9,6 +9,7 @@ import { joinScopes } from '../src/protocol/scopeGrants.js';
 import { tokenRequest } from '../src/protocol/tokenRequest.js';
 import { readTokenResponse } from '../src/protocol/tokenResponse.js';
 import type { ProviderConfig } from '../src/protocol/types.js';
+import { entraIdTokenIssuer } from '../src/providers/index.js';
 import { manualClock, memoryStorage, webCrypto } from '../src/services/index.js';
 
 const clock = manualClock(Date.parse('2026-01-01T00:00:00Z'));
@@ -35,9 +36,10 @@ describe('formEncodedTokenResponses', () => {
     expect(error.code).toBe('bad_verification_code');
   });
 
-  it('refuses a form-encoded answer that repeats a field, and any form-encoded answer without the quirk', async () => {
-    expect((await failure(readTokenResponse(quirky, form('access_token=a&access_token=b&token_type=bearer'), clock))).code).toBe('invalid_response');
+  it('refuses a form-encoded answer without the quirk, and any other media type with it', async () => {
     expect((await failure(readTokenResponse(provider, form('access_token=a&token_type=bearer'), clock))).code).toBe('invalid_response');
+    const text = new Response('access_token=a&token_type=bearer', { headers: { 'content-type': 'text/plain' } });
+    expect((await failure(readTokenResponse(quirky, text, clock))).code).toBe('invalid_response');
   });
 });
 
@@ -52,9 +54,9 @@ describe('scopeDelimiter', () => {
   });
 });
 
-describe('tenantIssuerClaim', () => {
+describe('idTokenIssuer (Microsoft Entra ID’s tenant template)', () => {
   const template = 'https://login.example/{tenantid}/v2.0';
-  const tenantProvider: ProviderConfig = { ...provider, issuer: template, quirks: { tenantIssuerClaim: 'tid' } };
+  const tenantProvider: ProviderConfig = { ...provider, issuer: template, quirks: { idTokenIssuer: entraIdTokenIssuer } };
   const idToken = (claims: Record<string, unknown>) =>
     `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
   const now = Math.floor(clock.now() / 1000);

@@ -108,8 +108,8 @@ describe('auth0()', () => {
     expect(new URLSearchParams(request.init.body).getAll('audience')).toEqual(['https://other.test']);
 
     const forging = { ...provider, quirks: { authorizationParams: { state: 'fixed' }, tokenParams: { grant_type: 'password' } } };
-    expect(() => buildAuthorizationUrl(forging, client, { state: 's'.repeat(22), codeChallenge: 'c'.repeat(43), codeChallengeMethod: 'S256' })).toThrow(/quirks.authorizationParams cannot set state/);
+    expect(() => buildAuthorizationUrl(forging, client, { state: 's'.repeat(22), codeChallenge: 'c'.repeat(43), codeChallengeMethod: 'S256' })).toThrow(/extraParams cannot set state/);
     expect(() => tokenRequest.refreshToken(forging, client, { refreshToken: 'r' })).toThrow(/quirks.tokenParams cannot set grant_type/);
-    expect(() => createOAuthClient({ grant: 'authorization_code', provider: forging, client: { clientId: 'spa', redirectUri: REDIRECT_URI } })).toThrow(/cannot set state/);
+    expect(() => createOAuthClient({ grant: 'authorization_code', provider: forging, client: { clientId: 'spa', redirectUri: REDIRECT_URI } })).toThrow(/authorizationParams: Invalid parameter: the library sets it/);
   });
 });

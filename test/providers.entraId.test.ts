@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createOAuthClient } from '../src/client.js';
 import { decodeJwtPayload } from '../src/protocol/idToken.js';
 import { discover } from '../src/protocol/discovery.js';
-import { entraId } from '../src/providers/index.js';
+import { ENTRA_MULTI_TENANT_QUIRKS, entraId, entraIdTokenIssuer, isEntraIssuerTemplate } from '../src/providers/index.js';
 import type { FetchLike } from '../src/services/types.js';
 import type { TestAuthorizationServerOptions } from '../src/testing/types.js';
 import { profileWorld, REDIRECT_URI, rejection, signIn, type ProfileWorld } from './providers.fixtures.js';
@@ -52,7 +52,8 @@ describe('entraId()', () => {
     expect(provider.deviceAuthorizationEndpoint).toBe('https://login.microsoftonline.com/common/oauth2/v2.0/devicecode');
     expect(provider.endSessionEndpoint).toBe('https://login.microsoftonline.com/common/oauth2/v2.0/logout');
     expect(provider.issuer).toBe('https://login.microsoftonline.com/{tenantid}/v2.0');
-    expect(provider.quirks?.tenantIssuerClaim).toBe('tid');
+    expect(provider.quirks?.idTokenIssuer).toBe(entraIdTokenIssuer);
+    expect(provider.quirks?.acceptsDiscoveredIssuer).toBe(isEntraIssuerTemplate);
     const single = entraId({ tenant: USER_TENANT });
     expect(single.issuer).toBe(`https://login.microsoftonline.com/${USER_TENANT}/v2.0`);
     expect(single.quirks).toBeUndefined();
@@ -64,7 +65,7 @@ describe('entraId()', () => {
     const issuer = `${ORIGIN}/common/v2.0`;
     // The document names `${ORIGIN}/{tenantid}/v2.0`, not the issuer it was fetched for.
     expect((await rejection(discover(issuer, { fetch: world.services.fetch }))).code).toBe('issuer_mismatch');
-    const discovered = await discover(issuer, { fetch: world.services.fetch }, { tenantIssuer: true });
+    const discovered = await discover(issuer, { fetch: world.services.fetch }, { acceptIssuer: isEntraIssuerTemplate });
     const profile = entraId({ baseUrl: ORIGIN });
     expect(discovered.issuer).toBe(profile.issuer);
     expect(discovered.authorizationEndpoint).toBe(profile.authorizationEndpoint);
@@ -76,12 +77,12 @@ describe('entraId()', () => {
     const world = entraServer();
     const elsewhere = `${ORIGIN}/common/v3.0`;
     const fetch: FetchLike = (input, init) => world.services.fetch(String(input).replace('/common/v3.0/', '/common/v2.0/'), init);
-    expect((await rejection(discover(elsewhere, { fetch }, { tenantIssuer: true }))).code).toBe('issuer_mismatch');
+    expect((await rejection(discover(elsewhere, { fetch }, { acceptIssuer: isEntraIssuerTemplate }))).code).toBe('issuer_mismatch');
   });
 
-  it('a client given { issuer, quirks: { tenantIssuerClaim } } discovers the common authority and accepts the tenant’s ID token', async () => {
+  it('a client given { issuer, quirks: ENTRA_MULTI_TENANT_QUIRKS } discovers the common authority and accepts the tenant’s ID token', async () => {
     const world = entraServer();
-    const client = spa(world, { issuer: `${ORIGIN}/common/v2.0`, quirks: { tenantIssuerClaim: 'tid' } });
+    const client = spa(world, { issuer: `${ORIGIN}/common/v2.0`, quirks: { ...ENTRA_MULTI_TENANT_QUIRKS } });
     const tokens = await signIn(world, client);
     expect(decodeJwtPayload(tokens.idToken ?? '')).toMatchObject({ iss: `${ORIGIN}/${USER_TENANT}/v2.0`, tid: USER_TENANT });
     client.stop();

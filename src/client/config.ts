@@ -96,13 +96,10 @@ const absoluteUrl = (message: string) => v.pipe(v.string(message), v.check((valu
 const strings = (message: string) => v.array(v.string(message), message);
 
 /** A profile's parameters for every request of a kind: strings, none of them a name the library sets. */
-const extraParams = (name: string, reserved: ReadonlySet<string>) =>
+const extraParams = (reserved: ReadonlySet<string>) =>
   v.pipe(
-    v.record(v.string(), v.string(`${name} values must be strings`), `${name} must be an object of strings`),
-    v.check(
-      (params) => Object.keys(params).every((key) => !reserved.has(key)),
-      (issue) => `${name} cannot set ${Object.keys(issue.input as object).filter((key) => reserved.has(key)).join(', ')}: the library sets it`,
-    ),
+    v.record(v.string(), v.string()),
+    v.check((params) => Object.keys(params).every((key) => !reserved.has(key)), 'Invalid parameter: the library sets it'),
   );
 
 const ProviderQuirksSchema = v.strictObject({
@@ -113,11 +110,12 @@ const ProviderQuirksSchema = v.strictObject({
   clientAuthMethods: v.optional(v.array(v.picklist(CLIENT_AUTH_METHODS, 'unknown client authentication method in quirks.clientAuthMethods'))),
   scopeGrants: v.optional(v.record(v.string(), v.array(v.string()))),
   pkceRequired: v.optional(v.boolean()),
-  authorizationParams: v.optional(extraParams('quirks.authorizationParams', RESERVED_AUTHORIZATION_PARAMS)),
-  tokenParams: v.optional(extraParams('quirks.tokenParams', new Set(RESERVED_TOKEN_PARAMS))),
-  scopeDelimiter: v.optional(v.picklist([' ', ','], "quirks.scopeDelimiter must be ' ' or ','")),
-  tenantIssuerClaim: v.optional(text('quirks.tenantIssuerClaim must be a non-empty string')),
-  formEncodedTokenResponses: v.optional(v.boolean('quirks.formEncodedTokenResponses must be a boolean')),
+  authorizationParams: v.optional(extraParams(RESERVED_AUTHORIZATION_PARAMS)),
+  tokenParams: v.optional(extraParams(new Set(RESERVED_TOKEN_PARAMS))),
+  scopeDelimiter: v.optional(v.picklist([' ', ','])),
+  idTokenIssuer: v.optional(v.function()),
+  acceptsDiscoveredIssuer: v.optional(v.function()),
+  formEncodedTokenResponses: v.optional(v.boolean()),
 });
 
 /** `provider`: a `ProviderConfig`, or `{ issuer }` (plus overrides) for discovery. */

@@ -264,7 +264,7 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     const discoveryOptions: DiscoveryOptions = { signal };
     if (given.allowInsecureRequests === true) discoveryOptions.allowInsecureRequests = true;
     // A profile's multi-tenant issuer (its documents name `{tenantid}` where the request named the tenant).
-    if (given.quirks?.tenantIssuerClaim !== undefined) discoveryOptions.tenantIssuer = true;
+    if (given.quirks?.acceptsDiscoveredIssuer !== undefined) discoveryOptions.acceptIssuer = given.quirks.acceptsDiscoveredIssuer;
     return discover(given.issuer, { fetch: services.fetch }, discoveryOptions).then((discovered) => {
       discovery = undefined;
       if (stopped) throw stoppedError();

@@ -76,19 +76,12 @@ export function buildAuthorizationUrl(
   params.push(['code_challenge', codeChallenge]);
   params.push(['code_challenge_method', pkceMethodWireName(provider, options.codeChallengeMethod)]);
   if (options.nonce !== undefined) params.push(['nonce', nonEmpty(options.nonce, 'nonce')]);
-  // The profile's parameters first; a call's own extra parameters take precedence over them.
-  const extra: Record<string, string> = {};
-  for (const [source, given] of [
-    ['quirks.authorizationParams', provider.quirks?.authorizationParams],
-    ['extraParams', options.extraParams],
-  ] as const) {
-    for (const [name, value] of Object.entries(given ?? {})) {
-      if (RESERVED_AUTHORIZATION_PARAMS.has(name)) throw new TypeError(`${source} cannot set ${name}: the library sets it`);
-      if (typeof value !== 'string') throw new TypeError(`${source}.${name} must be a string`);
-      extra[name] = value;
-    }
+  // The profile's parameters (quirks.authorizationParams), under the call's own extra parameters.
+  for (const [name, value] of Object.entries({ ...provider.quirks?.authorizationParams, ...options.extraParams })) {
+    if (RESERVED_AUTHORIZATION_PARAMS.has(name)) throw new TypeError(`extraParams cannot set ${name}: the library sets it`);
+    if (typeof value !== 'string') throw new TypeError(`extraParams.${name} must be a string`);
+    params.push([name, value]);
   }
-  for (const [name, value] of Object.entries(extra)) params.push([name, value]);
   // RFC 6749 §3.1: the endpoint's own query is retained; our parameters replace same-named ones in it.
   for (const [name] of params) url.searchParams.delete(name);
   for (const [name, value] of params) url.searchParams.append(name, value);

@@ -7,7 +7,7 @@ import { isSecureUrl } from './endpoints.js';
 import { OAuthError } from '../errors.js';
 import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { sendRequest } from './providerRequest.js';
-import { TENANT_ISSUER_PLACEHOLDER, type ProviderConfig } from './types.js';
+import type { ProviderConfig } from './types.js';
 
 /** Which well-known document to read; `auto` tries RFC 8414 first, then OpenID on a 404 or a network failure. */
 export type DiscoveryKind = 'auto' | 'oauth' | 'openid';
@@ -17,24 +17,8 @@ export interface DiscoveryOptions {
   signal?: AbortSignal;
   /** Allow an `http:` issuer that is not loopback, and carry the permission into the returned config. */
   allowInsecureRequests?: boolean;
-  /**
-   * A multi-tenant issuer (Microsoft Entra ID's `common`): accept a document
-   * whose `issuer` is the requested one with exactly one path segment
-   * replaced by `{tenantid}`, and return that template as the issuer (see
-   * `ProviderQuirks.tenantIssuerClaim`, which checks ID tokens against it).
-   */
-  tenantIssuer?: boolean;
-}
-
-/** Whether `documentIssuer` is `issuer` with one path segment replaced by `{tenantid}`. */
-function isTenantTemplateOf(documentIssuer: string, issuer: string): boolean {
-  if (!URL.canParse(documentIssuer)) return false;
-  const [template, requested] = [new URL(documentIssuer), new URL(issuer)];
-  if (template.origin !== requested.origin || template.search !== '' || template.hash !== '') return false;
-  const [templateSegments, requestedSegments] = [template.pathname.split('/'), requested.pathname.split('/')];
-  if (templateSegments.length !== requestedSegments.length) return false;
-  const differing = templateSegments.filter((segment, index) => segment !== requestedSegments[index]);
-  return differing.length === 1 && differing[0] === encodeURI(TENANT_ISSUER_PLACEHOLDER);
+  /** Accept a document naming another issuer than `issuer` (`ProviderQuirks.acceptsDiscoveredIssuer`); its issuer is returned. */
+  acceptIssuer?: (documentIssuer: string, requested: string) => boolean;
 }
 
 // RFC 6749 §3.1 / §3.2: an endpoint URI is absolute and has no fragment.
@@ -170,8 +154,7 @@ export async function discover(
       cause: body,
     });
   }
-  const templated = options.tenantIssuer === true && isTenantTemplateOf(result.output.issuer, issuer);
-  if (result.output.issuer !== issuer && !templated) {
+  if (result.output.issuer !== issuer && options.acceptIssuer?.(result.output.issuer, issuer) !== true) {
     throw new OAuthError('issuer_mismatch', {
       description: `the metadata is for issuer ${result.output.issuer}, not ${issuer}`,
       retryable: false,

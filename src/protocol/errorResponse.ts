@@ -83,9 +83,13 @@ async function readTextCapped(response: Response, maxBytes: number): Promise<str
  * The response's JSON body, read with a size cap. Throws
  * `OAuthError('invalid_response')` (with the HTTP status) when the content
  * type is not JSON, the body is larger than `maxBytes` or does not parse.
+ * With `formEncoded`, an `application/x-www-form-urlencoded` body is read as
+ * the object of its fields (strings; a repeated field's last value).
  */
-export async function readJsonBody(response: Response, options: { maxBytes?: number } = {}): Promise<unknown> {
+export async function readJsonBody(response: Response, options: { maxBytes?: number; formEncoded?: boolean } = {}): Promise<unknown> {
   const maxBytes = options.maxBytes ?? MAX_BODY_BYTES;
+  const form = options.formEncoded === true && /^application\/x-www-form-urlencoded\s*(;|$)/i.test(response.headers.get('content-type') ?? '');
+  if (form) return Object.fromEntries(new URLSearchParams(await readTextCapped(response, maxBytes)));
   if (!isJsonContentType(response)) {
     await response.body?.cancel().catch(() => undefined);
     throw invalidResponse(
@@ -99,24 +103,6 @@ export async function readJsonBody(response: Response, options: { maxBytes?: num
   } catch (thrown) {
     throw invalidResponse(response, `the response body is not JSON (HTTP ${response.status})`, text);
   }
-}
-
-/**
- * The body of a response as JSON, or, with `formEncoded` and an
- * `application/x-www-form-urlencoded` content type, as the object of its
- * fields (every value a string; a field sent twice is `invalid_response`).
- * Otherwise as {@link readJsonBody}.
- */
-export async function readJsonOrFormBody(response: Response, formEncoded: boolean): Promise<unknown> {
-  const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (!formEncoded || type !== 'application/x-www-form-urlencoded') return readJsonBody(response);
-  const text = await readTextCapped(response, MAX_BODY_BYTES);
-  const fields: Record<string, string> = {};
-  for (const [name, value] of new URLSearchParams(text)) {
-    if (Object.hasOwn(fields, name)) throw invalidResponse(response, `the form-encoded response repeats ${name}`, text);
-    fields[name] = value;
-  }
-  return fields;
 }
 
 function stringField(body: unknown, name: string): string | undefined {

@@ -15,7 +15,7 @@ import { sendRequest } from './providerRequest.js';
 import { readRevocationResponse, revocationRequest } from './revocation.js';
 import { tokenRequest } from './tokenRequest.js';
 import { readTokenResponse } from './tokenResponse.js';
-import { TENANT_ISSUER_PLACEHOLDER, type ClientConfig, type HttpRequest, type ProviderConfig, type TokenSet } from './types.js';
+import type { ClientConfig, HttpRequest, ProviderConfig, TokenSet } from './types.js';
 import { readUserinfoResponse, userinfoRequest } from './userinfo.js';
 
 /** What every operation needs: who to talk to, as whom, through which services. */
@@ -61,7 +61,7 @@ function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check
   // (and OIDC Core §12.2 lets a refresh response omit it): nothing to check then, and the tokens are still good.
   if (tokens.idToken === undefined) return;
   const claims = checkIdTokenClaims(tokens.idToken, {
-    issuer: tenantIssuer(context.provider, check.issuer ?? context.provider.issuer, tokens.idToken),
+    issuer: idTokenIssuer(context.provider, check.issuer ?? context.provider.issuer, tokens.idToken),
     clientId: context.client.clientId,
     nonce: check.nonce,
     // The response answers a request sent at `sentAt`: its ID token cannot be older than that, so a clock that
@@ -85,28 +85,17 @@ function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check
 }
 
 /**
- * The issuer an ID token must name. For a multi-tenant issuer
- * (`quirks.tenantIssuerClaim`, Microsoft Entra ID's `common`) it is the
- * template with the token's tenant claim in place of `{tenantid}`; a tenant
- * claim that is missing or could change more than one path segment is
- * `invalid_id_token`.
+ * The issuer `iss` must equal: the provider's, or what its
+ * `quirks.idTokenIssuer` makes of it for this token. A mapping that throws
+ * leaves the template, which no `iss` equals: the token is refused.
  */
-function tenantIssuer(provider: ProviderConfig, issuer: string | undefined, idToken: string): string | undefined {
-  const claim = provider.quirks?.tenantIssuerClaim;
-  if (claim === undefined || issuer === undefined || !issuer.includes(TENANT_ISSUER_PLACEHOLDER)) return issuer;
-  let tenant: unknown;
+function idTokenIssuer(provider: ProviderConfig, issuer: string | undefined, idToken: string): string | undefined {
+  const map = provider.quirks?.idTokenIssuer;
   try {
-    tenant = decodeJwtPayload(idToken)[claim];
+    return map === undefined || issuer === undefined ? issuer : map(issuer, decodeJwtPayload(idToken));
   } catch {
-    return issuer; // the claims check reports a token that does not decode
+    return issuer;
   }
-  if (typeof tenant !== 'string' || !/^[A-Za-z0-9._-]+$/.test(tenant)) {
-    throw new OAuthError('invalid_id_token', {
-      description: `the ID token has no usable ${claim} claim to fill the issuer template ${issuer}`,
-      retryable: false,
-    });
-  }
-  return issuer.replace(TENANT_ISSUER_PLACEHOLDER, tenant);
 }
 
 /** Sends a token request and reads its answer: the one way every grant gets a `TokenSet`. */

@@ -86,13 +86,12 @@ export function addExtraParams(
   params: Record<string, string>,
   extra: Record<string, string> | undefined,
   reserved: readonly string[],
-  source = 'extraParams',
 ): void {
   for (const [name, value] of Object.entries(extra ?? {})) {
     if (reserved.includes(name) || Object.hasOwn(params, name)) {
-      throw new TypeError(`${source} cannot set ${name}: the library sets it`);
+      throw new TypeError(`extraParams cannot set ${name}: the library sets it`);
     }
-    if (typeof value !== 'string') throw new TypeError(`${source}.${name} must be a string`);
+    if (typeof value !== 'string') throw new TypeError(`extraParams.${name} must be a string`);
     params[name] = value;
   }
 }

@@ -45,10 +45,10 @@ function tokenPost(
     body['scope'] = joinScopes(provider, scopes);
   }
   // The profile's parameters go under the call's own: a parameter the call already set (its extraParams) stays.
-  const profileParams = Object.entries(provider.quirks?.tokenParams ?? {}).filter(
-    ([name]) => RESERVED_TOKEN_PARAMS.includes(name) || !Object.hasOwn(body, name),
-  );
-  addExtraParams(body, Object.fromEntries(profileParams), RESERVED_TOKEN_PARAMS, 'quirks.tokenParams');
+  for (const [name, value] of Object.entries(provider.quirks?.tokenParams ?? {})) {
+    if (RESERVED_TOKEN_PARAMS.includes(name)) throw new TypeError(`quirks.tokenParams cannot set ${name}: the library sets it`);
+    body[name] ??= value;
+  }
   return buildAuthenticatedPost(provider, client, 'token', body, provider.quirks?.tokenRequestEncoding ?? 'form');
 }
 

@@ -5,7 +5,7 @@
 import * as v from 'valibot';
 import type { TimeSource } from '../services/types.js';
 import { OAuthError } from '../errors.js';
-import { readErrorResponse, readJsonOrFormBody } from './errorResponse.js';
+import { readErrorResponse, readJsonBody } from './errorResponse.js';
 import { serverError } from './serverError.js';
 import { ACCESS_TOKEN, JWS_COMPACT, REFRESH_TOKEN, TOKEN_TYPE } from './tokenSyntax.js';
 import type { ProviderConfig, TokenSet } from './types.js';
@@ -103,7 +103,7 @@ export function parseTokenResponseBody(provider: ProviderConfig, body: unknown, 
  */
 export async function readTokenResponse(provider: ProviderConfig, response: Response, clock: TimeSource): Promise<TokenSet> {
   if (!response.ok) throw await readErrorResponse(response, clock);
-  const body = await readJsonOrFormBody(response, provider.quirks?.formEncodedTokenResponses === true);
+  const body = await readJsonBody(response, { formEncoded: provider.quirks?.formEncodedTokenResponses === true });
   try {
     return parseTokenResponseBody(provider, body, clock);
   } catch (thrown) {

@@ -80,13 +80,20 @@ export interface ProviderQuirks {
    */
   scopeDelimiter?: ' ' | ',';
   /**
-   * A multi-tenant issuer (Microsoft Entra ID's `common`, `organizations` and
-   * `consumers`): `issuer` holds the placeholder `{tenantid}`, and each ID
-   * token's issuer is that template with the value of this claim (`tid`) in
-   * its place. Discovery then accepts a document whose `issuer` is the
-   * requested one with one path segment replaced by `{tenantid}`.
+   * The issuer an ID token must name, from the configured (or discovered)
+   * `issuer` and the token's claims, for a provider whose ID tokens name
+   * another issuer than its own: Microsoft Entra ID's `common` authority has
+   * the template `…/{tenantid}/v2.0` and each ID token its user's tenant
+   * (`tid`). Must be pure; throwing refuses the ID token (`invalid_id_token`).
    */
-  tenantIssuerClaim?: string;
+  idTokenIssuer?: (issuer: string, claims: Record<string, unknown>) => string;
+  /**
+   * Whether a discovery document naming `documentIssuer` is the one asked for
+   * at `requested`, when they differ (RFC 8414 §3.3 wants them equal; Entra's
+   * `common` document names the `{tenantid}` template). The document's issuer
+   * is then the provider's.
+   */
+  acceptsDiscoveredIssuer?: (documentIssuer: string, requested: string) => boolean;
   /**
    * Read a token response sent as `application/x-www-form-urlencoded` (GitHub
    * answers so when a request lacks `Accept: application/json`, which the
@@ -95,8 +102,6 @@ export interface ProviderQuirks {
   formEncodedTokenResponses?: boolean;
 }
 
-/** The placeholder of a multi-tenant issuer (see `ProviderQuirks.tenantIssuerClaim`). */
-export const TENANT_ISSUER_PLACEHOLDER = '{tenantid}';
 
 /**
  * Where a provider's endpoints are and what it supports: filled by discovery,
@@ -105,8 +110,8 @@ export const TENANT_ISSUER_PLACEHOLDER = '{tenantid}';
 export interface ProviderConfig {
   /**
    * The issuer identifier (RFC 8414 §2); checked against `iss` in callbacks
-   * (RFC 9207) and in ID tokens. With `quirks.tenantIssuerClaim`, a template
-   * holding `{tenantid}` (Microsoft Entra ID's `common`).
+   * (RFC 9207) and in ID tokens; a template such as Microsoft Entra ID's
+   * `…/{tenantid}/v2.0` with `quirks.idTokenIssuer`.
    */
   issuer?: string;
   /** Base URL that relative endpoints are resolved against (SkyMavis SSO: `server` + `/oauth2/token`). */

@@ -8,7 +8,7 @@
  * and "Validate the issuer" of "Access tokens"
  * (https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens).
  */
-import { TENANT_ISSUER_PLACEHOLDER, type ProviderConfig } from '../protocol/types.js';
+import type { ProviderConfig, ProviderQuirks } from '../protocol/types.js';
 import { baseUrl, pathSegment } from './profileUrls.js';
 
 export interface EntraIdOptions {
@@ -24,6 +24,43 @@ export interface EntraIdOptions {
 
 const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The placeholder of the multi-tenant issuer in Microsoft's discovery documents. */
+export const ENTRA_TENANT_PLACEHOLDER = '{tenantid}';
+
+/**
+ * The issuer of one ID token under a `{tenantid}` issuer template: the
+ * template with the token's `tid` claim in its place. Throws `TypeError` for
+ * a token without a tenant ID (a `tid` that could change more than the one
+ * path segment included), which refuses the ID token. Pure.
+ */
+export function entraIdTokenIssuer(issuer: string, claims: Record<string, unknown>): string {
+  if (!issuer.includes(ENTRA_TENANT_PLACEHOLDER)) return issuer;
+  const tenant = claims['tid'];
+  if (typeof tenant !== 'string' || !/^[A-Za-z0-9._-]+$/.test(tenant)) throw new TypeError('the ID token has no usable tid claim for the issuer template');
+  return issuer.replace(ENTRA_TENANT_PLACEHOLDER, tenant);
+}
+
+/**
+ * Whether a discovery document naming `documentIssuer` is the one fetched for
+ * `requested`: the same URL with exactly one path segment replaced by
+ * `{tenantid}` (`…/common/v2.0` → `…/{tenantid}/v2.0`). Pure.
+ */
+export function isEntraIssuerTemplate(documentIssuer: string, requested: string): boolean {
+  if (!URL.canParse(documentIssuer) || !URL.canParse(requested)) return false;
+  const [template, asked] = [new URL(documentIssuer), new URL(requested)];
+  if (template.origin !== asked.origin || template.search !== '' || template.hash !== '') return false;
+  const [templateSegments, askedSegments] = [template.pathname.split('/'), asked.pathname.split('/')];
+  if (templateSegments.length !== askedSegments.length) return false;
+  const differing = templateSegments.filter((segment, index) => segment !== askedSegments[index]);
+  return differing.length === 1 && differing[0] === encodeURI(ENTRA_TENANT_PLACEHOLDER);
+}
+
+/** The quirks of a multi-tenant authority: for `{ issuer, quirks }` discovery of `…/common/v2.0` as well as for the profile. */
+export const ENTRA_MULTI_TENANT_QUIRKS: Readonly<ProviderQuirks> = Object.freeze({
+  idTokenIssuer: entraIdTokenIssuer,
+  acceptsDiscoveredIssuer: isEntraIssuerTemplate,
+});
+
 /**
  * Microsoft Entra ID:
  * - the v2.0 endpoints under the tenant: `/{tenant}/oauth2/v2.0/authorize`,
@@ -32,8 +69,9 @@ const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
  *   tenant given by its ID it is that tenant's, otherwise (`common`,
  *   `organizations`, `consumers`, a domain name) the discovery document names
  *   it as a template with `{tenantid}`, and each ID token's issuer is the
- *   template with its `tid` claim filled in (`tenantIssuerClaim: 'tid'`);
- *   discovery of such an authority is accepted the same way;
+ *   template with its `tid` claim filled in ({@link entraIdTokenIssuer});
+ *   discovery of such an authority accepts the template
+ *   ({@link isEntraIssuerTemplate}; both are {@link ENTRA_MULTI_TENANT_QUIRKS});
  * - scopes name a resource: `User.Read` means Microsoft Graph's, an API of
  *   your own is `api://{app-id}/{scope}`; client credentials ask for
  *   `{resource}/.default` (the application permissions granted to the app),
@@ -51,7 +89,7 @@ export function entraId(options: EntraIdOptions = {}): ProviderConfig {
   const authority = `${base}/${tenant}/oauth2/v2.0`;
   const singleTenant = TENANT_ID.test(tenant);
   const config: ProviderConfig = {
-    issuer: `${base}/${singleTenant ? tenant.toLowerCase() : TENANT_ISSUER_PLACEHOLDER}/v2.0`,
+    issuer: `${base}/${singleTenant ? tenant.toLowerCase() : ENTRA_TENANT_PLACEHOLDER}/v2.0`,
     authorizationEndpoint: `${authority}/authorize`,
     tokenEndpoint: `${authority}/token`,
     deviceAuthorizationEndpoint: `${authority}/devicecode`,
@@ -60,6 +98,6 @@ export function entraId(options: EntraIdOptions = {}): ProviderConfig {
     grantTypesSupported: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'],
     tokenEndpointAuthMethodsSupported: ['client_secret_post', 'client_secret_basic'],
   };
-  if (!singleTenant) config.quirks = { tenantIssuerClaim: 'tid' };
+  if (!singleTenant) config.quirks = { ...ENTRA_MULTI_TENANT_QUIRKS };
   return config;
 }
