@@ -7,7 +7,8 @@
  * (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens).
  */
 import type { ProviderConfig } from '../protocol/types.js';
-import { baseUrl, spaceSeparatedScope } from './profileUrls.js';
+import { spaceSeparatedScope } from './commaScopes.js';
+import { baseUrl } from './profileUrls.js';
 
 export interface GitHubOptions {
   /** GitHub Enterprise Server's `https://HOSTNAME` (or a test server). Default `https://github.com`. */

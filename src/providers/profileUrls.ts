@@ -38,12 +38,3 @@ export function pathSegment(value: string, what: string): string {
   }
   return encodeURIComponent(value);
 }
-
-/** A token response's `scope` with commas for separators (GitHub, Slack) as RFC 6749 §3.3 spells it: spaces. */
-export function spaceSeparatedScope(scope: unknown): unknown {
-  if (typeof scope !== 'string') return scope;
-  return scope
-    .split(/[ ,]/)
-    .filter((item) => item !== '')
-    .join(' ');
-}

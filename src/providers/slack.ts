@@ -7,7 +7,8 @@
  * and "Using token rotation" (https://docs.slack.dev/authentication/using-token-rotation).
  */
 import type { ProviderConfig } from '../protocol/types.js';
-import { baseUrl, spaceSeparatedScope } from './profileUrls.js';
+import { spaceSeparatedScope } from './commaScopes.js';
+import { baseUrl } from './profileUrls.js';
 
 /** Which of Slack's tokens the session holds: the app's bot token, or the installing user's token. */
 export type SlackToken = 'bot' | 'user';
