@@ -36,6 +36,13 @@ describe('formEncodedTokenResponses', () => {
     expect(error.code).toBe('bad_verification_code');
   });
 
+  it('reads a form-encoded body labelled application/json (as GitHub has sent one)', async () => {
+    const mislabelled = new Response('access_token=gho_abc&token_type=bearer&scope=repo%2Cgist', { headers: { 'content-type': 'application/json; charset=utf-8' } });
+    expect(await readTokenResponse(quirky, mislabelled, clock)).toMatchObject({ accessToken: 'gho_abc', scope: ['repo,gist'] });
+    const plain = new Response('access_token=gho_abc&token_type=bearer', { headers: { 'content-type': 'application/json' } });
+    expect((await failure(readTokenResponse(provider, plain, clock))).code).toBe('invalid_response');
+  });
+
   it('refuses a form-encoded answer without the quirk, and any other media type with it', async () => {
     expect((await failure(readTokenResponse(provider, form('access_token=a&token_type=bearer'), clock))).code).toBe('invalid_response');
     const text = new Response('access_token=a&token_type=bearer', { headers: { 'content-type': 'text/plain' } });

@@ -97,7 +97,8 @@ export interface ProviderQuirks {
   /**
    * Read a token response sent as `application/x-www-form-urlencoded` (GitHub
    * answers so when a request lacks `Accept: application/json`, which the
-   * library always sends) as if it were the same fields in JSON.
+   * library always sends), or labelled JSON but form-encoded, as if it were
+   * the same fields in JSON.
    */
   formEncodedTokenResponses?: boolean;
 }
