@@ -44,6 +44,11 @@ describe('auth0()', () => {
     expect(provider.revocationEndpoint).toBe('https://dev-123.us.auth0.com/oauth/revoke');
     expect(provider.endSessionEndpoint).toBe('https://dev-123.us.auth0.com/oidc/logout');
     expect(() => auth0({ domain: 'https://dev-123.us.auth0.com' })).toThrow(TypeError);
+    expect(() => auth0({})).toThrow(/either domain or baseUrl/);
+    expect(() => auth0({ domain: 'a.auth0.com', baseUrl: 'https://a.auth0.com' })).toThrow(/either domain or baseUrl/);
+    // On loopback (a browser test): the base URL instead of a domain.
+    expect(auth0({ baseUrl: 'http://127.0.0.1:4000/' }).tokenEndpoint).toBe('http://127.0.0.1:4000/oauth/token');
+    expect(auth0({ baseUrl: 'http://127.0.0.1:4000' }).issuer).toBe('http://127.0.0.1:4000/');
   });
 
   it('discovery of https://{domain}/ reads the OpenID document and keeps the trailing slash of the issuer', async () => {

@@ -53,5 +53,6 @@ describe('okta()', () => {
   it('refuses a domain that is a URL and an authorization server id with a slash', () => {
     expect(() => okta({ domain: 'https://dev-1.okta.com' })).toThrow(TypeError);
     expect(() => okta({ domain: 'dev-1.okta.com', authorizationServerId: 'a/b' })).toThrow(TypeError);
+    expect(okta({ baseUrl: 'http://127.0.0.1:4000', authorizationServerId: 'default' }).tokenEndpoint).toBe('http://127.0.0.1:4000/oauth2/default/v1/token');
   });
 });

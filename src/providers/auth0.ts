@@ -7,11 +7,13 @@
  * and "Get Access Tokens" (https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens).
  */
 import type { ProviderConfig } from '../protocol/types.js';
-import { httpsOrigin } from './profileUrls.js';
+import { domainOrBaseUrl } from './profileUrls.js';
 
 export interface Auth0Options {
   /** The tenant's domain (`dev-123.us.auth0.com`) or its custom domain (`login.example.com`). */
-  domain: string;
+  domain?: string;
+  /** Instead of `domain`: the whole base URL (a test server on loopback, a proxy). */
+  baseUrl?: string;
   /**
    * The API identifier the access tokens are for. Sent as `audience` with
    * every authorization and token request; without it Auth0 issues an opaque
@@ -38,7 +40,7 @@ export interface Auth0Options {
  * const provider = auth0({ domain: 'dev-123.us.auth0.com', audience: 'https://api.example.com' });
  */
 export function auth0(options: Auth0Options): ProviderConfig {
-  const base = httpsOrigin(options.domain, 'auth0: domain');
+  const base = domainOrBaseUrl(options, 'auth0');
   const config: ProviderConfig = {
     issuer: `${base}/`,
     authorizationEndpoint: `${base}/authorize`,

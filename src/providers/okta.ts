@@ -6,11 +6,13 @@
  * (https://developer.okta.com/docs/api/openapi/okta-oauth/guides/overview/).
  */
 import type { ProviderConfig } from '../protocol/types.js';
-import { httpsOrigin, pathSegment } from './profileUrls.js';
+import { domainOrBaseUrl, pathSegment } from './profileUrls.js';
 
 export interface OktaOptions {
   /** The org's domain (`dev-123.okta.com`) or its custom domain. */
-  domain: string;
+  domain?: string;
+  /** Instead of `domain`: the org's whole base URL (a test server on loopback, a proxy). */
+  baseUrl?: string;
   /**
    * A custom authorization server's ID (`default` is the one every org has):
    * tokens for your own APIs. Absent: the org authorization server, whose
@@ -37,7 +39,7 @@ export interface OktaOptions {
  * const org = okta({ domain: 'dev-123.okta.com' });
  */
 export function okta(options: OktaOptions): ProviderConfig {
-  const origin = httpsOrigin(options.domain, 'okta: domain');
+  const origin = domainOrBaseUrl(options, 'okta');
   const issuer = options.authorizationServerId === undefined
     ? origin
     : `${origin}/oauth2/${pathSegment(options.authorizationServerId, 'okta: authorizationServerId')}`;

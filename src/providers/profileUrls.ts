@@ -31,6 +31,18 @@ export function httpsOrigin(host: string, what: string): string {
   return `https://${host.toLowerCase()}`;
 }
 
+/**
+ * The base of a provider found by host name (`domain`) or, instead, by a
+ * whole base URL (`baseUrl`: a test server on loopback, a proxy). Exactly one
+ * of them; `TypeError` otherwise.
+ */
+export function domainOrBaseUrl(options: { domain?: string; baseUrl?: string }, profile: string): string {
+  if ((options.domain === undefined) === (options.baseUrl === undefined)) {
+    throw new TypeError(`${profile}: give either domain or baseUrl`);
+  }
+  return options.baseUrl === undefined ? httpsOrigin(options.domain ?? '', `${profile}: domain`) : baseUrl(options.baseUrl, `${profile}: baseUrl`);
+}
+
 /** `value` as one path segment (a realm, a tenant, an authorization server id); `TypeError` when it is empty or has a `/`. */
 export function pathSegment(value: string, what: string): string {
   if (typeof value !== 'string' || value === '' || value.includes('/') || value === '.' || value === '..') {
