@@ -16,7 +16,7 @@ import type { TestAuthorizationServerOptions } from '../src/testing/types.js';
 import { profileWorld, REDIRECT_URI, rejection, type ProfileWorld } from './providers.fixtures.js';
 
 const SECRET = 'slack-client-secret-0123456789';
-const BOT_SCOPES = ['chat:write', 'channels:read'];
+const BOT_SCOPES = ['chat:write', 'channels:read', 'incoming-webhook'];
 const USER_SCOPES = ['search:read'];
 
 function slackServer(options: TestAuthorizationServerOptions = {}): ProfileWorld {
@@ -45,7 +45,7 @@ describe('slack()', () => {
     const client = install(world, 'bot');
     const url = new URL(await client.login());
     expect(url.origin + url.pathname).toBe('https://slack.test/oauth/v2/authorize');
-    expect(url.searchParams.get('scope')).toBe('chat:write,channels:read');
+    expect(url.searchParams.get('scope')).toBe('chat:write,channels:read,incoming-webhook');
     expect(url.searchParams.get('user_scope')).toBe('search:read');
     client.stop();
   });
@@ -123,7 +123,7 @@ describe('slack()', () => {
     expect(slackTokenMapping('user')(error)).toBe(error);
   });
 
-  it('a flow recording holds neither the bot token, the user token nor their refresh tokens', async () => {
+  it('a flow recording holds neither the bot token, the user token, their refresh tokens nor the webhook URL', async () => {
     const world = slackServer({ refreshTokens: 'always', quirks: { nonExpiringAccessTokens: false } });
     const recorder = createFlowRecorder({ includeContext: true });
     const client = createOAuthClient({
@@ -136,13 +136,14 @@ describe('slack()', () => {
     const tokens = await client.handleCallback(await world.server.authorize(await client.login()));
     client.stop();
     const user = tokens.raw['authed_user'] as Record<string, string>;
-    const secrets = [String(tokens.raw['access_token']), String(tokens.raw['refresh_token']), user['access_token'] ?? '', user['refresh_token'] ?? ''];
+    const webhook = (tokens.raw['incoming_webhook'] as Record<string, string>)['url'] ?? '';
+    const secrets = [String(tokens.raw['access_token']), String(tokens.raw['refresh_token']), user['access_token'] ?? '', user['refresh_token'] ?? '', webhook];
     expect(secrets.every((secret) => secret.length > 8)).toBe(true);
     const text = JSON.stringify(recorder) + recorder.format();
     expect(secrets.filter((secret) => text.includes(secret))).toEqual([]);
   });
 
-  it('the code-exchange handler hands the browser the session’s token only: no nested bot or refresh token', async () => {
+  it('the code-exchange handler hands the browser the session’s token only: no nested bot or refresh token, no webhook URL', async () => {
     const world = slackServer({ refreshTokens: 'always', quirks: { nonExpiringAccessTokens: false } });
     const handler = createCodeExchangeHandler({
       provider: slack({ baseUrl: world.server.issuer, token: 'user', userScopes: USER_SCOPES }),
@@ -176,10 +177,13 @@ describe('slack()', () => {
     const userAccess = issued.find((token) => token.kind === 'access_token' && token.scopes.includes('search:read'));
     expect(body['access_token']).toBe(userAccess?.token);
     expect('refresh_token' in body).toBe(false);
-    // Every other token the provider issued (the bot's access token, both refresh tokens) stays on the server.
+    // Every other token the provider issued (the bot's access token, both refresh tokens) stays on the server,
+    // and so does the webhook (its URL posts to the channel).
     const others = issued.filter((token) => token.token !== userAccess?.token).map((token) => token.token);
     expect(others).toHaveLength(3);
     expect(others.filter((token) => text.includes(token))).toEqual([]);
+    expect('incoming_webhook' in body).toBe(false);
+    expect(text).not.toContain('/services/T0TEST/');
     // What describes the install still reaches the browser.
     expect(body['team']).toEqual({ id: 'T0TEST', name: 'Test workspace' });
     expect(body['authed_user']).toMatchObject({ id: 'test-user', token_type: 'user' });

@@ -116,6 +116,7 @@ const ProviderQuirksSchema = v.strictObject({
   idTokenIssuer: v.optional(v.function()),
   acceptsDiscoveredIssuer: v.optional(v.function()),
   formEncodedTokenResponses: v.optional(v.boolean()),
+  serverOnlyFields: v.optional(v.array(v.string())),
 });
 
 /** `provider`: a `ProviderConfig`, or `{ issuer }` (plus overrides) for discovery. */

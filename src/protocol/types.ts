@@ -101,6 +101,13 @@ export interface ProviderQuirks {
    * the same fields in JSON.
    */
   formEncodedTokenResponses?: boolean;
+  /**
+   * Fields of the token response that a server keeps to itself: the
+   * code-exchange handler never hands them to the browser (Slack's
+   * `incoming_webhook`, whose `url` posts to a channel). The TokenSet's `raw`
+   * keeps them, and the inspector redacts their strings like every token's.
+   */
+  serverOnlyFields?: string[];
 }
 
 

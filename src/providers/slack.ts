@@ -65,7 +65,8 @@ export function slackTokenMapping(token: SlackToken): (body: Record<string, unkn
  * - one answer holds two tokens: the bot token at the top and the user token
  *   in `authed_user` (see {@link slackTokenMapping}; choose the session's with
  *   {@link SlackOptions.token}); the token mapping and the inspector's and
- *   code-exchange handler's redaction cover the nested one too;
+ *   code-exchange handler's redaction cover the nested one too, and the
+ *   handler keeps `incoming_webhook` (its `url` posts to a channel) on the server;
  * - errors come with HTTP 200 as `{ ok: false, error }`, read as the OAuth error;
  * - tokens do not expire unless the app turned on token rotation: then each
  *   token has its own `refresh_token` and `expires_in` (12 hours);
@@ -91,6 +92,8 @@ export function slack(options: SlackOptions = {}): ProviderConfig {
     tokenEndpointAuthMethodsSupported: ['client_secret_basic', 'client_secret_post'],
     quirks: {
       scopeDelimiter: ',',
+      // The webhook URL of the `incoming-webhook` scope posts to a channel: a credential of the server's.
+      serverOnlyFields: ['incoming_webhook'],
       mapTokenResponse: slackTokenMapping(token),
       ...(userScopes.length > 0 ? { authorizationParams: { user_scope: userScopes.join(',') } } : {}),
     },

@@ -260,7 +260,9 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
  */
 function providerFields(provider: ProviderConfig, tokens: TokenSet): Record<string, unknown> {
   const map = provider.quirks?.mapTokenResponse;
-  return map ? map({ ...tokens.raw }) : tokens.raw;
+  const fields = map ? map({ ...tokens.raw }) : tokens.raw;
+  const serverOnly = provider.quirks?.serverOnlyFields ?? [];
+  return Object.fromEntries(Object.entries(fields).filter(([name]) => !serverOnly.includes(name)));
 }
 
 /** RFC 6749 §5.1 body from a TokenSet: standard fields normalised (also for mapped providers), extras kept. */

@@ -4,6 +4,7 @@
  * device_code (RFC 8628 §3.4) and the legacy password grant.
  */
 import { authenticateClient } from './clientAuthentication.js';
+import { randomValue } from './base64url.js';
 import { createIdToken } from './idToken.js';
 import { tenantClaims, tokenIssuer } from './issuerQuirks.js';
 import { verifierMatches } from './pkceVerification.js';
@@ -259,7 +260,7 @@ async function issueTokens(issue: Issue): Promise<Response> {
  * refresh answers the one renewed token at the top, of its holder's type.
  */
 function slackTokens(issue: Issue): Response {
-  const { state, client, grant, grantType, scopes } = issue;
+  const { state, issuer, client, grant, grantType, scopes } = issue;
   const { config, store } = state;
   const ttl = config.quirks.nonExpiringAccessTokens === true ? null : config.accessTokenTtl;
   const token = (holder: 'bot' | 'user', tokenScopes: string[]): Record<string, unknown> => {
@@ -278,6 +279,11 @@ function slackTokens(issue: Issue): Response {
   if (grantType === 'refresh_token') return jsonResponse(200, { ...app, ...token(issue.holder ?? 'bot', scopes) });
   const body: Record<string, unknown> = { ...app };
   if (scopes.length > 0) Object.assign(body, token('bot', scopes), { bot_user_id: 'U0TESTBOT' });
+  if (scopes.includes('incoming-webhook')) {
+    // The webhook a user picked a channel for: its URL is itself a credential.
+    const hook = randomValue('B0', 9);
+    body.incoming_webhook = { channel: '#general', channel_id: 'C0TEST', configuration_url: `${issuer}/services/${hook}`, url: `${issuer}/services/T0TEST/${hook}/${randomValue('', 18)}` };
+  }
   const userScopes = grant.userScopes ?? [];
   body.authed_user = { id: grant.user?.sub, ...(userScopes.length > 0 ? token('user', userScopes) : {}) };
   return jsonResponse(200, body);

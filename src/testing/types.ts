@@ -54,7 +54,8 @@ export interface TestServerQuirks {
    * `'slack'`: as Slack's `oauth.v2.access`: `ok: true`, the bot token (for `scope`) at the
    * top with `token_type: 'bot'`, and the user token (for the authorization request's
    * `user_scope`) nested in `authed_user` with `token_type: 'user'`; each with its own
-   * `refresh_token` and `expires_in` when refresh tokens are issued (Slack's token rotation).
+   * `refresh_token` and `expires_in` when refresh tokens are issued (Slack's token rotation),
+   * and with the `incoming-webhook` scope an `incoming_webhook` whose `url` is a secret.
    */
   tokenResponseShape?: 'standard' | 'api_key' | 'slack';
   /** Seconds until an api_key expires, `null` = never (as at Poe). Default `null`. */
