@@ -270,7 +270,7 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
       if (stopped) throw stoppedError();
       const merged: ProviderConfig = { ...discovered };
       for (const [key, value] of Object.entries(given)) {
-        // The issuer stays the document's: equal to the given one, or its `{tenantid}` template (tenantIssuer).
+        // The issuer stays the document's: equal to the given one, or one its quirks accept (Entra's `{tenantid}` template).
         if (value !== undefined && key !== 'issuer') Object.assign(merged, { [key]: value });
       }
       checkProviderForGrant(merged, grant, (message) => {
