@@ -6,7 +6,7 @@
  */
 import { fromCallback, fromPromise } from 'xstate';
 import { OAuthError, type OAuthErrorJSON } from '../src/errors.js';
-import { discover } from '../src/protocol/discovery.js';
+import { discover, type DiscoveryOptions } from '../src/protocol/discovery.js';
 import { decodeJwtPayload } from '../src/protocol/idToken.js';
 import { refreshTokens, requestClientCredentials, revokeToken } from '../src/protocol/operations.js';
 import type { ProviderConfig, TokenSet } from '../src/protocol/types.js';
@@ -411,16 +411,20 @@ const discoverProvider = fromPromise<ProviderConfig, WithRuntime & { grant: Gran
   const slot = input[RUNTIME];
   const given = slot.discover;
   if (given === undefined) throw new TypeError('discovering without an issuer');
-  const options = given.allowInsecureRequests === true ? { signal, allowInsecureRequests: true } : { signal };
-  const { fallback, ...overrides } = given;
+  const options: DiscoveryOptions = { signal };
+  if (given.allowInsecureRequests === true) options.allowInsecureRequests = true;
+  // A profile's multi-tenant issuer (its documents name `{tenantid}` where the request named the tenant).
+  if (given.quirks?.acceptsDiscoveredIssuer !== undefined) options.acceptIssuer = given.quirks.acceptsDiscoveredIssuer;
+  const { fallback, issuer: _requested, ...overrides } = given;
   let discovered: ProviderConfig;
   try {
     discovered = await discover(given.issuer, { fetch: slot.services.fetch, clock: slot.services.clock }, options);
   } catch (error) {
     // No metadata document at all (RFC 8414 §3: 404, or 410 Gone): the configured fallback, relative endpoints against the issuer.
     if (fallback === undefined || !(error instanceof OAuthError && (error.status === 404 || error.status === 410))) throw error;
-    discovered = { baseUrl: given.issuer, ...fallback };
+    discovered = { issuer: given.issuer, baseUrl: given.issuer, ...fallback };
   }
+  // The issuer stays the document's: equal to the given one, or one its quirks accept (Entra's `{tenantid}` template).
   const merged: ProviderConfig = { ...discovered };
   for (const [key, value] of Object.entries(overrides)) {
     if (value !== undefined) Object.assign(merged, { [key]: value });

@@ -65,6 +65,11 @@ beforeAll(async () => {
     // `export {}`: each block is a module of its own (top-level await, no shared globals).
     writeFileSync(file, `${before}${block.code}\nexport {};\n`);
     written.push({ block, file, offset: before === '' ? 0 : before.split('\n').length - 1 });
+    // A named file is imported by its siblings (`./auth.js`) when they run: it is there as JavaScript too.
+    if (block.fileName !== undefined) {
+      const js = ts.transpileModule(block.code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
+      writeFileSync(file.replace(/\.ts$/, '.js'), js);
+    }
   }
   writeFileSync(join(root, 'setup.mjs'), SETUP);
 }, 180_000);

@@ -11,6 +11,8 @@
 import * as v from 'valibot';
 import { DEFAULT_GRANT_OPTIONS, resolveGrantOptions, type GrantOptions } from '../../machines/types.js';
 import type { ClientAuthMethod, ClientConfig, PkceMethod, ProviderConfig } from '../protocol/types.js';
+import { RESERVED_AUTHORIZATION_PARAMS } from '../protocol/authorizationUrl.js';
+import { RESERVED_TOKEN_PARAMS } from '../protocol/tokenRequest.js';
 import { CLIENT_AUTH_METHODS, isRecord, isResourceIndicator, isScopeToken } from '../protocol/validators.js';
 import type { Services } from '../services/types.js';
 
@@ -103,6 +105,13 @@ const text = (message: string) => v.pipe(v.string(message), v.minLength(1, messa
 const absoluteUrl = (message: string) => v.pipe(v.string(message), v.check((value) => URL.canParse(value), message));
 const strings = (message: string) => v.array(v.string(message), message);
 
+/** A profile's parameters for every request of a kind: strings, none of them a name the library sets. */
+const extraParams = (reserved: ReadonlySet<string>) =>
+  v.pipe(
+    v.record(v.string(), v.string()),
+    v.check((params) => Object.keys(params).every((key) => !reserved.has(key)), 'Invalid parameter: the library sets it'),
+  );
+
 const ProviderQuirksSchema = v.strictObject({
   tokenRequestEncoding: v.optional(v.picklist(['form', 'json'], 'quirks.tokenRequestEncoding must be form or json')),
   pkceMethodNames: v.optional(v.strictObject({ S256: v.optional(v.string()), plain: v.optional(v.string()) })),
@@ -115,6 +124,13 @@ const ProviderQuirksSchema = v.strictObject({
   pkceChallengeEncoding: v.optional(v.picklist(['base64url', 'base64'], 'quirks.pkceChallengeEncoding must be base64url or base64')),
   onlyListedScopes: v.optional(v.boolean('quirks.onlyListedScopes must be a boolean')),
   mapErrorResponse: v.optional(v.function('quirks.mapErrorResponse must be a function')),
+  authorizationParams: v.optional(extraParams(RESERVED_AUTHORIZATION_PARAMS)),
+  tokenParams: v.optional(extraParams(new Set(RESERVED_TOKEN_PARAMS))),
+  scopeDelimiter: v.optional(v.picklist([' ', ','])),
+  idTokenIssuer: v.optional(v.function()),
+  acceptsDiscoveredIssuer: v.optional(v.function()),
+  formEncodedTokenResponses: v.optional(v.boolean()),
+  serverOnlyFields: v.optional(v.array(v.string())),
 });
 
 const providerEntries = {

@@ -4,7 +4,7 @@
 import { resolveEndpoint } from './endpoints.js';
 import { nopkce, pkceMethodWireName, type NoPkce } from './pkce.js';
 import { assertPkceMethodAllowed, assertScopesListed, configurationError } from './providerRules.js';
-import { assertScopesAllowed, assertScopeSyntax } from './scopeGrants.js';
+import { assertScopesAllowed, assertScopeSyntax, joinScopes } from './scopeGrants.js';
 import type { ClientConfig, PkceMethod, ProviderConfig } from './types.js';
 
 /** What varies per authorization request. */
@@ -25,8 +25,8 @@ export interface AuthorizationUrlOptions {
   extraParams?: Record<string, string>;
 }
 
-/** Parameters the library sets itself and extra parameters must not override. */
-const RESERVED_PARAMS: ReadonlySet<string> = new Set([
+/** Parameters the library sets itself and extra parameters (a call's, a profile's) must not override. */
+export const RESERVED_AUTHORIZATION_PARAMS: ReadonlySet<string> = new Set([
   'response_type',
   'client_id',
   'redirect_uri',
@@ -79,17 +79,16 @@ export function buildAuthorizationUrl(
     ['client_id', clientId],
   ];
   if (redirectUri !== undefined) params.push(['redirect_uri', redirectUri]);
-  if (scopes.length > 0) params.push(['scope', scopes.join(' ')]);
+  if (scopes.length > 0) params.push(['scope', joinScopes(provider, scopes)]);
   params.push(['state', state]);
   if (codeChallenge !== nopkce) {
     params.push(['code_challenge', codeChallenge]);
     params.push(['code_challenge_method', pkceMethodWireName(provider, options.codeChallengeMethod)]);
   }
   if (options.nonce !== undefined) params.push(['nonce', nonEmpty(options.nonce, 'nonce')]);
-  for (const [name, value] of Object.entries(options.extraParams ?? {})) {
-    if (RESERVED_PARAMS.has(name)) {
-      throw configurationError(`extraParams cannot set ${name}: the library sets it`);
-    }
+  // The profile's parameters (quirks.authorizationParams), under the call's own extra parameters.
+  for (const [name, value] of Object.entries({ ...provider.quirks?.authorizationParams, ...options.extraParams })) {
+    if (RESERVED_AUTHORIZATION_PARAMS.has(name)) throw configurationError(`extraParams cannot set ${name}: the library sets it`);
     if (typeof value !== 'string') throw new TypeError(`extraParams.${name} must be a string`);
     params.push([name, value]);
   }

@@ -17,6 +17,8 @@ export interface DiscoveryOptions {
   signal?: AbortSignal;
   /** Allow an `http:` issuer that is not loopback, and carry the permission into the returned config. */
   allowInsecureRequests?: boolean;
+  /** Accept a document naming another issuer than `issuer` (`ProviderQuirks.acceptsDiscoveredIssuer`); its issuer is returned. */
+  acceptIssuer?: (documentIssuer: string, requested: string) => boolean;
 }
 
 // RFC 6749 §3.1 / §3.2: an endpoint URI is absolute and has no fragment.
@@ -153,7 +155,7 @@ export async function discover(
       cause: body,
     });
   }
-  if (result.output.issuer !== issuer) {
+  if (result.output.issuer !== issuer && options.acceptIssuer?.(result.output.issuer, issuer) !== true) {
     throw new OAuthError('issuer_mismatch', {
       description: `the metadata is for issuer ${result.output.issuer}, not ${issuer}`,
       retryable: false,

@@ -84,10 +84,15 @@ async function readTextCapped(response: Response, maxBytes: number): Promise<str
  * The response's JSON body, read with a size cap. Throws
  * `OAuthError('invalid_response')` (with the HTTP status) when the content
  * type is not JSON, the body is larger than `maxBytes` or does not parse.
+ * With `formEncoded`, an `application/x-www-form-urlencoded` body — or a
+ * body labelled JSON that does not parse as JSON — is read as the object of
+ * its fields (strings; a repeated field's last value); whatever it holds is
+ * then validated as the answer it should be.
  */
-export async function readJsonBody(response: Response, options: { maxBytes?: number } = {}): Promise<unknown> {
+export async function readJsonBody(response: Response, options: { maxBytes?: number; formEncoded?: boolean } = {}): Promise<unknown> {
   const maxBytes = options.maxBytes ?? MAX_BODY_BYTES;
-  if (!isJsonContentType(response)) {
+  const form = options.formEncoded === true;
+  if (!isJsonContentType(response) && !(form && /^application\/x-www-form-urlencoded\s*(;|$)/i.test(response.headers.get('content-type') ?? ''))) {
     await response.body?.cancel().catch(() => undefined);
     throw invalidResponse(
       response,
@@ -98,6 +103,8 @@ export async function readJsonBody(response: Response, options: { maxBytes?: num
   try {
     return JSON.parse(text) as unknown;
   } catch (thrown) {
+    // A form-encoded body, whatever the content type says (GitHub has sent one labelled JSON).
+    if (form) return Object.fromEntries(new URLSearchParams(text));
     throw invalidResponse(response, `the response body is not JSON (HTTP ${response.status})`, text);
   }
 }

@@ -40,6 +40,7 @@ export { runtimeSetsUserAgent } from './providerRules.js';
 export { resolveEndpoint, type EndpointName } from './endpoints.js';
 // Requests and their checks: authorization URL, callback, client authentication, token requests.
 export { buildAuthorizationUrl, type AuthorizationUrlOptions } from './authorizationUrl.js';
+export { buildEndSessionUrl, type EndSessionUrlOptions } from './endSession.js';
 export { checkCallback, parseCallback, type CallbackExpectation, type CallbackResult } from './callback.js';
 export { applyClientAuth, basicCredentials, resolveClientAuthMethod } from './clientAuth.js';
 export { DEVICE_CODE_GRANT_TYPE, tokenRequest } from './tokenRequest.js';

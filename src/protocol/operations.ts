@@ -69,7 +69,7 @@ function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check
   // (and OIDC Core §12.2 lets a refresh response omit it): nothing to check then, and the tokens are still good.
   if (tokens.idToken === undefined) return;
   const claims = checkIdTokenClaims(tokens.idToken, {
-    issuer: check.issuer ?? context.provider.issuer,
+    issuer: idTokenIssuer(context.provider, check.issuer ?? context.provider.issuer, tokens.idToken),
     clientId: context.client.clientId,
     nonce: check.nonce,
     // The response answers a request sent at `sentAt`: its ID token cannot be older than that, so a clock that
@@ -89,6 +89,20 @@ function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check
       description: 'the refreshed ID token names another subject or issuer than the one it replaces',
       retryable: false,
     });
+  }
+}
+
+/**
+ * The issuer `iss` must equal: the provider's, or what its
+ * `quirks.idTokenIssuer` makes of it for this token. A mapping that throws
+ * leaves the template, which no `iss` equals: the token is refused.
+ */
+function idTokenIssuer(provider: ProviderConfig, issuer: string | undefined, idToken: string): string | undefined {
+  const map = provider.quirks?.idTokenIssuer;
+  try {
+    return map === undefined || issuer === undefined ? issuer : map(issuer, decodeJwtPayload(idToken));
+  } catch {
+    return issuer;
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { assertCodeVerifier, nopkce, type NoPkce } from './pkce.js';
 import { addExtraParams, buildAuthenticatedPost, requireString } from './providerRequest.js';
-import { assertScopesAllowed, assertScopeSyntax } from './scopeGrants.js';
+import { assertScopesAllowed, assertScopeSyntax, joinScopes } from './scopeGrants.js';
 import { isResourceIndicator } from './validators.js';
 import type { ClientConfig, GrantType, HttpRequest, ProviderConfig } from './types.js';
 
@@ -19,6 +19,21 @@ const RESERVED = ['grant_type', 'client_id', 'client_secret', 'scope', 'resource
 const RESERVED_CODE_EXCHANGE = ['grant_type', 'client_id', 'client_secret', 'code', 'code_verifier', 'redirect_uri'] as const;
 const RESERVED_REFRESH = ['grant_type', 'client_id', 'client_secret', 'refresh_token', 'scope'] as const;
 
+/**
+ * Every parameter the library sets on some token request: a profile's
+ * `quirks.tokenParams`, added to all of them, may name none of these.
+ */
+export const RESERVED_TOKEN_PARAMS: readonly string[] = [
+  ...RESERVED,
+  'code',
+  'code_verifier',
+  'redirect_uri',
+  'refresh_token',
+  'device_code',
+  'username',
+  'password',
+];
+
 function tokenPost(
   provider: ProviderConfig,
   client: ClientConfig,
@@ -30,7 +45,12 @@ function tokenPost(
   if (scopes !== undefined && scopes.length > 0) {
     assertScopeSyntax(scopes);
     assertScopesAllowed(provider, grant, scopes);
-    body['scope'] = scopes.join(' ');
+    body['scope'] = joinScopes(provider, scopes);
+  }
+  // The profile's parameters go under the call's own: a parameter the call already set (its extraParams) stays.
+  for (const [name, value] of Object.entries(provider.quirks?.tokenParams ?? {})) {
+    if (RESERVED_TOKEN_PARAMS.includes(name)) throw new TypeError(`quirks.tokenParams cannot set ${name}: the library sets it`);
+    body[name] ??= value;
   }
   return buildAuthenticatedPost(provider, client, 'token', body, provider.quirks?.tokenRequestEncoding ?? 'form');
 }

@@ -101,7 +101,7 @@ export function parseTokenResponseBody(provider: ProviderConfig, body: unknown, 
  * `OAuthError` (`readErrorResponse`, with the rule on answers without an error
  * body: an empty 400 is `invalid_grant`, an empty 401/403 to an authenticated
  * client `invalid_client`, unless `quirks.mapErrorResponse` says otherwise); a success body is read as JSON (at most
- * 1 MiB) and checked by `parseTokenResponseBody`, with `expiresAt` from `clock`.
+ * 1 MiB; form fields instead with `quirks.formEncodedTokenResponses`) and checked by `parseTokenResponseBody`, with `expiresAt` from `clock`.
  */
 export async function readTokenResponse(
   provider: ProviderConfig,
@@ -112,7 +112,7 @@ export async function readTokenResponse(
   if (!response.ok) {
     throw await readErrorResponse(response, clock, { provider, endpoint: 'token', clientAuthenticated: options.clientAuthenticated === true });
   }
-  const body = await readJsonBody(response);
+  const body = await readJsonBody(response, { formEncoded: provider.quirks?.formEncodedTokenResponses === true });
   try {
     return parseTokenResponseBody(provider, body, clock);
   } catch (thrown) {

@@ -89,6 +89,54 @@ export interface ProviderQuirks {
    * whether the client sent credentials with it.
    */
   mapErrorResponse?: (answer: ErrorAnswer) => { error: string; error_description?: string } | undefined;
+  /**
+   * Parameters added to every authorization request (Google: `access_type=offline`
+   * and `prompt=consent` for a refresh token; Auth0: `audience`). A call's own
+   * extra parameters take precedence over these; a name the library sets itself
+   * (`state`, `scope`, `code_challenge`…) is refused with a `TypeError`.
+   */
+  authorizationParams?: Record<string, string>;
+  /**
+   * Parameters added to every token-endpoint request (Auth0: `audience`). A name
+   * the library sets itself (`grant_type`, `client_id`, `scope`, `code`…) is
+   * refused with a `TypeError`.
+   */
+  tokenParams?: Record<string, string>;
+  /**
+   * The separator of the `scope` parameter in requests the library builds.
+   * Default `' '` (RFC 6749 §3.3); Slack takes `','`, and then a scope that
+   * itself contains a comma is refused.
+   */
+  scopeDelimiter?: ' ' | ',';
+  /**
+   * The issuer an ID token must name, from the configured (or discovered)
+   * `issuer` and the token's claims, for a provider whose ID tokens name
+   * another issuer than its own: Microsoft Entra ID's `common` authority has
+   * the template `…/{tenantid}/v2.0` and each ID token its user's tenant
+   * (`tid`). Must be pure; throwing refuses the ID token (`invalid_id_token`).
+   */
+  idTokenIssuer?: (issuer: string, claims: Record<string, unknown>) => string;
+  /**
+   * Whether a discovery document naming `documentIssuer` is the one asked for
+   * at `requested`, when they differ (RFC 8414 §3.3 wants them equal; Entra's
+   * `common` document names the `{tenantid}` template). The document's issuer
+   * is then the provider's.
+   */
+  acceptsDiscoveredIssuer?: (documentIssuer: string, requested: string) => boolean;
+  /**
+   * Read a token response sent as `application/x-www-form-urlencoded` (GitHub
+   * answers so when a request lacks `Accept: application/json`, which the
+   * library always sends), or labelled JSON but form-encoded, as if it were
+   * the same fields in JSON.
+   */
+  formEncodedTokenResponses?: boolean;
+  /**
+   * Fields of the token response that a server keeps to itself: the
+   * code-exchange handler never hands them to the browser (Slack's
+   * `incoming_webhook`, whose `url` posts to a channel). The TokenSet's `raw`
+   * keeps them, and the inspector redacts their strings like every token's.
+   */
+  serverOnlyFields?: string[];
 }
 
 /** An error answer as `ProviderQuirks.mapErrorResponse` sees it. */
@@ -102,12 +150,17 @@ export interface ErrorAnswer {
   clientAuthenticated: boolean;
 }
 
+
 /**
  * Where a provider's endpoints are and what it supports: filled by discovery,
  * written by hand, or taken from a profile in `oauth-machines/providers`.
  */
 export interface ProviderConfig {
-  /** The issuer identifier (RFC 8414 §2); checked against `iss` in callbacks (RFC 9207). */
+  /**
+   * The issuer identifier (RFC 8414 §2); checked against `iss` in callbacks
+   * (RFC 9207) and in ID tokens; a template such as Microsoft Entra ID's
+   * `…/{tenantid}/v2.0` with `quirks.idTokenIssuer`.
+   */
   issuer?: string;
   /** Base URL that relative endpoints are resolved against (SkyMavis SSO: `server` + `/oauth2/token`). */
   baseUrl?: string;

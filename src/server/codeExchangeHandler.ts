@@ -21,7 +21,7 @@ import { nopkce } from '../protocol/pkce.js';
 import { assertCodeExchangeParams } from '../protocol/tokenRequest.js';
 import type { ClientAuthMethod, ProviderConfig, TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
-import { secretRedactor } from './secretRedaction.js';
+import { CREDENTIAL_NAME, secretRedactor, withoutNestedCredentials } from './secretRedaction.js';
 import { nodeServices } from './services.js';
 
 /** The confidential client of {@link createCodeExchangeHandler}: its secret is added on the server, never sent back. */
@@ -293,7 +293,9 @@ export function createCodeExchangeHandler(options: CodeExchangeHandlerOptions): 
  */
 function providerFields(provider: ProviderConfig, tokens: TokenSet): Record<string, unknown> {
   const map = provider.quirks?.mapTokenResponse;
-  return map ? map({ ...tokens.raw }) : tokens.raw;
+  const fields = map ? map({ ...tokens.raw }) : tokens.raw;
+  const serverOnly = provider.quirks?.serverOnlyFields ?? [];
+  return Object.fromEntries(Object.entries(fields).filter(([name]) => !serverOnly.includes(name)));
 }
 
 /** RFC 6749 §5.1 body from a TokenSet: standard fields normalised (also for mapped providers), extras kept. */
@@ -305,9 +307,9 @@ function tokenResponseBody(
 ): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(fields)) {
-    if (STANDARD_FIELDS.has(name)) continue;
+    if (STANDARD_FIELDS.has(name) || CREDENTIAL_NAME.test(name)) continue;
     if (!includeRefreshToken && REFRESH_FIELDS.has(name)) continue;
-    body[name] = value;
+    body[name] = withoutNestedCredentials(value);
   }
   body['access_token'] = tokens.accessToken;
   body['token_type'] = tokens.tokenType;

@@ -2,7 +2,8 @@
  * Keeps a confidential client's secret out of what a server hands on: a
  * provider that echoes the credentials it received (in an error description,
  * an `error_uri`, an extra field of a token response) must not reach the
- * browser through the code-exchange handler.
+ * browser through the code-exchange handler. Nor must the other credentials
+ * of a token response that are not the session's (Slack's nested tokens).
  */
 import { basicCredentials } from '../protocol/clientAuth.js';
 
@@ -174,4 +175,24 @@ function sextets(bytes: Uint8Array, from: number, to: number, alphabet: keyof ty
     text += letters[value];
   }
   return text;
+}
+
+/** A nested field that carries a credential: `access_token`, `refresh_token`, `bot_access_token`, `client_secret`… */
+export const CREDENTIAL_NAME = /(?:^|_)(?:token|secret)$/i;
+
+/**
+ * An extra of the provider's answer without the credentials nested in it: a
+ * response may carry more tokens than the session's (Slack: the bot token at
+ * the top, the user token and each token's refresh token in `authed_user`),
+ * and the browser gets only the session's own, at the top. What describes
+ * them (`token_type`, `scope`, `id`) stays.
+ */
+export function withoutNestedCredentials(value: unknown, depth = 0): unknown {
+  if (depth > 16 || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((item) => withoutNestedCredentials(item, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([name]) => !CREDENTIAL_NAME.test(name))
+      .map(([name, item]) => [name, withoutNestedCredentials(item, depth + 1)]),
+  );
 }

@@ -7,6 +7,7 @@ import { isValidChallenge, type StoredPkceMethod } from './pkceVerification.js';
 import { queryParams } from './requestParsing.js';
 import { OAuthFailure, htmlPage, redirectResponse } from './responses.js';
 import { checkScopes, parseScope } from './scopes.js';
+import { responseIss } from './issuerQuirks.js';
 import type { ServerState } from './serverState.js';
 import type { AuthorizationDecision } from './types.js';
 
@@ -45,17 +46,33 @@ export function authorizationEndpoint(
   };
   // RFC 6749 §4.1.2.1 error response, with RFC 9207 iss.
   const fail = (error: string, description: string): Response =>
-    redirect({ error, error_description: description, state: params.state, iss: issuer });
+    redirect({ error, error_description: description, state: params.state, iss: responseIss(state, issuer) });
 
   if (params.response_type === undefined) return fail('invalid_request', 'response_type is required');
   if (params.response_type !== 'code') return fail('unsupported_response_type', 'only response_type=code is supported');
   if (!client.grants.includes('authorization_code')) return fail('unauthorized_client', 'client may not use the authorization code grant');
   let scopes: string[];
   try {
-    scopes = checkScopes(state, client, parseScope(params.scope), 'authorization_code');
+    scopes = checkScopes(state, client, parseScope(params.scope, state.config.quirks.scopeDelimiter), 'authorization_code');
   } catch (error) {
     if (error instanceof OAuthFailure) return fail(error.code, error.description);
     throw error;
+  }
+
+  // Slack: the user token's scopes, beside the bot's `scope`.
+  let userScopes: string[] | undefined;
+  if (config.quirks.tokenResponseShape === 'slack' && params.user_scope !== undefined) {
+    try {
+      userScopes = checkScopes(state, client, parseScope(params.user_scope, ','), 'authorization_code');
+    } catch (error) {
+      if (error instanceof OAuthFailure) return fail(error.code, error.description);
+      throw error;
+    }
+  }
+  // Auth0: an audience names one of the tenant's APIs.
+  const audiences = config.quirks.audiences;
+  if (audiences !== undefined && params.audience !== undefined && !audiences.includes(params.audience)) {
+    return fail('access_denied', `Service not found: ${params.audience}`);
   }
 
   const challenge = params.code_challenge;
@@ -80,6 +97,11 @@ export function authorizationEndpoint(
   if (decision.error !== undefined) return fail(decision.error, decision.errorDescription ?? 'injected authorization error');
 
   const now = clock.now();
+  const user = decision.user ?? config.user;
+  // Google: a refresh token for offline access at the user's first consent, or whenever the consent is asked again.
+  const consent = `${client.clientId} ${user.sub}`;
+  const offline = params.access_type === 'offline' && (!store.consents.has(consent) || (params.prompt ?? '').split(' ').includes('consent'));
+  store.consents.add(consent);
   const code = randomValue('ac_');
   store.codes.set(code, {
     code,
@@ -88,10 +110,13 @@ export function authorizationEndpoint(
     scopes,
     ...(challenge === undefined || method === undefined ? {} : { challenge, method }),
     ...(params.nonce === undefined ? {} : { nonce: params.nonce }),
-    user: decision.user ?? config.user,
+    user,
+    ...(userScopes === undefined ? {} : { userScopes }),
+    ...(config.quirks.offlineAccessType === true ? { offline } : {}),
+    ...(params.audience === undefined ? {} : { audience: params.audience }),
     issuedAt: now,
     expiresAt: now + config.codeTtl * 1000,
     used: false,
   });
-  return redirect({ code, state: params.state, iss: issuer });
+  return redirect({ code, state: params.state, iss: responseIss(state, issuer) });
 }

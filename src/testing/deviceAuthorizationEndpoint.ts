@@ -16,7 +16,7 @@ export function deviceAuthorizationEndpoint(state: ServerState, request: Request
   if (!(client.grants as string[]).includes(DEVICE_GRANT)) {
     throw new OAuthFailure('unauthorized_client', `client ${client.clientId} may not use the device authorization grant`);
   }
-  const scopes = checkScopes(state, client, parseScope(params.scope), DEVICE_GRANT);
+  const scopes = checkScopes(state, client, parseScope(params.scope, state.config.quirks.scopeDelimiter), DEVICE_GRANT);
   const deviceCode = randomValue('dc_');
   const userCode = createUserCode();
   store.devices.set(deviceCode, {

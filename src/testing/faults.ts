@@ -42,6 +42,7 @@ const WRONG_SHAPES: Record<TestEndpoint, unknown> = {
   device_authorization: { device_code: 7, user_code: null, verification_uri: false, expires_in: '600' },
   metadata: { issuer: 42, token_endpoint: ['nowhere'] },
   token_info: { client_id: 1, scopes: 'all', expires_at: 'tomorrow' },
+  end_session: ['not', 'a', 'redirect'],
 };
 
 /** The response a fault produces by itself (delay and drop are handled by the faces). */

@@ -20,6 +20,8 @@ export interface IdTokenFields {
   ttlSeconds: number;
   alg: 'none' | 'HS256';
   key: string;
+  /** Claims of the provider's own beside the standard ones (Microsoft Entra ID's `tid`). */
+  extraClaims?: Record<string, unknown>;
 }
 
 export async function createIdToken(fields: IdTokenFields): Promise<string> {
@@ -28,7 +30,7 @@ export async function createIdToken(fields: IdTokenFields): Promise<string> {
   for (const [name, value] of Object.entries(fields.user.claims ?? {})) {
     if (!RESERVED_CLAIMS.has(name)) claims[name] = value;
   }
-  Object.assign(claims, {
+  Object.assign(claims, fields.extraClaims ?? {}, {
     iss: fields.issuer,
     sub: fields.user.sub,
     aud: fields.clientId,

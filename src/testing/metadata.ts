@@ -2,11 +2,12 @@
  * Authorization server metadata (RFC 8414 §2) and OpenID Provider metadata
  * (OpenID Connect Discovery §3), listing exactly what this server enables.
  */
+import { advertisedIssuer, endpointBasePath, responseIss } from './issuerQuirks.js';
 import { DEVICE_GRANT, type PathEndpoint, type ServerState } from './serverState.js';
 
 export function endpointUrl(state: ServerState, issuer: string, endpoint: PathEndpoint): string | undefined {
   const path = state.config.paths[endpoint];
-  return path === null ? undefined : `${issuer}${path}`;
+  return path === null ? undefined : `${new URL(issuer).origin}${endpointBasePath(state, issuer)}${path}`;
 }
 
 export function serverMetadata(state: ServerState, issuer: string): Record<string, unknown> {
@@ -23,13 +24,14 @@ export function serverMetadata(state: ServerState, issuer: string): Record<strin
     : ['client_secret_basic', 'client_secret_post', 'none'];
   const scopes = [...new Set([...state.clients.values()].flatMap((client) => client.scopes))];
   const document: Record<string, unknown> = {
-    issuer,
+    issuer: advertisedIssuer(state, issuer),
     authorization_endpoint: url('authorize'),
     token_endpoint: url('token'),
     revocation_endpoint: url('revoke'),
     introspection_endpoint: url('introspect'),
     userinfo_endpoint: url('userinfo'),
     device_authorization_endpoint: url('device_authorization'),
+    end_session_endpoint: url('end_session'),
     jwks_uri: `${issuer}/jwks`,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
@@ -39,7 +41,7 @@ export function serverMetadata(state: ServerState, issuer: string): Record<strin
     revocation_endpoint_auth_methods_supported: authMethods,
     introspection_endpoint_auth_methods_supported: authMethods.filter((method) => method !== 'none'),
     scopes_supported: scopes,
-    authorization_response_iss_parameter_supported: true,
+    authorization_response_iss_parameter_supported: responseIss(state, issuer) === undefined ? undefined : true,
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [config.idTokenAlg],
   };

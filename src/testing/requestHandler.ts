@@ -5,7 +5,10 @@
 import { authorizationEndpoint } from './authorizationEndpoint.js';
 import { DEVICE_PAGE_PATH, deviceAuthorizationEndpoint, devicePage } from './deviceAuthorizationEndpoint.js';
 import { delay, faultName, faultResponse, takeFault } from './faults.js';
+import { endSessionEndpoint } from './endSessionEndpoint.js';
+import { endpointBasePath } from './issuerQuirks.js';
 import { serverMetadata } from './metadata.js';
+import { tokenResponseQuirks } from './tokenResponseQuirks.js';
 import { clientIdForLog, loggedHeaders, paramsForLog, redactParams } from './redaction.js';
 import { OAuthFailure, htmlPage, jsonResponse, oauthErrorResponse } from './responses.js';
 import type { PathEndpoint, ServerState } from './serverState.js';
@@ -24,14 +27,16 @@ type Route =
 
 function route(state: ServerState, url: URL, issuer: string): Route {
   const issuerPath = new URL(issuer).pathname.replace(/\/+$/, '');
+  const basePath = endpointBasePath(state, issuer);
   const path = url.pathname;
   // RFC 8414 §3.1: the well-known segment goes between host and issuer path; OIDC Discovery §4 appends it.
-  if (path === `/.well-known/oauth-authorization-server${issuerPath}` || path === `${issuerPath}/.well-known/openid-configuration`) {
+  const oauthMetadata = state.config.quirks.openidDiscoveryOnly !== true && path === `/.well-known/oauth-authorization-server${issuerPath}`;
+  if (oauthMetadata || path === `${issuerPath}/.well-known/openid-configuration`) {
     return { endpoint: 'metadata', document: 'metadata' };
   }
   if (path === `${issuerPath}/jwks`) return { endpoint: 'metadata', document: 'jwks' };
   for (const [endpoint, endpointPath] of Object.entries(state.config.paths) as [PathEndpoint, string | null][]) {
-    if (endpointPath !== null && path === `${issuerPath}${endpointPath}`) return { endpoint };
+    if (endpointPath !== null && path === `${basePath}${endpointPath}`) return { endpoint };
   }
   if (path === `${issuerPath}${DEVICE_PAGE_PATH}`) return { endpoint: 'other', page: 'device' };
   return { endpoint: 'other', page: 'not_found' };
@@ -106,6 +111,8 @@ async function dispatch(
       return userinfoEndpoint(state, request);
     case 'token_info':
       return tokenInfoEndpoint(state, request);
+    case 'end_session':
+      return endSessionEndpoint(state, request, issuer);
     default:
       break;
   }
@@ -194,6 +201,7 @@ export async function handleRequest(state: ServerState, request: Request, issuer
     thrown = error;
     response = oauthErrorResponse(error);
   }
+  if (target.endpoint === 'token' || target.endpoint === 'device_authorization') response = await tokenResponseQuirks(state, request, response);
   return finish(entry, response, cors, thrown);
 }
 

@@ -9,9 +9,10 @@ import type { TestClient } from './types.js';
 /** RFC 6749 §3.3: scope = scope-token *( SP scope-token ), scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
-export function parseScope(scope: string | undefined): string[] {
+/** The scopes of a `scope` parameter; with `delimiter` `','` (GitHub, Slack) commas separate them too. */
+export function parseScope(scope: string | undefined, delimiter: ',' | undefined = undefined): string[] {
   if (scope === undefined || scope === '') return [];
-  const scopes = scope.split(' ');
+  const scopes = scope.split(delimiter === ',' ? /[ ,]/ : ' ');
   for (const token of scopes) {
     if (!SCOPE_TOKEN.test(token)) throw new OAuthFailure('invalid_scope', `malformed scope ${JSON.stringify(scope)}`);
   }

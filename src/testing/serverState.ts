@@ -55,7 +55,7 @@ export interface ServerState {
   log: TestLogEntry[];
 }
 
-const DEFAULT_PATHS: Record<PathEndpoint, string> = {
+const DEFAULT_PATHS: Record<PathEndpoint, string | null> = {
   authorize: '/authorize',
   token: '/token',
   revoke: '/revoke',
@@ -63,6 +63,7 @@ const DEFAULT_PATHS: Record<PathEndpoint, string> = {
   userinfo: '/userinfo',
   device_authorization: '/device_authorization',
   token_info: '/v1/oauth/token/info',
+  end_session: null,
 };
 
 function positiveSeconds(name: string, value: number | undefined, fallback: number): number {

@@ -4,7 +4,9 @@
  * device_code (RFC 8628 §3.4) and the legacy password grant.
  */
 import { authenticateClient } from './clientAuthentication.js';
+import { randomValue } from './base64url.js';
 import { createIdToken } from './idToken.js';
+import { tenantClaims, tokenIssuer } from './issuerQuirks.js';
 import { verifierMatches } from './pkceVerification.js';
 import { bodyParams } from './requestParsing.js';
 import { OAuthFailure, jsonResponse } from './responses.js';
@@ -30,6 +32,16 @@ export async function tokenEndpoint(state: ServerState, request: Request, body: 
   }
   if (!(client.grants as string[]).includes(grantType)) {
     throw new OAuthFailure('unauthorized_client', `client ${client.clientId} may not use ${grantType}`);
+  }
+  // Auth0: an audience names one of the tenant's APIs; client credentials must name one.
+  const audiences = state.config.quirks.audiences;
+  if (audiences !== undefined) {
+    if (params.audience !== undefined && !audiences.includes(params.audience)) {
+      throw new OAuthFailure('access_denied', `Service not found: ${params.audience}`, 403);
+    }
+    if (grantType === 'client_credentials' && params.audience === undefined) {
+      throw new OAuthFailure('access_denied', 'No audience parameter was provided, and no default audience has been configured', 403);
+    }
   }
   const context: GrantContext = { state, issuer, client, params, grantType };
   switch (grantType) {
@@ -73,6 +85,8 @@ async function authorizationCodeGrant({ state, issuer, client, params, grantType
     scopes: record.scopes,
     ...(record.nonce === undefined ? {} : { nonce: record.nonce }),
     authTime: record.issuedAt,
+    ...(record.userScopes === undefined ? {} : { userScopes: record.userScopes }),
+    ...(record.offline === undefined ? {} : { offline: record.offline }),
   });
   record.grantId = grant.id;
   if (clock.now() >= record.expiresAt) throw new OAuthFailure('invalid_grant', 'authorization code expired');
@@ -112,22 +126,27 @@ async function refreshTokenGrant({ state, issuer, client, params, grantType }: G
   if (record.revoked || !grant || grant.revoked) throw new OAuthFailure('invalid_grant', 'refresh token was revoked');
   if (record.expiresAt !== null && clock.now() >= record.expiresAt) throw new OAuthFailure('invalid_grant', 'refresh token expired');
   // RFC 6749 §6: a refresh may narrow the scope, never widen it.
-  const requested = parseScope(params.scope);
+  const requested = parseScope(params.scope, state.config.quirks.scopeDelimiter);
   for (const scope of requested) {
     if (!record.scopes.includes(scope)) throw new OAuthFailure('invalid_scope', `scope ${scope} was not granted originally`);
   }
   const scopes = requested.length > 0 ? requested : record.scopes;
+  const holder = record.holder === undefined ? {} : { holder: record.holder };
   if (config.rotateRefreshTokens) {
     record.rotated = true;
-    return issueTokens({ state, issuer, client, grant, grantType, scopes, refresh: 'new', refreshScopes: record.scopes });
+    return issueTokens({ state, issuer, client, grant, grantType, scopes, refresh: 'new', refreshScopes: record.scopes, ...holder });
   }
-  return issueTokens({ state, issuer, client, grant, grantType, scopes, refresh: 'none' });
+  return issueTokens({ state, issuer, client, grant, grantType, scopes, refresh: 'none', ...holder });
 }
 
 async function clientCredentialsGrant({ state, issuer, client, params, grantType }: GrantContext): Promise<Response> {
   // RFC 6749 §4.4: confidential clients only.
   if (client.authMethod === 'none') throw new OAuthFailure('unauthorized_client', 'client_credentials needs a confidential client');
-  const scopes = checkScopes(state, client, parseScope(params.scope), grantType);
+  const scopes = checkScopes(state, client, parseScope(params.scope, state.config.quirks.scopeDelimiter), grantType);
+  // Microsoft Entra ID: client credentials name a resource's application permissions as `{resource}/.default`.
+  if (state.config.quirks.defaultScopeForClientCredentials === true && (scopes.length === 0 || scopes.some((scope) => !scope.endsWith('/.default')))) {
+    throw new OAuthFailure('invalid_scope', 'client credential flows must have a scope value with /.default suffixed to the resource identifier');
+  }
   const grant = state.store.createGrant({ clientId: client.clientId, scopes });
   // RFC 6749 §4.4.3: a refresh token SHOULD NOT be included.
   return issueTokens({ state, issuer, client, grant, grantType, scopes, refresh: 'none' });
@@ -165,7 +184,7 @@ async function passwordGrant({ state, issuer, client, params, grantType }: Grant
   if (user.password === undefined || username !== (user.username ?? user.sub) || password !== user.password) {
     throw new OAuthFailure('invalid_grant', 'wrong username or password');
   }
-  const scopes = checkScopes(state, client, parseScope(params.scope), grantType);
+  const scopes = checkScopes(state, client, parseScope(params.scope, state.config.quirks.scopeDelimiter), grantType);
   const grant = state.store.createGrant({ clientId: client.clientId, user, scopes, authTime: state.clock.now() });
   return issueTokens({ state, issuer, client, grant, grantType, scopes, refresh: 'new' });
 }
@@ -182,10 +201,14 @@ interface Issue {
   refresh: 'new' | 'none';
   /** A rotated refresh token keeps the original grant's scopes, however narrow this access token is. */
   refreshScopes?: string[];
+  /** Slack's shape: whose token a refresh renews. */
+  holder?: 'bot' | 'user';
 }
 
-function refreshAllowed(state: ServerState, client: TestClient, scopes: string[]): boolean {
+function refreshAllowed(state: ServerState, client: TestClient, scopes: string[], grant?: Grant): boolean {
   if (!client.grants.includes('refresh_token')) return false;
+  // Google: offline access decides, not a scope (a device or password grant has none).
+  if (state.config.quirks.offlineAccessType === true) return grant?.offline === true;
   if (state.config.refreshTokens === 'always') return true;
   return state.config.refreshTokens === 'offline_access' && scopes.includes('offline_access');
 }
@@ -193,8 +216,9 @@ function refreshAllowed(state: ServerState, client: TestClient, scopes: string[]
 async function issueTokens(issue: Issue): Promise<Response> {
   const { state, issuer, client, grant, grantType, scopes } = issue;
   const { config, store, clock } = state;
+  if (config.quirks.tokenResponseShape === 'slack') return slackTokens(issue);
   const apiKey = config.quirks.tokenResponseShape === 'api_key';
-  const accessTtl = apiKey ? (config.quirks.apiKeyExpiresIn ?? null) : config.accessTokenTtl;
+  const accessTtl = apiKey ? (config.quirks.apiKeyExpiresIn ?? null) : config.quirks.nonExpiringAccessTokens === true ? null : config.accessTokenTtl;
   const access = store.issue(grant, 'access_token', grantType, accessTtl, scopes);
   if (apiKey) {
     // Poe's shape: the whole response is the key and its lifetime, null meaning it never expires.
@@ -202,19 +226,20 @@ async function issueTokens(issue: Issue): Promise<Response> {
   }
   const refreshScopes = issue.refreshScopes ?? grant.scopes;
   let refresh: TokenRecord | undefined;
-  if (issue.refresh === 'new' && refreshAllowed(state, client, refreshScopes)) {
+  if (issue.refresh === 'new' && refreshAllowed(state, client, refreshScopes, grant)) {
     refresh = store.issue(grant, 'refresh_token', grantType, config.refreshTokenTtl, refreshScopes);
   }
   const body: Record<string, unknown> = {
     access_token: access.token,
     token_type: 'Bearer',
-    expires_in: config.accessTokenTtl,
   };
+  if (accessTtl !== null) body.expires_in = accessTtl;
   if (refresh) body.refresh_token = refresh.token;
-  if (scopes.length > 0) body.scope = scopes.join(' ');
+  if (scopes.length > 0) body.scope = scopes.join(config.quirks.scopeDelimiter ?? ' ');
   if (scopes.includes('openid') && grant.user) {
     body.id_token = await createIdToken({
-      issuer,
+      issuer: tokenIssuer(state, issuer),
+      extraClaims: tenantClaims(state),
       clientId: client.clientId,
       user: grant.user,
       ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
@@ -225,5 +250,41 @@ async function issueTokens(issue: Issue): Promise<Response> {
       key: config.idTokenKey ?? client.clientSecret ?? 'test-id-token-key',
     });
   }
+  return jsonResponse(200, body);
+}
+
+/**
+ * Slack's `oauth.v2.access` answer: the bot token (for `scope`) at the top
+ * with `token_type: 'bot'`, the user token (for `user_scope`) nested in
+ * `authed_user`, each with its own refresh token under token rotation; a
+ * refresh answers the one renewed token at the top, of its holder's type.
+ */
+function slackTokens(issue: Issue): Response {
+  const { state, issuer, client, grant, grantType, scopes } = issue;
+  const { config, store } = state;
+  const ttl = config.quirks.nonExpiringAccessTokens === true ? null : config.accessTokenTtl;
+  const token = (holder: 'bot' | 'user', tokenScopes: string[]): Record<string, unknown> => {
+    const access = store.issue(grant, 'access_token', grantType, ttl, tokenScopes);
+    access.holder = holder;
+    const fields: Record<string, unknown> = { access_token: access.token, token_type: holder, scope: tokenScopes.join(',') };
+    if (ttl !== null) fields.expires_in = ttl;
+    if (issue.refresh === 'new' && refreshAllowed(state, client, tokenScopes, grant)) {
+      const refresh = store.issue(grant, 'refresh_token', grantType, config.refreshTokenTtl, tokenScopes);
+      refresh.holder = holder;
+      fields.refresh_token = refresh.token;
+    }
+    return fields;
+  };
+  const app = { ok: true, app_id: 'A0TESTAPP', team: { id: 'T0TEST', name: 'Test workspace' }, enterprise: null, is_enterprise_install: false };
+  if (grantType === 'refresh_token') return jsonResponse(200, { ...app, ...token(issue.holder ?? 'bot', scopes) });
+  const body: Record<string, unknown> = { ...app };
+  if (scopes.length > 0) Object.assign(body, token('bot', scopes), { bot_user_id: 'U0TESTBOT' });
+  if (scopes.includes('incoming-webhook')) {
+    // The webhook a user picked a channel for: its URL is itself a credential.
+    const hook = randomValue('B0', 9);
+    body.incoming_webhook = { channel: '#general', channel_id: 'C0TEST', configuration_url: `${issuer}/services/${hook}`, url: `${issuer}/services/T0TEST/${hook}/${randomValue('', 18)}` };
+  }
+  const userScopes = grant.userScopes ?? [];
+  body.authed_user = { id: grant.user?.sub, ...(userScopes.length > 0 ? token('user', userScopes) : {}) };
   return jsonResponse(200, body);
 }

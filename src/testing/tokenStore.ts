@@ -15,6 +15,10 @@ export interface Grant {
   scopes: string[];
   nonce?: string;
   authTime?: number;
+  /** Scopes of the user token (Slack's `user_scope`), when the server answers in Slack's shape. */
+  userScopes?: string[];
+  /** Google's offline access: this authorization may have a refresh token. */
+  offline?: boolean;
   /** Set by code replay or refresh-token reuse: tokens issued from it afterwards are born revoked. */
   revoked: boolean;
   tokens: Set<string>;
@@ -31,6 +35,8 @@ export interface TokenRecord {
   expiresAt: number | null;
   revoked: boolean;
   rotated: boolean;
+  /** Whose token it is in Slack's shape: the bot's (top level) or the user's (`authed_user`). */
+  holder?: 'bot' | 'user';
 }
 
 export interface AuthorizationCodeRecord {
@@ -47,6 +53,12 @@ export interface AuthorizationCodeRecord {
   expiresAt: number;
   used: boolean;
   grantId?: string;
+  /** Slack's `user_scope`, checked like `scope`. */
+  userScopes?: string[];
+  /** Google's offline access, decided when the user consented (see `TestServerQuirks.offlineAccessType`). */
+  offline?: boolean;
+  /** Auth0's `audience` of the authorization request. */
+  audience?: string;
 }
 
 export interface DeviceRecord {
@@ -82,6 +94,8 @@ export class TokenStore {
   readonly tokens = new Map<string, TokenRecord>();
   readonly codes = new Map<string, AuthorizationCodeRecord>();
   readonly devices = new Map<string, DeviceRecord>();
+  /** `clientId sub` pairs whose user has consented once (Google's offline access). */
+  readonly consents = new Set<string>();
 
   constructor(private readonly now: () => number) {}
 

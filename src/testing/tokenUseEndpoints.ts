@@ -3,6 +3,7 @@
  * introspection (RFC 7662), userinfo (OpenID Connect Core §5.3, bearer per
  * RFC 6750) and a non-standard token-info GET.
  */
+import { tokenIssuer } from './issuerQuirks.js';
 import { authenticateClient } from './clientAuthentication.js';
 import { bearerToken, bodyParams } from './requestParsing.js';
 import { OAuthFailure, jsonResponse } from './responses.js';
@@ -44,7 +45,7 @@ export function introspectionEndpoint(state: ServerState, request: Request, body
     iat: Math.floor(record.issuedAt / 1000),
     ...(sub === undefined ? {} : { sub }),
     aud: record.clientId,
-    iss: issuer,
+    iss: tokenIssuer(state, issuer),
   });
 }
 

@@ -29,6 +29,8 @@ export interface TestClient {
   scopes: string[];
   /** Require PKCE in authorization requests. Default `true` (OAuth 2.1 §4.1.1). */
   pkceRequired?: boolean;
+  /** Where the end-session endpoint may send the user back to (OpenID Connect RP-Initiated Logout §3), by exact string equality. */
+  postLogoutRedirectUris?: string[];
 }
 
 /** The end user the server signs in (auto-approval, device approval, password grant). */
@@ -47,8 +49,15 @@ export interface TestServerQuirks {
   jsonTokenRequests?: boolean;
   /** Announce and require S256 under this name instead of `S256` (e.g. `'SHA-256'`). */
   pkceMethodName?: string;
-  /** `'api_key'`: answer token requests with `{ api_key, api_key_expires_in }` (as Poe does). */
-  tokenResponseShape?: 'standard' | 'api_key';
+  /**
+   * `'api_key'`: answer token requests with `{ api_key, api_key_expires_in }` (as Poe does).
+   * `'slack'`: as Slack's `oauth.v2.access`: `ok: true`, the bot token (for `scope`) at the
+   * top with `token_type: 'bot'`, and the user token (for the authorization request's
+   * `user_scope`) nested in `authed_user` with `token_type: 'user'`; each with its own
+   * `refresh_token` and `expires_in` when refresh tokens are issued (Slack's token rotation),
+   * and with the `incoming-webhook` scope an `incoming_webhook` whose `url` is a secret.
+   */
+  tokenResponseShape?: 'standard' | 'api_key' | 'slack';
   /** Seconds until an api_key expires, `null` = never (as at Poe). Default `null`. */
   apiKeyExpiresIn?: number | null;
   /** Reject HTTP Basic client authentication with `invalid_client` (as Path of Exile does). */
@@ -69,6 +78,48 @@ export interface TestServerQuirks {
    * a challenge in the other encoding is refused as malformed, a verifier checked against this one.
    */
   pkceChallengeEncoding?: 'base64url' | 'base64';
+  /**
+   * Answer token requests `application/x-www-form-urlencoded`: unless the request's
+   * `Accept` names `application/json` (GitHub), or `'always'`.
+   */
+  formEncodedTokenResponses?: 'unless-accept-json' | 'always';
+  /** Answer token endpoint errors with HTTP 200 and the error body (GitHub; Slack adds `ok: false`). */
+  tokenErrorsWithStatus200?: boolean;
+  /** Access tokens that never expire: no `expires_in` (GitHub OAuth apps, GitHub Apps without expiring user tokens). */
+  nonExpiringAccessTokens?: boolean;
+  /** Scopes separated by commas in token responses, and accepted so in requests besides spaces (GitHub, Slack). */
+  scopeDelimiter?: ',';
+  /** Serve only the OpenID Connect discovery document: the RFC 8414 one answers 404 (Google, Auth0, Keycloak). */
+  openidDiscoveryOnly?: boolean;
+  /**
+   * Google's offline access: a refresh token only for an authorization request with
+   * `access_type=offline`, and then only at a user's first consent to the client,
+   * unless the request has `prompt=consent`.
+   */
+  offlineAccessType?: boolean;
+  /**
+   * Auth0's APIs: the identifiers an `audience` parameter may name (authorization and
+   * token requests). An unknown one is refused, and client credentials without one are
+   * refused `access_denied` with 403. The audience of each token request is in the log.
+   */
+  audiences?: string[];
+  /** Microsoft Entra ID: client credentials may only ask for `{resource}/.default` scopes (else `invalid_scope`). */
+  defaultScopeForClientCredentials?: boolean;
+  /**
+   * Microsoft Entra ID's `common` authority: the metadata's `issuer` is the issuer with its
+   * first path segment replaced by `{tenantid}`, ID tokens carry `tid` and name the
+   * tenant's own issuer (that segment replaced by `tenantId`), and authorization
+   * responses carry no `iss`.
+   */
+  tenantIssuer?: { tenantId: string };
+  /**
+   * Serve the endpoints under this path of the issuer's origin instead of under the
+   * issuer's own path (Microsoft Entra ID: issuer `/common/v2.0`, endpoints
+   * `/common/oauth2/v2.0/…`).
+   */
+  endpointBasePath?: string;
+  /** The issuer is advertised with a trailing `/` (Auth0): in the metadata, ID tokens and `iss`. */
+  issuerTrailingSlash?: boolean;
 }
 
 /** The endpoints a test can address (fault injection, log, paths). */
@@ -80,7 +131,8 @@ export type TestEndpoint =
   | 'userinfo'
   | 'device_authorization'
   | 'metadata'
-  | 'token_info';
+  | 'token_info'
+  | 'end_session';
 
 /**
  * A controllable clock: expiry follows it, never real time. It is a clock service too: pass
@@ -141,7 +193,10 @@ export interface TestAuthorizationServerOptions {
    */
   idTokenAlg?: 'none' | 'HS256';
   idTokenKey?: string;
-  /** Override endpoint paths (relative to the issuer), or `null` to switch an endpoint off. */
+  /**
+   * Override endpoint paths (relative to the issuer), or `null` to switch an endpoint off.
+   * `end_session` (OpenID Connect RP-Initiated Logout) is off unless given a path.
+   */
   paths?: Partial<Record<Exclude<TestEndpoint, 'metadata'>, string | null>>;
   quirks?: TestServerQuirks;
   /** Keep secrets (client secrets, codes, verifiers, tokens, passwords) in `server.log`. Default `false`. */
