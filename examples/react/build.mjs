@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageSources } from '../packageSources.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outdirFlag = process.argv.indexOf('--outdir');
@@ -26,6 +27,8 @@ const result = await build({
   sourcemap: true,
   metafile: true,
   logLevel: 'warning',
+  // `oauth-machines/browser` and `oauth-machines/react`, by name, from the sources of those entries.
+  plugins: [packageSources],
 });
 // A browser bundle must not reach Node built-ins: fail the build if one is imported.
 const nodeImports = Object.values(result.metafile.inputs).flatMap((input) =>

@@ -5,7 +5,7 @@
  * `{ "issuer": "http://127.0.0.1:9000", "clientId": "spa", "scopes": ["openid", "offline_access"] }`
  * Without `tokenEndpoint` the provider is discovered from `issuer`.
  */
-import type { BrowserAuthOptions, LoginOptions } from '../../src/browser/index.js';
+import type { BrowserAuthOptions, LoginOptions } from 'oauth-machines/browser';
 
 export interface ExampleConfig {
   issuer: string;
