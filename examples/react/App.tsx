@@ -10,19 +10,8 @@
 import type { ReactNode } from 'react';
 import type { LoginOptions, TokenSet } from 'oauth-machines/browser';
 import { RequireAuth, useAccessToken, useAuth, useAuthSelector, type AuthSnapshot } from 'oauth-machines/react';
+import { expiresText, forgedCallbackUrl, redact, stateText, tagsText } from '../examplePage.js';
 
-/** Tokens never go on screen or into a log whole: enough to tell two apart, not enough to use one. */
-function redact(token: string | undefined): string {
-  if (token === undefined) return '—';
-  return token.length <= 8 ? '•'.repeat(token.length) : `${token.slice(0, 4)}…${token.slice(-2)} (${token.length} chars)`;
-}
-
-// For the developer reading the page: the machine's state, as the vanilla example shows it. The UI's own
-// decisions read useAuth().status, which comes from the tags.
-const selectState = (snapshot: AuthSnapshot): string =>
-  typeof snapshot.value === 'string' ? snapshot.value : JSON.stringify(snapshot.value);
-// A string, so the default === comparison re-renders only when the set of tags really changed.
-const selectTags = (snapshot: AuthSnapshot): string => [...snapshot.tags].sort().join(' ');
 const selectTokens = (snapshot: AuthSnapshot): TokenSet | undefined => (snapshot.hasTag('signedIn') ? snapshot.context.tokens : undefined);
 
 function Field(props: { label: string; id: string; children: ReactNode }): ReactNode {
@@ -37,8 +26,10 @@ function Field(props: { label: string; id: string; children: ReactNode }): React
 }
 
 function Machine(): ReactNode {
-  const state = useAuthSelector(selectState);
-  const tags = useAuthSelector(selectTags);
+  // For the developer reading the page: the machine's state, as the vanilla example shows it. The UI's own
+  // decisions read useAuth().status, which comes from the tags. (Strings: each re-renders only when it changes.)
+  const state = useAuthSelector(stateText);
+  const tags = useAuthSelector(tagsText);
   return (
     <>
       <Field label="state" id="state">{state}</Field>
@@ -52,11 +43,10 @@ function Machine(): ReactNode {
 function Tokens(): ReactNode {
   const accessToken = useAccessToken();
   const tokens = useAuthSelector(selectTokens);
-  const expires = tokens === undefined ? '—' : tokens.expiresAt === undefined ? 'never' : new Date(tokens.expiresAt).toISOString();
   return (
     <>
       <Field label="access token" id="token">{redact(accessToken)}</Field>
-      <Field label="expires" id="expires">{expires}</Field>
+      <Field label="expires" id="expires">{expiresText(tokens)}</Field>
       <Field label="refresh token" id="refresh-token">{redact(tokens?.refreshToken)}</Field>
     </>
   );
@@ -77,9 +67,7 @@ export function App(props: { loginOptions?: LoginOptions }): ReactNode {
   const { status, user, error, login, logout, auth } = useAuth();
   const forge = (event: { preventDefault(): void }): void => {
     event.preventDefault();
-    const forged = new URL(location.href);
-    forged.search = '?code=forged-code&state=forged-state';
-    location.assign(forged.href);
+    location.assign(forgedCallbackUrl(location.href));
   };
 
   return (

@@ -11,7 +11,7 @@ import { createRoot } from 'react-dom/client';
 import { createBrowserAuth, isOAuthError } from 'oauth-machines/browser';
 import { AuthProvider } from 'oauth-machines/react';
 import { App } from './App.js';
-import { authOptionsFrom, loadConfig, loginOptionsFrom } from './config.js';
+import { authOptionsFrom, loadConfig, loginOptionsFrom } from '../exampleConfig.js';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('#root is missing from index.html');
