@@ -29,8 +29,8 @@ export function tagsText(snapshot: Snapshot): string {
  * `selectAuthStatus` uses.
  */
 export function statusText(snapshot: Snapshot): string {
-  if (!snapshot.hasTag('ready')) return 'loading';
   if (snapshot.hasTag('error')) return 'error';
+  if (!snapshot.hasTag('ready')) return 'loading';
   if (snapshot.hasTag('signedIn')) return 'signedIn';
   if (snapshot.hasTag('awaitingCallback')) return 'awaitingCallback';
   if (snapshot.hasTag('busy')) return 'busy';

@@ -13,7 +13,6 @@
 import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { BrowserAuth } from '../browser/createBrowserAuth.js';
 import { OAuthError, isOAuthError } from '../errors.js';
-import type { TokenSet } from '../protocol/types.js';
 
 /** The failure of the last command started through the provider (login, logout, the callback), for `useAuth().error`. */
 export interface FailureStore {
@@ -46,8 +45,12 @@ export interface AuthProviderProps {
   isCallback?: (url: URL) => boolean;
   /** Do not redeem callbacks here: the app calls `auth.handleCallback()` itself (a router's loader, say). */
   skipCallback?: boolean;
-  /** After a callback was redeemed, with the tokens (e.g. to route away from the redirect page). Once, even under StrictMode. */
-  onCallback?: (tokens: TokenSet) => void;
+  /**
+   * After a callback was redeemed, with what `auth.handleCallback()` resolved
+   * with (the tokens), e.g. to route away from the redirect page. Once, even
+   * under StrictMode.
+   */
+  onCallback?: (tokens: Awaited<ReturnType<BrowserAuth['handleCallback']>>) => void;
 }
 
 /** The default of {@link AuthProviderProps.isCallback}: the query has `state`, and `code` or `error`. */
