@@ -1,16 +1,19 @@
 // Builds one framework example with esbuild (React, Vue, Svelte): `node examples/<name>/build.mjs [--outdir DIR]
 // [--no-minify]` writes examples/<name>/dist/{index.html,main.js} (or DIR/…) and prints the size. Each example's
-// build.mjs says what is its own (its entry, JSX, plugins, the framework's compile-time flags).
+// build.mjs says what is its own (its name, entry, JSX, plugins, the framework's compile-time flags); the page
+// around the app, exampleIndex.html, is the same for all.
 import { build } from 'esbuild';
-import { copyFile, mkdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { packageSources } from './packageSources.mjs';
 
 /**
- * @param {{ here: string, entry: string, options?: (minify: boolean) => import('esbuild').BuildOptions }} example
- *   the example's folder, its entry file there, and its own esbuild options (given whether the build is minified).
+ * @param {{ framework: string, here: string, entry: string, options?: (minify: boolean) => import('esbuild').BuildOptions }} example
+ *   the framework's name (the page's title), the example's folder, its entry file there, and its own esbuild
+ *   options (given whether the build is minified).
  */
-export async function buildExample({ here, entry, options = () => ({}) }) {
+export async function buildExample({ framework, here, entry, options = () => ({}) }) {
   const outdirFlag = process.argv.indexOf('--outdir');
   const outdir = outdirFlag === -1 ? join(here, 'dist') : resolve(process.argv[outdirFlag + 1] ?? 'dist');
   const minify = !process.argv.includes('--no-minify');
@@ -42,7 +45,8 @@ export async function buildExample({ here, entry, options = () => ({}) }) {
     console.error(`the browser bundle imports Node built-ins: ${nodeImports.join(', ')}`);
     process.exit(1);
   }
-  await copyFile(join(here, 'index.html'), join(outdir, 'index.html'));
+  const page = await readFile(join(dirname(fileURLToPath(import.meta.url)), 'exampleIndex.html'), 'utf8');
+  await writeFile(join(outdir, 'index.html'), page.replaceAll('{{framework}}', framework));
   const { size } = await stat(join(outdir, 'main.js'));
   console.log(`${join(outdir, 'main.js')} ${(size / 1024).toFixed(1)} KiB`);
 }

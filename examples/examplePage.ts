@@ -4,13 +4,26 @@
  * reading the page, the tokens redacted, errors as their typed code, and the
  * forged callback the page offers to try.
  */
-import type { TokenSet } from 'oauth-machines/browser';
+import type { BrowserAuth, TokenSet } from 'oauth-machines/browser';
 
-/** The part of the actor's snapshot these read. */
+/** A snapshot of the helper's actor, as the frameworks' `useSelector` hands it to a selector. */
+export type AuthSnapshot = ReturnType<BrowserAuth['actor']['getSnapshot']>;
+
+/** The part of the actor's snapshot the text selectors read. */
 interface Snapshot {
   readonly value: unknown;
   readonly tags: ReadonlySet<string>;
   hasTag(tag: string): boolean;
+}
+
+/** The tokens while signed in (tagged `signedIn`), else `undefined`. */
+export function tokensOf(snapshot: AuthSnapshot): TokenSet | undefined {
+  return snapshot.hasTag('signedIn') ? snapshot.context.tokens : undefined;
+}
+
+/** The machine's own failure (plain data) while it is in error: the same object until it changes. */
+export function machineErrorOf(snapshot: AuthSnapshot): unknown {
+  return snapshot.hasTag('error') ? snapshot.context.error : undefined;
 }
 
 /** The machine's state as text (`{"refreshing":{"attempt":"requesting"}}` inside refreshing): for reading, not for deciding. */

@@ -8,11 +8,9 @@
  * the provider's login.
  */
 import type { ReactNode } from 'react';
-import type { LoginOptions, TokenSet } from 'oauth-machines/browser';
-import { RequireAuth, useAccessToken, useAuth, useAuthSelector, type AuthSnapshot } from 'oauth-machines/react';
-import { expiresText, forgedCallbackUrl, redact, stateText, tagsText } from '../examplePage.js';
-
-const selectTokens = (snapshot: AuthSnapshot): TokenSet | undefined => (snapshot.hasTag('signedIn') ? snapshot.context.tokens : undefined);
+import type { LoginOptions } from 'oauth-machines/browser';
+import { RequireAuth, useAccessToken, useAuth, useAuthSelector } from 'oauth-machines/react';
+import { expiresText, forgedCallbackUrl, redact, stateText, tagsText, tokensOf } from '../examplePage.js';
 
 function Field(props: { label: string; id: string; children: ReactNode }): ReactNode {
   return (
@@ -42,7 +40,7 @@ function Machine(): ReactNode {
 
 function Tokens(): ReactNode {
   const accessToken = useAccessToken();
-  const tokens = useAuthSelector(selectTokens);
+  const tokens = useAuthSelector(tokensOf);
   return (
     <>
       <Field label="access token" id="token">{redact(accessToken)}</Field>

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { buildExample } from '../buildExample.mjs';
 
 await buildExample({
+  framework: 'React',
   here: dirname(fileURLToPath(import.meta.url)),
   entry: 'main.tsx',
   // React 19's automatic runtime (react/jsx-runtime), as tsconfig's "jsx": "react-jsx": no `import React` needed.

@@ -6,6 +6,7 @@ import sveltePlugin from 'esbuild-svelte';
 import { buildExample } from '../buildExample.mjs';
 
 await buildExample({
+  framework: 'Svelte',
   here: dirname(fileURLToPath(import.meta.url)),
   entry: 'main.ts',
   options: (minify) => ({

@@ -9,24 +9,20 @@
  */
 import { useSelector } from '@xstate/svelte';
 import { derived, writable, type Readable } from 'svelte/store';
-import { selectUser, type BrowserAuth, type LoginOptions, type TokenSet } from 'oauth-machines/browser';
+import { selectUser, type BrowserAuth, type LoginOptions } from 'oauth-machines/browser';
 import {
   expiresText,
   forgedCallbackUrl,
   isCallbackPage,
+  machineErrorOf,
   redact,
   shownError,
   stateText,
   statusText,
   tagsText,
+  tokensOf,
   type ShownError,
 } from '../examplePage.js';
-
-type AuthSnapshot = ReturnType<BrowserAuth['actor']['getSnapshot']>;
-
-const selectTokens = (snapshot: AuthSnapshot): TokenSet | undefined => (snapshot.hasTag('signedIn') ? snapshot.context.tokens : undefined);
-// The machine's own failure while it is in error: the same object until it changes.
-const selectMachineError = (snapshot: AuthSnapshot): unknown => (snapshot.hasTag('error') ? snapshot.context.error : undefined);
 
 /** The key of the page's {@link ExampleSession} in the context `App.svelte` is mounted with. */
 export const SESSION = 'oauth-machines example session';
@@ -54,8 +50,8 @@ export interface ExampleSession {
 }
 
 export function createSession(auth: BrowserAuth, loginOptions: LoginOptions): ExampleSession {
-  const tokens = useSelector(auth.actor, selectTokens);
-  const machineError = useSelector(auth.actor, selectMachineError);
+  const tokens = useSelector(auth.actor, tokensOf);
+  const machineError = useSelector(auth.actor, machineErrorOf);
   const commandError = writable<ShownError | undefined>(undefined);
   const report = (failure: unknown): void => commandError.set(shownError(failure));
 

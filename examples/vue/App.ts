@@ -10,24 +10,20 @@
  */
 import { useSelector } from '@xstate/vue';
 import { computed, defineComponent, h, onMounted, ref, type PropType, type VNode } from 'vue';
-import { selectUser, type BrowserAuth, type LoginOptions, type TokenSet } from 'oauth-machines/browser';
+import { selectUser, type BrowserAuth, type LoginOptions } from 'oauth-machines/browser';
 import {
   expiresText,
   forgedCallbackUrl,
   isCallbackPage,
+  machineErrorOf,
   redact,
   shownError,
   stateText,
   statusText,
   tagsText,
+  tokensOf,
   type ShownError,
 } from '../examplePage.js';
-
-type AuthSnapshot = ReturnType<BrowserAuth['actor']['getSnapshot']>;
-
-const selectTokens = (snapshot: AuthSnapshot): TokenSet | undefined => (snapshot.hasTag('signedIn') ? snapshot.context.tokens : undefined);
-// The machine's own failure while it is in error: the same object until it changes.
-const selectMachineError = (snapshot: AuthSnapshot): unknown => (snapshot.hasTag('error') ? snapshot.context.error : undefined);
 
 function field(label: string, id: string, content: string | VNode[]): VNode[] {
   return [h('dt', label), h('dd', { id, 'data-testid': id, class: id === 'tags' ? 'tags' : undefined }, content)];
@@ -45,9 +41,9 @@ export const App = defineComponent({
     const state = useSelector(auth.actor, stateText);
     const tags = useSelector(auth.actor, tagsText);
     const status = useSelector(auth.actor, statusText);
-    const tokens = useSelector(auth.actor, selectTokens);
+    const tokens = useSelector(auth.actor, tokensOf);
     const user = useSelector(auth.actor, selectUser);
-    const machineError = useSelector(auth.actor, selectMachineError);
+    const machineError = useSelector(auth.actor, machineErrorOf);
     // The failure of the last command the page started (a rejected login, logout or callback).
     const commandError = ref<ShownError | undefined>(undefined);
     const shown = computed(() => commandError.value ?? (machineError.value === undefined ? undefined : shownError(machineError.value)));

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { buildExample } from '../buildExample.mjs';
 
 await buildExample({
+  framework: 'Vue',
   here: dirname(fileURLToPath(import.meta.url)),
   entry: 'main.ts',
   // Vue's bundler build (render functions only: no template compiler) asks the bundler for its feature flags.
