@@ -360,6 +360,34 @@ describe('RequireAuth and withAuthenticationRequired', () => {
     expect(Secret.displayName).toBe('withAuthenticationRequired(Component)');
   });
 
+  it('on the callback page, leaves the pending login to the provider: no new login, the children once redeemed', async () => {
+    startServer();
+    const href = await callbackUrl();
+    const page = openPage(href);
+    showAddress(href);
+    // Restored before React mounts: the guard's effect runs before the provider's (children first), and its
+    // first render already sees the pending login (awaitingCallback).
+    await page.auth.ready;
+    expect(page.auth.actor.getSnapshot().hasTag('awaitingCallback')).toBe(true);
+    const { container } = render(h(AuthProvider, { auth: page.auth }, h(RequireAuth, { fallback: 'wait' }, h('p', null, 'secret'))));
+    await settle(() => container.textContent === 'secret', 'the callback was redeemed');
+    expect(page.location.assigned).toEqual([]);
+    expect(server.tokenRequests('authorization_code')).toHaveLength(1);
+  });
+
+  it('elsewhere, starts a login left unfinished again (the user came back without answering the provider)', async () => {
+    startServer();
+    await callbackUrl(); // a login is pending in this tab, and its callback never comes
+    const page = openPage('https://app.test/orders');
+    showAddress('https://app.test/orders');
+    await page.auth.ready;
+    expect(page.auth.actor.getSnapshot().hasTag('awaitingCallback')).toBe(true);
+    render(h(AuthProvider, { auth: page.auth }, h(RequireAuth, { fallback: 'wait' }, 'secret')));
+    await settle(() => page.location.assigned.length > 0, 'a new login started');
+    await act(() => new Promise<void>((resolve) => setTimeout(resolve, 20)));
+    expect(page.location.assigned).toHaveLength(1);
+  });
+
   it('in error, shows errorFallback and starts no login by itself', async () => {
     startServer();
     await callbackUrl();
