@@ -4,7 +4,7 @@
  * (test/machines.tags.test.ts pins them), and the order in which they win.
  */
 import { describe, expect, it } from 'vitest';
-import { selectAccessToken, selectAuthError, selectAuthStatus, type AuthSnapshot } from '../src/react/index.js';
+import { isAuthorizationCallback, selectAccessToken, selectAuthError, selectAuthStatus, type AuthSnapshot } from '../src/react/index.js';
 import { OAuthError } from '../src/errors.js';
 
 /** A snapshot with just these tags and this context: all the selectors read. */
@@ -43,5 +43,18 @@ describe('selectAuthError and selectAccessToken', () => {
     const tokens = { accessToken: 'at-1', tokenType: 'Bearer', raw: {} };
     expect(selectAccessToken(snapshot(['ready', 'signedIn'], { tokens }))).toBe('at-1');
     expect(selectAccessToken(snapshot(['busy', 'ready'], { tokens }))).toBeUndefined();
+  });
+});
+
+describe('isAuthorizationCallback: the page load the provider redeems', () => {
+  it.each([
+    ['https://app.test/callback?code=c&state=s', true],
+    ['https://app.test/callback?error=access_denied&state=s', true],
+    ['https://app.test/callback#code=c&state=s', true], // response_mode=fragment
+    ['https://app.test/callback?code=c', false], // no state: not an answer to a request of ours
+    ['https://app.test/callback?state=s', false],
+    ['https://app.test/orders?page=2#section', false],
+  ])('%s → %s', (href, expected) => {
+    expect(isAuthorizationCallback(new URL(href))).toBe(expected);
   });
 });

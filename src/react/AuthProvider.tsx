@@ -39,7 +39,8 @@ export interface AuthProviderProps {
   children?: ReactNode;
   /**
    * Whether a URL is the redirect back from the provider, which the provider
-   * then redeems once with `auth.handleCallback()`. Default: the query has
+   * then redeems once with `auth.handleCallback()`. Default
+   * ({@link isAuthorizationCallback}): the query (or the fragment) has
    * `state` and `code` or `error` (RFC 6749 §4.1.2).
    */
   isCallback?: (url: URL) => boolean;
@@ -53,10 +54,14 @@ export interface AuthProviderProps {
   onCallback?: (tokens: Awaited<ReturnType<BrowserAuth['handleCallback']>>) => void;
 }
 
-/** The default of {@link AuthProviderProps.isCallback}: the query has `state`, and `code` or `error`. */
+/**
+ * The default of {@link AuthProviderProps.isCallback}: the query has `state`,
+ * and `code` or `error` (RFC 6749 §4.1.2) — or the fragment has, for a
+ * provider that answers with `response_mode=fragment`.
+ */
 export function isAuthorizationCallback(url: URL): boolean {
-  const { searchParams } = url;
-  return searchParams.has('state') && (searchParams.has('code') || searchParams.has('error'));
+  const answers = (params: URLSearchParams): boolean => params.has('state') && (params.has('code') || params.has('error'));
+  return answers(url.searchParams) || answers(new URLSearchParams(url.hash.slice(1)));
 }
 
 /**
