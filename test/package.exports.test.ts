@@ -95,6 +95,7 @@ const EXPECTED: Record<string, string[]> = {
     'revokeToken',
   ],
   'oauth-machines/browser': ['createBrowserAuth', 'selectUser', 'OAuthError', 'isOAuthError'],
+  'oauth-machines/react': ['AuthProvider', 'isAuthorizationCallback', 'useAuth', 'useAccessToken', 'useAuthSelector', 'RequireAuth', 'withAuthenticationRequired', 'selectAccessToken', 'selectAuthError', 'selectAuthStatus'],
   'oauth-machines/server': ['createClientCredentialsCache', 'createCodeExchangeHandler', 'nodeServices'],
   'oauth-machines/redis': ['redisStorage'],
   'oauth-machines/testing': ['createTestAuthorizationServer'],

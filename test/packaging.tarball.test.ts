@@ -24,7 +24,7 @@ const ENTRIES = Object.keys(pkg.exports)
   .filter((key) => key !== './package.json')
   .map((key) => (key === '.' ? 'oauth-machines' : `oauth-machines/${key.slice(2)}`));
 /** Entries for browsers: their declarations may name DOM types. */
-const BROWSER_ENTRIES = ['oauth-machines/browser'];
+const BROWSER_ENTRIES = ['oauth-machines/browser', 'oauth-machines/react'];
 const SERVER_ENTRIES = ENTRIES.filter((entry) => !BROWSER_ENTRIES.includes(entry));
 
 let packed: PackedPackage;

@@ -4,7 +4,7 @@
  * (default DIR: examples/react/dist; `--dir examples/spa-vanilla/dist` for
  * the vanilla one). Starts `createTestAuthorizationServer().listen()`,
  * registers the public client `spa` with this page's `/callback`, writes
- * `config.json` next to the page, serves DIR (index.html for extension-less
+ * `config.json` (the server's endpoints) next to the page, serves DIR (index.html for extension-less
  * paths such as /callback) and prints the URL. Ctrl-C stops both.
  *
  * The test server approves every authorization at once (it has no login
@@ -64,9 +64,22 @@ server.registerClient({
   grants: ['authorization_code', 'refresh_token'],
   scopes: ['openid', 'offline_access'],
 });
+const metadata = server.metadata();
 await writeFile(
   join(root, 'config.json'),
-  `${JSON.stringify({ issuer: authorizationServer.issuer, clientId: 'spa', redirectUri: `${origin}/callback`, scopes: ['openid', 'offline_access'] }, null, 2)}\n`,
+  `${JSON.stringify(
+    {
+      issuer: authorizationServer.issuer,
+      authorizationEndpoint: metadata['authorization_endpoint'],
+      tokenEndpoint: metadata['token_endpoint'],
+      revocationEndpoint: metadata['revocation_endpoint'],
+      clientId: 'spa',
+      redirectUri: `${origin}/callback`,
+      scopes: ['openid', 'offline_access'],
+    },
+    null,
+    2,
+  )}\n`,
 );
 
 console.log(`app:                  ${origin}/  (serving ${root})`);

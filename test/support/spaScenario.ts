@@ -21,7 +21,7 @@ import { startOidcProvider, type ProviderRequest, type StartedOidcProvider } fro
 const run = promisify(execFile);
 
 /** The examples whose `build.mjs` takes `--outdir` and `--no-minify`, and whose page shows its state in `#state`. */
-export type SpaExample = 'spa-vanilla' | 'react';
+export type SpaExample = 'spa-vanilla' | 'react' | 'vue' | 'svelte';
 
 export interface SpaScenarioOptions {
   /** An example under `examples/`, or a function that writes the app (index.html and its scripts) into the directory. */

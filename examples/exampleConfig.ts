@@ -1,11 +1,12 @@
 /**
- * The example's configuration, read from `./config.json` next to the page so
- * one build serves any authorization server (the same file as the vanilla
- * example's, plus `extraParams` for the login), for example:
+ * The framework examples' configuration (React, Vue, Svelte), read from
+ * `./config.json` next to the page so one build serves any authorization
+ * server (the same file as the vanilla example's, plus `extraParams` for the
+ * login), for example:
  * `{ "issuer": "http://127.0.0.1:9000", "clientId": "spa", "scopes": ["openid", "offline_access"] }`
  * Without `tokenEndpoint` the provider is discovered from `issuer`.
  */
-import type { BrowserAuthOptions, LoginOptions } from '../../src/browser/index.js';
+import type { BrowserAuthOptions, LoginOptions } from 'oauth-machines/browser';
 
 export interface ExampleConfig {
   issuer: string;
