@@ -24,6 +24,7 @@ import {
   whenRestoreFails,
   thrownError,
   discoveringState,
+  endingProviderSessionState,
   discoveryFailedState,
   startingState,
 } from './lifecycle.js';
@@ -333,6 +334,7 @@ export const authorizationCodeMachine = setup({
     authenticated: authenticatedState,
     refreshing: refreshingState,
     loggingOut: loggingOutState,
+    endingProviderSession: endingProviderSessionState,
     error: {
       // Targeted by the refresh's substates (`#error`).
       id: 'error',

@@ -22,6 +22,7 @@ import {
   thrownError,
   type LifecycleChildren,
   discoveringState,
+  endingProviderSessionState,
   discoveryFailedState,
   startingState,
 } from './lifecycle.js';
@@ -139,6 +140,7 @@ export const clientCredentialsMachine = setup({
     authenticated: authenticatedState,
     refreshing: refreshingState,
     loggingOut: loggingOutState,
+    endingProviderSession: endingProviderSessionState,
     error: {
       // Targeted by the refresh's substates (`#error`).
       id: 'error',

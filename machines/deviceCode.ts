@@ -20,6 +20,7 @@ import {
   thrownError,
   type LifecycleChildren,
   discoveringState,
+  endingProviderSessionState,
   discoveryFailedState,
   startingState,
 } from './lifecycle.js';
@@ -263,6 +264,7 @@ export const deviceCodeMachine = setup({
     authenticated: authenticatedState,
     refreshing: refreshingState,
     loggingOut: loggingOutState,
+    endingProviderSession: endingProviderSessionState,
     error: {
       // Targeted by the refresh's substates (`#error`).
       id: 'error',

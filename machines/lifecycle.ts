@@ -113,6 +113,7 @@ type GuardArgs = { context: GrantContext };
 
 /** The guards of the lifecycle, to spread into a grant machine's `setup({ guards })`. */
 export const lifecycleGuards = {
+  'the session at the provider is to end too': ({ context }: GuardArgs) => context.endSession !== undefined,
   'the provider must be discovered': ({ context }: GuardArgs) => context[RUNTIME].provider === undefined,
   // A server that answered (an error status, a bad document) may answer better later; a mistake of ours will not.
   'the failure may pass': ({ context }: GuardArgs) => context.error?.retryable === true,
@@ -264,6 +265,13 @@ export const lifecycleActions = {
     renewalFailures: undefined,
     retryNotBefore: undefined,
   }),
+  'remember the end-session request': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ event }) => ({
+    endSession: event.type === 'LOGOUT' ? event.endSession : undefined,
+  })),
+  'remember where the provider logout went': assign<GrantContext, GrantEvent, { url: string }, GrantEvent, never>(({ context }, params) => ({
+    loggedOut: { revoked: [], notRevoked: [], ...context.loggedOut, endSessionUrl: params.url },
+  })),
+  'forget the end-session request': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ endSession: undefined }),
   'remember logout outcome': assign<GrantContext, GrantEvent, LogoutOutcome, GrantEvent, never>((_, params) => ({
     error: params.revocationError,
     loggedOut: { revoked: params.revoked, notRevoked: params.notRevoked },
@@ -319,6 +327,7 @@ export type LifecycleChildren = {
   renewTokens: 'renew tokens';
   endSession: 'end session';
   discover: 'discover the provider';
+  endProviderSession: 'end the session at the provider';
 };
 
 /**
@@ -561,19 +570,56 @@ export const refreshingState = lifecycle.createStateConfig({
 /** Revokes and clears storage; a revocation failure is recorded in `error` but does not block. Placed as `loggingOut`. */
 export const loggingOutState = lifecycle.createStateConfig({
   tags: ['busy', 'ready'],
+  // The LOGOUT that entered: whether the provider's session is to end too.
+  entry: 'remember the end-session request',
   invoke: {
     id: 'endSession',
     src: 'end session',
     input: ({ context }) => withRuntime(context, { tokens: context.staleTokens }),
-    onDone: {
-      target: 'idle',
-      actions: ['forget tokens', { type: 'remember logout outcome', params: ({ event }) => event.output }],
-    },
+    onDone: [
+      {
+        // Revoked and cleared here; the ID token is kept for the provider's `id_token_hint`.
+        guard: 'the session at the provider is to end too',
+        target: 'endingProviderSession',
+        actions: { type: 'remember logout outcome', params: ({ event }) => event.output },
+      },
+      {
+        target: 'idle',
+        actions: ['forget tokens', { type: 'remember logout outcome', params: ({ event }) => event.output }],
+      },
+    ],
     // The session could not be removed from storage: the logout failed, and says so. The tokens stay set
     // aside, so LOGOUT again revokes and removes them.
     onError: {
       target: 'error',
-      actions: { type: 'remember failure', params: thrownError },
+      actions: [{ type: 'remember failure', params: thrownError }, 'forget the end-session request'],
+    },
+  },
+});
+
+/**
+ * OpenID Connect RP-Initiated Logout 1.0: after `loggingOut`, the user agent
+ * goes to the provider's `end_session_endpoint` (`id_token_hint`, `state`,
+ * `post_logout_redirect_uri`), so the next login is not silent. The local
+ * logout is done either way: a failure here (no endpoint, storage) is kept in
+ * `error`. Placed at a grant machine's root as `endingProviderSession`.
+ */
+export const endingProviderSessionState = lifecycle.createStateConfig({
+  tags: ['busy', 'ready'],
+  invoke: {
+    id: 'endProviderSession',
+    src: 'end the session at the provider',
+    input: ({ context }) => {
+      const request = context.endSession ?? {};
+      return withRuntime(context, { idToken: context.staleTokens?.idToken, request });
+    },
+    onDone: {
+      target: 'idle',
+      actions: ['forget tokens', 'forget the end-session request', { type: 'remember where the provider logout went', params: ({ event }) => ({ url: event.output }) }],
+    },
+    onError: {
+      target: 'idle',
+      actions: ['forget tokens', 'forget the end-session request', { type: 'remember failure', params: thrownError }],
     },
   },
 });

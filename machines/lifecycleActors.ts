@@ -13,9 +13,11 @@ import type { ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import type { Services, StorageService } from '../src/services/types.js';
 import { accessTokenIsValid } from '../src/session/freshness.js';
 import { isNewerSession, type SessionStamp } from '../src/session/newer.js';
-import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
+import { readSession, removeSession, writeProviderLogout, writeSession, type SessionBlob } from './persistence.js';
+import { buildEndSessionUrl, type EndSessionUrlOptions } from '../src/protocol/endSession.js';
+import { createState } from '../src/protocol/random.js';
 import { startTimer } from './timers.js';
-import { RUNTIME, runtimeOf, type GrantEvent, type GrantKind, type LogoutResult, type RevocableToken, type WithRuntime } from './types.js';
+import { RUNTIME, runtimeOf, type EndSessionRequest, type GrantEvent, type GrantKind, type LogoutResult, type RevocableToken, type WithRuntime } from './types.js';
 
 /**
  * Anything thrown, as an `OAuthError`. A `TypeError` is what the protocol
@@ -395,6 +397,30 @@ export const removeStoredSession = fromPromise<void, WithRuntime & { machine: Gr
   await storage.remove(options.storageKey).catch(() => undefined);
 });
 
+export interface ProviderLogoutInput extends WithRuntime {
+  /** The ID token of the session just ended: `id_token_hint` (RP-Initiated Logout §2 RECOMMENDS it). */
+  idToken: string | undefined;
+  request: EndSessionRequest;
+}
+
+/**
+ * OpenID Connect RP-Initiated Logout 1.0 §2: keeps a fresh `state`, then sends
+ * the user agent to the provider's `end_session_endpoint` with `id_token_hint`,
+ * `client_id`, `post_logout_redirect_uri` and that `state`. Resolves with the URL.
+ */
+const endProviderSession = fromPromise<string, ProviderLogoutInput>(async ({ input }) => {
+  const { provider, client, services, options } = runtimeOf(input);
+  const state = createState(services.crypto);
+  const urlOptions: EndSessionUrlOptions = { state };
+  if (input.idToken !== undefined) urlOptions.idTokenHint = input.idToken;
+  if (input.request.postLogoutRedirectUri !== undefined) urlOptions.postLogoutRedirectUri = input.request.postLogoutRedirectUri;
+  const url = buildEndSessionUrl(provider, client, urlOptions);
+  // Kept before navigating: navigation may unload the page.
+  await writeProviderLogout(services.storage, options.storageKey, { state, expiresAt: services.clock.now() + options.callbackTtlMs });
+  await services.navigate?.(url);
+  return url;
+});
+
 /** The endpoint each grant needs beyond the token endpoint, and why. */
 const GRANT_NEEDS: Partial<Record<GrantKind, { field: keyof ProviderConfig; what: string }>> = {
   authorizationCode: { field: 'authorizationEndpoint', what: 'authorization_endpoint (RFC 8414 §2)' },
@@ -449,4 +475,5 @@ export const lifecycleActors = {
   'read stored session': readStoredSession,
   'remove stored session': removeStoredSession,
   'discover the provider': discoverProvider,
+  'end the session at the provider': endProviderSession,
 };

@@ -124,3 +124,47 @@ async function writeText(storage: StorageService, key: string, text: string): Pr
   }
 }
 
+
+/** The logout at the provider under way (RP-Initiated Logout §2): its `state`, and until when its return is taken. */
+const ProviderLogoutSchema = v.object({ state: Text, expiresAt: Time });
+
+/** Where the pending provider logout of the session under `key` is kept. */
+function providerLogoutKey(key: string): string {
+  return `${key}:logout`;
+}
+
+/** Keeps the `state` sent to the provider's end-session endpoint, so its return can be told from a forged one. */
+export async function writeProviderLogout(storage: StorageService, key: string, logout: { state: string; expiresAt: number }): Promise<void> {
+  await writeText(storage, providerLogoutKey(key), JSON.stringify(logout));
+}
+
+/**
+ * Takes the return from the provider's end-session endpoint: its `state` must
+ * be the one kept (`state_mismatch` otherwise, and the record stays for the
+ * real return), in time (`pending_expired`); none kept is `pending_missing`.
+ * The record is removed once matched.
+ */
+export async function consumeProviderLogout(storage: StorageService, key: string, state: string | null, now: number): Promise<void> {
+  const text = await readText(storage, providerLogoutKey(key));
+  let kept: { state: string; expiresAt: number } | undefined;
+  try {
+    const result = text === null ? undefined : v.safeParse(ProviderLogoutSchema, JSON.parse(text));
+    kept = result?.success === true ? result.output : undefined;
+  } catch {
+    kept = undefined;
+  }
+  if (kept === undefined) throw new OAuthError('pending_missing', { description: 'no logout at the provider is pending', retryable: false });
+  if (state !== kept.state) {
+    throw new OAuthError('state_mismatch', { description: 'the logout return does not carry the state that was sent', retryable: false });
+  }
+  await removeText(storage, providerLogoutKey(key));
+  if (now > kept.expiresAt) throw new OAuthError('pending_expired', { description: 'the logout at the provider took too long', retryable: false });
+}
+
+async function removeText(storage: StorageService, key: string): Promise<void> {
+  try {
+    await storage.remove(key);
+  } catch (error) {
+    throw storageFailure(error);
+  }
+}

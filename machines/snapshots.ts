@@ -55,6 +55,7 @@ const SnapshotContextSchema = v.strictObject({
           error: v.optional(ErrorJsonSchema),
         }),
       ),
+      endSessionUrl: v.optional(Text),
     }),
   ),
   error: v.optional(ErrorJsonSchema),

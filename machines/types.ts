@@ -212,6 +212,8 @@ export interface GrantContext extends WithRuntime {
   login?: LoginRequest | undefined;
   /** The input's RFC 8707 resource: client-credentials requests name it when the LOGIN names none. */
   resource?: string | undefined;
+  /** While logging out: the end of the provider's session that the LOGOUT asked for, if any. */
+  endSession?: EndSessionRequest | undefined;
   /** LOGIN / CALLBACK received while `restoring`, replayed when it ends. */
   deferred: DeferredEvent[];
 }
@@ -235,6 +237,22 @@ export interface LoginEvent {
   password?: string;
 }
 
+/**
+ * Ends the session: revokes, clears storage. With `endSession`, the user's
+ * session at the provider ends too (OpenID Connect RP-Initiated Logout 1.0):
+ * the user agent goes to its `end_session_endpoint` afterwards.
+ */
+export interface LogoutEvent {
+  type: 'LOGOUT';
+  endSession?: EndSessionRequest;
+}
+
+/** What `LOGOUT { endSession }` asks of the provider (RP-Initiated Logout §2). */
+export interface EndSessionRequest {
+  /** Where the provider sends the user back; registered with it. Absolute. */
+  postLogoutRedirectUri?: string;
+}
+
 /** The redirect came back: the full callback URL (query or fragment). */
 export interface CallbackEvent {
   type: 'CALLBACK';
@@ -253,7 +271,7 @@ export type GrantEvent =
   | CallbackEvent
   /** Renew now; `tokenParams` are added to this renewal's request (its retries included). */
   | { type: 'REFRESH'; tokenParams?: Record<string, string> }
-  | { type: 'LOGOUT' }
+  | LogoutEvent
   | { type: 'RETRY' }
   | { type: 'CANCEL' }
   | SessionChangedEvent
@@ -360,4 +378,6 @@ export interface NotRevoked {
 export interface LogoutResult {
   revoked: RevocableToken[];
   notRevoked: NotRevoked[];
+  /** With `LOGOUT { endSession }`: where the user agent was sent to end the session at the provider. */
+  endSessionUrl?: string;
 }

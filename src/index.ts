@@ -39,6 +39,7 @@ export {
   type GrantSnapshot,
   type LoginOptions,
   type LoginResult,
+  type LogoutOptions,
   type LogoutResult,
   type NotRevoked,
   type RevocableToken,

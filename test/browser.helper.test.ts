@@ -427,6 +427,70 @@ describe('createBrowserAuth carries the app\'s place through the redirect', () =
   });
 });
 
+describe('createBrowserAuth ends the session at the provider (RP-initiated logout)', () => {
+  const SIGNED_OUT = 'https://app.test/signed-out';
+
+  function startServerWithEndSession(): void {
+    server = createTestAuthorizationServer({
+      paths: { end_session: '/logout' },
+      clients: [
+        {
+          clientId: CLIENT_ID,
+          authMethod: 'none',
+          redirectUris: [REDIRECT_URI],
+          postLogoutRedirectUris: [SIGNED_OUT],
+          grants: ['authorization_code', 'refresh_token'],
+          scopes: ['openid', 'profile', 'offline_access'],
+        },
+      ],
+    });
+  }
+
+  it('logout({ endSession }) revokes, goes to end_session with id_token_hint and state, and the return is checked and cleaned', async () => {
+    startServerWithEndSession();
+    const environment = isolatedEnvironment();
+    const provider = { ...providerOf(server), endSessionEndpoint: `${server.issuer}/logout` };
+    const start = openTab(environment, 'https://app.test/', { provider });
+    await start.auth.login();
+    const callbackUrl = await server.authorize(start.location.assigned[0] ?? '');
+    start.auth.stop();
+    const tab = openTab(environment, callbackUrl, { provider });
+    const tokens = await tab.auth.handleCallback();
+
+    const result = await tab.auth.logout({ endSession: true, postLogoutRedirectUri: SIGNED_OUT });
+    expect(result.revoked).toEqual(['refresh_token', 'access_token']);
+    const endSessionUrl = tab.location.assigned.at(-1) ?? '';
+    expect(result.endSessionUrl).toBe(endSessionUrl);
+    expect(new URL(endSessionUrl).searchParams.get('id_token_hint')).toBe(tokens.idToken);
+    // The provider ends its session and sends the browser back with the state.
+    const answer = await server.fetch(endSessionUrl, { redirect: 'manual' });
+    const back = answer.headers.get('location') ?? '';
+    expect(back.startsWith(`${SIGNED_OUT}?state=`)).toBe(true);
+    tab.auth.stop();
+
+    // The post-logout page: a forged return is refused (the real one still works), the real one is taken once.
+    const forged = openTab(environment, `${SIGNED_OUT}?state=forged`, { provider });
+    await expect(forged.auth.handleLogoutCallback()).rejects.toMatchObject({ code: 'state_mismatch' });
+    expect(forged.location.href).toBe(SIGNED_OUT);
+    const page = openTab(environment, back, { provider });
+    await expect(page.auth.handleLogoutCallback()).resolves.toBeUndefined();
+    expect(page.location.href).toBe(SIGNED_OUT);
+    await expect(page.auth.handleLogoutCallback(back)).rejects.toMatchObject({ code: 'pending_missing' });
+    expect(await page.auth.getTokens()).toBeUndefined();
+  });
+
+  it('refuses logout({ endSession }) without an end-session endpoint before revoking anything, and bad options with a TypeError', async () => {
+    startServerWithEndSession();
+    const { tab } = await signIn(isolatedEnvironment());
+    await expect(tab.auth.logout({ endSession: true })).rejects.toMatchObject({ code: 'unsupported_operation' });
+    expect(server.log.filter((entry) => entry.endpoint === 'revoke')).toEqual([]);
+    await expect(tab.auth.logout({ postLogoutRedirectUri: SIGNED_OUT })).rejects.toThrow(TypeError);
+    await expect(tab.auth.logout({ endSession: true, postLogoutRedirectUri: '/relative' })).rejects.toThrow(TypeError);
+    await expect(tab.auth.logout({ endsession: true } as never)).rejects.toThrow(/unknown option endsession/);
+    expect(await tab.auth.getTokens()).toBeDefined();
+  });
+});
+
 describe('createBrowserAuth refuses client secrets', () => {
   const base = {
     provider: { issuer: 'https://id.example', tokenEndpoint: 'https://id.example/token', authorizationEndpoint: 'https://id.example/authorize' },

@@ -41,6 +41,7 @@ const LIFECYCLE = {
   'refreshing.attempt.requesting': RENEWING,
   'refreshing.retrying': RENEWING,
   loggingOut: ['busy', 'ready'],
+  endingProviderSession: ['busy', 'ready'],
   error: ['error', 'ready'],
 };
 const REDIRECT = {

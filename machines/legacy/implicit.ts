@@ -27,6 +27,7 @@ import {
   whenRestoreFails,
   thrownError,
   discoveringState,
+  endingProviderSessionState,
   discoveryFailedState,
   startingState,
 } from '../lifecycle.js';
@@ -239,6 +240,7 @@ export const implicitMachine = setup({
     authenticated: authenticatedState,
     refreshing: refreshingState,
     loggingOut: loggingOutState,
+    endingProviderSession: endingProviderSessionState,
     error: {
       // Targeted by the refresh's substates (`#error`).
       id: 'error',

@@ -23,6 +23,7 @@ import {
   thrownError,
   type LifecycleChildren,
   discoveringState,
+  endingProviderSessionState,
   discoveryFailedState,
   startingState,
 } from '../lifecycle.js';
@@ -150,6 +151,7 @@ export const passwordMachine = setup({
     authenticated: authenticatedState,
     refreshing: refreshingState,
     loggingOut: loggingOutState,
+    endingProviderSession: endingProviderSessionState,
     error: {
       // Targeted by the refresh's substates (`#error`).
       id: 'error',

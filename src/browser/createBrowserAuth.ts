@@ -13,7 +13,9 @@ import { authorizedFetchOf } from '../client/authorizedFetch.js';
 import { fetchClientUserinfo } from '../client/calls.js';
 import type { ObservedSnapshot } from '../client/snapshot.js';
 import { sameUser, userFromTokens, type UserClaims } from '../client/user.js';
-import type { GrantActor, LoginOptions, LogoutResult, OAuthClientOptions } from '../client/index.js';
+import type { GrantActor, LoginOptions, LogoutOptions, LogoutResult, OAuthClientOptions } from '../client/index.js';
+import { consumeProviderLogout } from '../../machines/persistence.js';
+import { systemClock } from '../services/clock.js';
 import type { CallbackTokens } from '../client/types.js';
 import type { TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
@@ -57,8 +59,25 @@ export interface BrowserAuth {
   getTokens(): Promise<TokenSet | undefined>;
   /** @deprecated Renamed {@link BrowserAuth.getTokens} (the client's name); removed in the next release. */
   getTokenSet(): Promise<TokenSet | undefined>;
-  /** Ends the session (revoking where the provider allows) here and in every other tab; resolves with what was (not) revoked. */
-  logout(): Promise<LogoutResult>;
+  /**
+   * Ends the session (revoking where the provider allows) here and in every
+   * other tab; resolves with what was (not) revoked. `{ endSession: true,
+   * postLogoutRedirectUri? }` ends the user's session at the provider too
+   * (OpenID Connect RP-Initiated Logout): the page then goes to the
+   * provider's end-session endpoint, which sends it back to
+   * `postLogoutRedirectUri`, where {@link BrowserAuth.handleLogoutCallback}
+   * checks the return.
+   */
+  logout(options?: LogoutOptions): Promise<LogoutResult>;
+  /**
+   * On the post-logout page: checks that the provider's return carries the
+   * `state` that `logout({ endSession })` sent (`state_mismatch` otherwise;
+   * `pending_missing` without a logout under way; `pending_expired` after
+   * `options.callbackTtlMs`), and removes `state` from the address bar.
+   *
+   * @param url The return URL; default `location.href`.
+   */
+  handleLogoutCallback(url?: string): Promise<void>;
   /**
    * Calls `listener` whenever the tokens change — a login, a refresh, a
    * logout, or any of those in another tab — with the new tokens or
@@ -210,7 +229,18 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
     getAccessToken: () => core.getAccessToken(),
     getTokens: () => core.getTokens(),
     getTokenSet: () => core.getTokens(),
-    logout: () => core.logout(),
+    logout: (options) => core.logout(options),
+
+    async handleLogoutCallback(url?: string): Promise<void> {
+      const href = url ?? location?.href;
+      if (href === undefined) throw new TypeError('handleLogoutCallback(url): no url given and no location to read it from');
+      const state = new URL(href).searchParams.get('state');
+      try {
+        await consumeProviderLogout(session.storage, storageKey, state, (clock ?? systemClock).now());
+      } finally {
+        if (location) cleanAddressBar({ location, history: environment.history ?? undefined });
+      }
+    },
 
     onTokenChange: (listener) => subscribe(listeners, listener),
     getUser: async () => userFromTokens(await core.getTokens()),

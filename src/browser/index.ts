@@ -9,7 +9,7 @@ export { createBrowserAuth, type BrowserAuth, type BrowserLoginOptions } from '.
 export type { CallbackTokens } from '../client/types.js';
 export type { BrowserAuthOptions, BrowserClientConfig, BrowserServices, BrowserStorageOption } from './options.js';
 export type { BrowserEnvironment } from './environment.js';
-export type { LoginOptions } from '../client.js';
+export type { LoginOptions, LogoutOptions } from '../client.js';
 export { selectUser, type UserClaims } from '../client/user.js';
 export type { TokenSet } from '../protocol/types.js';
 export { OAuthError, isOAuthError } from '../errors.js';

@@ -100,7 +100,7 @@ export function assembleGrantClient<G extends OAuthGrant>(options: OAuthClientOp
     userinfo: () => fetchClientUserinfo(core),
     authorizedFetch: authorizedFetchOf(core),
     tokenInfo: () => fetchClientTokenInfo(core),
-    logout: () => core.logout(),
+    logout: (options) => core.logout(options),
     subscribe: (listener) => core.subscribe(listener as (snapshot: unknown) => void),
     stop: () => core.stop(),
   };

@@ -19,7 +19,7 @@ import { createActor, waitFor, type Actor, type AnyActorRef, type InspectionEven
 import type { authorizationCodeMachine } from '../../machines/authorizationCode.js';
 import type { clientCredentialsMachine } from '../../machines/clientCredentials.js';
 import type { deviceCodeMachine } from '../../machines/deviceCode.js';
-import { resolveGrantOptions, RUNTIME, type GrantInput, type GrantOptions, type LogoutResult, type WithRuntime } from '../../machines/types.js';
+import { resolveGrantOptions, RUNTIME, type EndSessionRequest, type GrantInput, type GrantOptions, type LogoutResult, type WithRuntime } from '../../machines/types.js';
 import { OAuthError, type OAuthErrorJSON } from '../errors.js';
 import { checkIssuer } from '../protocol/discovery.js';
 import type { ClientConfig, ProviderConfig, TokenSet } from '../protocol/types.js';
@@ -50,7 +50,7 @@ export type ClientEvent =
   | { type: 'LOGIN'; scopes?: string[]; extraParams?: Record<string, string>; tokenParams?: Record<string, string> }
   | { type: 'CALLBACK'; url: string }
   | { type: 'REFRESH'; tokenParams?: Record<string, string> }
-  | { type: 'LOGOUT' }
+  | { type: 'LOGOUT'; endSession?: EndSessionRequest }
   | { type: 'RETRY' }
   | { type: 'CANCEL' };
 
@@ -134,6 +134,35 @@ function nothingHeld(): LogoutResult {
   return { revoked: [], notRevoked: [] };
 }
 
+/** Options of `logout()`. */
+export interface LogoutOptions {
+  /**
+   * End the user's session at the provider too (OpenID Connect RP-Initiated
+   * Logout 1.0): after revoking, the user agent goes to the provider's
+   * `end_session_endpoint` with `id_token_hint` and a `state`, so the next
+   * login asks the user again. Needs `provider.endSessionEndpoint`.
+   */
+  endSession?: boolean;
+  /** Where the provider sends the user back (registered with it; absolute). Only with `endSession`. */
+  postLogoutRedirectUri?: string;
+}
+
+/** `logout()`'s options, checked (unknown keys, a redirect without `endSession`), as the LOGOUT event's request. */
+function endSessionRequest(options: LogoutOptions): EndSessionRequest | undefined {
+  for (const key of Object.keys(options)) {
+    if (key !== 'endSession' && key !== 'postLogoutRedirectUri') throw new TypeError(`logout(): unknown option ${key}; it takes endSession, postLogoutRedirectUri`);
+  }
+  const { endSession, postLogoutRedirectUri } = options;
+  if (postLogoutRedirectUri !== undefined) {
+    if (endSession !== true) throw new TypeError('logout(): postLogoutRedirectUri goes with endSession: true');
+    if (typeof postLogoutRedirectUri !== 'string' || !URL.canParse(postLogoutRedirectUri)) {
+      throw new TypeError('logout(): postLogoutRedirectUri must be an absolute URL');
+    }
+  }
+  if (endSession !== true) return undefined;
+  return postLogoutRedirectUri === undefined ? {} : { postLogoutRedirectUri };
+}
+
 /** The machine's own error for a failed snapshot, else `fallback()`. */
 export function failureOf(snapshot: ObservedSnapshot, fallback: () => OAuthError): { error: OAuthError } {
   const json = contextError(snapshot);
@@ -184,7 +213,7 @@ export interface Core {
   getTokens(): Promise<TokenSet | undefined>;
   /** The actor when it is ready and the core not stopped, else `undefined` (no waiting). */
   readyActor(): DrivenActor | undefined;
-  logout(): Promise<LogoutResult>;
+  logout(options?: LogoutOptions): Promise<LogoutResult>;
   subscribe(listener: (snapshot: ObservedSnapshot) => void): () => void;
   stop(): void;
 }
@@ -419,13 +448,18 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
       return is.signedIn(snapshot) ? view(snapshot).tokens : undefined;
     },
 
-    logout(): Promise<LogoutResult> {
+    logout(options: LogoutOptions = {}): Promise<LogoutResult> {
       return unlessStopped(
         (async () => {
+          const endSession = endSessionRequest(options);
           const current = await whenReady();
+          // RP-Initiated Logout needs the provider's end-session endpoint: refused before anything is revoked.
+          if (endSession !== undefined && core.provider.endSessionEndpoint === undefined) {
+            throw unsupported('logout({ endSession }) needs the provider\'s endSessionEndpoint (OpenID Connect RP-Initiated Logout)');
+          }
           // From idle too: the machine's logout also removes whatever is left in storage. A logout (or any
           // request) already under way that takes neither LOGOUT nor CANCEL is waited for.
-          const loggingOut = sendAccepted(current, { type: 'LOGOUT' });
+          const loggingOut = sendAccepted(current, endSession === undefined ? { type: 'LOGOUT' } : { type: 'LOGOUT', endSession });
           const accepted = loggingOut || sendAccepted(current, { type: 'CANCEL' });
           if (!accepted && !is.busy(current.getSnapshot())) {
             if (!is.signedIn(current.getSnapshot())) return nothingHeld();

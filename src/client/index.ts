@@ -24,7 +24,7 @@ export type {
   ProviderOption,
   PublicClientCredentials,
 } from './config.js';
-export type { GrantActor, GrantSnapshot, InspectOption } from './core.js';
+export type { GrantActor, GrantSnapshot, InspectOption, LogoutOptions } from './core.js';
 export type {
   CallbackTokens,
   DeviceLogin,

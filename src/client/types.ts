@@ -2,6 +2,7 @@
  * The promise API of `createOAuthClient`: what every grant's façade offers.
  */
 import type { LogoutResult } from '../../machines/types.js';
+import type { LogoutOptions } from './core.js';
 
 export type { LogoutResult, NotRevoked, RevocableToken } from '../../machines/types.js';
 import type { TokenInfo } from '../protocol/tokenInfo.js';
@@ -155,7 +156,7 @@ export interface OAuthClient<G extends OAuthGrant = OAuthGrant> {
    * (`no_revocation_endpoint`, `refused`, `failed`, `not_attempted`), so an app can warn the user or ask
    * its backend to revoke. Cancels a pending login. A failed revocation does not fail the logout.
    */
-  logout(): Promise<LogoutResult>;
+  logout(options?: LogoutOptions): Promise<LogoutResult>;
   /**
    * Calls `listener` with every snapshot of the actor (from its first one, even
    * when subscribed before discovery finished); returns the unsubscribe. A

@@ -22,3 +22,24 @@ export function discoveryTransitions(machine: AnyStateMachine): AnyTransitionDef
   visit(machine.root);
   return found;
 }
+
+/**
+ * The transitions of RP-initiated logout (`loggingOut`'s branch to
+ * `endingProviderSession`, and `endingProviderSession`'s own): taken in
+ * test/machines.endSession.test.ts, left out of the path replays, whose
+ * LOGOUT asks nothing of the provider.
+ */
+export function providerLogoutTransitions(machine: AnyStateMachine): AnyTransitionDefinition[] {
+  const found: AnyTransitionDefinition[] = [];
+  const visit = (node: AnyStateNode): void => {
+    for (const list of node.transitions.values()) {
+      for (const transition of list) {
+        const toEnding = transition.target?.some((target) => target.key === 'endingProviderSession') === true;
+        if (transition.source.key === 'endingProviderSession' || toEnding) found.push(transition);
+      }
+    }
+    for (const child of Object.values(node.states)) visit(child);
+  };
+  visit(machine.root);
+  return found;
+}
