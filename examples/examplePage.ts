@@ -4,7 +4,7 @@
  * reading the page, the tokens redacted, errors as their typed code, and the
  * forged callback the page offers to try.
  */
-import type { BrowserAuth, TokenSet } from 'oauth-machines/browser';
+import { selectAuthStatus, type BrowserAuth, type TokenSet } from 'oauth-machines/browser';
 
 /** A snapshot of the helper's actor, as the frameworks' `useSelector` hands it to a selector. */
 export type AuthSnapshot = ReturnType<BrowserAuth['actor']['getSnapshot']>;
@@ -36,18 +36,9 @@ export function tagsText(snapshot: Snapshot): string {
   return [...snapshot.tags].sort().join(' ');
 }
 
-/**
- * Where the session stands, from the tags alone (the UI's contract; state
- * names are for developers), in the order `oauth-machines/react`'s
- * `selectAuthStatus` uses.
- */
-export function statusText(snapshot: Snapshot): string {
-  if (snapshot.hasTag('error')) return 'error';
-  if (!snapshot.hasTag('ready')) return 'loading';
-  if (snapshot.hasTag('signedIn')) return 'signedIn';
-  if (snapshot.hasTag('awaitingCallback')) return 'awaitingCallback';
-  if (snapshot.hasTag('busy')) return 'busy';
-  return 'signedOut';
+/** Where the session stands, from the tags alone (the UI's contract; state names are for developers). */
+export function statusText(snapshot: AuthSnapshot): string {
+  return selectAuthStatus(snapshot);
 }
 
 /** Tokens never go on screen or into a log whole: enough to tell two apart, not enough to use one. */

@@ -8,7 +8,7 @@
  * endpoints written out, and leave these to this file).
  */
 import { describe, expect, it } from 'vitest';
-import { createActor, waitFor, type AnyActorRef, type AnyMachineSnapshot, type AnyStateMachine, type AnyTransitionDefinition } from 'xstate';
+import { waitFor, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import { authorizationCodeMachine } from '../machines/authorizationCode.js';
 import { clientCredentialsMachine } from '../machines/clientCredentials.js';
 import { deviceCodeMachine } from '../machines/deviceCode.js';
@@ -16,11 +16,11 @@ import { implicitMachine } from '../machines/legacy/implicit.js';
 import { passwordMachine } from '../machines/legacy/password.js';
 import { RUNTIME, type GrantContext, type GrantEvent } from '../machines/types.js';
 import { DISCOVERY_RETRY_MS } from '../machines/lifecycle.js';
-import { xstateClock } from '../src/services/clock.js';
 import { createHarness, type Harness, type HarnessOptions } from './machines.fixtures.js';
 import { discoveryTransitions } from './support/discoveryTransitions.js';
+import { recordingActor, type TakenTransitions } from './support/recordingActor.js';
 
-const covered = new Map<AnyStateMachine, Set<AnyTransitionDefinition>>();
+const covered: TakenTransitions = new Map();
 
 const MACHINES = [
   { name: 'authorization code', machine: authorizationCodeMachine, login: { type: 'LOGIN' }, harness: {} },
@@ -42,21 +42,7 @@ const MACHINES = [
 
 /** An actor of `machine` that discovers `h`'s server from its issuer (plus `overrides`), its transitions recorded. */
 function discovering(h: Harness, machine: AnyStateMachine, overrides: Record<string, unknown> = {}) {
-  const transitions = covered.get(machine) ?? new Set<AnyTransitionDefinition>();
-  covered.set(machine, transitions);
-  let actor: AnyActorRef | undefined;
-  const created = createActor(machine, {
-    input: { ...h.input, provider: { issuer: h.server.issuer, ...overrides } },
-    clock: xstateClock(h.services.clock),
-    inspect: (inspection) => {
-      if (inspection.type !== '@xstate.microstep' || actor === undefined || inspection.actorRef !== actor) return;
-      for (const transition of (inspection as { _transitions: AnyTransitionDefinition[] })._transitions) transitions.add(transition);
-    },
-  });
-  actor = created;
-  created.subscribe({ error: (error) => h.actorErrors.push(error) });
-  created.start();
-  return created;
+  return recordingActor(machine, { ...h.input, provider: { issuer: h.server.issuer, ...overrides } }, h.services.clock, covered, h.actorErrors);
 }
 
 const settled = (snapshot: AnyMachineSnapshot): boolean => !snapshot.hasTag('busy');

@@ -6,7 +6,7 @@
  * transition to and of that state, in every grant machine, is taken here.
  */
 import { describe, expect, it } from 'vitest';
-import { createActor, waitFor, type AnyActorRef, type AnyStateMachine, type AnyTransitionDefinition } from 'xstate';
+import { waitFor, type AnyStateMachine } from 'xstate';
 import { authorizationCodeMachine } from '../machines/authorizationCode.js';
 import { clientCredentialsMachine } from '../machines/clientCredentials.js';
 import { deviceCodeMachine } from '../machines/deviceCode.js';
@@ -14,9 +14,9 @@ import { implicitMachine } from '../machines/legacy/implicit.js';
 import { passwordMachine } from '../machines/legacy/password.js';
 import { consumeProviderLogout } from '../machines/persistence.js';
 import type { GrantContext, GrantInput } from '../machines/types.js';
-import { xstateClock } from '../src/services/clock.js';
 import { createHarness, REDIRECT_URI, type Harness } from './machines.fixtures.js';
 import { providerLogoutTransitions } from './support/discoveryTransitions.js';
+import { recordingActor, type TakenTransitions } from './support/recordingActor.js';
 
 const POST_LOGOUT = 'https://app.test/signed-out';
 const MACHINES: Array<[string, AnyStateMachine]> = [
@@ -26,24 +26,11 @@ const MACHINES: Array<[string, AnyStateMachine]> = [
   ['client credentials', clientCredentialsMachine],
   ['password', passwordMachine],
 ];
-const covered = new Map<AnyStateMachine, Set<AnyTransitionDefinition>>();
+const covered: TakenTransitions = new Map();
 
 function started(h: Harness, machine: AnyStateMachine, input: GrantInput, navigations: string[]) {
-  const transitions = covered.get(machine) ?? new Set<AnyTransitionDefinition>();
-  covered.set(machine, transitions);
-  let actor: AnyActorRef | undefined;
-  const created = createActor(machine, {
-    input: { ...input, services: { ...input.services, navigate: (url: string) => void navigations.push(url) } },
-    clock: xstateClock(h.services.clock),
-    inspect: (inspection) => {
-      if (inspection.type !== '@xstate.microstep' || actor === undefined || inspection.actorRef !== actor) return;
-      for (const transition of (inspection as { _transitions: AnyTransitionDefinition[] })._transitions) transitions.add(transition);
-    },
-  });
-  actor = created;
-  created.subscribe({ error: (error) => h.actorErrors.push(error) });
-  created.start();
-  return created;
+  const navigate = (url: string) => void navigations.push(url);
+  return recordingActor(machine, { ...input, services: { ...input.services, navigate } }, h.services.clock, covered, h.actorErrors);
 }
 
 const context = (actor: { getSnapshot(): { context: unknown } }) => actor.getSnapshot().context as GrantContext;

@@ -94,7 +94,7 @@ const EXPECTED: Record<string, string[]> = {
     'requestPasswordToken',
     'revokeToken',
   ],
-  'oauth-machines/browser': ['createBrowserAuth', 'selectUser', 'OAuthError', 'isOAuthError'],
+  'oauth-machines/browser': ['createBrowserAuth', 'selectUser', 'selectAuthStatus', 'OAuthError', 'isOAuthError'],
   'oauth-machines/react': ['AuthProvider', 'isAuthorizationCallback', 'useAuth', 'useAccessToken', 'useAuthSelector', 'RequireAuth', 'withAuthenticationRequired', 'selectAccessToken', 'selectAuthError', 'selectAuthStatus'],
   'oauth-machines/server': ['createClientCredentialsCache', 'createCodeExchangeHandler', 'nodeServices'],
   'oauth-machines/redis': ['redisStorage'],

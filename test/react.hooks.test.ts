@@ -24,10 +24,11 @@ import {
   type AuthProviderProps,
   type AuthState,
 } from '../src/react/index.js';
-import { createTestAuthorizationServer, type TestAuthorizationServer } from '../src/testing/index.js';
+import type { TestAuthorizationServer } from '../src/testing/index.js';
+import { fakeStorage, providerOf, spaServer, SPA_CLIENT_ID, SPA_REDIRECT_URI } from './support/browserFakes.js';
 
-const REDIRECT_URI = 'https://app.test/callback';
-const CLIENT_ID = 'spa';
+const REDIRECT_URI = SPA_REDIRECT_URI;
+const CLIENT_ID = SPA_CLIENT_ID;
 
 beforeAll(() => {
   // React's act() warns unless the environment says it is a test.
@@ -36,15 +37,6 @@ beforeAll(() => {
 
 // ---------------------------------------------------------------------------
 // A page of the app: its own address bar, sessionStorage shared by the pages of the tab.
-
-function fakeStorage() {
-  const items = new Map<string, string>();
-  return {
-    getItem: (key: string) => items.get(key) ?? null,
-    setItem: (key: string, value: string) => void items.set(key, String(value)),
-    removeItem: (key: string) => void items.delete(key),
-  };
-}
 
 interface Page {
   auth: BrowserAuth;
@@ -59,34 +51,12 @@ afterEach(() => {
 });
 
 function startServer(): TestAuthorizationServer {
-  server = createTestAuthorizationServer({
-    clients: [
-      {
-        clientId: CLIENT_ID,
-        authMethod: 'none',
-        redirectUris: [REDIRECT_URI],
-        grants: ['authorization_code', 'refresh_token'],
-        scopes: ['openid', 'profile', 'offline_access'],
-      },
-    ],
-  });
+  server = spaServer();
   return server;
 }
 
 function provider(): ProviderConfig {
-  const metadata = server.metadata();
-  const endpoint = (name: string): string => {
-    const value = metadata[name];
-    if (typeof value !== 'string') throw new Error(`the test server has no ${name}`);
-    return value;
-  };
-  return {
-    issuer: server.issuer,
-    authorizationEndpoint: endpoint('authorization_endpoint'),
-    tokenEndpoint: endpoint('token_endpoint'),
-    revocationEndpoint: endpoint('revocation_endpoint'),
-    authorizationResponseIssParameterSupported: true,
-  };
+  return providerOf(server);
 }
 
 const tabStorage = { current: fakeStorage() };

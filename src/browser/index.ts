@@ -11,5 +11,6 @@ export type { BrowserAuthOptions, BrowserClientConfig, BrowserServices, BrowserS
 export type { BrowserEnvironment } from './environment.js';
 export type { LoginOptions, LogoutOptions } from '../client.js';
 export { selectUser, type UserClaims } from '../client/user.js';
+export { selectAuthStatus, type AuthStatus } from '../client/status.js';
 export type { TokenSet } from '../protocol/types.js';
 export { OAuthError, isOAuthError } from '../errors.js';
