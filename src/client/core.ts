@@ -206,7 +206,7 @@ export interface Core {
   /** Sends `event`; whether the machine took a transition for it. */
   sendAccepted(actor: DrivenActor, event: ClientEvent): boolean;
   /** Waits (XState's `waitFor`) until `judge` settles on a snapshot; the actor failing or stopping rejects typed. */
-  until<T>(actor: DrivenActor, judge: (snapshot: ObservedSnapshot) => Verdict<T>, abortable?: boolean): Promise<T>;
+  until<T>(actor: DrivenActor, judge: (snapshot: ObservedSnapshot) => Verdict<T>): Promise<T>;
   /** `getAccessToken` with its hot path. */
   getAccessToken(): Promise<string>;
   /** The tokens held when signed in. */
@@ -229,8 +229,6 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
   const listeners = new Set<(snapshot: ObservedSnapshot) => void>();
 
   let stopped = false;
-  // Made only once a call waits.
-  let waits: AbortController | undefined;
   // One wait shared by every caller for the same thing (the renewal of one expired token): one subscription, not 10 000.
   const sharedWaits = new Map<string, Promise<string>>();
 
@@ -247,7 +245,9 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     }
   };
 
-  const until = <T>(current: DrivenActor, judge: (snapshot: ObservedSnapshot) => Verdict<T>, abortable = true): Promise<T> => {
+  // No AbortSignal per wait: stopping the actor completes every `waitFor` on it, which settles here with the typed
+  // `aborted`; so stop() builds no error when nothing waits, and many waits add no listeners to one signal.
+  const until = <T>(current: DrivenActor, judge: (snapshot: ObservedSnapshot) => Verdict<T>): Promise<T> => {
     let verdict: Verdict<T>;
     const settles = (snapshot: ObservedSnapshot): boolean => {
       if (snapshot.status === 'error') verdict = { error: OAuthError.from(snapshot.error, 'invalid_snapshot') };
@@ -255,10 +255,7 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
       else verdict = judge(snapshot);
       return verdict !== undefined;
     };
-    // Stopping the actor completes every wait too; the signal makes stop() settle them at once, with the typed error.
-    if (abortable) waits ??= new AbortController();
-    const options = abortable && waits !== undefined ? { signal: waits.signal } : {};
-    return waitFor(current as unknown as AnyActorRef, (snapshot) => settles(snapshot as ObservedSnapshot), options).then(
+    return waitFor(current as unknown as AnyActorRef, (snapshot) => settles(snapshot as ObservedSnapshot)).then(
       () => {
         const settled = verdict as Exclude<Verdict<T>, undefined>;
         if ('error' in settled) throw settled.error;
@@ -291,8 +288,7 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     if (is.failed(snapshot)) return failureOf(snapshot, () => unsupported('the provider could not be discovered'));
     return undefined;
   };
-  // The first wait needs no signal (stopping the actor ends it): a client nobody calls makes no AbortController.
-  const ready = until(actor, readyVerdict, false).catch((error: unknown) => {
+  const ready = until(actor, readyVerdict).catch((error: unknown) => {
     throw stopped ? stoppedError() : OAuthError.from(error);
   });
   // Nobody may await `ready`: keep it rejecting for those who do, unhandled for none.
@@ -304,8 +300,7 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     });
 
   const whenReady = async (): Promise<DrivenActor> => {
-    // No signal: stopping the actor ends this wait too, and callers before `ready` add no abort listener each.
-    if (!is.ready(actor.getSnapshot())) await until(actor, readyVerdict, false);
+    if (!is.ready(actor.getSnapshot())) await until(actor, readyVerdict);
     if (stopped) throw stoppedError();
     return actor;
   };
@@ -485,8 +480,7 @@ export function createCore(config: CoreConfig, loginOnDemand: boolean): Core {
     stop(): void {
       if (stopped) return;
       stopped = true;
-      // Aborted with the typed error as reason: no DOMException is built, and only what is under way is aborted.
-      waits?.abort(stoppedError());
+      // Every wait on the actor settles with the typed `aborted` (see `until`); nothing is built when none waits.
       actor.stop();
     },
   };
