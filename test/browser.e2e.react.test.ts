@@ -90,11 +90,14 @@ describeBrowser('the React example in Chromium against oidc-provider', () => {
     expect(spa.tokenRequests('authorization_code')).toHaveLength(exchanges);
     await saveScreenshot(page, 'react forged callback');
 
-    // The example's own "forged callback" link, from a page with no login under way, is refused too.
+    // The attacker's link did not cancel the user's login: it is still pending, its own callback may still come.
     await page.goto(`${spa.site.origin}/`);
-    await expect.poll(() => spa.state(page)).toBe('idle');
+    await expect.poll(() => spa.state(page), { message: spa.failureContext() }).toBe('awaitingCallback');
+    // The user gives up on it; the example's own "forged callback" link, with no login under way, is refused too.
+    await page.click('#logout');
+    await expect.poll(() => spa.state(page), { message: spa.failureContext() }).toBe('idle');
     await page.click('#forge');
-    // Nothing pending in this tab (the previous attempt was spent): the typed error says so.
+    // Nothing pending in this tab: the typed error says so.
     await expect.poll(() => page.getAttribute('#error', 'data-code'), { message: spa.failureContext() }).toBe('pending_missing');
     expect(new URL(page.url()).search).toBe('');
     expect(spa.tokenRequests('authorization_code')).toHaveLength(exchanges);

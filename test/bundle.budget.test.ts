@@ -10,17 +10,15 @@
 import { describe, expect, it } from 'vitest';
 import { measureBundle, readBudget, SPA_BUDGET_ENTRIES } from './support/bundle.js';
 
-/** Modules of the grants a code-grant SPA never runs, and of calls it cannot make: the browser helper must not reach them. */
+/** Modules of the grants a code-grant SPA never runs: the browser helper must not reach them. */
 const OTHER_GRANTS = [
   'machines/deviceCode.ts',
   'machines/clientCredentials.ts',
   'src/client/deviceCode.ts',
   'src/client/clientCredentials.ts',
+  // The generic client's dispatcher by grant, which would bring every grant's façade.
   'src/client/facade.ts',
   'src/protocol/deviceAuthorization.ts',
-  // Nor the generic client's refresh() and userinfo(), which the browser helper does not offer.
-  'src/client/calls.ts',
-  'src/protocol/userinfo.ts',
 ];
 
 describe('bundle size budget', () => {
