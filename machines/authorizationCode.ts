@@ -94,14 +94,15 @@ export interface ExchangeInput extends WithRuntime {
 
 /**
  * Whether a failed exchange is worth sending again, unchanged (Poe: "`server_error` — safe to
- * retry"): `server_error`, `temporarily_unavailable`, a 5xx, a 429, a network failure or timeout
- * before a response; never another 4xx (RFC 6749 §5.2: the request itself is refused). The
- * pending authorization is claimed once, so a retry only ever sends this same code again.
+ * retry"): a 5xx (`server_error`, `temporarily_unavailable`), a 429, or a network failure or
+ * timeout before any response. Never another 4xx (RFC 6749 §5.2: the request itself is refused),
+ * nor a 2xx whose body was lost on the way: the server redeemed the code then. The pending
+ * authorization is claimed once, so a retry only ever sends this same code again.
  */
 function exchangeFailureIsTransient(error: OAuthError): boolean {
   const status = error.status;
-  if (status !== undefined && status >= 400 && status < 500 && status !== 429) return false;
-  return error.retryable;
+  if (status === undefined) return error.retryable;
+  return status === 429 || (status >= 500 && status <= 599);
 }
 
 /** The earliest the next exchange could go (the shortest jittered backoff, or the server's `Retry-After`). */

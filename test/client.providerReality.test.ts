@@ -523,3 +523,84 @@ describe('logout() says what was and was not revoked, and why (item 14)', () => 
     expect(await client.logout()).toEqual({ revoked: [], notRevoked: [] });
   });
 });
+
+describe('Glewlwyd and Django OAuth Toolkit, as the test server emulates them (items 12, 13, 14)', () => {
+  const confidential = { authMethod: 'client_secret_post' as const, clientSecret: 'a-secret-long-enough-for-tests', scopes: ['offline_access', 'openid'] };
+
+  it('Glewlwyd refuses a revoked refresh token with an empty 400: the session ends and the refresh token is dropped', async () => {
+    const w = world({ quirks: { bodilessErrors: true } });
+    const client = createOAuthClient({
+      grant: 'authorization_code',
+      provider: { issuer: ISSUER },
+      client: { clientId: 'app', redirectUri: REDIRECT_URI, scopes: ['offline_access'] },
+      services: w.services,
+    });
+    const tokens = await client.handleCallback(await w.server.authorize(await client.login()));
+    w.server.revokeToken(tokens.refreshToken ?? '');
+    const error = await rejection(client.refresh());
+    expect(error).toMatchObject({ code: 'invalid_grant', status: 400 });
+    expect(await client.getTokens()).toBeUndefined();
+    expect(w.server.log.at(-1)).toMatchObject({ endpoint: 'token', status: 400, error: 'invalid_grant' });
+    client.stop();
+  });
+
+  it('a wrong client secret answered with an empty 401 is invalid_client', async () => {
+    const w = world({ quirks: { bodilessErrors: true } }, confidential);
+    const client = createOAuthClient({
+      grant: 'authorization_code',
+      provider: { issuer: ISSUER },
+      client: { clientId: 'app', clientSecret: 'the-wrong-secret-for-this-client', authMethod: 'client_secret_post', redirectUri: REDIRECT_URI },
+      services: w.services,
+    });
+    const error = await rejection(client.handleCallback(await w.server.authorize(await client.login())));
+    expect(error).toMatchObject({ code: 'invalid_client', status: 401, retryable: false });
+    client.stop();
+  });
+
+  it('Django OAuth Toolkit serves revocation without advertising it: logout() says nothing was revoked, and why', async () => {
+    const w = world({ quirks: { unadvertisedRevocation: true } });
+    const client = createOAuthClient({
+      grant: 'authorization_code',
+      provider: { issuer: ISSUER },
+      client: { clientId: 'app', redirectUri: REDIRECT_URI, scopes: ['offline_access'] },
+      services: w.services,
+    });
+    await client.handleCallback(await w.server.authorize(await client.login()));
+    const result = await client.logout();
+    expect(result.revoked).toEqual([]);
+    expect(result.notRevoked.map(({ token, reason }) => [token, reason])).toEqual([
+      ['refresh_token', 'no_revocation_endpoint'],
+      ['access_token', 'no_revocation_endpoint'],
+    ]);
+    // Still valid at the server: what the result warns about.
+    expect(w.server.issuedTokens().filter((token) => token.active)).toHaveLength(2);
+    // Named by hand, the endpoint is used.
+    const named = world({ quirks: { unadvertisedRevocation: true } });
+    const withEndpoint = createOAuthClient({
+      grant: 'authorization_code',
+      provider: { issuer: ISSUER, revocationEndpoint: `${ISSUER}/revoke` },
+      client: { clientId: 'app', redirectUri: REDIRECT_URI, scopes: ['offline_access'] },
+      services: named.services,
+    });
+    await withEndpoint.handleCallback(await named.server.authorize(await withEndpoint.login()));
+    expect((await withEndpoint.logout()).revoked).toEqual(['refresh_token', 'access_token']);
+  });
+
+  it('Glewlwyd refuses revocation from a public client: logout() says both were refused, with the answer', async () => {
+    const w = world({ quirks: { revocationRequiresClientAuthentication: true, bodilessErrors: true } });
+    const client = createOAuthClient({
+      grant: 'authorization_code',
+      provider: { issuer: ISSUER },
+      client: { clientId: 'app', redirectUri: REDIRECT_URI, scopes: ['offline_access'] },
+      services: w.services,
+    });
+    await client.handleCallback(await w.server.authorize(await client.login()));
+    const result = await client.logout();
+    expect(result.revoked).toEqual([]);
+    expect(result.notRevoked).toEqual([
+      { token: 'refresh_token', reason: 'refused', error: expect.objectContaining({ status: 401 }) },
+      { token: 'access_token', reason: 'refused', error: expect.objectContaining({ status: 401 }) },
+    ]);
+    expect(await client.getTokens()).toBeUndefined();
+  });
+});

@@ -112,7 +112,16 @@ export async function readTokenResponse(
   if (!response.ok) {
     throw await readErrorResponse(response, clock, { provider, endpoint: 'token', clientAuthenticated: options.clientAuthenticated === true });
   }
-  const body = await readJsonBody(response, { formEncoded: provider.quirks?.formEncodedTokenResponses === true });
+  let body: unknown;
+  try {
+    body = await readJsonBody(response, { formEncoded: provider.quirks?.formEncodedTokenResponses === true });
+  } catch (thrown) {
+    // The answer arrived and its body failed on the way (a stall, a reset): the server has acted on the
+    // request — a code is redeemed, a refresh token rotated — so the failure keeps the status it came with.
+    const error = OAuthError.from(thrown, 'invalid_response');
+    if (error.status !== undefined) throw error;
+    throw new OAuthError(error.code, { description: error.description, status: response.status, retryable: error.retryable, cause: error.cause ?? thrown });
+  }
   try {
     return parseTokenResponseBody(provider, body, clock);
   } catch (thrown) {

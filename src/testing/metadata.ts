@@ -27,7 +27,7 @@ export function serverMetadata(state: ServerState, issuer: string): Record<strin
     issuer: advertisedIssuer(state, issuer),
     authorization_endpoint: url('authorize'),
     token_endpoint: url('token'),
-    revocation_endpoint: url('revoke'),
+    revocation_endpoint: config.quirks.unadvertisedRevocation === true ? undefined : url('revoke'),
     introspection_endpoint: url('introspect'),
     userinfo_endpoint: url('userinfo'),
     device_authorization_endpoint: url('device_authorization'),

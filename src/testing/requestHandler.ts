@@ -48,6 +48,9 @@ const CROSS_ORIGIN: ReadonlySet<TestEndpoint | 'other'> = new Set([
 ]);
 
 /** Back-channel endpoints, where the User-Agent quirk applies (as at Path of Exile). */
+/** The endpoints whose OAuth errors `quirks.bodilessErrors` answers without a body. */
+const BODILESS_ERRORS: ReadonlySet<TestEndpoint | 'other'> = new Set(['token', 'revoke', 'introspect']);
+
 const BACK_CHANNEL: ReadonlySet<TestEndpoint | 'other'> = new Set([
   'token', 'revoke', 'introspect', 'userinfo', 'device_authorization', 'token_info',
 ]);
@@ -199,7 +202,10 @@ export async function handleRequest(state: ServerState, request: Request, issuer
   } catch (error) {
     if (!(error instanceof OAuthFailure)) throw error;
     thrown = error;
-    response = oauthErrorResponse(error);
+    response =
+      state.config.quirks.bodilessErrors === true && BODILESS_ERRORS.has(target.endpoint)
+        ? new Response(null, { status: error.status, headers: { 'cache-control': 'no-store', ...error.headers } })
+        : oauthErrorResponse(error);
   }
   if (target.endpoint === 'token' || target.endpoint === 'device_authorization') response = await tokenResponseQuirks(state, request, response);
   return finish(entry, response, cors, thrown);

@@ -13,6 +13,9 @@ import type { TokenRecord } from './tokenStore.js';
 export function revocationEndpoint(state: ServerState, request: Request, body: string): Response {
   const params = bodyParams(request, body, state.config.quirks.jsonTokenRequests === true);
   const client = authenticateClient(state, request, params);
+  if (state.config.quirks.revocationRequiresClientAuthentication === true && client.authMethod === 'none') {
+    throw new OAuthFailure('invalid_client', 'revocation requires client authentication', 401);
+  }
   const token = params.token;
   if (token === undefined || token === '') throw new OAuthFailure('invalid_request', 'token is required');
   const record = state.store.tokens.get(token);

@@ -120,6 +120,16 @@ export interface TestServerQuirks {
   endpointBasePath?: string;
   /** The issuer is advertised with a trailing `/` (Auth0): in the metadata, ID tokens and `iss`. */
   issuerTrailingSlash?: boolean;
+  /**
+   * Answer the OAuth errors of the token, revocation and introspection endpoints with their status and
+   * no body at all (a refused or spent refresh token: an empty `400`; bad client credentials: an empty
+   * `401`), as Glewlwyd and Django OAuth Toolkit do for some refusals.
+   */
+  bodilessErrors?: boolean;
+  /** Serve revocation (`paths.revoke`) without naming it in the metadata, as Django OAuth Toolkit does. */
+  unadvertisedRevocation?: boolean;
+  /** Refuse revocation from a client that does not authenticate (a public client) with `invalid_client`, as Glewlwyd does. */
+  revocationRequiresClientAuthentication?: boolean;
 }
 
 /** The endpoints a test can address (fault injection, log, paths). */
