@@ -7,7 +7,7 @@
  *
  * Through the public API only (createOAuthClient), against the in-memory test
  * server on a manual clock shared with the clients. The seed is printed;
- * replay a run with FAULTS_SEED=<seed>.
+ * replay a run with FAULTS_SEED=<seed> (and FAULTS_PATH=<path> from fast-check's report, for its shrunk counterexample).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
@@ -273,7 +273,7 @@ describe('faults, property', () => {
         }
       }),
       // Shrinking a failure is bounded too: the best counterexample so far is reported.
-      { numRuns: 60, seed, interruptAfterTimeLimit: 40_000 },
+      { numRuns: 60, seed, interruptAfterTimeLimit: 40_000, ...(process.env['FAULTS_PATH'] ? { path: process.env['FAULTS_PATH'] } : {}) },
     );
   }, 120_000);
 });
