@@ -298,10 +298,23 @@ export const authorizationCodeMachine = setup({
     },
     // Redeems the code (RFC 6749 §4.1.3). A transient failure sends the same code again after a backoff,
     // a bounded number of times and only while the code lives; anything else ends the login.
+    // Under the session's lock (the refresh's, `storageKey + ':refresh'`): the new session this stores must not
+    // race a refresh of the old one in another tab or process, which would store its rotated tokens over it.
     exchanging: {
       tags: ['busy', 'ready'],
-      initial: 'sending',
+      invoke: {
+        id: 'refreshLock',
+        src: 'hold the refresh lock',
+        input: ({ context }) => withRuntime(context, {}),
+      },
+      initial: 'waitingForLock',
       states: {
+        waitingForLock: {
+          on: {
+            REFRESH_LOCK_GRANTED: 'sending',
+            REFRESH_LOCK_FAILED: { target: '#error', actions: ['forget the exchange', { type: 'remember failure', params: thrownError }] },
+          },
+        },
         sending: {
           invoke: {
             id: 'exchangeCode',

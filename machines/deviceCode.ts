@@ -26,7 +26,7 @@ import {
 } from './lifecycle.js';
 import { lifecycleActors, notStopped, storeNewSession, toOAuthError, type NewSession } from './lifecycleActors.js';
 import { MAX_RETRY_AFTER_MS } from '../src/session/backoff.js';
-import { writeSession, type SessionBlob } from './persistence.js';
+import { pendingLoginKey, writeSession, type SessionBlob } from './persistence.js';
 import { startTimer } from './timers.js';
 import type { DeviceAuthorizationState, GrantContext, GrantEvent, GrantInput, GrantTag, WithRuntime } from './types.js';
 import { requestedScopes, runtimeOf, withRuntime } from './types.js';
@@ -43,7 +43,7 @@ const requestDeviceCode = fromPromise<DeviceAuthorizationState, DeviceRequestInp
     input.scopes === undefined ? request : { ...request, scopes: input.scopes },
   );
   const blob: SessionBlob = { version: 1, machine: 'deviceCode', state: 'awaitingUser', device, savedAt: services.clock.now() };
-  await writeSession(services.storage, options.storageKey, blob);
+  await writeSession(services.storage, pendingLoginKey(options.storageKey), blob);
   return device;
 });
 
@@ -129,11 +129,8 @@ export const deviceCodeMachine = setup({
   delays: lifecycleDelays,
   actions: {
     ...lifecycleActions,
-    // Like the redirect grants' pending authorization: the device authorization took the session's place in storage.
-    'remember device authorization': assign(({ context }, params: { device: DeviceAuthorizationState }) => ({
-      device: params.device,
-      unsaved: context.staleTokens === undefined ? context.unsaved : true,
-    })),
+    // Kept beside the stored session, like the redirect grants' pending authorization (see `pendingLoginKey`).
+    'remember device authorization': assign((_, params: { device: DeviceAuthorizationState }) => ({ device: params.device })),
     // RFC 8628 §3.5: "the interval MUST be increased by 5 seconds for this and all subsequent requests";
     // a server's Retry-After (RFC 9110 §10.2.3) asks for at least that long.
     'poll more slowly': assign(({ context }, params: ErrorParams) => {

@@ -13,7 +13,7 @@ import type { ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import type { Services, StorageService } from '../src/services/types.js';
 import { accessTokenIsValid } from '../src/session/freshness.js';
 import { isNewerSession, type SessionStamp } from '../src/session/newer.js';
-import { readSession, removeSession, writeProviderLogout, writeSession, type SessionBlob } from './persistence.js';
+import { pendingLoginKey, readSession, removeSession, writeProviderLogout, writeSession, type SessionBlob } from './persistence.js';
 import { buildEndSessionUrl, type EndSessionUrlOptions } from '../src/protocol/endSession.js';
 import { createState } from '../src/protocol/random.js';
 import { startTimer } from './timers.js';
@@ -347,6 +347,8 @@ const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, s
     }
   }
   await removeSession(services.storage, options.storageKey);
+  // A login in progress ends with the session (a logout cancels it).
+  await services.storage.remove(pendingLoginKey(options.storageKey)).catch(() => undefined);
   // The claims of redeemed codes are the session's too (see claimPendingAuthorization); best effort, since the
   // server refuses a code sent twice anyway.
   await services.storage.remove(`${options.storageKey}:claims`).catch(() => undefined);
@@ -369,17 +371,26 @@ export interface ReadSessionInput extends WithRuntime {
 const readStoredSession = fromPromise<SessionBlob | null, ReadSessionInput>(async ({ input }) => {
   if (input.skip) return null;
   const { services, options } = runtimeOf(input);
-  const blob = await readSession(services.storage, options.storageKey, input.machine);
-  if (blob === null) return null;
+  const session = await readSession(services.storage, options.storageKey, input.machine);
+  const pendingKey = pendingLoginKey(options.storageKey);
+  // A login in progress that does not validate is only dropped (readSession removed it): the session stands.
+  let pending = await readSession(services.storage, pendingKey, input.machine).catch((error: unknown) => {
+    if (toOAuthError(error).code === 'invalid_snapshot') return null;
+    throw error;
+  });
   const now = services.clock.now();
   const expired =
-    (blob.state === 'awaitingCallback' && blob.pending !== undefined && blob.pending.expiresAt <= now && !input.callbackWaiting) ||
-    (blob.state === 'awaitingUser' && blob.device !== undefined && blob.device.expiresAt <= now);
+    pending !== null &&
+    ((pending.state === 'awaitingCallback' && pending.pending !== undefined && pending.pending.expiresAt <= now && !input.callbackWaiting) ||
+      (pending.state === 'awaitingUser' && pending.device !== undefined && pending.device.expiresAt <= now));
   if (expired) {
-    await removeSession(services.storage, options.storageKey).catch(() => undefined);
-    return null;
+    await removeSession(services.storage, pendingKey).catch(() => undefined);
+    pending = null;
   }
-  return blob;
+  // A callback waiting is for the login in progress; otherwise a stored session comes first (a login given up at
+  // the provider does not sign the user out), and a login in progress is resumed only without one.
+  if (pending !== null && (input.callbackWaiting || session === null)) return pending;
+  return session;
 });
 
 /**
@@ -392,6 +403,8 @@ const readStoredSession = fromPromise<SessionBlob | null, ReadSessionInput>(asyn
 export const removeStoredSession = fromPromise<void, WithRuntime & { machine: GrantKind }>(async ({ input }) => {
   const { services, options } = runtimeOf(input);
   const { storage, clock } = services;
+  // The login in progress this machine forgets.
+  await storage.remove(pendingLoginKey(options.storageKey)).catch(() => undefined);
   const stored = await readSession(storage, options.storageKey, input.machine).catch(() => null);
   if (stored?.state === 'authenticated' && stored.tokens !== undefined && accessTokenIsValid(stored.tokens, clock.now())) return;
   await storage.remove(options.storageKey).catch(() => undefined);

@@ -38,6 +38,16 @@ export async function readSession(storage: StorageService, key: string, machine:
   }
 }
 
+/**
+ * Where a login in progress is kept — a pending authorization
+ * (`awaitingCallback`) or a device authorization (`awaitingUser`) — beside the
+ * session under `key`: a login started in one tab or process, or from `error`
+ * with tokens set aside, must not overwrite a session that is still good.
+ */
+export function pendingLoginKey(key: string): string {
+  return `${key}:pending`;
+}
+
 /** Writes a session blob; storage failures become `storage_error` / `storage_quota_exceeded`. */
 export async function writeSession(storage: StorageService, key: string, blob: SessionBlob): Promise<void> {
   try {
@@ -94,8 +104,8 @@ export async function claimPendingAuthorization(
     await writeText(storage, claimsKey, JSON.stringify(claims.slice(-MAX_CLAIMS)));
   };
   await (storage.lock === undefined ? claim() : storage.lock(claimsKey, claim));
-  const stored = await readSession(storage, key, machine).catch(() => null);
-  if (stored?.state === 'awaitingCallback' && stored.pending?.state === pending.state) await removeSession(storage, key);
+  const stored = await readSession(storage, pendingLoginKey(key), machine).catch(() => null);
+  if (stored?.state === 'awaitingCallback' && stored.pending?.state === pending.state) await removeSession(storage, pendingLoginKey(key));
 }
 
 function parseClaims(text: string | null): Array<{ state: string; until: number }> {

@@ -15,7 +15,7 @@ import { createPkce, nopkce } from '../src/protocol/pkce.js';
 import { assertCodeExchangeParams } from '../src/protocol/tokenRequest.js';
 import { createNonce, createState } from '../src/protocol/random.js';
 import type { LifecycleChildren } from './lifecycle.js';
-import { readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
+import { pendingLoginKey, readSession, removeSession, writeSession, type SessionBlob } from './persistence.js';
 import { runtimeOf, type GrantContext, type GrantEvent, type GrantKind, type LoginRequest, type PendingAuthorization, type WithRuntime } from './types.js';
 
 export interface PrepareInput extends WithRuntime {
@@ -80,7 +80,7 @@ export async function prepareAuthorization(input: PrepareInput, signal: AbortSig
   if (input.login?.returnTo !== undefined) pending.returnTo = input.login.returnTo;
   if (input.login?.tokenParams !== undefined) pending.tokenParams = { ...input.login.tokenParams };
   const blob: SessionBlob = { version: 1, machine: input.grant, state: 'awaitingCallback', pending, savedAt: now };
-  await writeSession(services.storage, options.storageKey, blob);
+  await writeSession(services.storage, pendingLoginKey(options.storageKey), blob);
   if (signal.aborted) {
     // Cancelled while storing: leave no pending authorization behind — this one only, never what another
     // tab or process stored meanwhile.
@@ -94,8 +94,9 @@ export async function prepareAuthorization(input: PrepareInput, signal: AbortSig
 
 async function removeOwnPending(input: PrepareInput, state: string): Promise<void> {
   const { services, options } = runtimeOf(input);
-  const stored = await readSession(services.storage, options.storageKey, input.grant);
-  if (stored?.state === 'awaitingCallback' && stored.pending?.state === state) await removeSession(services.storage, options.storageKey);
+  const key = pendingLoginKey(options.storageKey);
+  const stored = await readSession(services.storage, key, input.grant);
+  if (stored?.state === 'awaitingCallback' && stored.pending?.state === state) await removeSession(services.storage, key);
 }
 
 /** How a grant judges a callback URL against the pending authorization; pure, so a guard and an action can both ask. */
@@ -134,12 +135,10 @@ export function redirectGrantImplementations(judge: CallbackJudge) {
         event.type === 'CALLBACK' && callbackIsForeign(judge, context, event.url),
     },
     actions: {
-      // The pending authorization took the session's place in storage: tokens set aside by a failed renewal are
-      // held in memory only now, so an empty store on their RETRY is our own doing, not a logout elsewhere.
-      'remember pending authorization': assign<GrantContext, GrantEvent, PreparedAuthorization, GrantEvent, never>(({ context }, params) => ({
+      // Kept beside the stored session (see `pendingLoginKey`): tokens set aside by a failed renewal stay stored.
+      'remember pending authorization': assign<GrantContext, GrantEvent, PreparedAuthorization, GrantEvent, never>((_, params) => ({
         pending: params.pending,
         authorizationUrl: params.authorizationUrl,
-        unsaved: context.staleTokens === undefined ? context.unsaved : true,
       })),
       'forget pending authorization': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ pending: undefined }),
       // A forged (or foreign) callback is refused and the pending authorization stays: only its own callback,

@@ -39,7 +39,7 @@ describe('createOAuthClient default storage', () => {
     };
     const loginPage = createOAuthClient(options);
     const url = await loginPage.login();
-    expect([...stub.items.keys()]).toEqual(['oauth-machines']);
+    expect([...stub.items.keys()]).toEqual(['oauth-machines:pending']);
     loginPage.stop();
 
     const callbackPage = createOAuthClient(options);
@@ -72,7 +72,7 @@ describe('createOAuthClient default storage', () => {
     const client = world.client('authorization_code');
     await client.login();
     expect(stub.items.size).toBe(0);
-    expect(await world.storage.get('oauth-machines')).not.toBeNull();
+    expect(await world.storage.get('oauth-machines:pending')).not.toBeNull();
     client.stop();
   });
 });

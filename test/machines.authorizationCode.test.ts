@@ -72,7 +72,7 @@ describe('login', () => {
     const services = {
       ...h.services,
       navigate: async (url: string) => {
-        navigated.push({ url, stored: await storedSession(h.storage) });
+        navigated.push({ url, stored: await storedSession(h.storage, 'oauth-machines:pending') });
       },
     };
     const actor = await startIdle(h, { services });
@@ -131,7 +131,7 @@ describe('callback checks', () => {
     expect(stateOf(actor)).toBe('awaitingCallback');
     expect(actor.getSnapshot().context.error?.code).toBe('state_mismatch');
     expect(actor.getSnapshot().context.pending).toEqual(pending);
-    expect((await storedSession(h.storage))?.pending).toEqual(pending);
+    expect((await storedSession(h.storage, 'oauth-machines:pending'))?.pending).toEqual(pending);
     expect(h.server.tokenRequests()).toHaveLength(0);
   });
 

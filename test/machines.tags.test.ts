@@ -59,7 +59,8 @@ describe('the tags of every state', () => {
         ...LIFECYCLE,
         redirecting: REDIRECT.redirecting,
         awaitingCallback: REDIRECT.awaitingCallback,
-        // A transiently failed exchange waits, busy, before sending the same code again.
+        // The exchange waits for the session's lock, then sends; a transient failure waits, busy, to send again.
+        'exchanging.waitingForLock': ['busy', 'ready'],
         'exchanging.sending': ['busy', 'ready'],
         'exchanging.waiting': ['busy', 'ready'],
       },

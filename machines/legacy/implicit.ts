@@ -33,6 +33,7 @@ import {
 } from '../lifecycle.js';
 import { lifecycleActors, storeNewSession, toOAuthError, type NewSession } from '../lifecycleActors.js';
 import { redirectGrantImplementations, type RedirectGrantChildren } from '../redirectGrant.js';
+import { pendingLoginKey } from '../persistence.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantTag } from '../types.js';
 import { runtimeOf, withRuntime, type WithRuntime } from '../types.js';
 
@@ -95,9 +96,12 @@ export function judgeImplicitCallback(context: GrantContext, url: string): Impli
 }
 
 /** Stores the tokens of an accepted implicit callback as the session (replacing the pending record). */
-const storeTokens = fromPromise<NewSession, WithRuntime & { tokens: TokenSet }>(({ input }) => {
+const storeTokens = fromPromise<NewSession, WithRuntime & { tokens: TokenSet }>(async ({ input }) => {
   const { services, options } = runtimeOf(input);
-  return storeNewSession(services, options.storageKey, 'implicit', input.tokens);
+  const session = await storeNewSession(services, options.storageKey, 'implicit', input.tokens);
+  // The callback was this login's: its pending authorization is spent (a reload must not take it again).
+  await services.storage.remove(pendingLoginKey(options.storageKey)).catch(() => undefined);
+  return session;
 });
 
 const redirect = redirectGrantImplementations(judgeImplicitCallback);
