@@ -239,6 +239,8 @@ async function requestNewTokens(input: RenewInput, signal: AbortSignal): Promise
       ...ctx,
       ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
       ...(input.resource === undefined ? {} : { resource: input.resource }),
+      // `refresh({ tokenParams })` goes with the renewal, whichever request it takes.
+      ...(input.extraParams === undefined ? {} : { extraParams: input.extraParams }),
     });
   if (current.refreshToken === undefined) {
     if (input.grant === 'clientCredentials') return clientCredentials();

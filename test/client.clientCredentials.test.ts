@@ -98,3 +98,17 @@ describe('createOAuthClient — client credentials: one rule per check', () => {
     client.stop();
   });
 });
+
+describe('createOAuthClient — client credentials: refresh({ tokenParams })', () => {
+  it('sends the renewal\'s extra parameters with the new client-credentials request, and only with that one', async () => {
+    const world = await createWorld();
+    const client = world.client('client_credentials');
+    await client.login();
+    await client.refresh({ tokenParams: { audience: 'https://api.example' } });
+    await client.refresh();
+    const requests = world.server.log.filter((entry) => entry.endpoint === 'token' && entry.grantType === 'client_credentials');
+    expect(requests.map((entry) => entry.params['audience'])).toEqual([undefined, 'https://api.example', undefined]);
+    client.stop();
+  });
+});
+

@@ -170,11 +170,12 @@ export async function refreshTokens(
 
 /** RFC 6749 §4.4; an `id_token` in the response is checked like every grant's. */
 export async function requestClientCredentials(
-  context: OperationContext & { scopes?: string[]; resource?: string },
+  context: OperationContext & { scopes?: string[]; resource?: string; extraParams?: Record<string, string> },
 ): Promise<TokenSet> {
-  const options: { scopes?: string[]; resource?: string } = {};
+  const options: { scopes?: string[]; resource?: string; extraParams?: Record<string, string> } = {};
   if (context.scopes !== undefined) options.scopes = context.scopes;
   if (context.resource !== undefined) options.resource = context.resource;
+  if (context.extraParams !== undefined) options.extraParams = context.extraParams;
   return requestTokens(context, tokenRequest.clientCredentials(context.provider, context.client, options));
 }
 
