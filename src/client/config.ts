@@ -48,6 +48,8 @@ interface ClientBase {
   scopes?: string[];
   /** `User-Agent` of every request (servers; some providers, like Path of Exile, require a format). */
   userAgent?: string;
+  /** The algorithm the client registered for its ID tokens (`id_token_signed_response_alg`); others are refused. */
+  idTokenSigningAlg?: string;
 }
 
 /** A public client: no secret, `authMethod` `'none'` (OAuth 2.1 §2.1). */
@@ -149,6 +151,8 @@ const providerEntries = {
   tokenEndpointAuthMethodsSupported: v.optional(strings('provider.tokenEndpointAuthMethodsSupported must be strings')),
   grantTypesSupported: v.optional(strings('provider.grantTypesSupported must be strings')),
   scopesSupported: v.optional(strings('provider.scopesSupported must be strings')),
+  jwksUri: v.optional(absoluteUrl('provider.jwksUri must be an absolute URL')),
+  idTokenSigningAlgValuesSupported: v.optional(strings('provider.idTokenSigningAlgValuesSupported must be strings')),
   allowInsecureRequests: v.optional(v.boolean()),
   quirks: v.optional(ProviderQuirksSchema),
 };
@@ -186,6 +190,7 @@ export const ClientSchema = v.strictObject({
   ),
   pkceMethod: v.optional(v.picklist(PKCE_METHODS, (issue) => `unknown client.pkceMethod ${JSON.stringify(issue.input)}; expected S256 or plain`)),
   userAgent: v.optional(text('client.userAgent must be a non-empty string')),
+  idTokenSigningAlg: v.optional(text('client.idTokenSigningAlg must be a non-empty string')),
   resource: v.optional(
     v.custom<string>(
       isResourceIndicator,
@@ -374,6 +379,7 @@ export function machineClientConfig(client: AnyClientConfig): ClientConfig {
   if (client.scopes !== undefined) config.scopes = [...client.scopes];
   if (client.pkceMethod !== undefined) config.pkceMethod = client.pkceMethod;
   if (client.userAgent !== undefined) config.userAgent = client.userAgent;
+  if (client.idTokenSigningAlg !== undefined) config.idTokenSigningAlg = client.idTokenSigningAlg;
   return config;
 }
 

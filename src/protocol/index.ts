@@ -2,7 +2,7 @@
  * `oauth-machines/protocol`: the OAuth protocol core without any machine —
  * pure builders and checkers (PKCE, the authorization URL, callbacks, token
  * and other requests, every response reader, client authentication,
- * `WWW-Authenticate`, ID-token claims), and the operations that send them
+ * `WWW-Authenticate`, ID-token claims and signatures), and the operations that send them
  * through the services. The machines of the main entry are built on these.
  */
 
@@ -61,6 +61,8 @@ export { introspectionRequest, readIntrospectionResponse, type Introspection } f
 export { readUserinfoResponse, userinfoRequest } from './userinfo.js';
 export { readTokenInfoResponse, tokenInfoRequest, type TokenInfo } from './tokenInfo.js';
 export { checkIdTokenClaims, decodeJwtPayload, type IdTokenClaims, type IdTokenExpectation } from './idToken.js';
+export { allowedIdTokenAlgorithms, verifyIdTokenSignature } from './idTokenSignature.js';
+export { fetchJwks, type JsonWebKeySet } from './jwks.js';
 // Operations: build → send through services.fetch → read, as the machines' actors call them.
 export {
   exchangeAuthorizationCode,

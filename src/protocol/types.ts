@@ -179,6 +179,14 @@ export interface ProviderConfig {
   tokenEndpointAuthMethodsSupported?: string[];
   grantTypesSupported?: string[];
   scopesSupported?: string[];
+  /**
+   * The provider's JWK Set (OIDC Discovery §3 `jwks_uri`). When known, every ID token's signature is
+   * verified against it (`verifyIdTokenSignature`); without it the token endpoint's TLS stands in for
+   * the signature (OIDC Core §3.1.3.7 item 6).
+   */
+  jwksUri?: string;
+  /** OIDC Discovery §3: the algorithms the provider signs ID tokens with; others are refused. */
+  idTokenSigningAlgValuesSupported?: string[];
   /** Allow `http:` endpoints that are not loopback. Off by default (RFC 9700 §2.6: TLS everywhere). */
   allowInsecureRequests?: boolean;
   quirks?: ProviderQuirks;
@@ -198,6 +206,12 @@ export interface ClientConfig {
   pkceMethod?: PkceMethod;
   /** Sent as the `User-Agent` header of every request to the provider (servers; browsers do not let it be set). */
   userAgent?: string;
+  /**
+   * The algorithm the client registered for its ID tokens (OIDC Registration
+   * `id_token_signed_response_alg`): a token signed otherwise is refused, and a provider whose
+   * `idTokenSigningAlgValuesSupported` does not list it is a `configuration_error` before anything is sent.
+   */
+  idTokenSigningAlg?: string;
 }
 
 /** A fully built HTTP request: the URL and a `RequestInit` with string headers and body. */
