@@ -32,6 +32,7 @@ export {
   type ClientCredentialsClientConfig,
   type ConfidentialClientCredentials,
   type DeviceCodeClientConfig,
+  type PrivateKeyJwtClientCredentials,
   type PublicClientCredentials,
   type RefreshOptions,
   type DeviceLogin,

@@ -45,6 +45,7 @@ const MetadataSchema = v.looseObject({
   scopes_supported: v.exactOptional(Strings),
   jwks_uri: v.exactOptional(Url),
   id_token_signing_alg_values_supported: v.exactOptional(Strings),
+  token_endpoint_auth_signing_alg_values_supported: v.exactOptional(Strings),
 });
 
 /** RFC 8414 §2: an issuer is an absolute `https:` URL (`http:` on loopback or by opt-in) without query or fragment; else a `TypeError`. */

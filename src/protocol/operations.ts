@@ -14,6 +14,7 @@ import { verifiesIdTokenSignatures, verifyIdTokenSignature } from './idTokenSign
 import type { NoPkce } from './pkce.js';
 import { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
 import { resolveClientAuthMethod } from './clientAuth.js';
+import { signClientAssertion } from './clientAssertion.js';
 import { sendRequest } from './providerRequest.js';
 import { readRevocationResponse, revocationRequest } from './revocation.js';
 import { tokenRequest } from './tokenRequest.js';
@@ -37,9 +38,12 @@ function clientAuthenticated(context: OperationContext): boolean {
   return resolveClientAuthMethod(context.provider, context.client) !== 'none';
 }
 
-/** Sends a built request with the context's fetch and signal (never following a redirect, see `sendRequest`). */
-function send(context: OperationContext, request: HttpRequest): Promise<Response> {
-  return sendRequest(context.services.fetch, request, context.signal);
+/**
+ * Sends a built request with the context's fetch and signal (never following a redirect, see `sendRequest`),
+ * signing its JWT client assertion first when it has one: a new assertion, with a new `jti`, for every send.
+ */
+export async function send(context: OperationContext, request: HttpRequest): Promise<Response> {
+  return sendRequest(context.services.fetch, await signClientAssertion(context, request), context.signal);
 }
 
 /**

@@ -11,8 +11,11 @@ export type GrantType =
   | 'password'
   | 'implicit';
 
-/** RFC 6749 §2.3, OpenID Connect Core §9 (`private_key_jwt` has room, not an implementation yet). */
-export type ClientAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic';
+/** RFC 6749 §2.3, OpenID Connect Core §9, RFC 7523 §2.2 (`private_key_jwt`, `client_secret_jwt`). */
+export type ClientAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt' | 'client_secret_jwt';
+
+/** A private signing key: a WebCrypto `CryptoKey` (best non-extractable) or a private JWK (RFC 7517, with `d`). */
+export type PrivateKey = CryptoKey | JsonWebKey;
 
 export type PkceMethod = 'S256' | 'plain';
 
@@ -187,6 +190,12 @@ export interface ProviderConfig {
   jwksUri?: string;
   /** OIDC Discovery §3: the algorithms the provider signs ID tokens with; others are refused. */
   idTokenSigningAlgValuesSupported?: string[];
+  /**
+   * RFC 8414 §2: the algorithms the token endpoint accepts JWT client assertions signed with
+   * (`private_key_jwt`, `client_secret_jwt`); an assertion signed otherwise is a `configuration_error`
+   * before anything is sent.
+   */
+  tokenEndpointAuthSigningAlgValuesSupported?: string[];
   /** Allow `http:` endpoints that are not loopback. Off by default (RFC 9700 §2.6: TLS everywhere). */
   allowInsecureRequests?: boolean;
   quirks?: ProviderQuirks;
@@ -197,8 +206,21 @@ export interface ClientConfig {
   clientId: string;
   /** Confidential clients only; never in a browser entry. */
   clientSecret?: string;
-  /** Default: `client_secret_basic` with a secret (or the provider's only allowed method), `none` without. */
+  /**
+   * Default: `client_secret_basic` with a secret (or the first secret method the provider accepts), `none`
+   * without. `private_key_jwt` signs a single-use assertion with `privateKey`, `client_secret_jwt`
+   * with an HMAC keyed by `clientSecret` (RFC 7523 §2.2).
+   */
   authMethod?: ClientAuthMethod;
+  /** `private_key_jwt`'s signing key (RFC 7523): a `CryptoKey` (best non-extractable) or a private JWK. */
+  privateKey?: PrivateKey;
+  /** The `kid` of `privateKey`, named in each assertion's header; default the JWK's own `kid`. */
+  keyId?: string;
+  /**
+   * The JWS algorithm assertions are signed with; default the JWK's `alg`, else what the key is
+   * (RSA → `RS256`, RSA-PSS → `PS256`, P-256 → `ES256`, Ed25519 → `EdDSA`), `HS256` for `client_secret_jwt`.
+   */
+  signingAlg?: string;
   /** Sent exactly as registered (RFC 9700 §4.1.3). */
   redirectUri?: string;
   scopes?: string[];
@@ -228,4 +250,10 @@ export interface HttpRequest {
      */
     redirect: 'manual';
   };
+  /**
+   * A JWT client assertion (RFC 7523) still to be signed into the body, for the audience named:
+   * `signClientAssertion` adds it (the operations do, before every send); `sendRequest` refuses a
+   * request that still has this field.
+   */
+  clientAssertion?: { audience: string };
 }

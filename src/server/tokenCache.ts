@@ -22,6 +22,7 @@ import {
   checkGrantOptions,
   configError,
   parseConfig,
+  type AnyClientConfig,
   type ClientCredentialsClientConfig,
 } from '../client/config.js';
 import { assembleClient } from '../client/facade.js';
@@ -150,7 +151,7 @@ const CacheOptionsSchema = v.strictObject({
 export function createClientCredentialsCache(options: ClientCredentialsCacheOptions): ClientCredentialsCache {
   parseConfig(ENTRY, CacheOptionsSchema, options);
   const { provider, client } = options;
-  checkClientAuth(ENTRY, client, 'client.clientSecret is required (RFC 6749 §4.4: confidential clients only)');
+  checkClientAuth(ENTRY, client as AnyClientConfig, 'client.clientSecret (or a private_key_jwt privateKey) is required (RFC 6749 §4.4: confidential clients only)');
   if ((client as { resource?: unknown }).resource !== undefined) configError(ENTRY, 'name the resource per call (getAccessToken({ resource })), not as client.resource');
   if (typeof provider.tokenEndpoint !== 'string') configError(ENTRY, 'provider.tokenEndpoint is required');
   checkGrantOptions(ENTRY, options.options);
@@ -174,7 +175,7 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
         ...(target.scopes.length > 0 ? { scopes: target.scopes } : {}),
         // RFC 8707 §2.2: the resource goes into every token request of the key, renewals included.
         ...(target.resource !== undefined ? { resource: target.resource } : {}),
-      },
+      } as ClientCredentialsClientConfig,
       services: keyServices,
       options: {
         ...machineOptions,

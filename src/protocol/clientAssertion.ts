@@ -1,0 +1,169 @@
+/**
+ * JWT client authentication (RFC 7523 §2.2, OIDC Core §9): `private_key_jwt`
+ * signs an assertion with the client's private key, `client_secret_jwt` with
+ * an HMAC keyed by its secret. The same keys sign request objects (RFC 9101).
+ *
+ * Signing needs WebCrypto, which is asynchronous, while the request builders
+ * are not: a builder marks the request (`HttpRequest.clientAssertion`) and
+ * {@link signClientAssertion} adds the signed assertion before it is sent.
+ * `sendRequest` refuses a request still waiting for its assertion, so none
+ * leaves unauthenticated.
+ */
+import type * as Jose from 'jose';
+import type { CryptoService, TimeSource } from '../services/types.js';
+import { base64urlEncode } from './base64url.js';
+import { configurationError } from './providerRules.js';
+import type { ClientConfig, HttpRequest, PrivateKey, ProviderConfig } from './types.js';
+
+/** RFC 7523 §2.2: the `client_assertion_type` of a JWT assertion. */
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** How long an assertion is valid, in seconds: long enough to cross the network, too short to be worth stealing. */
+export const CLIENT_ASSERTION_LIFETIME_SECONDS = 60;
+
+/** The JWT client authentication methods. */
+export const JWT_AUTH_METHODS = ['private_key_jwt', 'client_secret_jwt'] as const;
+
+let joseModule: Promise<typeof Jose> | undefined;
+/** `jose`, loaded once, on the first signature. */
+export function loadJose(): Promise<typeof Jose> {
+  joseModule ??= import('jose');
+  return joseModule;
+}
+
+const HASH_BITS: Record<string, string> = { 'SHA-256': '256', 'SHA-384': '384', 'SHA-512': '512' };
+const CURVE_ALGS: Record<string, string> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512', Ed25519: 'EdDSA' };
+
+function isCryptoKey(key: PrivateKey): key is CryptoKey {
+  return typeof CryptoKey !== 'undefined' && key instanceof CryptoKey;
+}
+
+/**
+ * The JWS algorithm a private key signs with: `client.signingAlg`, else the
+ * JWK's `alg`, else what the key is (RSA PKCS#1 v1.5 → `RS256`…, RSA-PSS →
+ * `PS256`…, P-256 → `ES256`, Ed25519 → `EdDSA`). `TypeError` when none fits.
+ */
+export function privateKeyAlgorithm(key: PrivateKey, signingAlg?: string): string {
+  if (signingAlg !== undefined) return signingAlg;
+  if (isCryptoKey(key)) {
+    const algorithm = key.algorithm as { name: string; hash?: { name: string }; namedCurve?: string };
+    const bits = HASH_BITS[algorithm.hash?.name ?? ''];
+    if (algorithm.name === 'RSASSA-PKCS1-v1_5' && bits !== undefined) return `RS${bits}`;
+    if (algorithm.name === 'RSA-PSS' && bits !== undefined) return `PS${bits}`;
+    if (algorithm.name === 'ECDSA' && algorithm.namedCurve !== undefined && CURVE_ALGS[algorithm.namedCurve]) return CURVE_ALGS[algorithm.namedCurve] as string;
+    if (algorithm.name === 'Ed25519') return 'EdDSA';
+    throw new TypeError(`client.privateKey is a ${algorithm.name} key, which signs no JWS algorithm the library knows; set client.signingAlg`);
+  }
+  if (typeof key.alg === 'string') return key.alg;
+  if (key.kty === 'RSA') return 'RS256';
+  const byCurve = CURVE_ALGS[key.crv ?? ''];
+  if ((key.kty === 'EC' || key.kty === 'OKP') && byCurve !== undefined) return byCurve;
+  throw new TypeError('client.privateKey is a JWK without alg whose kty/crv names no JWS algorithm; set client.signingAlg');
+}
+
+/** The algorithm this client's JWT authentication signs with (`HS256` by default for `client_secret_jwt`). */
+export function clientAssertionAlgorithm(client: ClientConfig): string {
+  if (client.authMethod === 'client_secret_jwt') return client.signingAlg ?? 'HS256';
+  if (client.privateKey === undefined) throw new TypeError(`${client.authMethod ?? 'private_key_jwt'} needs client.privateKey`);
+  return privateKeyAlgorithm(client.privateKey, client.signingAlg);
+}
+
+/**
+ * RFC 8414 §2 `token_endpoint_auth_signing_alg_values_supported`: an algorithm
+ * the provider does not list is a `configuration_error` before anything is sent.
+ */
+export function assertAssertionAlgorithmSupported(provider: ProviderConfig, client: ClientConfig): void {
+  const supported = provider.tokenEndpointAuthSigningAlgValuesSupported;
+  const alg = clientAssertionAlgorithm(client);
+  if (alg.toLowerCase() === 'none') throw configurationError('a client assertion is never unsigned (alg none)');
+  if (supported !== undefined && !supported.includes(alg)) {
+    throw configurationError(`the provider does not accept client assertions signed with ${alg} (it accepts ${supported.join(', ')})`);
+  }
+}
+
+const importedKeys = new WeakMap<JsonWebKey, Promise<CryptoKey | Uint8Array>>();
+
+/** The key jose signs with: a `CryptoKey` as it is, a JWK imported once, a secret's UTF-8 bytes. */
+async function signingKey(client: ClientConfig, alg: string): Promise<CryptoKey | Uint8Array> {
+  if (client.authMethod === 'client_secret_jwt') return new TextEncoder().encode(client.clientSecret ?? '');
+  const key = client.privateKey;
+  if (key === undefined) throw new TypeError('private_key_jwt needs client.privateKey');
+  if (isCryptoKey(key)) return key;
+  let imported = importedKeys.get(key);
+  if (imported === undefined) {
+    const jose = await loadJose();
+    imported = jose.importJWK(key as Jose.JWK, alg) as Promise<CryptoKey | Uint8Array>;
+    importedKeys.set(key, imported);
+  }
+  return imported;
+}
+
+/** The key id a private key's JWS header names: `client.keyId`, else the JWK's own `kid`. */
+export function privateKeyId(client: ClientConfig): string | undefined {
+  if (client.keyId !== undefined) return client.keyId;
+  const key = client.privateKey;
+  return key !== undefined && !isCryptoKey(key) && typeof (key as { kid?: unknown }).kid === 'string' ? (key as { kid: string }).kid : undefined;
+}
+
+/**
+ * Signs a JWT with the client's key (`private_key_jwt`'s private key, or
+ * `client_secret_jwt`'s secret): the header names the algorithm, `typ` and the
+ * key id; the claims are `claims`.
+ */
+export async function signWithClientKey(client: ClientConfig, claims: Record<string, unknown>, typ: string): Promise<string> {
+  const alg = clientAssertionAlgorithm(client);
+  const jose = await loadJose();
+  const kid = client.authMethod === 'client_secret_jwt' ? undefined : privateKeyId(client);
+  return new jose.SignJWT(claims)
+    .setProtectedHeader({ alg, typ, ...(kid === undefined ? {} : { kid }) })
+    .sign(await signingKey(client, alg));
+}
+
+/**
+ * A client assertion (RFC 7523 §3): `iss` and `sub` the client id, `aud` the
+ * audience the builder chose (the issuer), a single-use `jti` of 32 random
+ * bytes, `iat` now and `exp` {@link CLIENT_ASSERTION_LIFETIME_SECONDS} later.
+ */
+export async function createClientAssertion(
+  client: ClientConfig,
+  audience: string,
+  services: { crypto: CryptoService; clock: TimeSource },
+): Promise<string> {
+  const now = Math.floor(services.clock.now() / 1000);
+  return signWithClientKey(
+    client,
+    {
+      iss: client.clientId,
+      sub: client.clientId,
+      aud: audience,
+      jti: base64urlEncode(services.crypto.randomBytes(32)),
+      iat: now,
+      exp: now + CLIENT_ASSERTION_LIFETIME_SECONDS,
+    },
+    'JWT',
+  );
+}
+
+/**
+ * The request with its client assertion added to the body
+ * (`client_assertion_type`, `client_assertion`), if the builder asked for one;
+ * the request as it is otherwise. Every send signs a new assertion: one is never reused.
+ */
+export async function signClientAssertion(
+  context: { client: ClientConfig; services: { crypto: CryptoService; clock: TimeSource } },
+  request: HttpRequest,
+): Promise<HttpRequest> {
+  const pending = request.clientAssertion;
+  if (pending === undefined) return request;
+  const assertion = await createClientAssertion(context.client, pending.audience, context.services);
+  const init = { ...request.init, headers: { ...request.init.headers } };
+  const body = request.init.body ?? '';
+  if (init.headers['Content-Type'] === 'application/json') {
+    init.body = JSON.stringify({ ...(JSON.parse(body) as Record<string, string>), client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion });
+  } else {
+    const params = new URLSearchParams(body);
+    params.set('client_assertion_type', CLIENT_ASSERTION_TYPE);
+    params.set('client_assertion', assertion);
+    init.body = params.toString();
+  }
+  return { url: request.url, init };
+}
