@@ -71,13 +71,13 @@ async function rejection(promise: Promise<unknown>): Promise<OAuthError> {
   return thrown;
 }
 
-function codeClient(clientId: string, fetch: FetchLike, extra: Record<string, unknown> = {}) {
+function codeClient(clientId: string, fetch: FetchLike, extra: Record<string, unknown> = {}, navigations: string[] = []) {
   return track(
     createOAuthClient({
       grant: 'authorization_code',
       provider: { issuer: op.issuer },
       client: { clientId, redirectUri: op.redirectUri, scopes: ['openid', 'offline_access'], ...extra } as never,
-      services: { storage: memoryStorage(), fetch, navigate: () => undefined },
+      services: { storage: memoryStorage(), fetch, navigate: (url) => void navigations.push(url) },
     }),
   ) as OAuthClient<'authorization_code'>;
 }
@@ -226,5 +226,131 @@ describe('JWT client authentication against oidc-provider', () => {
     expect(error.code).toBe('configuration_error');
     expect(error.description).toMatch(/HS512/);
     expect(recorder.sent.filter((request) => request.url === `${op.issuer}/token`)).toEqual([]);
+  });
+});
+
+describe('signed request objects (RFC 9101) against oidc-provider', () => {
+  /** The request object of an authorization URL, and the parameters left in its query. */
+  function requestObjectOf(authorizationUrl: string) {
+    const url = new URL(authorizationUrl);
+    const request = url.searchParams.get('request') ?? '';
+    return { query: [...url.searchParams.keys()].sort(), header: decodeProtectedHeader(request), claims: decodeJwt(request) };
+  }
+
+  it('sends the authorization request as a request object signed with the private_key_jwt key, and logs in', async () => {
+    const navigations: string[] = [];
+    const client = track(
+      createOAuthClient({
+        grant: 'authorization_code',
+        provider: { issuer: op.issuer },
+        client: {
+          clientId: op.privateKeyJwt.clientId,
+          redirectUri: op.redirectUri,
+          scopes: ['openid'],
+          authMethod: 'private_key_jwt',
+          privateKey: op.privateKeyJwt.privateKey,
+          keyId: op.privateKeyJwt.jwk.kid,
+          requestObject: true,
+        },
+        services: { storage: memoryStorage(), navigate: (url) => void navigations.push(url) },
+      }),
+    );
+    const authorizationUrl = await client.login();
+    const { query, header, claims } = requestObjectOf(authorizationUrl);
+    expect(query).toEqual(['client_id', 'request', 'response_type', 'scope']);
+    expect(header).toEqual({ alg: 'ES256', typ: 'oauth-authz-req+jwt', kid: 'client-key-1' });
+    expect(claims).toMatchObject({
+      iss: op.privateKeyJwt.clientId,
+      aud: op.issuer,
+      client_id: op.privateKeyJwt.clientId,
+      response_type: 'code',
+      redirect_uri: op.redirectUri,
+      code_challenge_method: 'S256',
+      state: expect.any(String),
+      nonce: expect.any(String),
+      jti: expect.any(String),
+    });
+    // oidc-provider took the signed request (strict mode: it reads nothing outside it) and the login completes.
+    const tokens = await client.handleCallback(await new UserAgent().authorize(authorizationUrl, { login: 'alice' }));
+    expect(decodeJwt(tokens.idToken ?? '').nonce).toBe(claims.nonce);
+  });
+
+  it('signs request objects with the client secret (HS256) for a client_secret_jwt client', async () => {
+    const client = track(
+      createOAuthClient({
+        grant: 'authorization_code',
+        provider: { issuer: op.issuer },
+        client: {
+          clientId: op.secretJwt.clientId,
+          clientSecret: op.secretJwt.clientSecret,
+          authMethod: 'client_secret_jwt',
+          redirectUri: op.redirectUri,
+          scopes: ['openid'],
+          requestObject: true,
+        },
+        services: { storage: memoryStorage(), navigate: () => undefined },
+      }),
+    );
+    const authorizationUrl = await client.login();
+    expect(requestObjectOf(authorizationUrl).header).toEqual({ alg: 'HS256', typ: 'oauth-authz-req+jwt' });
+    const tokens = await client.handleCallback(await new UserAgent().authorize(authorizationUrl, { login: 'alice' }));
+    expect(tokens.idToken).toEqual(expect.any(String));
+  });
+
+  describe('with a provider that requires them', () => {
+    let strict: JoseProvider;
+    beforeAll(async () => {
+      strict = await startJoseProvider({ requireSignedRequestObject: true });
+    });
+    afterAll(async () => {
+      await strict.close();
+    });
+
+    it('signs every authorization request once discovery says require_signed_request_object', async () => {
+      const client = track(
+        createOAuthClient({
+          grant: 'authorization_code',
+          provider: { issuer: strict.issuer },
+          client: {
+            clientId: strict.privateKeyJwt.clientId,
+            redirectUri: strict.redirectUri,
+            scopes: ['openid'],
+            authMethod: 'private_key_jwt',
+            privateKey: strict.privateKeyJwt.jwk,
+          },
+          services: { storage: memoryStorage(), navigate: () => undefined },
+        }),
+      );
+      const authorizationUrl = await client.login();
+      expect(client.provider).toMatchObject({ requireSignedRequestObject: true, requestParameterSupported: true });
+      expect(new URL(authorizationUrl).searchParams.get('request')).toEqual(expect.any(String));
+      const tokens = await client.handleCallback(await new UserAgent().authorize(authorizationUrl, { login: 'alice' }));
+      expect(tokens.accessToken).toEqual(expect.any(String));
+    });
+
+    it('refuses, before leaving for the provider, a public client that has no key to sign with', async () => {
+      const navigations: string[] = [];
+      const client = track(
+        createOAuthClient({
+          grant: 'authorization_code',
+          provider: { issuer: strict.issuer },
+          client: { clientId: strict.publicClientId('ES256'), redirectUri: strict.redirectUri, scopes: ['openid'] },
+          services: { storage: memoryStorage(), navigate: (url) => void navigations.push(url) },
+        }),
+      );
+      const error = await rejection(client.login());
+      expect(error.code).toBe('configuration_error');
+      expect(error.description).toMatch(/request object needs client.privateKey/);
+      expect(navigations).toEqual([]);
+    });
+  });
+
+  it('refuses, before leaving, an ID-token algorithm the provider does not sign with', async () => {
+    const navigations: string[] = [];
+    const client = codeClient(op.publicClientId('ES256'), fetch, { idTokenSigningAlg: 'ES512' }, navigations);
+    const error = await rejection(client.login());
+    expect(error.code).toBe('configuration_error');
+    expect(error.description).toMatch(/does not sign ID tokens with ES512/);
+    expect(navigations).toEqual([]);
   });
 });

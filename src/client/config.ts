@@ -50,6 +50,11 @@ interface ClientBase {
   userAgent?: string;
   /** The algorithm the client registered for its ID tokens (`id_token_signed_response_alg`); others are refused. */
   idTokenSigningAlg?: string;
+  /**
+   * Send authorization requests as signed request objects (RFC 9101), signed with `privateKey` or an
+   * HMAC of `clientSecret`; on whenever the provider requires it.
+   */
+  requestObject?: boolean;
 }
 
 /** A public client: no secret, `authMethod` `'none'` (OAuth 2.1 §2.1). */
@@ -174,6 +179,9 @@ const providerEntries = {
   jwksUri: v.optional(absoluteUrl('provider.jwksUri must be an absolute URL')),
   idTokenSigningAlgValuesSupported: v.optional(strings('provider.idTokenSigningAlgValuesSupported must be strings')),
   tokenEndpointAuthSigningAlgValuesSupported: v.optional(strings('provider.tokenEndpointAuthSigningAlgValuesSupported must be strings')),
+  requestParameterSupported: v.optional(v.boolean('provider.requestParameterSupported must be a boolean')),
+  requireSignedRequestObject: v.optional(v.boolean('provider.requireSignedRequestObject must be a boolean')),
+  requestObjectSigningAlgValuesSupported: v.optional(strings('provider.requestObjectSigningAlgValuesSupported must be strings')),
   allowInsecureRequests: v.optional(v.boolean()),
   quirks: v.optional(ProviderQuirksSchema),
 };
@@ -219,6 +227,7 @@ export const ClientSchema = v.strictObject({
     ),
   ),
   keyId: v.optional(text('client.keyId must be a non-empty string')),
+  requestObject: v.optional(v.boolean('client.requestObject must be a boolean')),
   signingAlg: v.optional(
     v.pipe(
       text('client.signingAlg must be a non-empty string'),
@@ -393,8 +402,8 @@ export function checkClientAuth(entry: string, client: AnyClientConfig, confiden
       configError(entry, `client.authMethod '${authMethod}' needs a clientSecret`);
     }
     if (privateKey !== undefined || client.keyId !== undefined) configError(entry, "client.privateKey and client.keyId are for client.authMethod 'private_key_jwt'");
-    if (client.signingAlg !== undefined && authMethod !== 'client_secret_jwt') {
-      configError(entry, "client.signingAlg is for client.authMethod 'private_key_jwt' or 'client_secret_jwt'");
+    if (client.signingAlg !== undefined && authMethod !== 'client_secret_jwt' && client.requestObject !== true) {
+      configError(entry, "client.signingAlg is for client.authMethod 'private_key_jwt' or 'client_secret_jwt', or client.requestObject");
     }
   }
   if (confidential !== undefined && clientSecret === undefined && privateKey === undefined) configError(entry, confidential);
@@ -432,6 +441,7 @@ export function machineClientConfig(client: AnyClientConfig): ClientConfig {
   if (client.privateKey !== undefined) config.privateKey = client.privateKey;
   if (client.keyId !== undefined) config.keyId = client.keyId;
   if (client.signingAlg !== undefined) config.signingAlg = client.signingAlg;
+  if (client.requestObject !== undefined) config.requestObject = client.requestObject;
   return config;
 }
 

@@ -60,11 +60,16 @@ export function privateKeyAlgorithm(key: PrivateKey, signingAlg?: string): strin
   throw new TypeError('client.privateKey is a JWK without alg whose kty/crv names no JWS algorithm; set client.signingAlg');
 }
 
-/** The algorithm this client's JWT authentication signs with (`HS256` by default for `client_secret_jwt`). */
+/**
+ * The algorithm this client signs its JWTs with (assertions, request objects):
+ * its `privateKey`'s (see {@link privateKeyAlgorithm}) when it has one, else an
+ * HMAC of its secret, `HS256` unless `client.signingAlg` says otherwise.
+ * `TypeError` for a client with neither.
+ */
 export function clientAssertionAlgorithm(client: ClientConfig): string {
-  if (client.authMethod === 'client_secret_jwt') return client.signingAlg ?? 'HS256';
-  if (client.privateKey === undefined) throw new TypeError(`${client.authMethod ?? 'private_key_jwt'} needs client.privateKey`);
-  return privateKeyAlgorithm(client.privateKey, client.signingAlg);
+  if (client.privateKey !== undefined) return privateKeyAlgorithm(client.privateKey, client.signingAlg);
+  if (client.clientSecret !== undefined && client.clientSecret !== '') return client.signingAlg ?? 'HS256';
+  throw new TypeError('signing needs client.privateKey (or client.clientSecret for an HMAC)');
 }
 
 /**
@@ -82,11 +87,10 @@ export function assertAssertionAlgorithmSupported(provider: ProviderConfig, clie
 
 const importedKeys = new WeakMap<JsonWebKey, Promise<CryptoKey | Uint8Array>>();
 
-/** The key jose signs with: a `CryptoKey` as it is, a JWK imported once, a secret's UTF-8 bytes. */
+/** The key jose signs with: a `CryptoKey` as it is, a JWK imported once, else the secret's UTF-8 bytes. */
 async function signingKey(client: ClientConfig, alg: string): Promise<CryptoKey | Uint8Array> {
-  if (client.authMethod === 'client_secret_jwt') return new TextEncoder().encode(client.clientSecret ?? '');
   const key = client.privateKey;
-  if (key === undefined) throw new TypeError('private_key_jwt needs client.privateKey');
+  if (key === undefined) return new TextEncoder().encode(client.clientSecret ?? '');
   if (isCryptoKey(key)) return key;
   let imported = importedKeys.get(key);
   if (imported === undefined) {
@@ -105,14 +109,14 @@ export function privateKeyId(client: ClientConfig): string | undefined {
 }
 
 /**
- * Signs a JWT with the client's key (`private_key_jwt`'s private key, or
- * `client_secret_jwt`'s secret): the header names the algorithm, `typ` and the
+ * Signs a JWT with the client's key (its private key, else an HMAC of its
+ * secret): the header names the algorithm, `typ` and, for a private key, its
  * key id; the claims are `claims`.
  */
 export async function signWithClientKey(client: ClientConfig, claims: Record<string, unknown>, typ: string): Promise<string> {
   const alg = clientAssertionAlgorithm(client);
   const jose = await loadJose();
-  const kid = client.authMethod === 'client_secret_jwt' ? undefined : privateKeyId(client);
+  const kid = client.privateKey === undefined ? undefined : privateKeyId(client);
   return new jose.SignJWT(claims)
     .setProtectedHeader({ alg, typ, ...(kid === undefined ? {} : { kid }) })
     .sign(await signingKey(client, alg));

@@ -46,6 +46,9 @@ const MetadataSchema = v.looseObject({
   jwks_uri: v.exactOptional(Url),
   id_token_signing_alg_values_supported: v.exactOptional(Strings),
   token_endpoint_auth_signing_alg_values_supported: v.exactOptional(Strings),
+  request_parameter_supported: v.exactOptional(v.boolean()),
+  require_signed_request_object: v.exactOptional(v.boolean()),
+  request_object_signing_alg_values_supported: v.exactOptional(Strings),
 });
 
 /** RFC 8414 §2: an issuer is an absolute `https:` URL (`http:` on loopback or by opt-in) without query or fragment; else a `TypeError`. */

@@ -42,7 +42,9 @@ export { resolveEndpoint, type EndpointName } from './endpoints.js';
 export { buildAuthorizationUrl, type AuthorizationUrlOptions } from './authorizationUrl.js';
 export { buildEndSessionUrl, type EndSessionUrlOptions } from './endSession.js';
 export { checkCallback, parseCallback, type CallbackExpectation, type CallbackResult } from './callback.js';
-export { applyClientAuth, basicCredentials, resolveClientAuthMethod } from './clientAuth.js';
+export { applyClientAuth, basicCredentials, clientAssertionAudience, resolveClientAuthMethod } from './clientAuth.js';
+export { CLIENT_ASSERTION_TYPE, createClientAssertion, signClientAssertion } from './clientAssertion.js';
+export { signAuthorizationRequest, usesRequestObject } from './requestObject.js';
 export { DEVICE_CODE_GRANT_TYPE, tokenRequest } from './tokenRequest.js';
 // Response readers: tokens, errors (with WWW-Authenticate and Retry-After), discovery, device authorization,
 // revocation, introspection, userinfo, and the ID token's claims.

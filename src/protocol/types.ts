@@ -196,6 +196,12 @@ export interface ProviderConfig {
    * before anything is sent.
    */
   tokenEndpointAuthSigningAlgValuesSupported?: string[];
+  /** OIDC Discovery §3 `request_parameter_supported`: `false` refuses request objects (`configuration_error`). */
+  requestParameterSupported?: boolean;
+  /** RFC 9101 §10.5 `require_signed_request_object`: every authorization request is sent as a signed request object. */
+  requireSignedRequestObject?: boolean;
+  /** `request_object_signing_alg_values_supported`: a request object signed otherwise is a `configuration_error` before anything is sent. */
+  requestObjectSigningAlgValuesSupported?: string[];
   /** Allow `http:` endpoints that are not loopback. Off by default (RFC 9700 §2.6: TLS everywhere). */
   allowInsecureRequests?: boolean;
   quirks?: ProviderQuirks;
@@ -221,6 +227,12 @@ export interface ClientConfig {
    * (RSA → `RS256`, RSA-PSS → `PS256`, P-256 → `ES256`, Ed25519 → `EdDSA`), `HS256` for `client_secret_jwt`.
    */
   signingAlg?: string;
+  /**
+   * Send every authorization request as a signed request object (JAR, RFC 9101), signed like
+   * the client's assertions (`privateKey`, else an HMAC of `clientSecret`). On whenever the provider
+   * requires it (`requireSignedRequestObject`).
+   */
+  requestObject?: boolean;
   /** Sent exactly as registered (RFC 9700 §4.1.3). */
   redirectUri?: string;
   scopes?: string[];

@@ -2,7 +2,8 @@
  * oidc-provider 8 on 127.0.0.1 configured for the JOSE features: ID tokens
  * signed with RS256, PS256, ES256 or EdDSA (one public client per algorithm,
  * registered with `id_token_signed_response_alg`), a `private_key_jwt` client
- * and a `client_secret_jwt` client (RFC 7523), and signing keys that a test
+ * and a `client_secret_jwt` client (RFC 7523), request objects (RFC 9101,
+ * `requireSignedRequestObject` on demand), and signing keys that a test
  * can rotate (a new provider instance with new keys behind the same port and
  * storage: what a rotation looks like from outside).
  */
@@ -49,7 +50,12 @@ function signingKeys(generation: number): Array<Record<string, unknown>> {
   ];
 }
 
-export async function startJoseProvider(): Promise<JoseProvider> {
+export interface JoseProviderOptions {
+  /** RFC 9101 §10.5: every authorization request must be a signed request object. Default `false`. */
+  requireSignedRequestObject?: boolean;
+}
+
+export async function startJoseProvider(options: JoseProviderOptions = {}): Promise<JoseProvider> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -108,12 +114,14 @@ export async function startJoseProvider(): Promise<JoseProvider> {
     enabledJWA: {
       idTokenSigningAlgValues: [...ID_TOKEN_ALGS],
       clientAuthSigningAlgValues: ['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'],
+      requestObjectSigningAlgValues: ['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'],
     },
     features: {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
+      requestObjects: { request: true, requireSignedRequestObject: options.requireSignedRequestObject === true, mode: 'strict' },
     },
     pkce: { methods: ['S256'], required: () => true },
     ttl: { AccessToken: 3600, AuthorizationCode: 60, ClientCredentials: 600, IdToken: 3600, RefreshToken: 86_400, Interaction: 600, Session: 3600, Grant: 86_400 },
