@@ -9,9 +9,9 @@
  * `sendRequest` refuses a request still waiting for its assertion, so none
  * leaves unauthenticated.
  */
-import type * as Jose from 'jose';
 import type { CryptoService, TimeSource } from '../services/types.js';
 import { base64urlEncode } from './base64url.js';
+import { loadJose, type JoseFunctions } from './jose.js';
 import { configurationError } from './providerRules.js';
 import type { ClientConfig, HttpRequest, PrivateKey, ProviderConfig } from './types.js';
 
@@ -22,13 +22,6 @@ export const CLIENT_ASSERTION_LIFETIME_SECONDS = 60;
 
 /** The JWT client authentication methods. */
 export const JWT_AUTH_METHODS = ['private_key_jwt', 'client_secret_jwt'] as const;
-
-let joseModule: Promise<typeof Jose> | undefined;
-/** `jose`, loaded once, on the first signature. */
-export function loadJose(): Promise<typeof Jose> {
-  joseModule ??= import('jose');
-  return joseModule;
-}
 
 const HASH_BITS: Record<string, string> = { 'SHA-256': '256', 'SHA-384': '384', 'SHA-512': '512' };
 const CURVE_ALGS: Record<string, string> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512', Ed25519: 'EdDSA' };
@@ -95,7 +88,7 @@ async function signingKey(client: ClientConfig, alg: string): Promise<CryptoKey 
   let imported = importedKeys.get(key);
   if (imported === undefined) {
     const jose = await loadJose();
-    imported = jose.importJWK(key as Jose.JWK, alg) as Promise<CryptoKey | Uint8Array>;
+    imported = jose.importJWK(key as Parameters<JoseFunctions['importJWK']>[0], alg) as Promise<CryptoKey | Uint8Array>;
     importedKeys.set(key, imported);
   }
   return imported;

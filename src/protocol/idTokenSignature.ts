@@ -2,14 +2,15 @@
  * ID-token signatures (OIDC Core §3.1.3.7 items 6–8, §10.1), verified with
  * `jose` against the provider's JWK Set.
  *
- * `jose` is loaded with a dynamic `import()` the first time a signature is
- * verified, so an application that never verifies one (no `jwks_uri`
- * known) never loads it, and a bundler that splits code puts it in a chunk of
- * its own.
+ * `jose` is loaded with a dynamic `import()` (`loadJose`) the first time a
+ * signature is verified, so an application that never verifies one (no
+ * `jwks_uri` known) never loads it, and a bundler that splits code puts it in
+ * a chunk of its own.
  */
-import type * as Jose from 'jose';
 import { OAuthError } from '../errors.js';
 import { base64urlDecode } from './base64url.js';
+import { loadJose } from './jose.js';
+import type { JSONWebKeySet } from './joseFunctions.js';
 import { providerJwks, type JwksContext } from './jwks.js';
 import type { ClientConfig, ProviderConfig } from './types.js';
 import { isRecord } from './validators.js';
@@ -61,13 +62,6 @@ export function verifiesIdTokenSignatures(provider: ProviderConfig): boolean {
   return provider.jwksUri !== undefined;
 }
 
-let joseModule: Promise<typeof Jose> | undefined;
-/** `jose`, loaded once, on first use. */
-function loadJose(): Promise<typeof Jose> {
-  joseModule ??= import('jose');
-  return joseModule;
-}
-
 function errorCode(thrown: unknown): string | undefined {
   return typeof thrown === 'object' && thrown !== null && 'code' in thrown && typeof thrown.code === 'string' ? thrown.code : undefined;
 }
@@ -111,7 +105,7 @@ export async function verifyIdTokenSignature(
     let jwks = await providerJwks(context);
     for (let attempt = 0; attempt < 2 && jwks !== undefined; attempt += 1) {
       try {
-        await jose.compactVerify(idToken, jose.createLocalJWKSet(jwks as unknown as Jose.JSONWebKeySet), { algorithms });
+        await jose.compactVerify(idToken, jose.createLocalJWKSet(jwks as unknown as JSONWebKeySet), { algorithms });
         return;
       } catch (thrown) {
         if (errorCode(thrown) !== 'ERR_JWKS_NO_MATCHING_KEY' || attempt === 1) throw thrown;
