@@ -35,8 +35,8 @@ describe('private_key_jwt', () => {
     expect(request.clientAssertion).toEqual({ audience: 'https://as.example' });
     expect(new URLSearchParams(request.init.body).get('client_id')).toBe('app');
 
-    const first = await signClientAssertion({ client, services: services() }, request);
-    const second = await signClientAssertion({ client, services: services() }, request);
+    const first = await signClientAssertion({ provider, client, services: services() }, request);
+    const second = await signClientAssertion({ provider, client, services: services() }, request);
     expect(first.clientAssertion).toBeUndefined();
     const body = new URLSearchParams(first.init.body);
     expect(body.get('grant_type')).toBe('client_credentials');
@@ -60,7 +60,7 @@ describe('private_key_jwt', () => {
     const { privateKey } = await keyPair();
     const client: ClientConfig = { clientId: 'app', authMethod: 'private_key_jwt', privateKey };
     const json = { ...provider, quirks: { tokenRequestEncoding: 'json' as const } };
-    const signed = await signClientAssertion({ client, services: services() }, tokenRequest.clientCredentials(json, client, {}));
+    const signed = await signClientAssertion({ provider, client, services: services() }, tokenRequest.clientCredentials(json, client, {}));
     expect(JSON.parse(signed.init.body ?? '')).toMatchObject({ grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE });
   });
 
@@ -68,7 +68,7 @@ describe('private_key_jwt', () => {
     const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwk = { ...(await exportJWK(pair.privateKey)), kid: 'ed-1' };
     const client: ClientConfig = { clientId: 'app', authMethod: 'private_key_jwt', privateKey: jwk };
-    const signed = await signClientAssertion({ client, services: services() }, tokenRequest.clientCredentials(provider, client, {}));
+    const signed = await signClientAssertion({ provider, client, services: services() }, tokenRequest.clientCredentials(provider, client, {}));
     const assertion = new URLSearchParams(signed.init.body).get('client_assertion') ?? '';
     await compactVerify(assertion, pair.publicKey);
     expect(decodeProtectedHeader(assertion)).toMatchObject({ alg: 'EdDSA', kid: 'ed-1' });
@@ -104,7 +104,7 @@ describe('client_secret_jwt', () => {
   it('signs with an HMAC of the secret, and names no key', async () => {
     const secret = 'a-shared-secret-of-32-bytes-or-more!';
     const client: ClientConfig = { clientId: 'app', clientSecret: secret, authMethod: 'client_secret_jwt' };
-    const signed = await signClientAssertion({ client, services: services() }, tokenRequest.clientCredentials(provider, client, {}));
+    const signed = await signClientAssertion({ provider, client, services: services() }, tokenRequest.clientCredentials(provider, client, {}));
     const body = new URLSearchParams(signed.init.body);
     expect(body.get('client_secret')).toBeNull();
     const assertion = body.get('client_assertion') ?? '';
@@ -138,11 +138,19 @@ describe('what the provider accepts', () => {
     );
   });
 
-  it('refuses an assertion algorithm outside token_endpoint_auth_signing_alg_values_supported', async () => {
+  it('refuses an assertion algorithm outside token_endpoint_auth_signing_alg_values_supported, before anything is sent', async () => {
     const { privateKey } = await keyPair();
     const listed = { ...provider, tokenEndpointAuthSigningAlgValuesSupported: ['RS256'] };
-    expect(codeOf(() => tokenRequest.clientCredentials(listed, { clientId: 'app', authMethod: 'private_key_jwt', privateKey }, {}))).toBe('configuration_error');
-    expect(codeOf(() => resolveClientAuthMethod(listed, { clientId: 'app', clientSecret: 's', authMethod: 'client_secret_jwt' }))).toBe('configuration_error');
+    for (const client of [
+      { clientId: 'app', authMethod: 'private_key_jwt', privateKey },
+      { clientId: 'app', clientSecret: 's', authMethod: 'client_secret_jwt' },
+    ] satisfies ClientConfig[]) {
+      const refused = await signClientAssertion({ provider: listed, client, services: services() }, tokenRequest.clientCredentials(listed, client, {})).catch(
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(OAuthError);
+      expect((refused as OAuthError).code).toBe('configuration_error');
+    }
   });
 
   it('needs a private key for private_key_jwt', () => {

@@ -2,6 +2,10 @@
  * JWT client authentication (RFC 7523 §2.2, OIDC Core §9): `private_key_jwt`
  * signs an assertion with the client's private key, `client_secret_jwt` with
  * an HMAC keyed by its secret. The same keys sign request objects (RFC 9101).
+ * Here: which key and algorithm, the checks made before anything is sent,
+ * and adding the assertion to a request; the signing itself, with `jose`, is
+ * in `clientKeySigning.ts`. The operations load both with a dynamic `import()`
+ * the first time a request needs an assertion.
  *
  * Signing needs WebCrypto, which is asynchronous, while the request builders
  * are not: a builder marks the request (`HttpRequest.clientAssertion`) and
@@ -10,8 +14,7 @@
  * leaves unauthenticated.
  */
 import type { CryptoService, TimeSource } from '../services/types.js';
-import { base64urlEncode } from './base64url.js';
-import { loadJose, type JoseFunctions } from './jose.js';
+import { createClientAssertion } from './clientKeySigning.js';
 import { configurationError } from './providerRules.js';
 import type { ClientConfig, HttpRequest, PrivateKey, ProviderConfig } from './types.js';
 
@@ -78,22 +81,6 @@ export function assertAssertionAlgorithmSupported(provider: ProviderConfig, clie
   }
 }
 
-const importedKeys = new WeakMap<JsonWebKey, Promise<CryptoKey | Uint8Array>>();
-
-/** The key jose signs with: a `CryptoKey` as it is, a JWK imported once, else the secret's UTF-8 bytes. */
-async function signingKey(client: ClientConfig, alg: string): Promise<CryptoKey | Uint8Array> {
-  const key = client.privateKey;
-  if (key === undefined) return new TextEncoder().encode(client.clientSecret ?? '');
-  if (isCryptoKey(key)) return key;
-  let imported = importedKeys.get(key);
-  if (imported === undefined) {
-    const jose = await loadJose();
-    imported = jose.importJWK(key as Parameters<JoseFunctions['importJWK']>[0], alg) as Promise<CryptoKey | Uint8Array>;
-    importedKeys.set(key, imported);
-  }
-  return imported;
-}
-
 /** The key id a private key's JWS header names: `client.keyId`, else the JWK's own `kid`. */
 export function privateKeyId(client: ClientConfig): string | undefined {
   if (client.keyId !== undefined) return client.keyId;
@@ -102,55 +89,19 @@ export function privateKeyId(client: ClientConfig): string | undefined {
 }
 
 /**
- * Signs a JWT with the client's key (its private key, else an HMAC of its
- * secret): the header names the algorithm, `typ` and, for a private key, its
- * key id; the claims are `claims`.
- */
-export async function signWithClientKey(client: ClientConfig, claims: Record<string, unknown>, typ: string): Promise<string> {
-  const alg = clientAssertionAlgorithm(client);
-  const jose = await loadJose();
-  const kid = client.privateKey === undefined ? undefined : privateKeyId(client);
-  return new jose.SignJWT(claims)
-    .setProtectedHeader({ alg, typ, ...(kid === undefined ? {} : { kid }) })
-    .sign(await signingKey(client, alg));
-}
-
-/**
- * A client assertion (RFC 7523 §3): `iss` and `sub` the client id, `aud` the
- * audience the builder chose (the issuer), a single-use `jti` of 32 random
- * bytes, `iat` now and `exp` {@link CLIENT_ASSERTION_LIFETIME_SECONDS} later.
- */
-export async function createClientAssertion(
-  client: ClientConfig,
-  audience: string,
-  services: { crypto: CryptoService; clock: TimeSource },
-): Promise<string> {
-  const now = Math.floor(services.clock.now() / 1000);
-  return signWithClientKey(
-    client,
-    {
-      iss: client.clientId,
-      sub: client.clientId,
-      aud: audience,
-      jti: base64urlEncode(services.crypto.randomBytes(32)),
-      iat: now,
-      exp: now + CLIENT_ASSERTION_LIFETIME_SECONDS,
-    },
-    'JWT',
-  );
-}
-
-/**
  * The request with its client assertion added to the body
  * (`client_assertion_type`, `client_assertion`), if the builder asked for one;
- * the request as it is otherwise. Every send signs a new assertion: one is never reused.
+ * the request as it is otherwise. Every send signs a new assertion: one is never reused. An
+ * algorithm the provider does not list (`tokenEndpointAuthSigningAlgValuesSupported`) is a
+ * `configuration_error`, and nothing is sent.
  */
 export async function signClientAssertion(
-  context: { client: ClientConfig; services: { crypto: CryptoService; clock: TimeSource } },
+  context: { provider: ProviderConfig; client: ClientConfig; services: { crypto: CryptoService; clock: TimeSource } },
   request: HttpRequest,
 ): Promise<HttpRequest> {
   const pending = request.clientAssertion;
   if (pending === undefined) return request;
+  assertAssertionAlgorithmSupported(context.provider, context.client);
   const assertion = await createClientAssertion(context.client, pending.audience, context.services);
   const init = { ...request.init, headers: { ...request.init.headers } };
   const body = request.init.body ?? '';

@@ -2,7 +2,6 @@
  * Client authentication at the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2).
  */
 import type { ClientAuthMethod, ClientConfig, ProviderConfig } from './types.js';
-import { assertAssertionAlgorithmSupported } from './clientAssertion.js';
 import { resolveEndpoint } from './endpoints.js';
 import { configurationError } from './providerRules.js';
 import { SECRET_AUTH_METHODS, isClientAuthMethod } from './validators.js';
@@ -37,8 +36,8 @@ function acceptedMethods(provider: ProviderConfig): readonly string[] | undefine
  * The method a client authenticates with: `client.authMethod`; else, with a
  * secret, `client_secret_basic` unless the provider only accepts another secret
  * method; else `none`. Throws `OAuthError('configuration_error')` when the provider does not accept the
- * method (`quirks.clientAuthMethods`, else the metadata's `tokenEndpointAuthMethodsSupported`) or,
- * for a JWT method, its signing algorithm (`tokenEndpointAuthSigningAlgValuesSupported`); `TypeError`
+ * method (`quirks.clientAuthMethods`, else the metadata's `tokenEndpointAuthMethodsSupported`; a JWT
+ * method's algorithm is checked when its assertion is signed, also before sending); `TypeError`
  * when a secret method lacks a secret or `private_key_jwt` a `privateKey`. A public
  * client (no secret) using `none` is not checked against the list: it does
  * not authenticate at all (RFC 6749 §2.1), and providers that list only
@@ -63,7 +62,6 @@ export function resolveClientAuthMethod(provider: ProviderConfig, client: Client
   if (allowed !== undefined && !exemptPublicClient && !allowed.includes(method)) {
     throw configurationError(`the provider does not accept ${method} (it accepts ${allowed.join(', ')})`);
   }
-  if (method === 'private_key_jwt' || method === 'client_secret_jwt') assertAssertionAlgorithmSupported(provider, client);
   return method;
 }
 

@@ -2,15 +2,14 @@
  * ID-token signatures (OIDC Core §3.1.3.7 items 6–8, §10.1), verified with
  * `jose` against the provider's JWK Set.
  *
- * `jose` is loaded with a dynamic `import()` (`loadJose`) the first time a
- * signature is verified, so an application that never verifies one (no
- * `jwks_uri` known) never loads it, and a bundler that splits code puts it in
- * a chunk of its own.
+ * The operations load this module (and with it `jose` and `jwks.ts`) with a
+ * dynamic `import()` the first time a signature is verified, so an
+ * application that never verifies one (no `jwks_uri` known) never loads it,
+ * and a bundler that splits code puts it in a chunk of its own.
  */
 import { OAuthError } from '../errors.js';
 import { base64urlDecode } from './base64url.js';
-import { loadJose } from './jose.js';
-import type { JSONWebKeySet } from './joseFunctions.js';
+import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import { providerJwks, type JwksContext } from './jwks.js';
 import type { ClientConfig, ProviderConfig } from './types.js';
 import { isRecord } from './validators.js';
@@ -57,11 +56,6 @@ export function allowedIdTokenAlgorithms(provider: ProviderConfig, client: Clien
   return allowed;
 }
 
-/** Whether an ID token from this provider has its signature checked: whenever its key set is known. */
-export function verifiesIdTokenSignatures(provider: ProviderConfig): boolean {
-  return provider.jwksUri !== undefined;
-}
-
 function errorCode(thrown: unknown): string | undefined {
   return typeof thrown === 'object' && thrown !== null && 'code' in thrown && typeof thrown.code === 'string' ? thrown.code : undefined;
 }
@@ -96,16 +90,15 @@ export async function verifyIdTokenSignature(
   const algorithms = allowedIdTokenAlgorithms(context.provider, context.client);
   if (!algorithms.includes(alg)) throw invalid(`the ID token is signed with ${alg}, which is not allowed (${algorithms.join(', ') || 'none allowed'})`);
 
-  const jose = await loadJose();
   try {
     if (isHmac) {
-      await jose.compactVerify(idToken, new TextEncoder().encode(context.client.clientSecret), { algorithms });
+      await compactVerify(idToken, new TextEncoder().encode(context.client.clientSecret), { algorithms });
       return;
     }
     let jwks = await providerJwks(context);
     for (let attempt = 0; attempt < 2 && jwks !== undefined; attempt += 1) {
       try {
-        await jose.compactVerify(idToken, jose.createLocalJWKSet(jwks as unknown as JSONWebKeySet), { algorithms });
+        await compactVerify(idToken, createLocalJWKSet(jwks as unknown as JSONWebKeySet), { algorithms });
         return;
       } catch (thrown) {
         if (errorCode(thrown) !== 'ERR_JWKS_NO_MATCHING_KEY' || attempt === 1) throw thrown;

@@ -36,15 +36,16 @@ export {
   type Pkce,
   type PkceChallengeEncoding,
 } from './pkce.js';
-export { runtimeSetsUserAgent } from './providerRules.js';
+export { runtimeSetsUserAgent, usesRequestObject } from './providerRules.js';
 export { resolveEndpoint, type EndpointName } from './endpoints.js';
 // Requests and their checks: authorization URL, callback, client authentication, token requests.
 export { buildAuthorizationUrl, type AuthorizationUrlOptions } from './authorizationUrl.js';
 export { buildEndSessionUrl, type EndSessionUrlOptions } from './endSession.js';
 export { checkCallback, parseCallback, type CallbackExpectation, type CallbackResult } from './callback.js';
 export { applyClientAuth, basicCredentials, clientAssertionAudience, resolveClientAuthMethod } from './clientAuth.js';
-export { CLIENT_ASSERTION_TYPE, createClientAssertion, signClientAssertion } from './clientAssertion.js';
-export { signAuthorizationRequest, usesRequestObject } from './requestObject.js';
+export { CLIENT_ASSERTION_TYPE, signClientAssertion } from './clientAssertion.js';
+export { createClientAssertion } from './clientKeySigning.js';
+export { signAuthorizationRequest } from './requestObject.js';
 export { DEVICE_CODE_GRANT_TYPE, tokenRequest } from './tokenRequest.js';
 // Response readers: tokens, errors (with WWW-Authenticate and Retry-After), discovery, device authorization,
 // revocation, introspection, userinfo, and the ID token's claims.

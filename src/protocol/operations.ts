@@ -10,11 +10,9 @@ import type { Services } from '../services/types.js';
 import { readDeviceAuthorizationResponse, deviceAuthorizationRequest, type DeviceAuthorization } from './deviceAuthorization.js';
 import { OAuthError } from '../errors.js';
 import { checkIdTokenClaims, decodeJwtPayload } from './idToken.js';
-import { verifiesIdTokenSignatures, verifyIdTokenSignature } from './idTokenSignature.js';
 import type { NoPkce } from './pkce.js';
 import { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
 import { resolveClientAuthMethod } from './clientAuth.js';
-import { signClientAssertion } from './clientAssertion.js';
 import { sendRequest } from './providerRequest.js';
 import { readRevocationResponse, revocationRequest } from './revocation.js';
 import { tokenRequest } from './tokenRequest.js';
@@ -43,6 +41,9 @@ function clientAuthenticated(context: OperationContext): boolean {
  * signing its JWT client assertion first when it has one: a new assertion, with a new `jti`, for every send.
  */
 export async function send(context: OperationContext, request: HttpRequest): Promise<Response> {
+  if (request.clientAssertion === undefined) return sendRequest(context.services.fetch, request, context.signal);
+  // The signing code and `jose` load on first use (a chunk of their own in a split bundle).
+  const { signClientAssertion } = await import('./clientAssertion.js');
   return sendRequest(context.services.fetch, await signClientAssertion(context, request), context.signal);
 }
 
@@ -82,7 +83,11 @@ async function checkReturnedIdToken(context: OperationContext, tokens: TokenSet,
     // jumped while the request was under way (a laptop waking) does not refuse tokens the server already issued.
     now: Math.min(sentAt, context.services.clock.now()),
   });
-  if (verifiesIdTokenSignatures(context.provider)) await verifyIdTokenSignature(context, tokens.idToken);
+  // Whenever the provider's key set is known. The verifier and `jose` load on first use (their own chunk in a split bundle).
+  if (context.provider.jwksUri !== undefined) {
+    const { verifyIdTokenSignature } = await import('./idTokenSignature.js');
+    await verifyIdTokenSignature(context, tokens.idToken);
+  }
   if (check.previous === undefined) return;
   let before: Record<string, unknown>;
   try {

@@ -72,3 +72,12 @@ export function assertIdTokenAlgorithmSupported(provider: ProviderConfig, client
     throw configurationError(`the provider does not sign ID tokens with ${alg} (it signs with ${supported.join(', ')})`);
   }
 }
+
+/**
+ * Whether the authorization request is sent as a signed request object: when
+ * the client asks (`client.requestObject`) or the provider requires it
+ * (`requireSignedRequestObject`, RFC 9101 §10.5).
+ */
+export function usesRequestObject(provider: ProviderConfig, client: ClientConfig): boolean {
+  return client.requestObject === true || provider.requireSignedRequestObject === true;
+}

@@ -1,11 +1,14 @@
 /**
  * Signed authorization requests: JWT-Secured Authorization Request (JAR,
  * RFC 9101), signed with the key of the client's JWT authentication
- * (`client.privateKey`, else an HMAC of `client.clientSecret`).
+ * (`client.privateKey`, else an HMAC of `client.clientSecret`). The machines
+ * load this module (and with it `jose`) with a dynamic `import()` only when
+ * a request is signed (`usesRequestObject` in `providerRules.ts`).
  */
 import type { CryptoService, TimeSource } from '../services/types.js';
 import { base64urlEncode } from './base64url.js';
-import { clientAssertionAlgorithm, signWithClientKey } from './clientAssertion.js';
+import { clientAssertionAlgorithm } from './clientAssertion.js';
+import { signWithClientKey } from './clientKeySigning.js';
 import { clientAssertionAudience } from './clientAuth.js';
 import { resolveEndpoint } from './endpoints.js';
 import { configurationError } from './providerRules.js';
@@ -16,15 +19,6 @@ export const REQUEST_OBJECT_LIFETIME_SECONDS = 300;
 
 /** Parameters that stay in the query beside `request` (RFC 9101 §5; OIDC Core §6.1 wants `response_type` and `scope` there too). */
 const QUERY_PARAMS = ['client_id', 'response_type', 'scope'] as const;
-
-/**
- * Whether the authorization request is sent as a signed request object: when
- * the client asks (`client.requestObject`) or the provider requires it
- * (`requireSignedRequestObject`, RFC 9101 §10.5).
- */
-export function usesRequestObject(provider: ProviderConfig, client: ClientConfig): boolean {
-  return client.requestObject === true || provider.requireSignedRequestObject === true;
-}
 
 /**
  * Refuses, with `OAuthError('configuration_error')` and before anything is
