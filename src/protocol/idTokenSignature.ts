@@ -10,7 +10,7 @@
 import { OAuthError } from '../errors.js';
 import { base64urlDecode } from './base64url.js';
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
-import { providerJwks, type JwksContext } from './jwks.js';
+import { providerJwks, type JsonWebKeySet, type JwksContext } from './jwks.js';
 import type { ClientConfig, ProviderConfig } from './types.js';
 import { isRecord } from './validators.js';
 
@@ -56,6 +56,17 @@ export function allowedIdTokenAlgorithms(provider: ProviderConfig, client: Clien
   return allowed;
 }
 
+/** One jose key-set resolver per cached key set: it imports each key once, not on every verification. */
+const resolvers = new WeakMap<JsonWebKeySet, ReturnType<typeof createLocalJWKSet>>();
+function keyResolver(jwks: JsonWebKeySet): ReturnType<typeof createLocalJWKSet> {
+  let resolver = resolvers.get(jwks);
+  if (resolver === undefined) {
+    resolver = createLocalJWKSet(jwks as unknown as JSONWebKeySet);
+    resolvers.set(jwks, resolver);
+  }
+  return resolver;
+}
+
 function errorCode(thrown: unknown): string | undefined {
   return typeof thrown === 'object' && thrown !== null && 'code' in thrown && typeof thrown.code === 'string' ? thrown.code : undefined;
 }
@@ -98,7 +109,7 @@ export async function verifyIdTokenSignature(
     let jwks = await providerJwks(context);
     for (let attempt = 0; attempt < 2 && jwks !== undefined; attempt += 1) {
       try {
-        await compactVerify(idToken, createLocalJWKSet(jwks as unknown as JSONWebKeySet), { algorithms });
+        await compactVerify(idToken, keyResolver(jwks), { algorithms });
         return;
       } catch (thrown) {
         if (errorCode(thrown) !== 'ERR_JWKS_NO_MATCHING_KEY' || attempt === 1) throw thrown;
