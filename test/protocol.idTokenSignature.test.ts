@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { OAuthError } from '../src/errors.js';
 import { exchangeAuthorizationCode, type OperationContext } from '../src/protocol/operations.js';
-import { allowedIdTokenAlgorithms } from '../src/protocol/idTokenSignature.js';
+import { allowedIdTokenAlgorithms, checkFrontChannelIdToken, checkIdTokenHash } from '../src/protocol/idTokenSignature.js';
 import { JWKS_REFETCH_INTERVAL_MS } from '../src/protocol/jwks.js';
 import type { ClientConfig, ProviderConfig } from '../src/protocol/types.js';
 import { manualClock } from '../src/services/clock.js';
@@ -201,5 +201,49 @@ describe('the JWK Set cache', () => {
     const key = await signingKey('ES256', 'k1');
     const { exchange } = world(() => idToken(key, { alg: 'ES256', kid: 'k1' }, Date.now()), () => 'not keys' as unknown as JWK[]);
     expect((await failure(exchange())).code).toBe('invalid_response');
+  });
+});
+
+/** OIDC Core §3.1.3.6: the left half of the hash, base64url. */
+async function leftHalfHash(value: string, hash: 'SHA-256' | 'SHA-512'): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest(hash, new TextEncoder().encode(value)));
+  return Buffer.from(digest.slice(0, digest.length / 2)).toString('base64url');
+}
+
+describe('front-channel ID tokens (implicit, hybrid)', () => {
+  it('checks at_hash and c_hash with the hash of the token\'s alg (SHA-256 for ES256, SHA-512 for EdDSA)', async () => {
+    for (const [alg, hash] of [['ES256', 'SHA-256'], ['EdDSA', 'SHA-512']] as const) {
+      const key = await signingKey(alg, 'k1');
+      const token = await idToken(key, { alg, kid: 'k1' }, Date.now(), {
+        at_hash: await leftHalfHash('the-access-token', hash),
+        c_hash: await leftHalfHash('the-code', hash),
+      });
+      await expect(checkIdTokenHash(token, 'at_hash', 'the-access-token')).resolves.toBeUndefined();
+      await expect(checkIdTokenHash(token, 'c_hash', 'the-code')).resolves.toBeUndefined();
+      expect((await failure(checkIdTokenHash(token, 'at_hash', 'another-access-token'))).code).toBe('invalid_id_token');
+      expect((await failure(checkIdTokenHash(token, 'c_hash', 'another-code'))).code).toBe('invalid_id_token');
+    }
+  });
+
+  it('accepts a signed implicit ID token with its nonce and at_hash, and refuses one without at_hash or with another nonce', async () => {
+    const key = await signingKey('RS256', 'k1');
+    const now = Date.now();
+    const good = await idToken(key, { alg: 'RS256', kid: 'k1' }, now, { nonce: 'n1', at_hash: await leftHalfHash('at', 'SHA-256') });
+    const withoutHash = await idToken(key, { alg: 'RS256', kid: 'k1' }, now, { nonce: 'n1' });
+    const fetch: typeof globalThis.fetch = async () => jsonResponse({ keys: [key.jwk] });
+    const context = { provider, client: publicClient, services: defaultServices({ fetch, clock: manualClock(now) }) };
+    const expected = { nonce: 'n1', issuer: ISSUER, now, accessToken: 'at' };
+    await expect(checkFrontChannelIdToken(context, good, expected)).resolves.toBeUndefined();
+    expect((await failure(checkFrontChannelIdToken(context, withoutHash, expected))).description).toMatch(/no at_hash/);
+    expect((await failure(checkFrontChannelIdToken(context, good, { ...expected, nonce: 'n2' }))).code).toBe('nonce_mismatch');
+    expect((await failure(checkFrontChannelIdToken(context, good, { ...expected, accessToken: 'at-2' }))).description).toMatch(/at_hash does not match/);
+  });
+
+  it('refuses a front-channel ID token when the provider has no known key set: no TLS vouches for it', async () => {
+    const key = await signingKey('ES256', 'k1');
+    const now = Date.now();
+    const token = await idToken(key, { alg: 'ES256', kid: 'k1' }, now, { nonce: 'n1' });
+    const context = { provider: { issuer: ISSUER, tokenEndpoint: `${ISSUER}/token` }, client: publicClient, services: defaultServices({ clock: manualClock(now) }) };
+    expect((await failure(checkFrontChannelIdToken(context, token, { nonce: 'n1', issuer: ISSUER, now }))).description).toMatch(/no known key set/);
   });
 });

@@ -8,8 +8,9 @@
  * and a bundler that splits code puts it in a chunk of its own.
  */
 import { OAuthError } from '../errors.js';
-import { base64urlDecode } from './base64url.js';
+import { base64urlDecode, base64urlEncode } from './base64url.js';
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import { checkIdTokenClaims, decodeJwtPayload } from './idToken.js';
 import { providerJwks, type JsonWebKeySet, type JwksContext } from './jwks.js';
 import type { ClientConfig, ProviderConfig } from './types.js';
 import { isRecord } from './validators.js';
@@ -131,4 +132,51 @@ export async function verifyIdTokenSignature(
         throw invalid('the ID token\'s signature could not be verified', thrown);
     }
   }
+}
+
+/** The hash of a JWS algorithm, for `at_hash`/`c_hash` (OIDC Core §3.1.3.6; EdDSA with Ed25519 hashes with SHA-512). */
+function hashOf(alg: string): 'SHA-256' | 'SHA-384' | 'SHA-512' | undefined {
+  if (alg === 'EdDSA') return 'SHA-512';
+  const bits = /^(?:RS|PS|ES|HS)(256|384|512)$/.exec(alg)?.[1];
+  return bits === undefined ? undefined : (`SHA-${bits}` as 'SHA-256' | 'SHA-384' | 'SHA-512');
+}
+
+/**
+ * Checks an `at_hash` or `c_hash` claim (OIDC Core §3.1.3.6, §3.2.2.9): the
+ * base64url of the left half of the hash of `value` with the hash of the ID
+ * token's `alg`. `invalid_id_token` when the claim is missing or differs.
+ */
+export async function checkIdTokenHash(idToken: string, claim: 'at_hash' | 'c_hash', value: string): Promise<void> {
+  const alg = decodeJwsHeader(idToken).alg;
+  const hash = typeof alg === 'string' ? hashOf(alg) : undefined;
+  if (hash === undefined) throw invalid(`the ID token's alg ${JSON.stringify(alg)} names no hash for ${claim}`);
+  const expected = decodeJwtPayload(idToken)[claim];
+  if (typeof expected !== 'string') throw invalid(`the ID token has no ${claim} claim`);
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest(hash, new TextEncoder().encode(value)));
+  if (base64urlEncode(digest.slice(0, digest.length / 2)) !== expected) {
+    throw invalid(`the ID token's ${claim} does not match the ${claim === 'at_hash' ? 'access token' : 'code'} it came with`);
+  }
+}
+
+/**
+ * Checks an ID token that came through the front channel (an implicit or
+ * hybrid authorization response, OIDC Core §3.2.2.11, §3.3.2.12): its claims
+ * with the nonce that was sent, its signature — required here, since no TLS
+ * connection to the token endpoint vouches for it, so a provider without a
+ * known key set is refused — and `at_hash` for the access token (`c_hash`
+ * for the code) it came with.
+ */
+export async function checkFrontChannelIdToken(
+  context: JwksContext & { client: ClientConfig },
+  idToken: string,
+  expected: { nonce: string | undefined; issuer: string | undefined; now: number; accessToken?: string; code?: string },
+): Promise<void> {
+  // OIDC Core §3.2.2.11: the nonce is required in an implicit ID token; none sent, none can match.
+  checkIdTokenClaims(idToken, { issuer: expected.issuer, clientId: context.client.clientId, nonce: expected.nonce ?? '', now: expected.now });
+  if (context.provider.jwksUri === undefined && (context.client.clientSecret === undefined || context.client.clientSecret === '')) {
+    throw invalid('an ID token from the authorization response needs its signature verified, and the provider has no known key set (jwksUri)');
+  }
+  await verifyIdTokenSignature(context, idToken);
+  if (expected.accessToken !== undefined) await checkIdTokenHash(idToken, 'at_hash', expected.accessToken);
+  if (expected.code !== undefined) await checkIdTokenHash(idToken, 'c_hash', expected.code);
 }
