@@ -93,10 +93,13 @@ export type {
   ClientConfig,
   ErrorAnswer,
   GrantType,
+  Jwk,
   PkceMethod,
+  PrivateKey,
   ProviderConfig,
   ProviderQuirks,
   TokenSet,
+  WebCryptoKey,
 } from './protocol/types.js';
 export type { TokenInfo } from './protocol/tokenInfo.js';
 

@@ -10,7 +10,7 @@
  */
 import * as v from 'valibot';
 import { DEFAULT_GRANT_OPTIONS, resolveGrantOptions, type GrantOptions } from '../../machines/types.js';
-import type { ClientAuthMethod, ClientConfig, PkceMethod, ProviderConfig } from '../protocol/types.js';
+import type { ClientAuthMethod, ClientConfig, PkceMethod, PrivateKey, ProviderConfig } from '../protocol/types.js';
 import { RESERVED_AUTHORIZATION_PARAMS } from '../protocol/authorizationUrl.js';
 import { RESERVED_TOKEN_PARAMS } from '../protocol/tokenRequest.js';
 import { CLIENT_AUTH_METHODS, isRecord, isResourceIndicator, isScopeToken } from '../protocol/validators.js';
@@ -83,7 +83,7 @@ export interface PrivateKeyJwtClientCredentials {
   clientSecret?: undefined;
   authMethod: 'private_key_jwt';
   /** A `CryptoKey` (best non-extractable) or a private JWK. */
-  privateKey: CryptoKey | JsonWebKey;
+  privateKey: PrivateKey;
   /** The key's `kid`, named in each assertion; default the JWK's own. */
   keyId?: string;
   /** The JWS algorithm; default the JWK's `alg`, else what the key is (RSA → RS256, P-256 → ES256, Ed25519 → EdDSA). */
@@ -221,7 +221,7 @@ export const ClientSchema = v.strictObject({
   userAgent: v.optional(text('client.userAgent must be a non-empty string')),
   idTokenSigningAlg: v.optional(text('client.idTokenSigningAlg must be a non-empty string')),
   privateKey: v.optional(
-    v.custom<CryptoKey | JsonWebKey>(
+    v.custom<PrivateKey>(
       isPrivateKey,
       'client.privateKey must be a private CryptoKey or a private JWK (an object with kty and d)',
     ),

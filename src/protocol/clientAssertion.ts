@@ -16,7 +16,7 @@
 import type { CryptoService, TimeSource } from '../services/types.js';
 import { createClientAssertion } from './clientKeySigning.js';
 import { configurationError } from './providerRules.js';
-import type { ClientConfig, HttpRequest, PrivateKey, ProviderConfig } from './types.js';
+import type { ClientConfig, HttpRequest, PrivateKey, ProviderConfig, WebCryptoKey } from './types.js';
 
 /** RFC 7523 §2.2: the `client_assertion_type` of a JWT assertion. */
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -29,7 +29,7 @@ export const JWT_AUTH_METHODS = ['private_key_jwt', 'client_secret_jwt'] as cons
 const HASH_BITS: Record<string, string> = { 'SHA-256': '256', 'SHA-384': '384', 'SHA-512': '512' };
 const CURVE_ALGS: Record<string, string> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512', Ed25519: 'EdDSA' };
 
-function isCryptoKey(key: PrivateKey): key is CryptoKey {
+function isCryptoKey(key: PrivateKey): key is WebCryptoKey {
   return typeof CryptoKey !== 'undefined' && key instanceof CryptoKey;
 }
 

@@ -7,22 +7,24 @@ import { importJWK, SignJWT } from 'jose';
 import type { CryptoService, TimeSource } from '../services/types.js';
 import { base64urlEncode } from './base64url.js';
 import { CLIENT_ASSERTION_LIFETIME_SECONDS, clientAssertionAlgorithm, privateKeyId } from './clientAssertion.js';
-import type { ClientConfig } from './types.js';
+import type { ClientConfig, Jwk, PrivateKey, WebCryptoKey } from './types.js';
 
-function isCryptoKey(key: CryptoKey | JsonWebKey): key is CryptoKey {
+type SigningKey = Parameters<SignJWT['sign']>[0];
+
+function isCryptoKey(key: PrivateKey): key is WebCryptoKey {
   return typeof CryptoKey !== 'undefined' && key instanceof CryptoKey;
 }
 
-const importedKeys = new WeakMap<JsonWebKey, Promise<CryptoKey | Uint8Array>>();
+const importedKeys = new WeakMap<Jwk, Promise<SigningKey>>();
 
 /** The key jose signs with: a `CryptoKey` as it is, a JWK imported once, else the secret's UTF-8 bytes. */
-async function signingKey(client: ClientConfig, alg: string): Promise<CryptoKey | Uint8Array> {
+async function signingKey(client: ClientConfig, alg: string): Promise<SigningKey> {
   const key = client.privateKey;
   if (key === undefined) return new TextEncoder().encode(client.clientSecret ?? '');
-  if (isCryptoKey(key)) return key;
+  if (isCryptoKey(key)) return key as unknown as SigningKey;
   let imported = importedKeys.get(key);
   if (imported === undefined) {
-    imported = importJWK(key as Parameters<typeof importJWK>[0], alg) as Promise<CryptoKey | Uint8Array>;
+    imported = importJWK(key as Parameters<typeof importJWK>[0], alg);
     importedKeys.set(key, imported);
   }
   return imported;

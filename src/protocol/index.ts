@@ -15,10 +15,13 @@ export type {
   ErrorAnswer,
   GrantType,
   HttpRequest,
+  Jwk,
   PkceMethod,
+  PrivateKey,
   ProviderConfig,
   ProviderQuirks,
   TokenSet,
+  WebCryptoKey,
 } from './types.js';
 // The service interfaces the functions take (also on the main entry).
 export type { CryptoService, FetchLike, Services, TimeSource } from '../services/types.js';

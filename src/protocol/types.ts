@@ -14,8 +14,31 @@ export type GrantType =
 /** RFC 6749 §2.3, OpenID Connect Core §9, RFC 7523 §2.2 (`private_key_jwt`, `client_secret_jwt`). */
 export type ClientAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt' | 'client_secret_jwt';
 
+/**
+ * A WebCrypto key as the library reads it: the browser's and Node's `CryptoKey` both fit, and
+ * the library's types need no `dom` lib.
+ */
+export interface WebCryptoKey {
+  readonly type: string;
+  readonly extractable: boolean;
+  readonly algorithm: { readonly name: string };
+  readonly usages: readonly string[];
+}
+
+/**
+ * A JWK (RFC 7517 §4); as a private key, with its private member `d`. The members the library
+ * reads; the others (`n`, `e`, `x`, `y`…) go to WebCrypto as they are. A `JsonWebKey` fits.
+ */
+export interface Jwk {
+  kty?: string;
+  d?: string;
+  kid?: string;
+  alg?: string;
+  crv?: string;
+}
+
 /** A private signing key: a WebCrypto `CryptoKey` (best non-extractable) or a private JWK (RFC 7517, with `d`). */
-export type PrivateKey = CryptoKey | JsonWebKey;
+export type PrivateKey = WebCryptoKey | Jwk;
 
 export type PkceMethod = 'S256' | 'plain';
 
