@@ -16,6 +16,7 @@ import { createOAuthClient, type OAuthClient, type OAuthGrant } from '../src/cli
 import { OAuthError } from '../src/errors.js';
 import { memoryStorage } from '../src/services/index.js';
 import type { FetchLike } from '../src/services/types.js';
+import { createClientCredentialsCache } from '../src/server/index.js';
 import { API_SCOPE } from './support/oidcProvider.js';
 import { ID_TOKEN_ALGS, startJoseProvider, type JoseProvider } from './support/oidcProviderJose.js';
 import { UserAgent } from './support/userAgent.js';
@@ -181,6 +182,23 @@ describe('JWT client authentication against oidc-provider', () => {
     const tokens = await client.login();
     expect(tokens.scope).toEqual([API_SCOPE]);
     expect(assertionsSent(recorder.sent)[0]?.header).toMatchObject({ alg: 'ES256', kid: 'client-key-1' });
+  });
+
+  it('serves a server-side client-credentials token cache authenticated with private_key_jwt', async () => {
+    const recorder = recordingFetch();
+    const cache = createClientCredentialsCache({
+      provider: { issuer: op.issuer, tokenEndpoint: `${op.issuer}/token` },
+      client: { clientId: op.privateKeyJwt.clientId, authMethod: 'private_key_jwt', privateKey: op.privateKeyJwt.privateKey, keyId: 'client-key-1' },
+      services: { fetch: recorder.fetch },
+    });
+    try {
+      const token = await cache.getAccessToken({ scopes: [API_SCOPE] });
+      expect(token).toEqual(expect.any(String));
+      expect(await cache.getAccessToken({ scopes: [API_SCOPE] })).toBe(token);
+      expect(assertionsSent(recorder.sent)).toHaveLength(1);
+    } finally {
+      cache.clear();
+    }
   });
 
   it('gets client-credentials tokens with client_secret_jwt', async () => {

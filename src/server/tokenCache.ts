@@ -43,7 +43,7 @@ export interface ClientCredentialsCacheOptions {
    * `authMethod`, `userAgent`, and `scopes`, requested when a call names none.
    * The resource is named per call.
    */
-  client: Omit<ClientCredentialsClientConfig, 'resource'>;
+  client: WithoutResource<ClientCredentialsClientConfig>;
   /**
    * Services (`fetch`, `clock`, `storage`, …). Default: {@link nodeServices}.
    * Without a `storage`, every key gets its own memory storage, dropped with
@@ -69,6 +69,9 @@ export interface TokenRequest {
   /** RFC 8707 resource indicator (an absolute URI): a different resource is a different token. */
   resource?: string;
 }
+
+/** A client without `resource` (named per call here), kept a union: a secret client or a `private_key_jwt` one. */
+type WithoutResource<C> = C extends unknown ? Omit<C, 'resource'> : never;
 
 /** A client-credentials token cache; see {@link createClientCredentialsCache}. */
 export interface ClientCredentialsCache {
