@@ -10,6 +10,7 @@
 import { assign, fromPromise } from 'xstate';
 import { OAuthError } from '../src/errors.js';
 import { buildAuthorizationUrl } from '../src/protocol/authorizationUrl.js';
+import { usesRequestObject } from '../src/protocol/providerRules.js';
 import { parseCallback } from '../src/protocol/callback.js';
 import { createPkce, nopkce } from '../src/protocol/pkce.js';
 import { assertCodeExchangeParams } from '../src/protocol/tokenRequest.js';
@@ -63,7 +64,12 @@ export async function prepareAuthorization(input: PrepareInput, signal: AbortSig
   };
   if (nonce !== undefined) urlOptions.nonce = nonce;
   if (input.login?.extraParams !== undefined) urlOptions.extraParams = input.login.extraParams;
-  const authorizationUrl = buildAuthorizationUrl(provider, client, urlOptions);
+  const builtUrl = buildAuthorizationUrl(provider, client, urlOptions);
+  // RFC 9101: the same request, signed, when the client asks or the provider requires it.
+  // The signing code and `jose` load only then (a chunk of their own in a split bundle).
+  const authorizationUrl = usesRequestObject(provider, client)
+    ? await (await import('../src/protocol/requestObject.js')).signAuthorizationRequest({ provider, client, services }, builtUrl)
+    : builtUrl;
   const now = services.clock.now();
   const pending: PendingAuthorization = {
     state,

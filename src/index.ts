@@ -32,6 +32,7 @@ export {
   type ClientCredentialsClientConfig,
   type ConfidentialClientCredentials,
   type DeviceCodeClientConfig,
+  type PrivateKeyJwtClientCredentials,
   type PublicClientCredentials,
   type RefreshOptions,
   type DeviceLogin,
@@ -93,10 +94,13 @@ export type {
   ClientConfig,
   ErrorAnswer,
   GrantType,
+  Jwk,
   PkceMethod,
+  PrivateKey,
   ProviderConfig,
   ProviderQuirks,
   TokenSet,
+  WebCryptoKey,
 } from './protocol/types.js';
 export type { TokenInfo } from './protocol/tokenInfo.js';
 

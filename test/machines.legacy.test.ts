@@ -86,6 +86,21 @@ describe('implicitMachine', () => {
     expect(h.server.tokenRequests()).toHaveLength(0);
   });
 
+  it('refuses an ID token in the fragment that nothing can verify (no key set), and stores nothing', async () => {
+    const { h, actor, state } = await awaitingCallback();
+    const now = Math.floor(h.server.clock.now() / 1000);
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const nonce = actor.getSnapshot().context.pending!.nonce!;
+    const idToken = `${part({ alg: 'none' })}.${part({ iss: h.server.issuer, aud: 'app', sub: 'mallory', iat: now, exp: now + 60, nonce })}.`;
+    const fragment = new URLSearchParams({ access_token: 'at-1', token_type: 'Bearer', id_token: idToken, state, iss: h.server.issuer });
+    actor.send({ type: 'CALLBACK', url: `${REDIRECT_URI}#${fragment}` });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('error');
+    expect(actor.getSnapshot().context.error?.code).toBe('invalid_id_token');
+    expect(actor.getSnapshot().context.tokens).toBeUndefined();
+    expect(JSON.stringify((await storedSession(h.storage)) ?? {})).not.toContain('at-1');
+  });
+
   it('refuses a fragment whose state does not match, and keeps waiting for its own', async () => {
     const { h, actor } = await awaitingCallback();
     const fragment = new URLSearchParams({ access_token: 'at-1', token_type: 'Bearer', state: 'forged', iss: h.server.issuer });

@@ -157,7 +157,8 @@ describe.each(['memory', 'loopback'] as const)('test authorization server (%s fa
       const f = await openFace();
       const doc = await json(await f.fetch(`${f.issuer}/.well-known/openid-configuration`));
       expect(doc.issuer).toBe(f.issuer);
-      expect(doc.jwks_uri).toBe(`${f.issuer}/jwks`);
+      // Its ID tokens are unsigned or HMAC-keyed: it has no public key to publish, so no jwks_uri (a client would verify against it).
+      expect(doc.jwks_uri).toBeUndefined();
       expect(doc.id_token_signing_alg_values_supported).toEqual(['none']);
     });
 

@@ -95,14 +95,29 @@ export function judgeImplicitCallback(context: GrantContext, url: string): Impli
   }
 }
 
-/** Stores the tokens of an accepted implicit callback as the session (replacing the pending record). */
-const storeTokens = fromPromise<NewSession, WithRuntime & { tokens: TokenSet }>(async ({ input }) => {
-  const { services, options } = runtimeOf(input);
-  const session = await storeNewSession(services, options.storageKey, 'implicit', input.tokens);
-  // The callback was this login's: its pending authorization is spent (a reload must not take it again).
-  await services.storage.remove(pendingLoginKey(options.storageKey)).catch(() => undefined);
-  return session;
-});
+/**
+ * Stores the tokens of an accepted implicit callback as the session (replacing the pending record),
+ * after checking an ID token that came with them: it came through the front channel, so its claims,
+ * its signature and its `at_hash` (OIDC Core §3.2.2.11, §3.2.2.9) — loaded on demand, with `jose`.
+ */
+const storeTokens = fromPromise<NewSession, WithRuntime & { tokens: TokenSet; nonce: string | undefined; issuer: string | undefined }>(
+  async ({ input }) => {
+    const { provider, client, services, options } = runtimeOf(input);
+    if (input.tokens.idToken !== undefined) {
+      const { checkFrontChannelIdToken } = await import('../../src/protocol/idTokenSignature.js');
+      await checkFrontChannelIdToken({ provider, client, services }, input.tokens.idToken, {
+        nonce: input.nonce,
+        issuer: input.issuer,
+        now: services.clock.now(),
+        accessToken: input.tokens.accessToken,
+      });
+    }
+    const session = await storeNewSession(services, options.storageKey, 'implicit', input.tokens);
+    // The callback was this login's: its pending authorization is spent (a reload must not take it again).
+    await services.storage.remove(pendingLoginKey(options.storageKey)).catch(() => undefined);
+    return session;
+  },
+);
 
 const redirect = redirectGrantImplementations(judgeImplicitCallback);
 
@@ -228,7 +243,11 @@ export const implicitMachine = setup({
         input: ({ context, event }) => {
           const verdict = event.type === 'CALLBACK' ? judgeImplicitCallback(context, event.url) : undefined;
           if (verdict === undefined || !verdict.accepted) throw new TypeError('exchanging without an accepted callback');
-          return withRuntime(context, { tokens: verdict.tokens });
+          return withRuntime(context, {
+            tokens: verdict.tokens,
+            nonce: context.pending?.nonce,
+            issuer: context.pending?.issuer ?? runtimeOf(context).provider.issuer,
+          });
         },
         onDone: {
           target: 'authenticated',

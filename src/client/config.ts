@@ -10,7 +10,7 @@
  */
 import * as v from 'valibot';
 import { DEFAULT_GRANT_OPTIONS, resolveGrantOptions, type GrantOptions } from '../../machines/types.js';
-import type { ClientAuthMethod, ClientConfig, PkceMethod, ProviderConfig } from '../protocol/types.js';
+import type { ClientAuthMethod, ClientConfig, PkceMethod, PrivateKey, ProviderConfig } from '../protocol/types.js';
 import { RESERVED_AUTHORIZATION_PARAMS } from '../protocol/authorizationUrl.js';
 import { RESERVED_TOKEN_PARAMS } from '../protocol/tokenRequest.js';
 import { CLIENT_AUTH_METHODS, isRecord, isResourceIndicator, isScopeToken } from '../protocol/validators.js';
@@ -48,6 +48,13 @@ interface ClientBase {
   scopes?: string[];
   /** `User-Agent` of every request (servers; some providers, like Path of Exile, require a format). */
   userAgent?: string;
+  /** The algorithm the client registered for its ID tokens (`id_token_signed_response_alg`); others are refused. */
+  idTokenSigningAlg?: string;
+  /**
+   * Send authorization requests as signed request objects (RFC 9101), signed with `privateKey` or an
+   * HMAC of `clientSecret`; on whenever the provider requires it.
+   */
+  requestObject?: boolean;
 }
 
 /** A public client: no secret, `authMethod` `'none'` (OAuth 2.1 §2.1). */
@@ -56,11 +63,31 @@ export interface PublicClientCredentials {
   authMethod?: 'none';
 }
 
-/** A confidential client: a secret, sent with `client_secret_basic` (default) or `client_secret_post`. */
+/**
+ * A confidential client with a secret, sent with `client_secret_basic` (default) or
+ * `client_secret_post`, or keying the HMAC of a `client_secret_jwt` assertion (RFC 7523).
+ */
 export interface ConfidentialClientCredentials {
   /** Confidential clients only; never ship one to a browser. */
   clientSecret: string;
-  authMethod?: Exclude<ClientAuthMethod, 'none'>;
+  authMethod?: Exclude<ClientAuthMethod, 'none' | 'private_key_jwt'>;
+  /** `client_secret_jwt`'s HMAC algorithm; default `HS256`. */
+  signingAlg?: string;
+}
+
+/**
+ * A confidential client that authenticates with `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): a
+ * single-use assertion signed with its private key, whose public key the provider has registered.
+ */
+export interface PrivateKeyJwtClientCredentials {
+  clientSecret?: undefined;
+  authMethod: 'private_key_jwt';
+  /** A `CryptoKey` (best non-extractable) or a private JWK. */
+  privateKey: PrivateKey;
+  /** The key's `kid`, named in each assertion; default the JWK's own. */
+  keyId?: string;
+  /** The JWS algorithm; default the JWK's `alg`, else what the key is (RSA → RS256, P-256 → ES256, Ed25519 → EdDSA). */
+  signingAlg?: string;
 }
 
 /** `client` of the authorization code grant: a `redirectUri` is required. */
@@ -69,11 +96,11 @@ export type AuthorizationCodeClientConfig = ClientBase & {
   redirectUri: string;
   /** `S256` by default; `plain` only by explicit opt-in (RFC 9700 §2.1.1). */
   pkceMethod?: PkceMethod;
-} & (PublicClientCredentials | ConfidentialClientCredentials);
+} & (PublicClientCredentials | ConfidentialClientCredentials | PrivateKeyJwtClientCredentials);
 
 /** `client` of the client credentials grant: confidential only (RFC 6749 §4.4). */
 export type ClientCredentialsClientConfig = ClientBase &
-  ConfidentialClientCredentials & {
+  (ConfidentialClientCredentials | PrivateKeyJwtClientCredentials) & {
     /**
      * RFC 8707 resource indicator (an absolute URI without fragment): every token
      * request, renewals included, asks for a token for this resource.
@@ -82,7 +109,7 @@ export type ClientCredentialsClientConfig = ClientBase &
   };
 
 /** `client` of the device authorization grant (RFC 8628). */
-export type DeviceCodeClientConfig = ClientBase & (PublicClientCredentials | ConfidentialClientCredentials);
+export type DeviceCodeClientConfig = ClientBase & (PublicClientCredentials | ConfidentialClientCredentials | PrivateKeyJwtClientCredentials);
 
 /** The `client` of each grant. */
 export type ClientConfigFor<G extends OAuthGrant> = G extends 'authorization_code'
@@ -149,6 +176,12 @@ const providerEntries = {
   tokenEndpointAuthMethodsSupported: v.optional(strings('provider.tokenEndpointAuthMethodsSupported must be strings')),
   grantTypesSupported: v.optional(strings('provider.grantTypesSupported must be strings')),
   scopesSupported: v.optional(strings('provider.scopesSupported must be strings')),
+  jwksUri: v.optional(absoluteUrl('provider.jwksUri must be an absolute URL')),
+  idTokenSigningAlgValuesSupported: v.optional(strings('provider.idTokenSigningAlgValuesSupported must be strings')),
+  tokenEndpointAuthSigningAlgValuesSupported: v.optional(strings('provider.tokenEndpointAuthSigningAlgValuesSupported must be strings')),
+  requestParameterSupported: v.optional(v.boolean('provider.requestParameterSupported must be a boolean')),
+  requireSignedRequestObject: v.optional(v.boolean('provider.requireSignedRequestObject must be a boolean')),
+  requestObjectSigningAlgValuesSupported: v.optional(strings('provider.requestObjectSigningAlgValuesSupported must be strings')),
   allowInsecureRequests: v.optional(v.boolean()),
   quirks: v.optional(ProviderQuirksSchema),
 };
@@ -186,6 +219,21 @@ export const ClientSchema = v.strictObject({
   ),
   pkceMethod: v.optional(v.picklist(PKCE_METHODS, (issue) => `unknown client.pkceMethod ${JSON.stringify(issue.input)}; expected S256 or plain`)),
   userAgent: v.optional(text('client.userAgent must be a non-empty string')),
+  idTokenSigningAlg: v.optional(text('client.idTokenSigningAlg must be a non-empty string')),
+  privateKey: v.optional(
+    v.custom<PrivateKey>(
+      isPrivateKey,
+      'client.privateKey must be a private CryptoKey or a private JWK (an object with kty and d)',
+    ),
+  ),
+  keyId: v.optional(text('client.keyId must be a non-empty string')),
+  requestObject: v.optional(v.boolean('client.requestObject must be a boolean')),
+  signingAlg: v.optional(
+    v.pipe(
+      text('client.signingAlg must be a non-empty string'),
+      v.check((alg) => alg.toLowerCase() !== 'none', 'client.signingAlg cannot be none: an assertion is always signed'),
+    ),
+  ),
   resource: v.optional(
     v.custom<string>(
       isResourceIndicator,
@@ -193,6 +241,12 @@ export const ClientSchema = v.strictObject({
     ),
   ),
 });
+
+/** A private `CryptoKey`, or a JWK with the private part (`d`; RFC 7518 §6.2.2, §6.3.2, RFC 8037 §2). */
+function isPrivateKey(value: unknown): boolean {
+  if (typeof CryptoKey !== 'undefined' && value instanceof CryptoKey) return value.type === 'private';
+  return isRecord(value) && typeof value.kty === 'string' && typeof value.d === 'string';
+}
 
 const hasMethods = (...names: string[]) => (value: unknown) =>
   isRecord(value) && names.every((name) => typeof value[name] === 'function');
@@ -338,12 +392,21 @@ export function checkGrantOptions(entry: string, options: GrantOptions | undefin
  * helpers) needs a secret whatever the method.
  */
 export function checkClientAuth(entry: string, client: AnyClientConfig, confidential: string | undefined): void {
-  const { authMethod, clientSecret } = client;
+  const { authMethod, clientSecret, privateKey } = client;
   if (authMethod === 'none' && clientSecret !== undefined) configError(entry, "client.authMethod 'none' cannot be used with a clientSecret");
-  if (authMethod !== undefined && authMethod !== 'none' && clientSecret === undefined) {
-    configError(entry, `client.authMethod '${authMethod}' needs a clientSecret`);
+  if (authMethod === 'private_key_jwt') {
+    if (privateKey === undefined) configError(entry, "client.authMethod 'private_key_jwt' needs a privateKey");
+    if (clientSecret !== undefined) configError(entry, "client.authMethod 'private_key_jwt' takes a privateKey, not a clientSecret");
+  } else {
+    if (authMethod !== undefined && authMethod !== 'none' && clientSecret === undefined) {
+      configError(entry, `client.authMethod '${authMethod}' needs a clientSecret`);
+    }
+    if (privateKey !== undefined || client.keyId !== undefined) configError(entry, "client.privateKey and client.keyId are for client.authMethod 'private_key_jwt'");
+    if (client.signingAlg !== undefined && authMethod !== 'client_secret_jwt' && client.requestObject !== true) {
+      configError(entry, "client.signingAlg is for client.authMethod 'private_key_jwt' or 'client_secret_jwt', or client.requestObject");
+    }
   }
-  if (confidential !== undefined && clientSecret === undefined) configError(entry, confidential);
+  if (confidential !== undefined && clientSecret === undefined && privateKey === undefined) configError(entry, confidential);
 }
 
 /** Whether the provider option asks for discovery (no token endpoint given). */
@@ -374,6 +437,11 @@ export function machineClientConfig(client: AnyClientConfig): ClientConfig {
   if (client.scopes !== undefined) config.scopes = [...client.scopes];
   if (client.pkceMethod !== undefined) config.pkceMethod = client.pkceMethod;
   if (client.userAgent !== undefined) config.userAgent = client.userAgent;
+  if (client.idTokenSigningAlg !== undefined) config.idTokenSigningAlg = client.idTokenSigningAlg;
+  if (client.privateKey !== undefined) config.privateKey = client.privateKey;
+  if (client.keyId !== undefined) config.keyId = client.keyId;
+  if (client.signingAlg !== undefined) config.signingAlg = client.signingAlg;
+  if (client.requestObject !== undefined) config.requestObject = client.requestObject;
   return config;
 }
 

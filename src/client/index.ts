@@ -22,6 +22,7 @@ export type {
   DeviceCodeClientConfig,
   OAuthGrant,
   ProviderOption,
+  PrivateKeyJwtClientCredentials,
   PublicClientCredentials,
 } from './config.js';
 export type { GrantActor, GrantSnapshot, InspectOption, LogoutOptions } from './core.js';

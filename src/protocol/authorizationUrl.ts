@@ -3,7 +3,7 @@
  */
 import { resolveEndpoint } from './endpoints.js';
 import { nopkce, pkceMethodWireName, type NoPkce } from './pkce.js';
-import { assertPkceMethodAllowed, assertScopesListed, configurationError } from './providerRules.js';
+import { assertIdTokenAlgorithmSupported, assertPkceMethodAllowed, assertScopesListed, configurationError } from './providerRules.js';
 import { assertScopesAllowed, assertScopeSyntax, joinScopes } from './scopeGrants.js';
 import type { ClientConfig, PkceMethod, ProviderConfig } from './types.js';
 
@@ -46,7 +46,8 @@ function nonEmpty(value: unknown, name: string): string {
  * The URL to send the user agent to. Keeps a query the endpoint already has
  * (RFC 6749 §3.1). What the provider's profile forbids — a scope reserved to
  * another grant or outside an exhaustive `scopesSupported`, a PKCE method it
- * does not list, an extra parameter the library sets — throws
+ * does not list, an ID-token algorithm (`client.idTokenSigningAlg`) it does not sign with, an extra
+ * parameter the library sets — throws
  * `OAuthError('configuration_error')`; missing or malformed arguments throw `TypeError`.
  */
 export function buildAuthorizationUrl(
@@ -68,6 +69,7 @@ export function buildAuthorizationUrl(
   assertScopeSyntax(scopes);
   assertScopesAllowed(provider, 'authorization_code', scopes);
   assertScopesListed(provider, scopes);
+  if (scopes.includes('openid')) assertIdTokenAlgorithmSupported(provider, client);
   const redirectUri = options.redirectUri ?? client.redirectUri;
   if (redirectUri !== undefined) {
     // RFC 6749 §3.1.2: the redirection endpoint URI MUST be an absolute URI. Sent exactly as given.

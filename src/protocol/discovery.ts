@@ -43,6 +43,12 @@ const MetadataSchema = v.looseObject({
   token_endpoint_auth_methods_supported: v.exactOptional(Strings),
   grant_types_supported: v.exactOptional(Strings),
   scopes_supported: v.exactOptional(Strings),
+  jwks_uri: v.exactOptional(Url),
+  id_token_signing_alg_values_supported: v.exactOptional(Strings),
+  token_endpoint_auth_signing_alg_values_supported: v.exactOptional(Strings),
+  request_parameter_supported: v.exactOptional(v.boolean()),
+  require_signed_request_object: v.exactOptional(v.boolean()),
+  request_object_signing_alg_values_supported: v.exactOptional(Strings),
 });
 
 /** RFC 8414 §2: an issuer is an absolute `https:` URL (`http:` on loopback or by opt-in) without query or fragment; else a `TypeError`. */
@@ -166,8 +172,8 @@ export async function discover(
   // now as the server's fault rather than as a TypeError at the first request.
   for (const field of Object.keys(MetadataSchema.entries) as MetadataField[]) {
     const value = result.output[field];
-    // Every `…_endpoint` field of the schema: the URLs the library sends requests (or the user) to.
-    if (field.endsWith('_endpoint') && typeof value === 'string' && !isSecureUrl(new URL(value), allowInsecure)) {
+    // Every `…_endpoint` field of the schema and `jwks_uri`: the URLs the library sends requests (or the user) to.
+    if ((field.endsWith('_endpoint') || field === 'jwks_uri') && typeof value === 'string' && !isSecureUrl(new URL(value), allowInsecure)) {
       throw new OAuthError('insecure_endpoint', {
         description: `the metadata's ${field} is not an https URL (http only on loopback or with allowInsecureRequests)`,
         status: response.status,

@@ -2,7 +2,7 @@
  * `oauth-machines/protocol`: the OAuth protocol core without any machine —
  * pure builders and checkers (PKCE, the authorization URL, callbacks, token
  * and other requests, every response reader, client authentication,
- * `WWW-Authenticate`, ID-token claims), and the operations that send them
+ * `WWW-Authenticate`, ID-token claims and signatures), and the operations that send them
  * through the services. The machines of the main entry are built on these.
  */
 
@@ -15,10 +15,13 @@ export type {
   ErrorAnswer,
   GrantType,
   HttpRequest,
+  Jwk,
   PkceMethod,
+  PrivateKey,
   ProviderConfig,
   ProviderQuirks,
   TokenSet,
+  WebCryptoKey,
 } from './types.js';
 // The service interfaces the functions take (also on the main entry).
 export type { CryptoService, FetchLike, Services, TimeSource } from '../services/types.js';
@@ -36,13 +39,16 @@ export {
   type Pkce,
   type PkceChallengeEncoding,
 } from './pkce.js';
-export { runtimeSetsUserAgent } from './providerRules.js';
+export { runtimeSetsUserAgent, usesRequestObject } from './providerRules.js';
 export { resolveEndpoint, type EndpointName } from './endpoints.js';
 // Requests and their checks: authorization URL, callback, client authentication, token requests.
 export { buildAuthorizationUrl, type AuthorizationUrlOptions } from './authorizationUrl.js';
 export { buildEndSessionUrl, type EndSessionUrlOptions } from './endSession.js';
 export { checkCallback, parseCallback, type CallbackExpectation, type CallbackResult } from './callback.js';
-export { applyClientAuth, basicCredentials, resolveClientAuthMethod } from './clientAuth.js';
+export { applyClientAuth, basicCredentials, clientAssertionAudience, resolveClientAuthMethod } from './clientAuth.js';
+export { CLIENT_ASSERTION_TYPE, signClientAssertion } from './clientAssertion.js';
+export { createClientAssertion } from './clientKeySigning.js';
+export { signAuthorizationRequest } from './requestObject.js';
 export { DEVICE_CODE_GRANT_TYPE, tokenRequest } from './tokenRequest.js';
 // Response readers: tokens, errors (with WWW-Authenticate and Retry-After), discovery, device authorization,
 // revocation, introspection, userinfo, and the ID token's claims.
@@ -61,6 +67,8 @@ export { introspectionRequest, readIntrospectionResponse, type Introspection } f
 export { readUserinfoResponse, userinfoRequest } from './userinfo.js';
 export { readTokenInfoResponse, tokenInfoRequest, type TokenInfo } from './tokenInfo.js';
 export { checkIdTokenClaims, decodeJwtPayload, type IdTokenClaims, type IdTokenExpectation } from './idToken.js';
+export { allowedIdTokenAlgorithms, verifyIdTokenSignature } from './idTokenSignature.js';
+export { fetchJwks, type JsonWebKeySet } from './jwks.js';
 // Operations: build → send through services.fetch → read, as the machines' actors call them.
 export {
   exchangeAuthorizationCode,

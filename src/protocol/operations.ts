@@ -36,9 +36,15 @@ function clientAuthenticated(context: OperationContext): boolean {
   return resolveClientAuthMethod(context.provider, context.client) !== 'none';
 }
 
-/** Sends a built request with the context's fetch and signal (never following a redirect, see `sendRequest`). */
-function send(context: OperationContext, request: HttpRequest): Promise<Response> {
-  return sendRequest(context.services.fetch, request, context.signal);
+/**
+ * Sends a built request with the context's fetch and signal (never following a redirect, see `sendRequest`),
+ * signing its JWT client assertion first when it has one: a new assertion, with a new `jti`, for every send.
+ */
+export async function send(context: OperationContext, request: HttpRequest): Promise<Response> {
+  if (request.clientAssertion === undefined) return sendRequest(context.services.fetch, request, context.signal);
+  // The signing code and `jose` load on first use (a chunk of their own in a split bundle).
+  const { signClientAssertion } = await import('./clientAssertion.js');
+  return sendRequest(context.services.fetch, await signClientAssertion(context, request), context.signal);
 }
 
 /**
@@ -60,11 +66,12 @@ interface RefreshedIdTokenCheck extends IdTokenCheck {
 /**
  * Checks the ID token of a token response, if it has one: issuer, audience,
  * authorized party and expiry always, the nonce when one was sent, the same
- * subject and issuer as `previous` on a refresh. Every grant's tokens pass
- * here: an ID token is only ever trusted because it came straight from the
- * token endpoint (OIDC Core §3.1.3.7 item 6), whichever grant asked for it.
+ * subject and issuer as `previous` on a refresh, and its signature whenever
+ * the provider's key set is known (`provider.jwksUri`: see
+ * `verifyIdTokenSignature`). Without one, the token endpoint's TLS stands in
+ * for the signature (OIDC Core §3.1.3.7 item 6). Every grant's tokens pass here.
  */
-function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check: RefreshedIdTokenCheck, sentAt: number): void {
+async function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check: RefreshedIdTokenCheck, sentAt: number): Promise<void> {
   // OIDC Core §3.1.3.3 requires an ID token in the response to an `openid` request, but some servers omit it
   // (and OIDC Core §12.2 lets a refresh response omit it): nothing to check then, and the tokens are still good.
   if (tokens.idToken === undefined) return;
@@ -76,6 +83,11 @@ function checkReturnedIdToken(context: OperationContext, tokens: TokenSet, check
     // jumped while the request was under way (a laptop waking) does not refuse tokens the server already issued.
     now: Math.min(sentAt, context.services.clock.now()),
   });
+  // Whenever the provider's key set is known. The verifier and `jose` load on first use (their own chunk in a split bundle).
+  if (context.provider.jwksUri !== undefined) {
+    const { verifyIdTokenSignature } = await import('./idTokenSignature.js');
+    await verifyIdTokenSignature(context, tokens.idToken);
+  }
   if (check.previous === undefined) return;
   let before: Record<string, unknown>;
   try {
@@ -111,7 +123,7 @@ async function requestTokens(context: OperationContext, request: HttpRequest, ch
   const sentAt = context.services.clock.now();
   const response = await send(context, request);
   const tokens = await readTokenResponse(context.provider, response, context.services.clock, { clientAuthenticated: clientAuthenticated(context) });
-  checkReturnedIdToken(context, tokens, check, sentAt);
+  await checkReturnedIdToken(context, tokens, check, sentAt);
   return tokens;
 }
 
@@ -120,9 +132,10 @@ async function requestTokens(context: OperationContext, request: HttpRequest, ch
  * An `id_token` in the response is checked against the issuer and client id
  * (OIDC Core §3.1.3.7) and, with `idToken.nonce`, the nonce that was sent; a
  * failure throws `nonce_mismatch` / `invalid_id_token` (`invalid_response`
- * for one that does not decode). A response without one is accepted. The
- * signature is not verified: the ID token came straight from the token
- * endpoint over TLS (§3.1.3.7 item 6).
+ * for one that does not decode). A response without one is accepted. Its
+ * signature is verified when the provider's key set is known
+ * (`provider.jwksUri`); otherwise the token endpoint's TLS stands in for it
+ * (§3.1.3.7 item 6).
  */
 export async function exchangeAuthorizationCode(
   context: OperationContext & {

@@ -58,13 +58,17 @@ export function buildAuthenticatedPost(
     ...userAgentHeaders(provider, client.userAgent),
   };
   const body: Record<string, string> = { ...params };
-  applyClientAuth(provider, client, body, headers);
+  const assertion = applyClientAuth(provider, client, body, headers);
+  let request: HttpRequest;
   if (encoding === 'json') {
     headers['Content-Type'] = 'application/json';
-    return { url, init: { method: 'POST', headers, body: JSON.stringify(body), redirect: 'manual' } };
+    request = { url, init: { method: 'POST', headers, body: JSON.stringify(body), redirect: 'manual' } };
+  } else {
+    headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    request = { url, init: { method: 'POST', headers, body: new URLSearchParams(body).toString(), redirect: 'manual' } };
   }
-  headers['Content-Type'] = 'application/x-www-form-urlencoded';
-  return { url, init: { method: 'POST', headers, body: new URLSearchParams(body).toString(), redirect: 'manual' } };
+  if (assertion !== undefined) request.clientAssertion = assertion;
+  return request;
 }
 
 /** Throws `TypeError` unless `value` is a non-empty string. */
@@ -120,9 +124,15 @@ export function transportError(thrown: unknown, signal: AbortSignal | undefined)
  * Sends a built request: the one place the library calls `fetch`. It never
  * follows a redirect (`redirect: 'manual'`, whatever the request says) and
  * refuses a redirect answer as `unexpected_redirect`, its body unread; a
- * fetch that throws becomes an `OAuthError` (see {@link transportError}).
+ * fetch that throws becomes an `OAuthError` (see {@link transportError}). A
+ * request still waiting for its client assertion (`HttpRequest.clientAssertion`)
+ * is a `TypeError`, never sent.
  */
 export async function sendRequest(fetch: FetchLike, request: HttpRequest, signal: AbortSignal | undefined): Promise<Response> {
+  if (request.clientAssertion !== undefined) {
+    // Sent as it is, the request would carry no credentials: the server would refuse it, or serve it as a public client's.
+    throw new TypeError('the request waits for its client assertion: sign it with signClientAssertion before sending');
+  }
   const init: RequestInit = { ...request.init, headers: { ...request.init.headers }, redirect: 'manual' };
   if (signal !== undefined) init.signal = signal;
   let response: Response;

@@ -5,7 +5,7 @@
  * (`configuration_error`) that no server sends.
  */
 import { OAuthError } from '../errors.js';
-import type { PkceMethod, ProviderConfig } from './types.js';
+import type { ClientConfig, PkceMethod, ProviderConfig } from './types.js';
 
 /** The error of a request the library refused itself: not the server's answer, so no status, never retried. */
 export function configurationError(description: string, cause?: unknown): OAuthError {
@@ -52,4 +52,32 @@ export function assertScopesListed(provider: ProviderConfig, scopes: readonly st
   if (unlisted.length > 0) {
     throw configurationError(`the provider grants only ${listed.join(', ') || 'no scope'}; ${unlisted.join(', ')} would be refused`);
   }
+}
+
+/**
+ * The ID-token algorithm the client registered (`client.idTokenSigningAlg`)
+ * against what the provider signs with (`idTokenSigningAlgValuesSupported`,
+ * OIDC Discovery §3): one it does not list, `none`, or an HMAC for a client
+ * without a secret (OIDC Core §10.1) is a `configuration_error` before the user leaves.
+ */
+export function assertIdTokenAlgorithmSupported(provider: ProviderConfig, client: ClientConfig): void {
+  const alg = client.idTokenSigningAlg;
+  if (alg === undefined) return;
+  if (alg.toLowerCase() === 'none') throw configurationError('client.idTokenSigningAlg cannot be none: unsigned ID tokens are refused');
+  if (/^HS\d+$/.test(alg) && (client.clientSecret === undefined || client.clientSecret === '')) {
+    throw configurationError(`client.idTokenSigningAlg ${alg} is an HMAC keyed by a client secret, which this client does not have`);
+  }
+  const supported = provider.idTokenSigningAlgValuesSupported;
+  if (supported !== undefined && !supported.includes(alg)) {
+    throw configurationError(`the provider does not sign ID tokens with ${alg} (it signs with ${supported.join(', ')})`);
+  }
+}
+
+/**
+ * Whether the authorization request is sent as a signed request object: when
+ * the client asks (`client.requestObject`) or the provider requires it
+ * (`requireSignedRequestObject`, RFC 9101 §10.5).
+ */
+export function usesRequestObject(provider: ProviderConfig, client: ClientConfig): boolean {
+  return client.requestObject === true || provider.requireSignedRequestObject === true;
 }

@@ -11,8 +11,34 @@ export type GrantType =
   | 'password'
   | 'implicit';
 
-/** RFC 6749 §2.3, OpenID Connect Core §9 (`private_key_jwt` has room, not an implementation yet). */
-export type ClientAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic';
+/** RFC 6749 §2.3, OpenID Connect Core §9, RFC 7523 §2.2 (`private_key_jwt`, `client_secret_jwt`). */
+export type ClientAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt' | 'client_secret_jwt';
+
+/**
+ * A WebCrypto key as the library reads it: the browser's and Node's `CryptoKey` both fit, and
+ * the library's types need no `dom` lib.
+ */
+export interface WebCryptoKey {
+  readonly type: string;
+  readonly extractable: boolean;
+  readonly algorithm: { readonly name: string };
+  readonly usages: readonly string[];
+}
+
+/**
+ * A JWK (RFC 7517 §4); as a private key, with its private member `d`. The members the library
+ * reads; the others (`n`, `e`, `x`, `y`…) go to WebCrypto as they are. A `JsonWebKey` fits.
+ */
+export interface Jwk {
+  kty?: string;
+  d?: string;
+  kid?: string;
+  alg?: string;
+  crv?: string;
+}
+
+/** A private signing key: a WebCrypto `CryptoKey` (best non-extractable) or a private JWK (RFC 7517, with `d`). */
+export type PrivateKey = WebCryptoKey | Jwk;
 
 export type PkceMethod = 'S256' | 'plain';
 
@@ -179,6 +205,26 @@ export interface ProviderConfig {
   tokenEndpointAuthMethodsSupported?: string[];
   grantTypesSupported?: string[];
   scopesSupported?: string[];
+  /**
+   * The provider's JWK Set (OIDC Discovery §3 `jwks_uri`). When known, every ID token's signature is
+   * verified against it (`verifyIdTokenSignature`); without it the token endpoint's TLS stands in for
+   * the signature (OIDC Core §3.1.3.7 item 6).
+   */
+  jwksUri?: string;
+  /** OIDC Discovery §3: the algorithms the provider signs ID tokens with; others are refused. */
+  idTokenSigningAlgValuesSupported?: string[];
+  /**
+   * RFC 8414 §2: the algorithms the token endpoint accepts JWT client assertions signed with
+   * (`private_key_jwt`, `client_secret_jwt`); an assertion signed otherwise is a `configuration_error`
+   * before anything is sent.
+   */
+  tokenEndpointAuthSigningAlgValuesSupported?: string[];
+  /** OIDC Discovery §3 `request_parameter_supported`: `false` refuses request objects (`configuration_error`). */
+  requestParameterSupported?: boolean;
+  /** RFC 9101 §10.5 `require_signed_request_object`: every authorization request is sent as a signed request object. */
+  requireSignedRequestObject?: boolean;
+  /** `request_object_signing_alg_values_supported`: a request object signed otherwise is a `configuration_error` before anything is sent. */
+  requestObjectSigningAlgValuesSupported?: string[];
   /** Allow `http:` endpoints that are not loopback. Off by default (RFC 9700 §2.6: TLS everywhere). */
   allowInsecureRequests?: boolean;
   quirks?: ProviderQuirks;
@@ -189,8 +235,27 @@ export interface ClientConfig {
   clientId: string;
   /** Confidential clients only; never in a browser entry. */
   clientSecret?: string;
-  /** Default: `client_secret_basic` with a secret (or the provider's only allowed method), `none` without. */
+  /**
+   * Default: `client_secret_basic` with a secret (or the first secret method the provider accepts), `none`
+   * without. `private_key_jwt` signs a single-use assertion with `privateKey`, `client_secret_jwt`
+   * with an HMAC keyed by `clientSecret` (RFC 7523 §2.2).
+   */
   authMethod?: ClientAuthMethod;
+  /** `private_key_jwt`'s signing key (RFC 7523): a `CryptoKey` (best non-extractable) or a private JWK. */
+  privateKey?: PrivateKey;
+  /** The `kid` of `privateKey`, named in each assertion's header; default the JWK's own `kid`. */
+  keyId?: string;
+  /**
+   * The JWS algorithm assertions are signed with; default the JWK's `alg`, else what the key is
+   * (RSA → `RS256`, RSA-PSS → `PS256`, P-256 → `ES256`, Ed25519 → `EdDSA`), `HS256` for `client_secret_jwt`.
+   */
+  signingAlg?: string;
+  /**
+   * Send every authorization request as a signed request object (JAR, RFC 9101), signed like
+   * the client's assertions (`privateKey`, else an HMAC of `clientSecret`). On whenever the provider
+   * requires it (`requireSignedRequestObject`).
+   */
+  requestObject?: boolean;
   /** Sent exactly as registered (RFC 9700 §4.1.3). */
   redirectUri?: string;
   scopes?: string[];
@@ -198,6 +263,12 @@ export interface ClientConfig {
   pkceMethod?: PkceMethod;
   /** Sent as the `User-Agent` header of every request to the provider (servers; browsers do not let it be set). */
   userAgent?: string;
+  /**
+   * The algorithm the client registered for its ID tokens (OIDC Registration
+   * `id_token_signed_response_alg`): a token signed otherwise is refused, and a provider whose
+   * `idTokenSigningAlgValuesSupported` does not list it is a `configuration_error` before anything is sent.
+   */
+  idTokenSigningAlg?: string;
 }
 
 /** A fully built HTTP request: the URL and a `RequestInit` with string headers and body. */
@@ -214,4 +285,10 @@ export interface HttpRequest {
      */
     redirect: 'manual';
   };
+  /**
+   * A JWT client assertion (RFC 7523) still to be signed into the body, for the audience named:
+   * `signClientAssertion` adds it (the operations do, before every send); `sendRequest` refuses a
+   * request that still has this field.
+   */
+  clientAssertion?: { audience: string };
 }

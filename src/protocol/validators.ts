@@ -7,7 +7,13 @@
 import type { ClientAuthMethod } from './types.js';
 
 /** The client authentication methods the library implements (RFC 6749 §2.3, OpenID Connect Core §9). */
-export const CLIENT_AUTH_METHODS = ['none', 'client_secret_post', 'client_secret_basic'] as const satisfies readonly ClientAuthMethod[];
+export const CLIENT_AUTH_METHODS = [
+  'none',
+  'client_secret_post',
+  'client_secret_basic',
+  'private_key_jwt',
+  'client_secret_jwt',
+] as const satisfies readonly ClientAuthMethod[];
 
 /** The ones that send a client secret. */
 export const SECRET_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const satisfies readonly ClientAuthMethod[];

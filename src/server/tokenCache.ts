@@ -22,6 +22,7 @@ import {
   checkGrantOptions,
   configError,
   parseConfig,
+  type AnyClientConfig,
   type ClientCredentialsClientConfig,
 } from '../client/config.js';
 import { assembleClient } from '../client/facade.js';
@@ -42,7 +43,7 @@ export interface ClientCredentialsCacheOptions {
    * `authMethod`, `userAgent`, and `scopes`, requested when a call names none.
    * The resource is named per call.
    */
-  client: Omit<ClientCredentialsClientConfig, 'resource'>;
+  client: WithoutResource<ClientCredentialsClientConfig>;
   /**
    * Services (`fetch`, `clock`, `storage`, …). Default: {@link nodeServices}.
    * Without a `storage`, every key gets its own memory storage, dropped with
@@ -68,6 +69,9 @@ export interface TokenRequest {
   /** RFC 8707 resource indicator (an absolute URI): a different resource is a different token. */
   resource?: string;
 }
+
+/** A client without `resource` (named per call here), kept a union: a secret client or a `private_key_jwt` one. */
+type WithoutResource<C> = C extends unknown ? Omit<C, 'resource'> : never;
 
 /** A client-credentials token cache; see {@link createClientCredentialsCache}. */
 export interface ClientCredentialsCache {
@@ -150,7 +154,7 @@ const CacheOptionsSchema = v.strictObject({
 export function createClientCredentialsCache(options: ClientCredentialsCacheOptions): ClientCredentialsCache {
   parseConfig(ENTRY, CacheOptionsSchema, options);
   const { provider, client } = options;
-  checkClientAuth(ENTRY, client, 'client.clientSecret is required (RFC 6749 §4.4: confidential clients only)');
+  checkClientAuth(ENTRY, client as AnyClientConfig, 'client.clientSecret (or a private_key_jwt privateKey) is required (RFC 6749 §4.4: confidential clients only)');
   if ((client as { resource?: unknown }).resource !== undefined) configError(ENTRY, 'name the resource per call (getAccessToken({ resource })), not as client.resource');
   if (typeof provider.tokenEndpoint !== 'string') configError(ENTRY, 'provider.tokenEndpoint is required');
   checkGrantOptions(ENTRY, options.options);
@@ -174,7 +178,7 @@ export function createClientCredentialsCache(options: ClientCredentialsCacheOpti
         ...(target.scopes.length > 0 ? { scopes: target.scopes } : {}),
         // RFC 8707 §2.2: the resource goes into every token request of the key, renewals included.
         ...(target.resource !== undefined ? { resource: target.resource } : {}),
-      },
+      } as ClientCredentialsClientConfig,
       services: keyServices,
       options: {
         ...machineOptions,

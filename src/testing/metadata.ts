@@ -32,7 +32,6 @@ export function serverMetadata(state: ServerState, issuer: string): Record<strin
     userinfo_endpoint: url('userinfo'),
     device_authorization_endpoint: url('device_authorization'),
     end_session_endpoint: url('end_session'),
-    jwks_uri: `${issuer}/jwks`,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: grants,

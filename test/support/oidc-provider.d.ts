@@ -66,6 +66,8 @@ declare module 'oidc-provider' {
     clientBasedCORS?: (ctx: KoaContext, origin: string, client: ProviderClient) => boolean;
     ttl?: Record<string, number>;
     renderError?: (ctx: KoaContext, out: Record<string, string>, error: Error) => Promise<void>;
+    /** The JWS/JWE algorithms the provider enables, per use (`idTokenSigningAlgValues`, `clientAuthSigningAlgValues`, `requestObjectSigningAlgValues`…). */
+    enabledJWA?: Record<string, string[]>;
   }
 
   export default class Provider {

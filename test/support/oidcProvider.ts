@@ -106,7 +106,7 @@ function rsaSigningKey(): Promise<Record<string, unknown>> {
  * is isolated (the built-in memory adapter shares one module-level store and
  * warns on every start).
  */
-function memoryAdapter(): new (model: string) => Adapter {
+export function memoryAdapter(): new (model: string) => Adapter {
   const entries = new Map<string, { payload: AdapterPayload; expiresAt: number }>();
   const index = new Map<string, string>();
   const grants = new Map<string, Set<string>>();
@@ -181,7 +181,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * The dev interactions are exactly what the harness wants, but the provider
  * warns about them on every start; drop that one line and nothing else.
  */
-function withoutDevInteractionsWarning<T>(construct: () => T): T {
+export function withoutDevInteractionsWarning<T>(construct: () => T): T {
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
     if (typeof args[0] === 'string' && args[0].includes('development-only feature devInteractions')) return;
