@@ -10,6 +10,7 @@ import type { DeviceAuthorization } from '../src/protocol/deviceAuthorization.js
 import type { OAuthErrorJSON } from '../src/errors.js';
 import type { ClientConfig, ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import type { Services } from '../src/services/types.js';
+import type { AuthorizationRequest } from './redirectGrant.js';
 
 /** Tunables of a grant machine; every field has a default (see {@link resolveGrantOptions}). */
 export interface GrantOptions {
@@ -43,6 +44,12 @@ export interface GrantOptions {
    * again past it. Default 60 000 ms.
    */
   codeLifetimeMs?: number;
+  /**
+   * Push every authorization request (RFC 9126) and send the user agent with its `request_uri` only.
+   * A provider whose metadata says `require_pushed_authorization_requests` gets them pushed whatever
+   * this says. Default `false`.
+   */
+  pushedAuthorizationRequests?: boolean;
 }
 
 /** {@link GrantOptions} with every default filled in. */
@@ -59,6 +66,7 @@ export const DEFAULT_GRANT_OPTIONS: Readonly<ResolvedGrantOptions> = Object.free
   minRenewalIntervalMs: 5_000,
   maxExchangeAttempts: 3,
   codeLifetimeMs: 60_000,
+  pushedAuthorizationRequests: false,
 });
 
 /** Fills in the defaults of {@link GrantOptions}; rejects values that would make a machine misbehave. */
@@ -73,6 +81,7 @@ export function resolveGrantOptions(options: GrantOptions = {}): ResolvedGrantOp
     minRenewalIntervalMs: options.minRenewalIntervalMs ?? DEFAULT_GRANT_OPTIONS.minRenewalIntervalMs,
     maxExchangeAttempts: options.maxExchangeAttempts ?? DEFAULT_GRANT_OPTIONS.maxExchangeAttempts,
     codeLifetimeMs: options.codeLifetimeMs ?? DEFAULT_GRANT_OPTIONS.codeLifetimeMs,
+    pushedAuthorizationRequests: options.pushedAuthorizationRequests ?? DEFAULT_GRANT_OPTIONS.pushedAuthorizationRequests,
   };
   if (resolved.storageKey === '') throw new TypeError('options.storageKey must be a non-empty string');
   for (const name of ['refreshSkewMs', 'callbackTtlMs', 'retryBaseMs', 'minRenewalIntervalMs', 'codeLifetimeMs'] as const) {
@@ -185,6 +194,8 @@ export interface GrantContext extends WithRuntime {
   refreshParams?: Record<string, string> | undefined;
   /** The authorization request waiting for its callback (redirect grants). */
   pending?: PendingAuthorization | undefined;
+  /** The authorization request being made: only while `redirecting` (see `AuthorizationRequest`). */
+  request?: AuthorizationRequest | undefined;
   /** The URL the last LOGIN sent the user agent to (redirect grants). */
   authorizationUrl?: string | undefined;
   /** The code being redeemed: only while `exchanging`, never persisted. */

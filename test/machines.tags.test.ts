@@ -56,7 +56,10 @@ describe('the tags of every state', () => {
       authorizationCodeMachine,
       {
         ...LIFECYCLE,
-        redirecting: REDIRECT.redirecting,
+        // Making, pushing (RFC 9126) and opening the authorization request are all busy.
+        'redirecting.creating': REDIRECT.redirecting,
+        'redirecting.pushing': REDIRECT.redirecting,
+        'redirecting.opening': REDIRECT.redirecting,
         awaitingCallback: REDIRECT.awaitingCallback,
         // A transiently failed exchange waits, busy, before sending the same code again.
         'exchanging.sending': ['busy', 'ready'],

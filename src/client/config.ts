@@ -144,6 +144,8 @@ const providerEntries = {
   tokenInfoEndpoint: v.optional(v.string()),
   deviceAuthorizationEndpoint: v.optional(v.string()),
   endSessionEndpoint: v.optional(v.string()),
+  pushedAuthorizationRequestEndpoint: v.optional(v.string('provider.pushedAuthorizationRequestEndpoint must be a string')),
+  requirePushedAuthorizationRequests: v.optional(v.boolean('provider.requirePushedAuthorizationRequests must be a boolean')),
   authorizationResponseIssParameterSupported: v.optional(v.boolean()),
   codeChallengeMethodsSupported: v.optional(strings('provider.codeChallengeMethodsSupported must be strings')),
   tokenEndpointAuthMethodsSupported: v.optional(strings('provider.tokenEndpointAuthMethodsSupported must be strings')),
@@ -219,6 +221,7 @@ export const OptionsSchema = v.strictObject({
   minRenewalIntervalMs: milliseconds('minRenewalIntervalMs'),
   maxExchangeAttempts: milliseconds('maxExchangeAttempts'),
   codeLifetimeMs: milliseconds('codeLifetimeMs'),
+  pushedAuthorizationRequests: v.optional(v.boolean('options.pushedAuthorizationRequests must be a boolean')),
 });
 
 /** The concepts, for the entries that compose them. */

@@ -35,6 +35,8 @@ export const RESERVED_AUTHORIZATION_PARAMS: ReadonlySet<string> = new Set([
   'code_challenge',
   'code_challenge_method',
   'nonce',
+  // RFC 9126 §4: set by the library after a pushed authorization request.
+  'request_uri',
 ]);
 
 function nonEmpty(value: unknown, name: string): string {
@@ -43,17 +45,15 @@ function nonEmpty(value: unknown, name: string): string {
 }
 
 /**
- * The URL to send the user agent to. Keeps a query the endpoint already has
- * (RFC 6749 §3.1). What the provider's profile forbids — a scope reserved to
- * another grant or outside an exhaustive `scopesSupported`, a PKCE method it
- * does not list, an extra parameter the library sets — throws
- * `OAuthError('configuration_error')`; missing or malformed arguments throw `TypeError`.
+ * The parameters of an authorization request, in order: what goes into the
+ * authorization URL's query, or into the body of a pushed authorization request
+ * (RFC 9126 §2.1). Checks what {@link buildAuthorizationUrl} checks.
  */
-export function buildAuthorizationUrl(
+export function authorizationRequestParams(
   provider: ProviderConfig,
   client: ClientConfig,
   options: AuthorizationUrlOptions,
-): string {
+): [string, string][] {
   const clientId = nonEmpty(client.clientId, 'client.clientId');
   const state = nonEmpty(options.state, 'state');
   const codeChallenge = options.codeChallenge === nopkce ? nopkce : nonEmpty(options.codeChallenge, 'codeChallenge');
@@ -63,7 +63,6 @@ export function buildAuthorizationUrl(
     }
     assertPkceMethodAllowed(provider, options.codeChallengeMethod);
   }
-  const url = new URL(resolveEndpoint(provider, 'authorization'));
   const scopes = options.scopes ?? client.scopes ?? [];
   assertScopeSyntax(scopes);
   assertScopesAllowed(provider, 'authorization_code', scopes);
@@ -92,8 +91,42 @@ export function buildAuthorizationUrl(
     if (typeof value !== 'string') throw new TypeError(`extraParams.${name} must be a string`);
     params.push([name, value]);
   }
+  return params;
+}
+
+/** The authorization endpoint with `params` in its query: the endpoint's own query is kept (RFC 6749 §3.1). */
+function authorizationEndpointWith(provider: ProviderConfig, params: [string, string][]): string {
+  const url = new URL(resolveEndpoint(provider, 'authorization'));
   // RFC 6749 §3.1: the endpoint's own query is retained; our parameters replace same-named ones in it.
   for (const [name] of params) url.searchParams.delete(name);
   for (const [name, value] of params) url.searchParams.append(name, value);
   return url.href;
+}
+
+/**
+ * The URL to send the user agent to. Keeps a query the endpoint already has
+ * (RFC 6749 §3.1). What the provider's profile forbids — a scope reserved to
+ * another grant or outside an exhaustive `scopesSupported`, a PKCE method it
+ * does not list, an extra parameter the library sets — throws
+ * `OAuthError('configuration_error')`; missing or malformed arguments throw `TypeError`.
+ */
+export function buildAuthorizationUrl(
+  provider: ProviderConfig,
+  client: ClientConfig,
+  options: AuthorizationUrlOptions,
+): string {
+  const params = authorizationRequestParams(provider, client, options);
+  // Checked before the endpoint, as before: a bad argument is the caller's, whatever the provider.
+  return authorizationEndpointWith(provider, params);
+}
+
+/**
+ * RFC 9126 §4: after a pushed authorization request, the user agent goes to the
+ * authorization endpoint with only `client_id` and the `request_uri` the server returned.
+ */
+export function buildPushedAuthorizationUrl(provider: ProviderConfig, client: ClientConfig, requestUri: string): string {
+  return authorizationEndpointWith(provider, [
+    ['client_id', nonEmpty(client.clientId, 'client.clientId')],
+    ['request_uri', nonEmpty(requestUri, 'requestUri')],
+  ]);
 }

@@ -38,6 +38,8 @@ const MetadataSchema = v.looseObject({
   userinfo_endpoint: v.exactOptional(Url),
   device_authorization_endpoint: v.exactOptional(Url),
   end_session_endpoint: v.exactOptional(Url),
+  pushed_authorization_request_endpoint: v.exactOptional(Url),
+  require_pushed_authorization_requests: v.exactOptional(v.boolean()),
   authorization_response_iss_parameter_supported: v.exactOptional(v.boolean()),
   code_challenge_methods_supported: v.exactOptional(Strings),
   token_endpoint_auth_methods_supported: v.exactOptional(Strings),

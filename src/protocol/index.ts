@@ -39,7 +39,12 @@ export {
 export { runtimeSetsUserAgent } from './providerRules.js';
 export { resolveEndpoint, type EndpointName } from './endpoints.js';
 // Requests and their checks: authorization URL, callback, client authentication, token requests.
-export { buildAuthorizationUrl, type AuthorizationUrlOptions } from './authorizationUrl.js';
+export {
+  authorizationRequestParams,
+  buildAuthorizationUrl,
+  buildPushedAuthorizationUrl,
+  type AuthorizationUrlOptions,
+} from './authorizationUrl.js';
 export { buildEndSessionUrl, type EndSessionUrlOptions } from './endSession.js';
 export { checkCallback, parseCallback, type CallbackExpectation, type CallbackResult } from './callback.js';
 export { applyClientAuth, basicCredentials, resolveClientAuthMethod } from './clientAuth.js';
@@ -56,6 +61,12 @@ export {
   readDeviceAuthorizationResponse,
   type DeviceAuthorization,
 } from './deviceAuthorization.js';
+export {
+  pushedAuthorizationRequest,
+  pushesAuthorizationRequests,
+  readPushedAuthorizationResponse,
+  type PushedAuthorization,
+} from './pushedAuthorization.js';
 export { readRevocationResponse, revocationRequest } from './revocation.js';
 export { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
 export { readUserinfoResponse, userinfoRequest } from './userinfo.js';
@@ -68,6 +79,7 @@ export {
   fetchUserinfo,
   introspectToken,
   pollDeviceToken,
+  pushAuthorizationRequest,
   refreshTokens,
   requestClientCredentials,
   requestDeviceAuthorization,

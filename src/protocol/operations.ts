@@ -14,6 +14,7 @@ import type { NoPkce } from './pkce.js';
 import { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
 import { resolveClientAuthMethod } from './clientAuth.js';
 import { sendRequest } from './providerRequest.js';
+import { pushedAuthorizationRequest, readPushedAuthorizationResponse, type PushedAuthorization } from './pushedAuthorization.js';
 import { readRevocationResponse, revocationRequest } from './revocation.js';
 import { tokenRequest } from './tokenRequest.js';
 import { readTokenResponse } from './tokenResponse.js';
@@ -208,6 +209,22 @@ export async function requestPasswordToken(
   };
   if (context.scopes !== undefined) options.scopes = context.scopes;
   return requestTokens(context, tokenRequest.password(context.provider, context.client, options));
+}
+
+/**
+ * RFC 9126 §2: pushes an authorization request's parameters (see
+ * `authorizationRequestParams`) with the client's authentication; resolves with
+ * the `request_uri` to send the user agent with, and when it expires.
+ */
+export async function pushAuthorizationRequest(
+  context: OperationContext & { params: readonly (readonly [string, string])[] },
+): Promise<PushedAuthorization> {
+  const response = await send(context, pushedAuthorizationRequest(context.provider, context.client, context.params));
+  return readPushedAuthorizationResponse(response, context.services.clock, {
+    provider: context.provider,
+    endpoint: 'pushedAuthorizationRequest',
+    clientAuthenticated: clientAuthenticated(context),
+  });
 }
 
 /** RFC 7009: resolves once the server has accepted the revocation. */
