@@ -89,6 +89,8 @@ export interface ExchangeInput extends WithRuntime {
   tokenParams?: Record<string, string>;
   /** Exchanges of this code already sent: a retry sends the same code again, the pending authorization claimed already. */
   attempts?: number;
+  /** The server asked for a DPoP nonce (RFC 9449 §8) and this is the one exchange sent again with it. */
+  dpopNonceRetried?: boolean;
 }
 
 /**
@@ -118,9 +120,9 @@ function earliestExchangeRetry(retryBaseMs: number, attempts: number, error: OAu
  * actor stops meanwhile: the code is spent.
  */
 const exchangeCodeForTokens = fromPromise<NewSession, ExchangeInput>(async ({ input, signal }) => {
-  const { provider, client, services, options } = runtimeOf(input);
+  const { provider, client, services, options, dpop } = runtimeOf(input);
   // The first attempt claims the pending authorization; a retry of the same code has it already.
-  if ((input.attempts ?? 0) === 0) {
+  if ((input.attempts ?? 0) === 0 && input.dpopNonceRetried !== true) {
     await claimPendingAuthorization(services.storage, options.storageKey, 'authorizationCode', input.pending, services.clock.now());
   }
   notStopped(signal, 'the code exchange');
@@ -128,6 +130,7 @@ const exchangeCodeForTokens = fromPromise<NewSession, ExchangeInput>(async ({ in
     provider,
     client,
     services,
+    ...(dpop === undefined ? {} : { dpop }),
     code: input.code,
     codeVerifier: input.codeVerifier ?? nopkce,
     redirectUri: input.redirectUri,
@@ -162,6 +165,8 @@ export const authorizationCodeMachine = setup({
     ...lifecycleGuards,
     ...redirect.guards,
     'the request is pushed': (_, request: AuthorizationRequest) => request.push,
+    'the code may be sent again with the DPoP nonce': ({ context }, params: { error: unknown }) =>
+      toOAuthError(params.error).code === 'use_dpop_nonce' && context.exchange !== undefined && context.exchange.dpopNonceRetried !== true,
     // Bounded: one more push per authorization request, and only for an expired request_uri.
     'the pushed request may be pushed again': ({ context }, params: { error: unknown }) =>
       toOAuthError(params.error).code === 'request_uri_expired' && (context.request?.pushes ?? 0) < 2,
@@ -196,6 +201,9 @@ export const authorizationCodeMachine = setup({
       return { pending: undefined, exchange: tokenParams === undefined ? exchange : { ...exchange, tokenParams } };
     }),
     'forget the exchange': assign({ exchange: undefined }),
+    'send the code again with the DPoP nonce': assign(({ context }) =>
+      context.exchange === undefined ? {} : { exchange: { ...context.exchange, dpopNonceRetried: true } },
+    ),
     'remember the authorization request': assign((_, request: AuthorizationRequest) => ({ request })),
     'remember the pushed request': assign(({ context }, pushed: { requestUri: string; expiresAt: number }) =>
       context.request === undefined ? {} : { request: { ...context.request, pushed, pushes: (context.request.pushes ?? 0) + 1 } },
@@ -374,6 +382,13 @@ export const authorizationCodeMachine = setup({
               actions: ['forget the exchange', { type: 'remember new session', params: ({ event }) => event.output }],
             },
             onError: [
+              {
+                // RFC 9449 §8: the server refused the proof for want of its nonce, which its answer carried: sent again once.
+                guard: { type: 'the code may be sent again with the DPoP nonce', params: thrownError },
+                target: 'sending',
+                reenter: true,
+                actions: 'send the code again with the DPoP nonce',
+              },
               {
                 guard: { type: 'the code may be sent again', params: thrownError },
                 target: 'waiting',

@@ -230,8 +230,8 @@ async function requestNewTokens(input: RenewInput, signal: AbortSignal): Promise
   notStopped(signal, 'the refresh');
   const current = input.tokens;
   // No signal: a request that left is read and stored (see notStopped).
-  const { provider, client, services } = runtimeOf(input);
-  const ctx = { provider, client, services };
+  const { provider, client, services, dpop } = runtimeOf(input);
+  const ctx = { provider, client, services, ...(dpop === undefined ? {} : { dpop }) };
   const clientCredentials = (): Promise<TokenSet> =>
     requestClientCredentials({
       ...ctx,
@@ -317,7 +317,7 @@ export interface LogoutOutcome extends LogoutResult {
 const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, signal }) => {
   const outcome: LogoutOutcome = { revoked: [], notRevoked: [] };
   const { tokens } = input;
-  const { provider, client, services, options } = runtimeOf(input);
+  const { provider, client, services, options, dpop } = runtimeOf(input);
   // RFC 7009 §2.1: revoking the refresh token first stops new access tokens even if the second call fails.
   const held: [string, RevocableToken][] = [];
   if (tokens?.refreshToken !== undefined) held.push([tokens.refreshToken, 'refresh_token']);
@@ -333,7 +333,7 @@ const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, s
       continue;
     }
     try {
-      await revokeToken({ provider, client, services, signal, token, tokenTypeHint });
+      await revokeToken({ provider, client, services, signal, token, tokenTypeHint, ...(dpop === undefined ? {} : { dpop }) });
       outcome.revoked.push(tokenTypeHint);
     } catch (thrown) {
       const error = toOAuthError(thrown);

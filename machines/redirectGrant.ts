@@ -86,6 +86,9 @@ export async function createAuthorizationRequest(input: PrepareInput): Promise<A
   };
   if (nonce !== undefined) urlOptions.nonce = nonce;
   if (input.login?.extraParams !== undefined) urlOptions.extraParams = input.login.extraParams;
+  // RFC 9449 §10: a new login gets a new key pair, and the code is bound to its thumbprint.
+  const dpop = runtimeOf(input).dpop;
+  if (dpop !== undefined && input.responseType === 'code') urlOptions.dpopJkt = await dpop.renew(provider.dpopSigningAlgValuesSupported, services.crypto);
   const params = authorizationRequestParams(provider, client, urlOptions);
   const authorizationUrl = buildAuthorizationUrl(provider, client, urlOptions);
   const now = services.clock.now();

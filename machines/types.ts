@@ -11,6 +11,7 @@ import type { OAuthErrorJSON } from '../src/errors.js';
 import type { ClientConfig, ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import type { Services } from '../src/services/types.js';
 import type { AuthorizationRequest } from './redirectGrant.js';
+import type { DpopSession } from '../src/services/types.js';
 
 /** Tunables of a grant machine; every field has a default (see {@link resolveGrantOptions}). */
 export interface GrantOptions {
@@ -93,6 +94,12 @@ export function resolveGrantOptions(options: GrantOptions = {}): ResolvedGrantOp
     if (!Number.isInteger(resolved[name]) || resolved[name] < 1) throw new TypeError(`options.${name} must be an integer ≥ 1`);
   }
   return resolved;
+}
+
+/** With `services.dpop`, the session's DPoP key and nonces (RFC 9449), its key kept under `<storageKey>:dpop`. */
+export function dpopSessionOf(input: Pick<GrantInput, 'services'>, options: ResolvedGrantOptions): { dpop?: DpopSession } {
+  const service = input.services.dpop;
+  return service === undefined ? {} : { dpop: service.session(`${options.storageKey}:dpop`) };
 }
 
 /**
@@ -180,6 +187,8 @@ export interface GrantContext extends WithRuntime {
   unsaved?: true | undefined;
   /** Renewals that failed in a row since the last success: the backoff grows with them. */
   renewalFailures?: number | undefined;
+  /** The renewal attempt under way was sent again with the server's DPoP nonce (once per attempt; RFC 9449 §8). */
+  dpopNonceRetried?: true | undefined;
   /** Requests the refresh under way has sent and seen fail (bounded by `options.maxRefreshAttempts`); only while `refreshing`. */
   refreshAttempts?: number | undefined;
   /**
@@ -216,6 +225,8 @@ export interface GrantContext extends WithRuntime {
         attempts?: number;
         /** Epoch ms of the next attempt, while waiting (the backoff, or the server's `Retry-After`). */
         retryAt?: number;
+        /** The server asked for a DPoP nonce and the code was sent again with it (once; RFC 9449 §8). */
+        dpopNonceRetried?: boolean;
       }
     | undefined;
   /** The device authorization being polled (device grant). */
@@ -302,6 +313,8 @@ export interface GrantRuntime {
   client: ClientConfig;
   services: Services;
   options: ResolvedGrantOptions;
+  /** The session's DPoP key and nonces (RFC 9449), with `options.dpop`. */
+  dpop?: DpopSession;
 }
 
 /**

@@ -19,6 +19,9 @@ import { expiryTimerFiresAt, RESTORE_RETRY_MS } from '../machines/lifecycle.js';
 import type { SessionBlob } from '../machines/persistence.js';
 import { discoveryTransitions } from './support/discoveryTransitions.js';
 import { PUSHED_AUTHORIZATION_TRANSITIONS } from './support/pushedAuthorizationTransitions.js';
+import { EXCHANGE_NONCE_TRANSITION, RENEWAL_NONCE_TRANSITION } from './support/dpopNonceTransitions.js';
+
+const DPOP_NONCE = [EXCHANGE_NONCE_TRANSITION, RENEWAL_NONCE_TRANSITION];
 import type { GrantContext, GrantEvent, GrantInput, PendingAuthorization } from '../machines/types.js';
 import { OAuthError } from '../src/errors.js';
 import type { TokenSet } from '../src/protocol/types.js';
@@ -862,11 +865,12 @@ describe('transition coverage', () => {
     // taken against the test server, with a tampered ID token, in test/machines.idToken.test.ts.
     // A pushed authorization request (RFC 9126) and a request the configuration refuses are taken in
     // test/machines.pushedAuthorization.test.ts (the path model's provider has no pushed authorization request endpoint).
-    ['authorization code', authorizationCodeMachine, [...LOCK_FAILURE_ENDS, ANOTHER_USER], PUSHED_AUTHORIZATION_TRANSITIONS],
+    ['authorization code', authorizationCodeMachine, [...LOCK_FAILURE_ENDS, ANOTHER_USER], [...PUSHED_AUTHORIZATION_TRANSITIONS, ...DPOP_NONCE]],
     // A client-credentials client can always ask again, so its tokens never become unrenewable.
-    ['client credentials', clientCredentialsMachine, ['authenticated --EXPIRY_DUE--> error', ...LOCK_FAILURE_ENDS, ANOTHER_USER]],
-    ['device code', deviceCodeMachine, [...LOCK_FAILURE_ENDS, ANOTHER_USER]],
-    ['password', passwordMachine, [...LOCK_FAILURE_ENDS, ANOTHER_USER]],
+    // A DPoP nonce asked for at renewal: the shared refreshing state's, taken in test/machines.dpop.test.ts.
+    ['client credentials', clientCredentialsMachine, ['authenticated --EXPIRY_DUE--> error', ...LOCK_FAILURE_ENDS, ANOTHER_USER], [RENEWAL_NONCE_TRANSITION]],
+    ['device code', deviceCodeMachine, [...LOCK_FAILURE_ENDS, ANOTHER_USER], [RENEWAL_NONCE_TRANSITION]],
+    ['password', passwordMachine, [...LOCK_FAILURE_ENDS, ANOTHER_USER], [RENEWAL_NONCE_TRANSITION]],
     // Storing the callback's tokens never fails (a storage failure is reported with the tokens kept),
     // and an implicit session has no refresh token, so no renewal succeeds, is retried or adopts another
     // tab's (the abstract walk offers it none).
@@ -884,6 +888,7 @@ describe('transition coverage', () => {
         ANOTHER_USER,
         'requesting --xstate.error.actor.renewTokens [another attempt is allowed]--> retrying',
       ],
+      [RENEWAL_NONCE_TRANSITION],
     ],
   ] as const)('every transition of the %s chart was taken by some replay', (_, machine, unreachable: readonly string[], takenElsewhere: readonly string[] = []) => {
     const taken = covered.get(machine) ?? new Set();

@@ -23,6 +23,8 @@ export interface AuthorizationUrlOptions {
   responseType?: string;
   /** Further parameters (`prompt`, `login_hint`, `resource`…); they cannot replace the ones the library sets. */
   extraParams?: Record<string, string>;
+  /** RFC 9449 §10: the thumbprint of the session's DPoP key, which binds the code to it. */
+  dpopJkt?: string;
 }
 
 /** Parameters the library sets itself and extra parameters (a call's, a profile's) must not override. */
@@ -37,6 +39,8 @@ export const RESERVED_AUTHORIZATION_PARAMS: ReadonlySet<string> = new Set([
   'nonce',
   // RFC 9126 §4: set by the library after a pushed authorization request.
   'request_uri',
+  // RFC 9449 §10: set by the library for a DPoP-bound session.
+  'dpop_jkt',
 ]);
 
 function nonEmpty(value: unknown, name: string): string {
@@ -85,6 +89,7 @@ export function authorizationRequestParams(
     params.push(['code_challenge_method', pkceMethodWireName(provider, options.codeChallengeMethod)]);
   }
   if (options.nonce !== undefined) params.push(['nonce', nonEmpty(options.nonce, 'nonce')]);
+  if (options.dpopJkt !== undefined) params.push(['dpop_jkt', nonEmpty(options.dpopJkt, 'dpopJkt')]);
   // The profile's parameters (quirks.authorizationParams), under the call's own extra parameters.
   for (const [name, value] of Object.entries({ ...provider.quirks?.authorizationParams, ...options.extraParams })) {
     if (RESERVED_AUTHORIZATION_PARAMS.has(name)) throw configurationError(`extraParams cannot set ${name}: the library sets it`);

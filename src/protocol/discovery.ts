@@ -40,6 +40,7 @@ const MetadataSchema = v.looseObject({
   end_session_endpoint: v.exactOptional(Url),
   pushed_authorization_request_endpoint: v.exactOptional(Url),
   require_pushed_authorization_requests: v.exactOptional(v.boolean()),
+  dpop_signing_alg_values_supported: v.exactOptional(Strings),
   authorization_response_iss_parameter_supported: v.exactOptional(v.boolean()),
   code_challenge_methods_supported: v.exactOptional(Strings),
   token_endpoint_auth_methods_supported: v.exactOptional(Strings),

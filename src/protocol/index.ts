@@ -68,6 +68,25 @@ export {
   type PushedAuthorization,
 } from './pushedAuthorization.js';
 export { readRevocationResponse, revocationRequest } from './revocation.js';
+export {
+  DPOP_ALGORITHMS,
+  checkDpopTokenType,
+  chooseDpopAlgorithm,
+  createDpopProof,
+  createDpopSession,
+  dpop,
+  dpopKeyThumbprint,
+  dpopNonceOf,
+  dpopTargetUri,
+  generateDpopKey,
+  publicJwk,
+  type DpopAlgorithm,
+  type DpopKey,
+  type DpopOptions,
+  type DpopProofClaims,
+  type DpopService,
+  type DpopSession,
+} from './dpop.js';
 export { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
 export { readUserinfoResponse, userinfoRequest } from './userinfo.js';
 export { readTokenInfoResponse, tokenInfoRequest, type TokenInfo } from './tokenInfo.js';

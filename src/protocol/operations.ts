@@ -6,11 +6,12 @@
  * matching reader. Bad arguments still throw `TypeError` before
  * anything is sent.
  */
-import type { Services } from '../services/types.js';
+import type { DpopSession, Services } from '../services/types.js';
 import { readDeviceAuthorizationResponse, deviceAuthorizationRequest, type DeviceAuthorization } from './deviceAuthorization.js';
 import { OAuthError } from '../errors.js';
 import { checkIdTokenClaims, decodeJwtPayload } from './idToken.js';
 import type { NoPkce } from './pkce.js';
+import { checkDpopTokenType } from './dpop.js';
 import { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
 import { resolveClientAuthMethod } from './clientAuth.js';
 import { sendRequest } from './providerRequest.js';
@@ -28,6 +29,11 @@ export interface OperationContext {
   client: ClientConfig;
   services: Services;
   signal?: AbortSignal;
+  /**
+   * A DPoP-bound session (RFC 9449): every request gets a proof of its key (with the server's latest
+   * nonce), and a token answered must be of type `DPoP`.
+   */
+  dpop?: DpopSession;
 }
 
 type TokenTypeHint = 'access_token' | 'refresh_token' | (string & {});
@@ -37,9 +43,23 @@ function clientAuthenticated(context: OperationContext): boolean {
   return resolveClientAuthMethod(context.provider, context.client) !== 'none';
 }
 
-/** Sends a built request with the context's fetch and signal (never following a redirect, see `sendRequest`). */
-function send(context: OperationContext, request: HttpRequest): Promise<Response> {
-  return sendRequest(context.services.fetch, request, context.signal);
+/**
+ * Sends a built request with the context's fetch and signal (never following a redirect, see
+ * `sendRequest`); in a DPoP-bound session with a proof (`accessToken`: the token the request
+ * presents, for `ath`), keeping the `DPoP-Nonce` the answer carries, an error's included.
+ */
+async function send(context: OperationContext, request: HttpRequest, accessToken?: string): Promise<Response> {
+  const dpop = context.dpop;
+  if (dpop === undefined) return sendRequest(context.services.fetch, request, context.signal);
+  const headers = { ...request.init.headers };
+  headers['DPoP'] = await dpop.proof(context.provider.dpopSigningAlgValuesSupported, context.services, {
+    method: request.init.method,
+    url: request.url,
+    ...(accessToken === undefined ? {} : { accessToken }),
+  });
+  const response = await sendRequest(context.services.fetch, { url: request.url, init: { ...request.init, headers } }, context.signal);
+  dpop.rememberNonce(request.url, response);
+  return response;
 }
 
 /**
@@ -112,6 +132,7 @@ async function requestTokens(context: OperationContext, request: HttpRequest, ch
   const sentAt = context.services.clock.now();
   const response = await send(context, request);
   const tokens = await readTokenResponse(context.provider, response, context.services.clock, { clientAuthenticated: clientAuthenticated(context) });
+  if (context.dpop !== undefined) checkDpopTokenType(tokens.tokenType);
   checkReturnedIdToken(context, tokens, check, sentAt);
   return tokens;
 }

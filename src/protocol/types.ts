@@ -188,6 +188,11 @@ export interface ProviderConfig {
    * request endpoint, so every login pushes its request, whatever `options.pushedAuthorizationRequests` says.
    */
   requirePushedAuthorizationRequests?: boolean;
+  /**
+   * RFC 9449 §5.1: the JWS algorithms the server accepts in DPoP proofs. A DPoP-bound session signs with
+   * one of them (ES256 when listed), and refuses a configured algorithm outside them (`configuration_error`).
+   */
+  dpopSigningAlgValuesSupported?: string[];
   /** RFC 9207: the server sends `iss` in authorization responses, so a callback without it is rejected. */
   authorizationResponseIssParameterSupported?: boolean;
   codeChallengeMethodsSupported?: string[];
