@@ -7,6 +7,7 @@ import { OAuthError } from '../errors.js';
 import type { CryptoService, DpopKeyStore, DpopService, DpopSession, TimeSource } from '../services/types.js';
 
 export type { DpopService, DpopSession };
+import { indexedDbDpopKeyStore, memoryDpopKeyStore } from '../services/dpopKeyStore.js';
 import { base64urlEncode } from './base64url.js';
 import { configurationError } from './providerRules.js';
 import { randomToken } from './random.js';
@@ -180,7 +181,7 @@ export function dpopNonceOf(response: Response): string | undefined {
 export interface DpopOptions {
   /** The one algorithm to sign with; default ES256, or the first the server lists that the library signs with. */
   algorithm?: DpopAlgorithm;
-  /** Where the keys are kept (default: memory; in a browser `indexedDbDpopKeyStore()` keeps them across reloads and tabs). */
+  /** Where the keys are kept. Default: `indexedDbDpopKeyStore()` where there is IndexedDB (a browser: across the login's redirect, reloads and tabs), else `memoryDpopKeyStore()`. */
   keys?: DpopKeyStore;
 }
 
@@ -196,17 +197,9 @@ export function dpop(options: DpopOptions = {}): DpopService {
   if (options.algorithm !== undefined && !DPOP_ALGORITHMS.includes(options.algorithm)) {
     throw new TypeError(`dpop(): algorithm must be one of ${DPOP_ALGORITHMS.join(', ')}, got ${JSON.stringify(options.algorithm)}`);
   }
-  const keys = options.keys ?? memoryKeys();
+  // In a browser the key must outlive the page: the callback is a new page load, and so is a reload.
+  const keys = options.keys ?? (typeof globalThis.indexedDB === 'undefined' ? memoryDpopKeyStore() : indexedDbDpopKeyStore());
   return { session: (id) => createDpopSession(keys, id, options.algorithm) };
-}
-
-function memoryKeys(): DpopKeyStore {
-  const map = new Map<string, { alg: string; privateKey: CryptoKey; publicKey: CryptoKey }>();
-  return {
-    get: async (id) => map.get(id),
-    set: async (id, key) => void map.set(id, key),
-    remove: async (id) => void map.delete(id),
-  };
 }
 
 /** A session's DPoP key and nonces, its key kept in `store` under `id`; `algorithm` as in {@link chooseDpopAlgorithm}. */
