@@ -14,7 +14,8 @@ import { dpop } from '../src/protocol/dpop.js';
 import { memoryDpopKeyStore } from '../src/services/dpopKeyStore.js';
 import type { DpopKeyStore, FetchLike } from '../src/services/types.js';
 import { createHarness, settled, stateOf, type Harness } from './machines.fixtures.js';
-import { EXCHANGE_NONCE_TRANSITION, RENEWAL_NONCE_TRANSITION } from './support/dpopNonceTransitions.js';
+import { CLIENT_CREDENTIALS_NONCE_TRANSITION, EXCHANGE_NONCE_TRANSITION, RENEWAL_NONCE_TRANSITION } from './support/dpopNonceTransitions.js';
+import { clientCredentialsMachine } from '../machines/clientCredentials.js';
 
 type AuthActor = Actor<typeof authorizationCodeMachine>;
 
@@ -201,8 +202,29 @@ describe('a DPoP-bound authorization code session', () => {
     expect(seen).toEqual([null]);
   });
 
+  it('a client-credentials request refused for want of the nonce is sent again once (exchanging → exchanging), and its token is DPoP', async () => {
+    const h = createHarness({ client: { clientId: 'service', clientSecret: 'service-secret', scopes: ['read'] } });
+    const server = dpopServer(h);
+    server.state.refuse.add('client_credentials');
+    const states: string[] = [];
+    const actor = h.start(clientCredentialsMachine, { services: { ...h.services, fetch: server.fetch, dpop: dpop() } });
+    actor.system.inspect((inspection) => {
+      if (inspection.type !== '@xstate.microstep' || inspection.actorRef !== actor) return;
+      for (const transition of (inspection as unknown as { _transitions: AnyTransitionDefinition[] })._transitions) taken.add(describeTransition(transition));
+      states.push(JSON.stringify((inspection.snapshot as unknown as { value: unknown }).value));
+    });
+    await settled(actor);
+    actor.send({ type: 'LOGIN' });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('authenticated');
+    expect(actor.getSnapshot().context.tokens?.tokenType).toBe('DPoP');
+    expect(server.seen.map((proof) => proof.nonce ?? null)).toEqual([null, 'nonce-1']);
+    expect(states.filter((state) => state === '"exchanging"')).toHaveLength(2);
+    expect(taken).toContain(CLIENT_CREDENTIALS_NONCE_TRANSITION);
+  });
+
   // Last: the path replays of test/machines.paths.test.ts leave these transitions to this file.
   it('took every transition the path replays leave to it', () => {
-    expect([EXCHANGE_NONCE_TRANSITION, RENEWAL_NONCE_TRANSITION].filter((transition) => !taken.has(transition))).toEqual([]);
+    expect([EXCHANGE_NONCE_TRANSITION, RENEWAL_NONCE_TRANSITION, CLIENT_CREDENTIALS_NONCE_TRANSITION].filter((transition) => !taken.has(transition))).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ import { expiryTimerFiresAt, RESTORE_RETRY_MS } from '../machines/lifecycle.js';
 import type { SessionBlob } from '../machines/persistence.js';
 import { discoveryTransitions } from './support/discoveryTransitions.js';
 import { PUSHED_AUTHORIZATION_TRANSITIONS } from './support/pushedAuthorizationTransitions.js';
-import { EXCHANGE_NONCE_TRANSITION, RENEWAL_NONCE_TRANSITION } from './support/dpopNonceTransitions.js';
+import { CLIENT_CREDENTIALS_NONCE_TRANSITION, EXCHANGE_NONCE_TRANSITION, RENEWAL_NONCE_TRANSITION } from './support/dpopNonceTransitions.js';
 
 const DPOP_NONCE = [EXCHANGE_NONCE_TRANSITION, RENEWAL_NONCE_TRANSITION];
 import type { GrantContext, GrantEvent, GrantInput, PendingAuthorization } from '../machines/types.js';
@@ -868,7 +868,7 @@ describe('transition coverage', () => {
     ['authorization code', authorizationCodeMachine, [...LOCK_FAILURE_ENDS, ANOTHER_USER], [...PUSHED_AUTHORIZATION_TRANSITIONS, ...DPOP_NONCE]],
     // A client-credentials client can always ask again, so its tokens never become unrenewable.
     // A DPoP nonce asked for at renewal: the shared refreshing state's, taken in test/machines.dpop.test.ts.
-    ['client credentials', clientCredentialsMachine, ['authenticated --EXPIRY_DUE--> error', ...LOCK_FAILURE_ENDS, ANOTHER_USER], [RENEWAL_NONCE_TRANSITION]],
+    ['client credentials', clientCredentialsMachine, ['authenticated --EXPIRY_DUE--> error', ...LOCK_FAILURE_ENDS, ANOTHER_USER], [CLIENT_CREDENTIALS_NONCE_TRANSITION, RENEWAL_NONCE_TRANSITION]],
     ['device code', deviceCodeMachine, [...LOCK_FAILURE_ENDS, ANOTHER_USER], [RENEWAL_NONCE_TRANSITION]],
     ['password', passwordMachine, [...LOCK_FAILURE_ENDS, ANOTHER_USER], [RENEWAL_NONCE_TRANSITION]],
     // Storing the callback's tokens never fails (a storage failure is reported with the tokens kept),

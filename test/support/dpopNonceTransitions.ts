@@ -7,5 +7,7 @@
  */
 export const RENEWAL_NONCE_TRANSITION =
   'requesting --xstate.error.actor.renewTokens [the renewal may be sent again with the DPoP nonce]--> requesting';
+export const CLIENT_CREDENTIALS_NONCE_TRANSITION =
+  'exchanging --xstate.error.actor.requestTokens [the request may be sent again with the DPoP nonce]--> exchanging';
 export const EXCHANGE_NONCE_TRANSITION =
   'sending --xstate.error.actor.exchangeCode [the code may be sent again with the DPoP nonce]--> sending';
