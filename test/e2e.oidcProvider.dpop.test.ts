@@ -144,8 +144,8 @@ describe('DPoP-bound sessions against oidc-provider', () => {
       expect(key).toBeDefined();
       expect(key?.alg).toBe('ES256');
       expect(key?.privateKey.extractable).toBe(false);
-      await expect(crypto.subtle.exportKey('jwk', key!.privateKey)).rejects.toThrow();
-      const jkt = await calculateJwkThumbprint((await crypto.subtle.exportKey('jwk', key!.publicKey)) as Parameters<typeof calculateJwkThumbprint>[0]);
+      await expect(crypto.subtle.exportKey('jwk', key!.privateKey as CryptoKey)).rejects.toThrow();
+      const jkt = await calculateJwkThumbprint((await crypto.subtle.exportKey('jwk', key!.publicKey as CryptoKey)) as Parameters<typeof calculateJwkThumbprint>[0]);
       // RFC 9449 §10: the authorization request names the key.
       expect(authorizationUrl.searchParams.get('dpop_jkt')).toBe(jkt);
       expect(client.provider.dpopSigningAlgValuesSupported).toContain('ES256');

@@ -104,7 +104,7 @@ describe('a DPoP-bound authorization code session', () => {
     expect(actor.getSnapshot().context.tokens?.tokenType).toBe('DPoP');
     const key = await keys.get('oauth-machines:dpop');
     expect(key?.privateKey.extractable).toBe(false);
-    const jkt = await calculateJwkThumbprint((await crypto.subtle.exportKey('jwk', key!.publicKey)) as Parameters<typeof calculateJwkThumbprint>[0]);
+    const jkt = await calculateJwkThumbprint((await crypto.subtle.exportKey('jwk', key!.publicKey as CryptoKey)) as Parameters<typeof calculateJwkThumbprint>[0]);
     expect(new URL(url).searchParams.get('dpop_jkt')).toBe(jkt);
     expect(server.seen).toEqual([{ grantType: 'authorization_code', jkt, nonce: undefined, htm: 'POST', htu: h.provider.tokenEndpoint }]);
   });

@@ -27,7 +27,7 @@ describe('DPoP keys and proofs', () => {
     for (const alg of ['ES256', 'EdDSA'] as const) {
       const key = await generateDpopKey(alg);
       expect(key.privateKey.extractable).toBe(false);
-      await expect(crypto.subtle.exportKey('jwk', key.privateKey)).rejects.toThrow();
+      await expect(crypto.subtle.exportKey('jwk', key.privateKey as CryptoKey)).rejects.toThrow();
       expect(key.publicKey.extractable).toBe(true);
     }
   });

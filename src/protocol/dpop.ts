@@ -4,7 +4,7 @@
  * request that uses or obtains a token bound to it, and the server's nonces.
  */
 import { OAuthError } from '../errors.js';
-import type { CryptoService, DpopKeyStore, DpopService, DpopSession, TimeSource } from '../services/types.js';
+import type { CryptoService, DpopKeyStore, DpopService, DpopSession, TimeSource, WebCryptoKey } from '../services/types.js';
 
 export type { DpopService, DpopSession };
 import { indexedDbDpopKeyStore, memoryDpopKeyStore } from '../services/dpopKeyStore.js';
@@ -20,8 +20,8 @@ export type DpopAlgorithm = (typeof DPOP_ALGORITHMS)[number];
 /** A session's DPoP key: the pair (its private key non-extractable) and the JWS algorithm it signs with. */
 export interface DpopKey {
   alg: DpopAlgorithm;
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
+  privateKey: WebCryptoKey;
+  publicKey: WebCryptoKey;
 }
 
 function generateParams(alg: DpopAlgorithm): RsaHashedKeyGenParams | EcKeyGenParams | { name: 'Ed25519' } {
@@ -59,9 +59,9 @@ function signParams(alg: DpopAlgorithm): AlgorithmIdentifier | EcdsaParams | Rsa
  * sign with it, never read it (RFC 9449 §2: the key must not leave the
  * client). The public key is always exportable (WebCrypto), for the proofs' `jwk`.
  */
-export async function generateDpopKey(alg: DpopAlgorithm = 'ES256', subtle: SubtleCrypto = globalThis.crypto.subtle): Promise<DpopKey> {
+export async function generateDpopKey(alg: DpopAlgorithm = 'ES256'): Promise<DpopKey> {
   if (!DPOP_ALGORITHMS.includes(alg)) throw new TypeError(`unsupported DPoP algorithm: ${String(alg)}`);
-  const pair = (await subtle.generateKey(generateParams(alg), false, ['sign', 'verify'])) as CryptoKeyPair;
+  const pair = (await globalThis.crypto.subtle.generateKey(generateParams(alg), false, ['sign', 'verify'])) as CryptoKeyPair;
   return { alg, privateKey: pair.privateKey, publicKey: pair.publicKey };
 }
 
@@ -89,8 +89,8 @@ export function chooseDpopAlgorithm(provider: Pick<ProviderConfig, 'dpopSigningA
 }
 
 /** The public key as a JWK with its required members only (RFC 7638 §3.2), in the proofs' header. */
-export async function publicJwk(key: DpopKey, subtle: SubtleCrypto = globalThis.crypto.subtle): Promise<Record<string, string>> {
-  const jwk = await subtle.exportKey('jwk', key.publicKey);
+export async function publicJwk(key: DpopKey): Promise<Record<string, string>> {
+  const jwk = await globalThis.crypto.subtle.exportKey('jwk', key.publicKey as CryptoKey);
   const pick = (...names: (keyof JsonWebKey)[]): Record<string, string> => {
     const out: Record<string, string> = {};
     for (const name of names) {
@@ -165,7 +165,7 @@ export async function createDpopProof(
   // RFC 9449 §4.2: ath = base64url(SHA-256(ASCII(access token))).
   if (claims.accessToken !== undefined) payload['ath'] = base64urlEncode(await services.crypto.sha256(encoder.encode(claims.accessToken)));
   const signingInput = `${base64urlEncode(encoder.encode(JSON.stringify(header)))}.${base64urlEncode(encoder.encode(JSON.stringify(payload)))}`;
-  const signature = await globalThis.crypto.subtle.sign(signParams(key.alg), key.privateKey, encoder.encode(signingInput));
+  const signature = await globalThis.crypto.subtle.sign(signParams(key.alg), key.privateKey as CryptoKey, encoder.encode(signingInput));
   return `${signingInput}.${base64urlEncode(new Uint8Array(signature))}`;
 }
 

@@ -16,7 +16,9 @@ export function memoryDpopKeyStore(): DpopKeyStore {
 }
 
 /** The part of `indexedDB` the store uses (a browser's, or a test's stand-in). */
-export type IndexedDbFactoryLike = Pick<IDBFactory, 'open'>;
+export interface IndexedDbFactoryLike {
+  open(name: string, version?: number): object;
+}
 
 export interface IndexedDbDpopKeyStoreOptions {
   /** Default `'oauth-machines'`. */
@@ -47,7 +49,8 @@ export function indexedDbDpopKeyStore(options: IndexedDbDpopKeyStoreOptions = {}
   const name = options.databaseName ?? 'oauth-machines';
   let database: Promise<IDBDatabase> | undefined;
   const open = (): Promise<IDBDatabase> => {
-    const factory = options.indexedDB ?? globalThis.indexedDB;
+    // The declarations name no DOM type (see WebCryptoKey); the factory is IndexedDB's.
+    const factory = (options.indexedDB ?? globalThis.indexedDB) as IDBFactory | undefined;
     if (factory === undefined) return Promise.reject(storageError('IndexedDB is not available here', undefined));
     database ??= new Promise<IDBDatabase>((resolve, reject) => {
       const request = factory.open(name, 1);

@@ -85,8 +85,19 @@ export interface DpopService {
  */
 export interface StoredDpopKey {
   alg: string;
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
+  privateKey: WebCryptoKey;
+  publicKey: WebCryptoKey;
+}
+
+/**
+ * A WebCrypto `CryptoKey` as the library's declarations name it, so that they need no DOM library
+ * (a server's `lib: ["ES2022"]` has none): every `CryptoKey` is one.
+ */
+export interface WebCryptoKey {
+  readonly type: string;
+  readonly extractable: boolean;
+  readonly algorithm: { readonly name: string };
+  readonly usages: readonly string[];
 }
 
 /** The key store port of DPoP-bound sessions. */
