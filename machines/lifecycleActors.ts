@@ -345,6 +345,8 @@ const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, s
     }
   }
   await removeSession(services.storage, options.storageKey);
+  // A DPoP-bound session's key goes with it (its tokens are revoked or dropped); best effort, as the next login makes a new one.
+  await dpop?.forget().catch(() => undefined);
   // The claims of redeemed codes are the session's too (see claimPendingAuthorization); best effort, since the
   // server refuses a code sent twice anyway.
   await services.storage.remove(`${options.storageKey}:claims`).catch(() => undefined);

@@ -182,6 +182,19 @@ describe('a DPoP-bound authorization code session', () => {
     expect(server.seen[1]!.jkt).toBe(server.seen[0]!.jkt);
   });
 
+  it('removes the key from its store at logout (the next login makes a new one)', async () => {
+    const h = createHarness();
+    const server = dpopServer(h);
+    const keys = memoryDpopKeyStore();
+    const { actor } = await startDpop(h, server.fetch, keys);
+    await login(h, actor);
+    expect(await keys.get('oauth-machines:dpop')).toBeDefined();
+    actor.send({ type: 'LOGOUT' });
+    await settled(actor);
+    expect(stateOf(actor)).toBe('idle');
+    expect(await keys.get('oauth-machines:dpop')).toBeUndefined();
+  });
+
   it('refuses a dpop() option it does not know, or an algorithm it does not sign with', () => {
     expect(() => dpop({ algorithm: 'HS256' as never })).toThrow(/algorithm must be one of ES256, ES384, PS256, RS256, EdDSA/);
     expect(() => dpop({ alg: 'ES256' } as never)).toThrow(/unknown option alg/);

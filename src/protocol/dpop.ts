@@ -241,6 +241,11 @@ export function createDpopSession(store: DpopKeyStore, id: string, algorithm?: D
       const nonce = dpopNonceOf(response);
       if (nonce !== undefined) nonces.set(new URL(url).origin, nonce);
     },
+    async forget() {
+      current = undefined;
+      nonces.clear();
+      await store.remove(id);
+    },
   };
 }
 

@@ -70,6 +70,8 @@ export interface DpopSession {
   nonce(url: string): string | undefined;
   /** Keeps the `DPoP-Nonce` of a response from `url`, if it has one. */
   rememberNonce(url: string, response: Response): void;
+  /** The session ended (logout): its key is removed from the store, its nonces forgotten. */
+  forget(): Promise<void>;
 }
 
 /** `services.dpop`: the sessions of DPoP-bound grants, one per storage key. */
