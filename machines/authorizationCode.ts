@@ -29,13 +29,13 @@ import {
   startingState,
 } from './lifecycle.js';
 import { lifecycleActors, notStopped, storeNewSession, toOAuthError, type NewSession } from './lifecycleActors.js';
-import { redirectGrantImplementations, type RedirectGrantChildren } from './redirectGrant.js';
+import { redirectGrantImplementations, type AuthorizationRequest, type RedirectGrantChildren } from './redirectGrant.js';
 import { claimPendingAuthorization } from './persistence.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantTag, PendingAuthorization, WithRuntime } from './types.js';
 import { runtimeOf, withRuntime } from './types.js';
 
 // The authorization request is shared with the implicit grant; exported from here as before.
-export { prepareAuthorization, type PrepareInput, type PreparedAuthorization } from './redirectGrant.js';
+export { prepareAuthorization, type AuthorizationRequest, type PrepareInput, type PreparedAuthorization } from './redirectGrant.js';
 
 /** The verdict on a callback URL: the code to redeem, or why the callback is refused. */
 export type CallbackVerdict = { accepted: true; code: string } | { accepted: false; error: OAuthError };
@@ -90,6 +90,8 @@ export interface ExchangeInput extends WithRuntime {
   tokenParams?: Record<string, string>;
   /** Exchanges of this code already sent: a retry sends the same code again, the pending authorization claimed already. */
   attempts?: number;
+  /** The server asked for a DPoP nonce (RFC 9449 §8) and this is the one exchange sent again with it. */
+  dpopNonceRetried?: boolean;
 }
 
 /**
@@ -120,9 +122,9 @@ function earliestExchangeRetry(retryBaseMs: number, attempts: number, error: OAu
  * actor stops meanwhile: the code is spent.
  */
 const exchangeCodeForTokens = fromPromise<NewSession, ExchangeInput>(async ({ input, signal }) => {
-  const { provider, client, services, options } = runtimeOf(input);
+  const { provider, client, services, options, dpop } = runtimeOf(input);
   // The first attempt claims the pending authorization; a retry of the same code has it already.
-  if ((input.attempts ?? 0) === 0) {
+  if ((input.attempts ?? 0) === 0 && input.dpopNonceRetried !== true) {
     await claimPendingAuthorization(services.storage, options.storageKey, 'authorizationCode', input.pending, services.clock.now());
   }
   notStopped(signal, 'the code exchange');
@@ -130,6 +132,7 @@ const exchangeCodeForTokens = fromPromise<NewSession, ExchangeInput>(async ({ in
     provider,
     client,
     services,
+    ...(dpop === undefined ? {} : { dpop }),
     code: input.code,
     codeVerifier: input.codeVerifier ?? nopkce,
     redirectUri: input.redirectUri,
@@ -145,7 +148,8 @@ const redirect = redirectGrantImplementations(judgeCallback);
  * The authorization code grant with PKCE as an XState v5 machine.
  *
  * States: `restoring` (→ `restoreFailed` while the storage cannot be read) →
- * `idle` → `redirecting` → `awaitingCallback` → `exchanging` →
+ * `idle` → `redirecting` (`creating` → `pushing`, for a pushed request → `opening`) →
+ * `awaitingCallback` → `exchanging` →
  * `authenticated` ⇄ `refreshing`, `loggingOut`, `error`.
  * Events: `LOGIN`, `CALLBACK`, `REFRESH`, `LOGOUT`, `RETRY`, `CANCEL`,
  * `SESSION_CHANGED`. Input: {@link GrantInput}.
@@ -162,6 +166,12 @@ export const authorizationCodeMachine = setup({
   guards: {
     ...lifecycleGuards,
     ...redirect.guards,
+    'the request is pushed': (_, request: AuthorizationRequest) => request.push,
+    'the code may be sent again with the DPoP nonce': ({ context }, params: { error: unknown }) =>
+      toOAuthError(params.error).code === 'use_dpop_nonce' && context.exchange !== undefined && context.exchange.dpopNonceRetried !== true,
+    // Bounded: one more push per authorization request, and only for an expired request_uri.
+    'the pushed request may be pushed again': ({ context }, params: { error: unknown }) =>
+      toOAuthError(params.error).code === 'request_uri_expired' && (context.request?.pushes ?? 0) < 2,
     // Bounded by attempts and by the code's life: the next attempt must go before the code expires.
     'the code may be sent again': ({ context }, params: { error: unknown }) => {
       const exchange = context.exchange;
@@ -193,6 +203,19 @@ export const authorizationCodeMachine = setup({
       return { pending: undefined, exchange: tokenParams === undefined ? exchange : { ...exchange, tokenParams } };
     }),
     'forget the exchange': assign({ exchange: undefined }),
+    'send the code again with the DPoP nonce': assign(({ context }) =>
+      context.exchange === undefined ? {} : { exchange: { ...context.exchange, dpopNonceRetried: true } },
+    ),
+    'remember the authorization request': assign((_, request: AuthorizationRequest) => ({ request })),
+    'remember the pushed request': assign(({ context }, pushed: { requestUri: string; expiresAt: number }) =>
+      context.request === undefined ? {} : { request: { ...context.request, pushed, pushes: (context.request.pushes ?? 0) + 1 } },
+    ),
+    'forget the pushed request': assign(({ context }) => {
+      if (context.request === undefined) return {};
+      const { pushed: _expired, ...request } = context.request;
+      return { request };
+    }),
+    'forget the authorization request': assign({ request: undefined }),
     // The failure shows in context while the exchange waits; the code is sent again before it expires.
     'wait before sending the code again': assign(({ context }, params: { error: unknown }) => {
       const exchange = context.exchange;
@@ -266,22 +289,68 @@ export const authorizationCodeMachine = setup({
         LOGOUT: 'loggingOut',
       },
     },
-    // Prepares, stores and opens the authorization request (RFC 6749 §4.1.1, response_type=code).
+    // Makes the authorization request (RFC 6749 §4.1.1, response_type=code), pushes it when it is pushed
+    // (RFC 9126), stores the pending authorization and sends the user agent.
     redirecting: {
       tags: ['busy', 'ready'],
-      invoke: {
-        id: 'prepareAuthorization',
-        src: 'prepare authorization request',
-        input: ({ context }) => withRuntime(context, { grant: context.grant, login: context.login, responseType: 'code' as const }),
-        onDone: { target: 'awaitingCallback', actions: { type: 'remember pending authorization', params: ({ event }) => event.output } },
-        onError: { target: 'error', actions: { type: 'remember failure', params: thrownError } },
+      initial: 'creating',
+      states: {
+        creating: {
+          invoke: {
+            id: 'createAuthorization',
+            src: 'create authorization request',
+            input: ({ context }) => withRuntime(context, { grant: context.grant, login: context.login, responseType: 'code' as const }),
+            onDone: [
+              {
+                guard: { type: 'the request is pushed', params: ({ event }) => event.output },
+                target: 'pushing',
+                actions: { type: 'remember the authorization request', params: ({ event }) => event.output },
+              },
+              { target: 'opening', actions: { type: 'remember the authorization request', params: ({ event }) => event.output } },
+            ],
+            onError: { target: '#error', actions: { type: 'remember failure', params: thrownError } },
+          },
+        },
+        // RFC 9126 §2: the request's parameters go to the server, which answers a request_uri.
+        pushing: {
+          invoke: {
+            id: 'pushAuthorization',
+            src: 'push authorization request',
+            input: ({ context }) => {
+              if (context.request === undefined) throw new TypeError('pushing without an authorization request');
+              return withRuntime(context, { request: context.request });
+            },
+            onDone: { target: 'opening', actions: { type: 'remember the pushed request', params: ({ event }) => event.output } },
+            onError: { target: '#error', actions: ['forget the authorization request', { type: 'remember failure', params: thrownError }] },
+          },
+        },
+        opening: {
+          invoke: {
+            id: 'openAuthorization',
+            src: 'open authorization request',
+            input: ({ context }) => {
+              if (context.request === undefined) throw new TypeError('opening without an authorization request');
+              return withRuntime(context, { grant: context.grant, request: context.request });
+            },
+            onDone: {
+              target: '#awaitingCallback',
+              actions: ['forget the authorization request', { type: 'remember pending authorization', params: ({ event }) => event.output }],
+            },
+            onError: [
+              // The request_uri expired before the user agent was sent (a slow storage): pushed again, once.
+              { guard: { type: 'the pushed request may be pushed again', params: thrownError }, target: 'pushing', actions: 'forget the pushed request' },
+              { target: '#error', actions: ['forget the authorization request', { type: 'remember failure', params: thrownError }] },
+            ],
+          },
+        },
       },
       on: {
-        CANCEL: { target: 'idle', actions: ['forget pending authorization', 'forget the stored session'] },
-        LOGOUT: 'loggingOut',
+        CANCEL: { target: 'idle', actions: ['forget the authorization request', 'forget pending authorization', 'forget the stored session'] },
+        LOGOUT: { target: 'loggingOut', actions: 'forget the authorization request' },
       },
     },
     awaitingCallback: {
+      id: 'awaitingCallback',
       tags: ['awaitingCallback', 'ready'],
       on: {
         CALLBACK: [
@@ -328,6 +397,13 @@ export const authorizationCodeMachine = setup({
               actions: ['forget the exchange', { type: 'remember new session', params: ({ event }) => event.output }],
             },
             onError: [
+              {
+                // RFC 9449 §8: the server refused the proof for want of its nonce, which its answer carried: sent again once.
+                guard: { type: 'the code may be sent again with the DPoP nonce', params: thrownError },
+                target: 'sending',
+                reenter: true,
+                actions: 'send the code again with the DPoP nonce',
+              },
               {
                 guard: { type: 'the code may be sent again', params: thrownError },
                 target: 'waiting',

@@ -4,7 +4,7 @@
  * request before expiry, or a refresh-token request when the server issued
  * a refresh token (see `lifecycle.ts`).
  */
-import { fromPromise, setup } from 'xstate';
+import { assign, fromPromise, setup } from 'xstate';
 import { requestClientCredentials } from '../src/protocol/operations.js';
 import {
   authenticatedState,
@@ -26,7 +26,7 @@ import {
   discoveryFailedState,
   startingState,
 } from './lifecycle.js';
-import { lifecycleActors, notStopped, storeNewSession, type NewSession } from './lifecycleActors.js';
+import { lifecycleActors, notStopped, storeNewSession, toOAuthError, type NewSession } from './lifecycleActors.js';
 import type { GrantContext, GrantEvent, GrantInput, GrantTag, WithRuntime } from './types.js';
 import { requestedScopes, runtimeOf, withRuntime } from './types.js';
 
@@ -38,10 +38,10 @@ export interface ClientCredentialsInput extends WithRuntime {
 
 /** RFC 6749 §4.4.2, then stores the tokens as the session. */
 const requestTokens = fromPromise<NewSession, ClientCredentialsInput>(async ({ input, signal }) => {
-  const { provider, client, services, options } = runtimeOf(input);
+  const { provider, client, services, options, dpop } = runtimeOf(input);
   notStopped(signal, 'the token request');
   // No signal once sent: tokens the server issued are stored even if the actor stopped.
-  const request = { provider, client, services };
+  const request = { provider, client, services, ...(dpop === undefined ? {} : { dpop }) };
   const tokens = await requestClientCredentials({
     ...request,
     ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
@@ -67,8 +67,16 @@ export const clientCredentialsMachine = setup({
     children: LifecycleChildren & { requestTokens: 'request client credentials tokens' };
   },
   actors: { ...lifecycleActors, 'request client credentials tokens': requestTokens },
-  guards: lifecycleGuards,
-  actions: lifecycleActions,
+  guards: {
+    ...lifecycleGuards,
+    'the request may be sent again with the DPoP nonce': ({ context }, params: { error: unknown }) =>
+      toOAuthError(params.error).code === 'use_dpop_nonce' && context.dpopNonceRetried !== true,
+  },
+  actions: {
+    ...lifecycleActions,
+    'send the request again with the DPoP nonce': assign({ dpopNonceRetried: true }),
+    'forget the DPoP nonce retry': assign({ dpopNonceRetried: undefined }),
+  },
   delays: lifecycleDelays,
 }).createMachine({
   id: 'clientCredentials',
@@ -122,15 +130,25 @@ export const clientCredentialsMachine = setup({
         id: 'requestTokens',
         src: 'request client credentials tokens',
         input: ({ context }) => withRuntime(context, { scopes: requestedScopes(context), resource: resourceOf(context) }),
-        onDone: { target: 'authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },
-        // A demand for a token (the cache, getAccessToken) asks again only once the backoff is over.
-        onError: {
-          target: 'error',
-          actions: [
-            { type: 'remember failure', params: thrownError },
-            { type: 'hold renewals back', params: thrownError },
-          ],
-        },
+        onDone: { target: 'authenticated', actions: ['forget the DPoP nonce retry', { type: 'remember new session', params: ({ event }) => event.output }] },
+        onError: [
+          // RFC 9449 §8: refused for want of the server's DPoP nonce, which its answer carried: asked again once.
+          {
+            guard: { type: 'the request may be sent again with the DPoP nonce', params: thrownError },
+            target: 'exchanging',
+            reenter: true,
+            actions: 'send the request again with the DPoP nonce',
+          },
+          // A demand for a token (the cache, getAccessToken) asks again only once the backoff is over.
+          {
+            target: 'error',
+            actions: [
+              'forget the DPoP nonce retry',
+              { type: 'remember failure', params: thrownError },
+              { type: 'hold renewals back', params: thrownError },
+            ],
+          },
+        ],
       },
       on: {
         CANCEL: 'idle',

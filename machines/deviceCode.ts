@@ -68,14 +68,14 @@ const waitForPollInterval = fromCallback<GrantEvent, PollTimerInput>(({ input, s
  * `expired_token` once the device code is past its `expires_in`.
  */
 const pollForToken = fromPromise<NewSession, PollInput>(async ({ input, signal }) => {
-  const { provider, client, services, options } = runtimeOf(input);
+  const { provider, client, services, options, dpop } = runtimeOf(input);
   const { device } = input;
   if (services.clock.now() >= device.expiresAt) {
     throw new OAuthError('expired_token', { description: 'the device code expired before the user approved', retryable: false });
   }
   notStopped(signal, 'the device poll');
   // No signal once sent: an approval the server answers with tokens is stored even if the actor stopped.
-  const tokens = await pollDeviceToken({ provider, client, services, deviceCode: device.deviceCode });
+  const tokens = await pollDeviceToken({ provider, client, services, deviceCode: device.deviceCode, ...(dpop === undefined ? {} : { dpop }) });
   return storeNewSession(services, options.storageKey, 'deviceCode', tokens);
 });
 
@@ -119,7 +119,8 @@ export const deviceCodeMachine = setup({
   guards: {
     ...lifecycleGuards,
     // RFC 8628 §3.5: keep polling while the user has not decided.
-    'the user has not decided yet': (_, params: ErrorParams) => toOAuthError(params.error).code === 'authorization_pending',
+    // RFC 9449 §8: a poll refused for want of the server's DPoP nonce (which its answer carried) is one more poll at the interval.
+    'the user has not decided yet': (_, params: ErrorParams) => ['authorization_pending', 'use_dpop_nonce'].includes(toOAuthError(params.error).code),
     // RFC 8628 §3.5: `slow_down`, and a failed connection ("the client SHOULD use exponential backoff"): poll more slowly.
     'the server asks to slow down': (_, params: ErrorParams) => {
       const error = toOAuthError(params.error);

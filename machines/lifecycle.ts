@@ -56,21 +56,24 @@ import type {
   GrantKind,
   GrantTag,
   LoginRequest,
+  ResolvedGrantOptions,
 } from './types.js';
-import { needsDiscovery, requestedScopes, resolveGrantOptions, RUNTIME, runtimeOf, withRuntime } from './types.js';
+import { dpopSessionOf, needsDiscovery, requestedScopes, resolveGrantOptions, RUNTIME, runtimeOf, withRuntime } from './types.js';
 
 // ---------------------------------------------------------------------------
 // Context
 
 /** The initial context of a grant machine, from its input. */
 export function initialGrantContext(grant: GrantKind, input: GrantInput): GrantContext {
+  const options = resolveGrantOptions(input.options);
   return {
     grant,
     [RUNTIME]: {
       ...(needsDiscovery(input.provider) ? { provider: undefined, discover: input.provider } : { provider: input.provider }),
       client: input.client,
       services: input.services,
-      options: resolveGrantOptions(input.options),
+      options,
+      ...dpopSessionOf(input, options),
     },
     deferred: [],
     ...(input.resource === undefined ? {} : { resource: input.resource }),
@@ -122,6 +125,8 @@ export const lifecycleGuards = {
   'the access token is still valid': ({ context }: GuardArgs) =>
     context.tokens !== undefined && accessTokenIsValid(context.tokens, runtimeOf(context).services.clock.now()),
   'the server ended the session': (_: GuardArgs, params: { error: unknown }) => toOAuthError(params.error).code === 'invalid_grant',
+  'the renewal may be sent again with the DPoP nonce': ({ context }: GuardArgs, params: { error: unknown }) =>
+    toOAuthError(params.error).code === 'use_dpop_nonce' && context.dpopNonceRetried !== true,
   'the refreshed ID token names another user': (_: GuardArgs, params: { error: unknown }) => params.error instanceof EndUserChangedError,
   // A transient failure is tried again, at most `maxRefreshAttempts` requests in all.
   'another attempt is allowed': ({ context }: GuardArgs, params: { error: unknown }) =>
@@ -184,7 +189,12 @@ export const lifecycleActions = {
     const wait = renewalBackoff(services.crypto, options.retryBaseMs, attempts, error);
     return { error: error.toJSON(), refreshAttempts: attempts, retryNotBefore: services.clock.now() + wait };
   }),
-  'forget the attempts': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ refreshAttempts: undefined, refreshParams: undefined }),
+  'forget the attempts': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({
+    refreshAttempts: undefined,
+    refreshParams: undefined,
+    dpopNonceRetried: undefined,
+  }),
+  'send the renewal again with the DPoP nonce': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>({ dpopNonceRetried: true }),
   // A caller's REFRESH may carry extra token parameters for this renewal (`refresh({ tokenParams })`).
   'remember refresh parameters': assign<GrantContext, GrantEvent, undefined, GrantEvent, never>(({ event }) => ({
     refreshParams: event.type === 'REFRESH' ? event.tokenParams : undefined,
@@ -556,7 +566,16 @@ export const refreshingState = lifecycle.createStateConfig({
               });
             },
             onDone: { target: '#authenticated', actions: { type: 'remember new session', params: ({ event }) => event.output } },
-            onError: renewalFailed,
+            onError: [
+              // RFC 9449 §8: refused for want of the server's DPoP nonce, which its answer carried: sent again once, under the same lock.
+              {
+                guard: { type: 'the renewal may be sent again with the DPoP nonce', params: thrownError },
+                target: 'requesting',
+                reenter: true,
+                actions: 'send the renewal again with the DPoP nonce',
+              },
+              ...renewalFailed,
+            ],
           },
         },
       },

@@ -232,8 +232,8 @@ async function requestNewTokens(input: RenewInput, signal: AbortSignal): Promise
   notStopped(signal, 'the refresh');
   const current = input.tokens;
   // No signal: a request that left is read and stored (see notStopped).
-  const { provider, client, services } = runtimeOf(input);
-  const ctx = { provider, client, services };
+  const { provider, client, services, dpop } = runtimeOf(input);
+  const ctx = { provider, client, services, ...(dpop === undefined ? {} : { dpop }) };
   const clientCredentials = (): Promise<TokenSet> =>
     requestClientCredentials({
       ...ctx,
@@ -321,7 +321,7 @@ export interface LogoutOutcome extends LogoutResult {
 const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, signal }) => {
   const outcome: LogoutOutcome = { revoked: [], notRevoked: [] };
   const { tokens } = input;
-  const { provider, client, services, options } = runtimeOf(input);
+  const { provider, client, services, options, dpop } = runtimeOf(input);
   // RFC 7009 §2.1: revoking the refresh token first stops new access tokens even if the second call fails.
   const held: [string, RevocableToken][] = [];
   if (tokens?.refreshToken !== undefined) held.push([tokens.refreshToken, 'refresh_token']);
@@ -337,7 +337,7 @@ const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, s
       continue;
     }
     try {
-      await revokeToken({ provider, client, services, signal, token, tokenTypeHint });
+      await revokeToken({ provider, client, services, signal, token, tokenTypeHint, ...(dpop === undefined ? {} : { dpop }) });
       outcome.revoked.push(tokenTypeHint);
     } catch (thrown) {
       const error = toOAuthError(thrown);
@@ -351,6 +351,8 @@ const endSession = fromPromise<LogoutOutcome, EndSessionInput>(async ({ input, s
   await removeSession(services.storage, options.storageKey);
   // A login in progress ends with the session (a logout cancels it).
   await services.storage.remove(pendingLoginKey(options.storageKey)).catch(() => undefined);
+  // A DPoP-bound session's key goes with it (its tokens are revoked or dropped); best effort, as the next login makes a new one.
+  await dpop?.forget().catch(() => undefined);
   // The claims of redeemed codes are the session's too (see claimPendingAuthorization); best effort, since the
   // server refuses a code sent twice anyway.
   await services.storage.remove(`${options.storageKey}:claims`).catch(() => undefined);

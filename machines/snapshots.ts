@@ -14,7 +14,8 @@ import { CountSchema, DeviceAuthorizationSchema, GrantKindSchema, PendingAuthori
 import { TokenSetSchema } from '../src/session/tokenSet.js';
 import { isRecord } from '../src/protocol/validators.js';
 import { xstateClock } from '../src/services/clock.js';
-import { resolveGrantOptions, RUNTIME, type GrantInput } from './types.js';
+import { dpopSessionOf,
+  resolveGrantOptions, RUNTIME, type GrantInput } from './types.js';
 
 const Text = v.pipe(v.string(), v.minLength(1));
 const Time = v.pipe(v.number(), v.finite());
@@ -162,11 +163,14 @@ export function restoreActor<TMachine extends AnyStateMachine>(
     throw invalidSnapshot(`the snapshot is in ${JSON.stringify(snapshot.value)}, which is not a stable state`);
   }
   checkSnapshotContext(machine, stable, snapshot.context);
+  const options = resolveGrantOptions(input.options);
   const runtime = {
     provider: input.provider,
     client: input.client,
     services: input.services,
-    options: resolveGrantOptions(input.options),
+    options,
+    // The key itself is in services.dpopKeys: a restored DPoP-bound session signs with the key its tokens are bound to.
+    ...dpopSessionOf(input, options),
   };
   const children: Record<string, unknown> = {};
   if (isRecord(snapshot.children)) {

@@ -10,6 +10,8 @@ import type { DeviceAuthorization } from '../src/protocol/deviceAuthorization.js
 import type { OAuthErrorJSON } from '../src/errors.js';
 import type { ClientConfig, ProviderConfig, TokenSet } from '../src/protocol/types.js';
 import type { Services } from '../src/services/types.js';
+import type { AuthorizationRequest } from './redirectGrant.js';
+import type { DpopSession } from '../src/services/types.js';
 
 /** Tunables of a grant machine; every field has a default (see {@link resolveGrantOptions}). */
 export interface GrantOptions {
@@ -43,6 +45,12 @@ export interface GrantOptions {
    * again past it. Default 60 000 ms.
    */
   codeLifetimeMs?: number;
+  /**
+   * Push every authorization request (RFC 9126) and send the user agent with its `request_uri` only.
+   * A provider whose metadata says `require_pushed_authorization_requests` gets them pushed whatever
+   * this says. Default `false`.
+   */
+  pushedAuthorizationRequests?: boolean;
 }
 
 /** {@link GrantOptions} with every default filled in. */
@@ -59,6 +67,7 @@ export const DEFAULT_GRANT_OPTIONS: Readonly<ResolvedGrantOptions> = Object.free
   minRenewalIntervalMs: 5_000,
   maxExchangeAttempts: 3,
   codeLifetimeMs: 60_000,
+  pushedAuthorizationRequests: false,
 });
 
 /** Fills in the defaults of {@link GrantOptions}; rejects values that would make a machine misbehave. */
@@ -73,6 +82,7 @@ export function resolveGrantOptions(options: GrantOptions = {}): ResolvedGrantOp
     minRenewalIntervalMs: options.minRenewalIntervalMs ?? DEFAULT_GRANT_OPTIONS.minRenewalIntervalMs,
     maxExchangeAttempts: options.maxExchangeAttempts ?? DEFAULT_GRANT_OPTIONS.maxExchangeAttempts,
     codeLifetimeMs: options.codeLifetimeMs ?? DEFAULT_GRANT_OPTIONS.codeLifetimeMs,
+    pushedAuthorizationRequests: options.pushedAuthorizationRequests ?? DEFAULT_GRANT_OPTIONS.pushedAuthorizationRequests,
   };
   if (resolved.storageKey === '') throw new TypeError('options.storageKey must be a non-empty string');
   for (const name of ['refreshSkewMs', 'callbackTtlMs', 'retryBaseMs', 'minRenewalIntervalMs', 'codeLifetimeMs'] as const) {
@@ -84,6 +94,12 @@ export function resolveGrantOptions(options: GrantOptions = {}): ResolvedGrantOp
     if (!Number.isInteger(resolved[name]) || resolved[name] < 1) throw new TypeError(`options.${name} must be an integer ≥ 1`);
   }
   return resolved;
+}
+
+/** With `services.dpop`, the session's DPoP key and nonces (RFC 9449), its key kept under `<storageKey>:dpop`. */
+export function dpopSessionOf(input: Pick<GrantInput, 'services'>, options: ResolvedGrantOptions): { dpop?: DpopSession } {
+  const service = input.services.dpop;
+  return service === undefined ? {} : { dpop: service.session(`${options.storageKey}:dpop`) };
 }
 
 /**
@@ -171,6 +187,8 @@ export interface GrantContext extends WithRuntime {
   unsaved?: true | undefined;
   /** Renewals that failed in a row since the last success: the backoff grows with them. */
   renewalFailures?: number | undefined;
+  /** The renewal attempt under way was sent again with the server's DPoP nonce (once per attempt; RFC 9449 §8). */
+  dpopNonceRetried?: true | undefined;
   /** Requests the refresh under way has sent and seen fail (bounded by `options.maxRefreshAttempts`); only while `refreshing`. */
   refreshAttempts?: number | undefined;
   /**
@@ -185,6 +203,8 @@ export interface GrantContext extends WithRuntime {
   refreshParams?: Record<string, string> | undefined;
   /** The authorization request waiting for its callback (redirect grants). */
   pending?: PendingAuthorization | undefined;
+  /** The authorization request being made: only while `redirecting` (see `AuthorizationRequest`). */
+  request?: AuthorizationRequest | undefined;
   /** The URL the last LOGIN sent the user agent to (redirect grants). */
   authorizationUrl?: string | undefined;
   /** The code being redeemed: only while `exchanging`, never persisted. */
@@ -205,6 +225,8 @@ export interface GrantContext extends WithRuntime {
         attempts?: number;
         /** Epoch ms of the next attempt, while waiting (the backoff, or the server's `Retry-After`). */
         retryAt?: number;
+        /** The server asked for a DPoP nonce and the code was sent again with it (once; RFC 9449 §8). */
+        dpopNonceRetried?: boolean;
       }
     | undefined;
   /** The device authorization being polled (device grant). */
@@ -309,6 +331,8 @@ export interface GrantRuntime {
   client: ClientConfig;
   services: Services;
   options: ResolvedGrantOptions;
+  /** The session's DPoP key and nonces (RFC 9449), with `options.dpop`. */
+  dpop?: DpopSession;
 }
 
 /**

@@ -38,6 +38,8 @@ export type LibraryErrorCode =
   /** An ID token's claims fail OIDC Core §3.1.3.7 (issuer, audience, expiry…). */
   | 'invalid_id_token'
   | 'pending_expired'
+  /** RFC 9126 §2.2: a pushed authorization request's `request_uri` expired before the user agent was sent with it. */
+  | 'request_uri_expired'
   | 'pending_missing'
   | 'invalid_callback'
   | 'issuer_mismatch'

@@ -67,7 +67,9 @@ export {
 export {
   defaultServices,
   fetchWithTimeout,
+  indexedDbDpopKeyStore,
   manualClock,
+  memoryDpopKeyStore,
   memoryStorage,
   systemClock,
   webCrypto,
@@ -76,13 +78,18 @@ export {
   xstateClock,
   type Clock,
   type CryptoService,
+  type DpopKeyStore,
   type FetchLike,
   type FetchWithTimeoutOptions,
+  type IndexedDbDpopKeyStoreOptions,
   type LockManagerLike,
   type ManualClock,
   type Services,
   type StorageService,
+  type StoredDpopKey,
   type TimeSource,
+  type DpopService,
+  type DpopSession,
   type WebStorageLike,
   type WebStorageOptions,
   type WebStorageService,
@@ -106,3 +113,5 @@ export type { TokenInfo } from './protocol/tokenInfo.js';
 
 // Discovery (RFC 8414 / OpenID Connect): a ProviderConfig from an issuer.
 export { discover, type DiscoveryKind, type DiscoveryOptions } from './protocol/discovery.js';
+// DPoP (RFC 9449): `services: { dpop: dpop() }` binds a grant's tokens to a key pair; only an app that imports it bundles it.
+export { dpop, DPOP_ALGORITHMS, type DpopAlgorithm, type DpopOptions } from './protocol/dpop.js';

@@ -57,7 +57,10 @@ describe('the tags of every state', () => {
       authorizationCodeMachine,
       {
         ...LIFECYCLE,
-        redirecting: REDIRECT.redirecting,
+        // Making, pushing (RFC 9126) and opening the authorization request are all busy.
+        'redirecting.creating': REDIRECT.redirecting,
+        'redirecting.pushing': REDIRECT.redirecting,
+        'redirecting.opening': REDIRECT.redirecting,
         awaitingCallback: REDIRECT.awaitingCallback,
         // The exchange waits for the session's lock, then sends; a transient failure waits, busy, to send again.
         'exchanging.waitingForLock': ['busy', 'ready'],

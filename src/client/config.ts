@@ -171,6 +171,9 @@ const providerEntries = {
   tokenInfoEndpoint: v.optional(v.string()),
   deviceAuthorizationEndpoint: v.optional(v.string()),
   endSessionEndpoint: v.optional(v.string()),
+  pushedAuthorizationRequestEndpoint: v.optional(v.string('provider.pushedAuthorizationRequestEndpoint must be a string')),
+  requirePushedAuthorizationRequests: v.optional(v.boolean('provider.requirePushedAuthorizationRequests must be a boolean')),
+  dpopSigningAlgValuesSupported: v.optional(strings('provider.dpopSigningAlgValuesSupported must be strings')),
   authorizationResponseIssParameterSupported: v.optional(v.boolean()),
   codeChallengeMethodsSupported: v.optional(strings('provider.codeChallengeMethodsSupported must be strings')),
   tokenEndpointAuthMethodsSupported: v.optional(strings('provider.tokenEndpointAuthMethodsSupported must be strings')),
@@ -258,6 +261,7 @@ export const ServicesSchema = v.strictObject({
   storage: v.optional(v.custom(hasMethods('get', 'set', 'remove'), 'services.storage must be a StorageService (get, set, remove)')),
   clock: v.optional(v.custom(hasMethods('now', 'setTimeout'), 'services.clock must have now and setTimeout')),
   navigate: v.optional(v.function('services.navigate must be a function')),
+  dpop: v.optional(v.custom(hasMethods('session'), 'services.dpop must be a DpopService (dpop())')),
 });
 
 const milliseconds = (name: string) => v.optional(v.number(`options.${name} must be a number`));
@@ -273,6 +277,7 @@ export const OptionsSchema = v.strictObject({
   minRenewalIntervalMs: milliseconds('minRenewalIntervalMs'),
   maxExchangeAttempts: milliseconds('maxExchangeAttempts'),
   codeLifetimeMs: milliseconds('codeLifetimeMs'),
+  pushedAuthorizationRequests: v.optional(v.boolean('options.pushedAuthorizationRequests must be a boolean')),
 });
 
 /** The concepts, for the entries that compose them. */

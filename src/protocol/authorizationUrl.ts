@@ -23,6 +23,8 @@ export interface AuthorizationUrlOptions {
   responseType?: string;
   /** Further parameters (`prompt`, `login_hint`, `resource`…); they cannot replace the ones the library sets. */
   extraParams?: Record<string, string>;
+  /** RFC 9449 §10: the thumbprint of the session's DPoP key, which binds the code to it. */
+  dpopJkt?: string;
 }
 
 /** Parameters the library sets itself and extra parameters (a call's, a profile's) must not override. */
@@ -35,6 +37,10 @@ export const RESERVED_AUTHORIZATION_PARAMS: ReadonlySet<string> = new Set([
   'code_challenge',
   'code_challenge_method',
   'nonce',
+  // RFC 9126 §4: set by the library after a pushed authorization request.
+  'request_uri',
+  // RFC 9449 §10: set by the library for a DPoP-bound session.
+  'dpop_jkt',
 ]);
 
 function nonEmpty(value: unknown, name: string): string {
@@ -43,18 +49,15 @@ function nonEmpty(value: unknown, name: string): string {
 }
 
 /**
- * The URL to send the user agent to. Keeps a query the endpoint already has
- * (RFC 6749 §3.1). What the provider's profile forbids — a scope reserved to
- * another grant or outside an exhaustive `scopesSupported`, a PKCE method it
- * does not list, an ID-token algorithm (`client.idTokenSigningAlg`) it does not sign with, an extra
- * parameter the library sets — throws
- * `OAuthError('configuration_error')`; missing or malformed arguments throw `TypeError`.
+ * The parameters of an authorization request, in order: what goes into the
+ * authorization URL's query, or into the body of a pushed authorization request
+ * (RFC 9126 §2.1). Checks what {@link buildAuthorizationUrl} checks.
  */
-export function buildAuthorizationUrl(
+export function authorizationRequestParams(
   provider: ProviderConfig,
   client: ClientConfig,
   options: AuthorizationUrlOptions,
-): string {
+): [string, string][] {
   const clientId = nonEmpty(client.clientId, 'client.clientId');
   const state = nonEmpty(options.state, 'state');
   const codeChallenge = options.codeChallenge === nopkce ? nopkce : nonEmpty(options.codeChallenge, 'codeChallenge');
@@ -64,7 +67,6 @@ export function buildAuthorizationUrl(
     }
     assertPkceMethodAllowed(provider, options.codeChallengeMethod);
   }
-  const url = new URL(resolveEndpoint(provider, 'authorization'));
   const scopes = options.scopes ?? client.scopes ?? [];
   assertScopeSyntax(scopes);
   assertScopesAllowed(provider, 'authorization_code', scopes);
@@ -88,14 +90,50 @@ export function buildAuthorizationUrl(
     params.push(['code_challenge_method', pkceMethodWireName(provider, options.codeChallengeMethod)]);
   }
   if (options.nonce !== undefined) params.push(['nonce', nonEmpty(options.nonce, 'nonce')]);
+  if (options.dpopJkt !== undefined) params.push(['dpop_jkt', nonEmpty(options.dpopJkt, 'dpopJkt')]);
   // The profile's parameters (quirks.authorizationParams), under the call's own extra parameters.
   for (const [name, value] of Object.entries({ ...provider.quirks?.authorizationParams, ...options.extraParams })) {
     if (RESERVED_AUTHORIZATION_PARAMS.has(name)) throw configurationError(`extraParams cannot set ${name}: the library sets it`);
     if (typeof value !== 'string') throw new TypeError(`extraParams.${name} must be a string`);
     params.push([name, value]);
   }
+  return params;
+}
+
+/** The authorization endpoint with `params` in its query: the endpoint's own query is kept (RFC 6749 §3.1). */
+function authorizationEndpointWith(provider: ProviderConfig, params: [string, string][]): string {
+  const url = new URL(resolveEndpoint(provider, 'authorization'));
   // RFC 6749 §3.1: the endpoint's own query is retained; our parameters replace same-named ones in it.
   for (const [name] of params) url.searchParams.delete(name);
   for (const [name, value] of params) url.searchParams.append(name, value);
   return url.href;
+}
+
+/**
+ * The URL to send the user agent to. Keeps a query the endpoint already has
+ * (RFC 6749 §3.1). What the provider's profile forbids — a scope reserved to
+ * another grant or outside an exhaustive `scopesSupported`, a PKCE method it
+ * does not list, an ID-token algorithm (`client.idTokenSigningAlg`) it does not sign with, an extra
+ * parameter the library sets — throws
+ * `OAuthError('configuration_error')`; missing or malformed arguments throw `TypeError`.
+ */
+export function buildAuthorizationUrl(
+  provider: ProviderConfig,
+  client: ClientConfig,
+  options: AuthorizationUrlOptions,
+): string {
+  const params = authorizationRequestParams(provider, client, options);
+  // Checked before the endpoint, as before: a bad argument is the caller's, whatever the provider.
+  return authorizationEndpointWith(provider, params);
+}
+
+/**
+ * RFC 9126 §4: after a pushed authorization request, the user agent goes to the
+ * authorization endpoint with only `client_id` and the `request_uri` the server returned.
+ */
+export function buildPushedAuthorizationUrl(provider: ProviderConfig, client: ClientConfig, requestUri: string): string {
+  return authorizationEndpointWith(provider, [
+    ['client_id', nonEmpty(client.clientId, 'client.clientId')],
+    ['request_uri', nonEmpty(requestUri, 'requestUri')],
+  ]);
 }

@@ -13,7 +13,8 @@ export type EndpointName =
   | 'userinfo'
   | 'tokenInfo'
   | 'deviceAuthorization'
-  | 'endSession';
+  | 'endSession'
+  | 'pushedAuthorizationRequest';
 
 const ENDPOINT_FIELDS = {
   authorization: 'authorizationEndpoint',
@@ -24,6 +25,7 @@ const ENDPOINT_FIELDS = {
   tokenInfo: 'tokenInfoEndpoint',
   deviceAuthorization: 'deviceAuthorizationEndpoint',
   endSession: 'endSessionEndpoint',
+  pushedAuthorizationRequest: 'pushedAuthorizationRequestEndpoint',
 } as const satisfies Record<EndpointName, keyof ProviderConfig>;
 
 /** Whether `url` points at this machine: 127.0.0.0/8, [::1] or localhost (RFC 8252 §8.3). */

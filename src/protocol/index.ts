@@ -42,7 +42,12 @@ export {
 export { runtimeSetsUserAgent, usesRequestObject } from './providerRules.js';
 export { resolveEndpoint, type EndpointName } from './endpoints.js';
 // Requests and their checks: authorization URL, callback, client authentication, token requests.
-export { buildAuthorizationUrl, type AuthorizationUrlOptions } from './authorizationUrl.js';
+export {
+  authorizationRequestParams,
+  buildAuthorizationUrl,
+  buildPushedAuthorizationUrl,
+  type AuthorizationUrlOptions,
+} from './authorizationUrl.js';
 export { buildEndSessionUrl, type EndSessionUrlOptions } from './endSession.js';
 export { checkCallback, parseCallback, type CallbackExpectation, type CallbackResult } from './callback.js';
 export { applyClientAuth, basicCredentials, clientAssertionAudience, resolveClientAuthMethod } from './clientAuth.js';
@@ -62,7 +67,32 @@ export {
   readDeviceAuthorizationResponse,
   type DeviceAuthorization,
 } from './deviceAuthorization.js';
+export {
+  pushedAuthorizationRequest,
+  pushesAuthorizationRequests,
+  readPushedAuthorizationResponse,
+  type PushedAuthorization,
+} from './pushedAuthorization.js';
 export { readRevocationResponse, revocationRequest } from './revocation.js';
+export {
+  DPOP_ALGORITHMS,
+  checkDpopTokenType,
+  chooseDpopAlgorithm,
+  createDpopProof,
+  createDpopSession,
+  dpop,
+  dpopKeyThumbprint,
+  dpopNonceOf,
+  dpopTargetUri,
+  generateDpopKey,
+  publicJwk,
+  type DpopAlgorithm,
+  type DpopKey,
+  type DpopOptions,
+  type DpopProofClaims,
+  type DpopService,
+  type DpopSession,
+} from './dpop.js';
 export { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
 export { readUserinfoResponse, userinfoRequest } from './userinfo.js';
 export { readTokenInfoResponse, tokenInfoRequest, type TokenInfo } from './tokenInfo.js';
@@ -76,6 +106,7 @@ export {
   fetchUserinfo,
   introspectToken,
   pollDeviceToken,
+  pushAuthorizationRequest,
   refreshTokens,
   requestClientCredentials,
   requestDeviceAuthorization,

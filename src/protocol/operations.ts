@@ -6,14 +6,16 @@
  * matching reader. Bad arguments still throw `TypeError` before
  * anything is sent.
  */
-import type { Services } from '../services/types.js';
+import type { DpopSession, Services } from '../services/types.js';
 import { readDeviceAuthorizationResponse, deviceAuthorizationRequest, type DeviceAuthorization } from './deviceAuthorization.js';
 import { OAuthError } from '../errors.js';
 import { checkIdTokenClaims, decodeJwtPayload } from './idToken.js';
 import type { NoPkce } from './pkce.js';
+import { checkDpopTokenType } from './dpop.js';
 import { introspectionRequest, readIntrospectionResponse, type Introspection } from './introspection.js';
 import { resolveClientAuthMethod } from './clientAuth.js';
 import { sendRequest } from './providerRequest.js';
+import { pushedAuthorizationRequest, readPushedAuthorizationResponse, type PushedAuthorization } from './pushedAuthorization.js';
 import { readRevocationResponse, revocationRequest } from './revocation.js';
 import { tokenRequest } from './tokenRequest.js';
 import { readTokenResponse } from './tokenResponse.js';
@@ -27,6 +29,11 @@ export interface OperationContext {
   client: ClientConfig;
   services: Services;
   signal?: AbortSignal;
+  /**
+   * A DPoP-bound session (RFC 9449): every request gets a proof of its key (with the server's latest
+   * nonce), and a token answered must be of type `DPoP`.
+   */
+  dpop?: DpopSession;
 }
 
 type TokenTypeHint = 'access_token' | 'refresh_token' | (string & {});
@@ -37,14 +44,26 @@ function clientAuthenticated(context: OperationContext): boolean {
 }
 
 /**
- * Sends a built request with the context's fetch and signal (never following a redirect, see `sendRequest`),
- * signing its JWT client assertion first when it has one: a new assertion, with a new `jti`, for every send.
+ * Sends a built request with the context's fetch and signal (never following a redirect, see
+ * `sendRequest`): its JWT client assertion signed first when it has one (a new assertion, with a new
+ * `jti`, for every send), and in a DPoP-bound session with a proof (`accessToken`: the token the
+ * request presents, for `ath`), keeping the `DPoP-Nonce` the answer carries, an error's included.
  */
-export async function send(context: OperationContext, request: HttpRequest): Promise<Response> {
-  if (request.clientAssertion === undefined) return sendRequest(context.services.fetch, request, context.signal);
+export async function send(context: OperationContext, request: HttpRequest, accessToken?: string): Promise<Response> {
   // The signing code and `jose` load on first use (a chunk of their own in a split bundle).
-  const { signClientAssertion } = await import('./clientAssertion.js');
-  return sendRequest(context.services.fetch, await signClientAssertion(context, request), context.signal);
+  const signed =
+    request.clientAssertion === undefined ? request : await (await import('./clientAssertion.js')).signClientAssertion(context, request);
+  const dpop = context.dpop;
+  if (dpop === undefined) return sendRequest(context.services.fetch, signed, context.signal);
+  const headers = { ...signed.init.headers };
+  headers['DPoP'] = await dpop.proof(context.provider.dpopSigningAlgValuesSupported, context.services, {
+    method: signed.init.method,
+    url: signed.url,
+    ...(accessToken === undefined ? {} : { accessToken }),
+  });
+  const response = await sendRequest(context.services.fetch, { url: signed.url, init: { ...signed.init, headers } }, context.signal);
+  dpop.rememberNonce(signed.url, response);
+  return response;
 }
 
 /**
@@ -123,6 +142,7 @@ async function requestTokens(context: OperationContext, request: HttpRequest, ch
   const sentAt = context.services.clock.now();
   const response = await send(context, request);
   const tokens = await readTokenResponse(context.provider, response, context.services.clock, { clientAuthenticated: clientAuthenticated(context) });
+  if (context.dpop !== undefined) checkDpopTokenType(tokens.tokenType);
   await checkReturnedIdToken(context, tokens, check, sentAt);
   return tokens;
 }
@@ -222,6 +242,22 @@ export async function requestPasswordToken(
   };
   if (context.scopes !== undefined) options.scopes = context.scopes;
   return requestTokens(context, tokenRequest.password(context.provider, context.client, options));
+}
+
+/**
+ * RFC 9126 §2: pushes an authorization request's parameters (see
+ * `authorizationRequestParams`) with the client's authentication; resolves with
+ * the `request_uri` to send the user agent with, and when it expires.
+ */
+export async function pushAuthorizationRequest(
+  context: OperationContext & { params: readonly (readonly [string, string])[] },
+): Promise<PushedAuthorization> {
+  const response = await send(context, pushedAuthorizationRequest(context.provider, context.client, context.params));
+  return readPushedAuthorizationResponse(response, context.services.clock, {
+    provider: context.provider,
+    endpoint: 'pushedAuthorizationRequest',
+    clientAuthenticated: clientAuthenticated(context),
+  });
 }
 
 /** RFC 7009: resolves once the server has accepted the revocation. */

@@ -167,7 +167,15 @@ export interface ProviderQuirks {
 
 /** An error answer as `ProviderQuirks.mapErrorResponse` sees it. */
 export interface ErrorAnswer {
-  endpoint: 'token' | 'revocation' | 'introspection' | 'userinfo' | 'tokenInfo' | 'deviceAuthorization' | (string & {});
+  endpoint:
+    | 'token'
+    | 'revocation'
+    | 'introspection'
+    | 'userinfo'
+    | 'tokenInfo'
+    | 'deviceAuthorization'
+    | 'pushedAuthorizationRequest'
+    | (string & {});
   status: number;
   /** The media type, without parameters, lower-cased; `undefined` without a `Content-Type`. */
   contentType: string | undefined;
@@ -199,6 +207,18 @@ export interface ProviderConfig {
   tokenInfoEndpoint?: string;
   deviceAuthorizationEndpoint?: string;
   endSessionEndpoint?: string;
+  /** RFC 9126 §5: where authorization requests are pushed before the user is sent with a `request_uri`. */
+  pushedAuthorizationRequestEndpoint?: string;
+  /**
+   * RFC 9126 §5: the server accepts authorization requests only through its pushed authorization
+   * request endpoint, so every login pushes its request, whatever `options.pushedAuthorizationRequests` says.
+   */
+  requirePushedAuthorizationRequests?: boolean;
+  /**
+   * RFC 9449 §5.1: the JWS algorithms the server accepts in DPoP proofs. A DPoP-bound session signs with
+   * one of them (ES256 when listed), and refuses a configured algorithm outside them (`configuration_error`).
+   */
+  dpopSigningAlgValuesSupported?: string[];
   /** RFC 9207: the server sends `iss` in authorization responses, so a callback without it is rejected. */
   authorizationResponseIssParameterSupported?: boolean;
   codeChallengeMethodsSupported?: string[];

@@ -7,7 +7,7 @@ import { webCrypto } from './webCrypto.js';
 /**
  * The services with every gap filled: `fetchWithTimeout(globalThis.fetch)`,
  * `webCrypto()`, `memoryStorage()`, `systemClock`, and `navigate` when given
- * or when the runtime has a `location` to assign. A default is only built for
+ * or when the runtime has a `location` to assign; `dpop` when given. A default is only built for
  * a port not given, so a runtime without WebCrypto works with a crypto passed in.
  */
 export function defaultServices(partial: Partial<Services> = {}): Services {
@@ -19,6 +19,8 @@ export function defaultServices(partial: Partial<Services> = {}): Services {
   };
   const navigate = partial.navigate ?? locationNavigate();
   if (navigate) services.navigate = navigate;
+  // No default: without it, tokens are bearer tokens and no DPoP code is bundled.
+  if (partial.dpop !== undefined) services.dpop = partial.dpop;
   return services;
 }
 

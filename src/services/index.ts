@@ -1,4 +1,5 @@
-export type { Clock, CryptoService, FetchLike, Services, StorageService, TimeSource } from './types.js';
+export type { Clock, CryptoService, DpopKeyStore, DpopService, DpopSession, FetchLike, Services, StorageService, StoredDpopKey, TimeSource, WebCryptoKey } from './types.js';
+export { indexedDbDpopKeyStore, memoryDpopKeyStore, type IndexedDbDpopKeyStoreOptions, type IndexedDbFactoryLike } from './dpopKeyStore.js';
 export { fetchWithTimeout, type FetchWithTimeoutOptions } from './fetchWithTimeout.js';
 export { webCrypto } from './webCrypto.js';
 export { memoryStorage } from './memoryStorage.js';

@@ -42,6 +42,11 @@ export interface OidcProviderOptions {
    * sends no `prompt` (the examples). Default `false`.
    */
   refreshTokensForPublicClient?: boolean;
+  /**
+   * Changes the configuration before the provider is built: a test file's own features (pushed
+   * authorization requests required, DPoP…), on top of everything above.
+   */
+  configure?: (configuration: Configuration) => void;
 }
 
 /** What {@link OidcProviderOptions.onRequest} sees of one request. */
@@ -333,6 +338,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     },
   };
 
+  options.configure?.(configuration);
   let provider: Provider;
   try {
     provider = withoutDevInteractionsWarning(() => new Provider(issuer, configuration));

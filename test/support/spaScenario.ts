@@ -30,7 +30,11 @@ export interface SpaScenarioOptions {
   tmpPrefix: string;
   /** Passed to `startOidcProvider`: a refresh token for the public client without `prompt=consent` (the vanilla example's login sends none). */
   refreshTokensForPublicClient?: boolean;
+  /** Passed to `startOidcProvider`: the test's own provider features (DPoP…). */
+  configureProvider?: StartOptions['configure'];
 }
+
+type StartOptions = NonNullable<Parameters<typeof startOidcProvider>[0]>;
 
 /** The examples' storage key (the machines' default) and the session blob they write there. */
 export const STORAGE_KEY = 'oauth-machines';
@@ -105,6 +109,7 @@ export async function startSpaScenario(options: SpaScenarioOptions): Promise<Spa
     op = await startOidcProvider({
       redirectUris: [`${site.origin}/callback`],
       ...(options.refreshTokensForPublicClient === undefined ? {} : { refreshTokensForPublicClient: options.refreshTokensForPublicClient }),
+      ...(options.configureProvider === undefined ? {} : { configure: options.configureProvider }),
       onRequest: (request) => void requests.push(request),
     });
     browser = await launchBrowser();
