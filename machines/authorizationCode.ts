@@ -26,6 +26,7 @@ import {
   discoveringState,
   endingProviderSessionState,
   discoveryFailedState,
+  sessionLock,
   startingState,
 } from './lifecycle.js';
 import { lifecycleActors, notStopped, storeNewSession, toOAuthError, type NewSession } from './lifecycleActors.js';
@@ -371,11 +372,7 @@ export const authorizationCodeMachine = setup({
     // race a refresh of the old one in another tab or process, which would store its rotated tokens over it.
     exchanging: {
       tags: ['busy', 'ready'],
-      invoke: {
-        id: 'refreshLock',
-        src: 'hold the refresh lock',
-        input: ({ context }) => withRuntime(context, {}),
-      },
+      invoke: sessionLock,
       initial: 'waitingForLock',
       states: {
         waitingForLock: {

@@ -492,6 +492,18 @@ const renewalFailed = [
 ] as const;
 
 /**
+ * The session's lock (`storageKey + ':refresh'`, when the storage has one), held while the state that
+ * invokes it is active: a refresh attempt, or a code exchange, which must not race a refresh of the old
+ * session in another tab or process. It sends `REFRESH_LOCK_GRANTED` once held, `REFRESH_LOCK_FAILED`
+ * when it cannot be taken.
+ */
+export const sessionLock = {
+  id: 'refreshLock',
+  src: 'hold the refresh lock',
+  input: ({ context }: { context: GrantContext }) => withRuntime(context, {}),
+} as const;
+
+/**
  * A refresh is under way; the current access token stays usable. Placed at a grant machine's root as
  * `refreshing`. An attempt waits for the refresh lock (single flight across tabs and processes), checks
  * the store (another tab may have logged out, or renewed already), then sends the request; a transient
@@ -508,11 +520,7 @@ export const refreshingState = lifecycle.createStateConfig({
   },
   states: {
     attempt: {
-      invoke: {
-        id: 'refreshLock',
-        src: 'hold the refresh lock',
-        input: ({ context }) => withRuntime(context, {}),
-      },
+      invoke: sessionLock,
       initial: 'waitingForLock',
       states: {
         waitingForLock: {

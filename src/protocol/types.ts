@@ -2,6 +2,7 @@
  * The data the protocol functions take and give: providers, clients, tokens.
  * Plain data except the few provider hooks, which are small pure functions.
  */
+import type { EndpointName } from './endpoints.js';
 
 export type GrantType =
   | 'authorization_code'
@@ -167,15 +168,7 @@ export interface ProviderQuirks {
 
 /** An error answer as `ProviderQuirks.mapErrorResponse` sees it. */
 export interface ErrorAnswer {
-  endpoint:
-    | 'token'
-    | 'revocation'
-    | 'introspection'
-    | 'userinfo'
-    | 'tokenInfo'
-    | 'deviceAuthorization'
-    | 'pushedAuthorizationRequest'
-    | (string & {});
+  endpoint: EndpointName | (string & {});
   status: number;
   /** The media type, without parameters, lower-cased; `undefined` without a `Content-Type`. */
   contentType: string | undefined;
