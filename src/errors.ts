@@ -40,6 +40,10 @@ export type LibraryErrorCode =
   | 'pending_expired'
   /** RFC 9126 §2.2: a pushed authorization request's `request_uri` expired before the user agent was sent with it. */
   | 'request_uri_expired'
+  /** `loginPopup()`: the browser did not open the login window (no click, or a popup blocker). */
+  | 'popup_blocked'
+  /** `loginPopup()`: the user closed the login window before the provider answered. */
+  | 'popup_closed'
   | 'pending_missing'
   | 'invalid_callback'
   | 'issuer_mismatch'

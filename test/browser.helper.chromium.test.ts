@@ -120,4 +120,29 @@ describeBrowser('the vanilla SPA example in Chromium', () => {
     expect(server.tokenRequests('authorization_code')).toHaveLength(exchanges);
     await saveScreenshot(browser.page, 'spa-vanilla forged callback');
   });
+
+  it('logs in through a popup window: the window hands the callback back, closes, and this page redeems it', async () => {
+    const exchanges = server.tokenRequests('authorization_code').length;
+    const [popup] = await Promise.all([browser.context.waitForEvent('page'), browser.page.click('#login-popup')]);
+    await popup.waitForEvent('close', { timeout: 10_000 });
+    await expect.poll(() => state(browser.page), { timeout: 10_000, message: failureContext() }).toBe('authenticated');
+    // This page never left: no redirect, no callback parameters in its address bar.
+    expect(browser.page.url()).toBe(`${site.origin}/`);
+    expect(server.tokenRequests('authorization_code')).toHaveLength(exchanges + 1);
+    expect(await browser.page.textContent('#token')).toMatch(/^.{4}….{2} \(\d+ chars\)$/);
+  });
+
+  it('ends the login with popup_closed when the user closes the window before the provider answers', async () => {
+    // The authorization server shows its page and waits for the user, who closes the window instead.
+    await browser.context.route(`${listening.url}/**`, (route) =>
+      route.request().url().includes('/authorize') ? route.fulfill({ contentType: 'text/html', body: '<p>consent</p>' }) : route.fallback(),
+    );
+    const [popup] = await Promise.all([browser.context.waitForEvent('page'), browser.page.click('#login-popup')]);
+    await popup.waitForURL(`${listening.url}/**`);
+    await popup.close();
+    await browser.context.unroute(`${listening.url}/**`);
+    await expect.poll(() => browser.page.getAttribute('#error', 'data-code'), { timeout: 10_000, message: failureContext() }).toBe('popup_closed');
+    // The login was cancelled in the chart: the page is back at rest, with no login pending.
+    await expect.poll(() => state(browser.page)).toBe('idle');
+  });
 });

@@ -416,6 +416,69 @@ describe('createBrowserAuth ends the session at the provider (RP-initiated logou
   });
 });
 
+describe('createBrowserAuth: login in a popup window', () => {
+  /** A window the popup stands for, and the page's message events, both driven by the test. */
+  function popupWorld() {
+    const listeners = new Set<(event: MessageEvent) => void>();
+    const popup = { closed: false, location: { href: 'about:blank' }, close() { this.closed = true; } };
+    const messages = {
+      addEventListener: (_type: 'message', listener: (event: MessageEvent) => void) => void listeners.add(listener),
+      removeEventListener: (_type: 'message', listener: (event: MessageEvent) => void) => void listeners.delete(listener),
+    };
+    const post = (data: unknown, origin: string, source: unknown) => {
+      for (const listener of [...listeners]) listener({ data, origin, source } as MessageEvent);
+    };
+    return { popup, messages, post, listeners };
+  }
+
+  it('redeems only the callback its own window posts from this origin; others are ignored', async () => {
+    startServer();
+    const world = popupWorld();
+    const tab = openTab(isolatedEnvironment({ open: () => world.popup, messages: world.messages }));
+    const tokens = tab.auth.loginPopup();
+    await vi.waitFor(() => expect(world.popup.location.href).toContain('/authorize'));
+    const callbackUrl = await server.authorize(world.popup.location.href);
+    // A message from another window, another origin, or of another shape changes nothing.
+    world.post({ type: 'oauth-machines:callback', url: callbackUrl }, 'https://app.test', {});
+    world.post({ type: 'oauth-machines:callback', url: callbackUrl }, 'https://evil.example', world.popup);
+    world.post({ type: 'something-else', url: callbackUrl }, 'https://app.test', world.popup);
+    expect(server.tokenRequests('authorization_code')).toHaveLength(0);
+    world.post({ type: 'oauth-machines:callback', url: callbackUrl }, 'https://app.test', world.popup);
+    await expect(tokens).resolves.toMatchObject({ accessToken: expect.any(String) });
+    expect(world.popup.closed).toBe(true);
+    expect(world.listeners.size).toBe(0);
+    expect(tab.location.assigned).toEqual([]);
+  });
+
+  it('a window closed before the provider answered ends the login with popup_closed, found on the clock', async () => {
+    startServer();
+    const world = popupWorld();
+    const tab = openTab(isolatedEnvironment({ open: () => world.popup, messages: world.messages }));
+    const tokens = tab.auth.loginPopup();
+    await vi.waitFor(() => expect(world.popup.location.href).toContain('/authorize'));
+    world.popup.closed = true;
+    server.clock.advance(500);
+    await expect(tokens).rejects.toMatchObject({ code: 'popup_closed' });
+    await vi.waitFor(() => expect(tab.auth.actor.getSnapshot().hasTag('awaitingCallback')).toBe(false));
+    expect(world.listeners.size).toBe(0);
+  });
+
+  it('popup_blocked when the browser opens no window, before anything is stored; handlePopupCallback() needs an opener', async () => {
+    startServer();
+    const environment = isolatedEnvironment({ open: () => null });
+    const tab = openTab(environment);
+    await expect(tab.auth.loginPopup()).rejects.toMatchObject({ code: 'popup_blocked' });
+    expect(tab.auth.actor.getSnapshot().hasTag('awaitingCallback')).toBe(false);
+    await expect(tab.auth.handlePopupCallback('https://app.test/callback?code=c&state=s')).rejects.toThrow(TypeError);
+    const posted: Array<{ message: unknown; origin: string }> = [];
+    let closed = false;
+    const inPopup = openTab(isolatedEnvironment({ opener: { postMessage: (message, origin) => void posted.push({ message, origin }) }, close: () => void (closed = true) }), 'https://app.test/callback?code=c&state=s');
+    await inPopup.auth.handlePopupCallback();
+    expect(posted).toEqual([{ message: { type: 'oauth-machines:callback', url: 'https://app.test/callback?code=c&state=s' }, origin: 'https://app.test' }]);
+    expect(closed).toBe(true);
+  });
+});
+
 describe('createBrowserAuth refuses client secrets', () => {
   const base = {
     provider: { issuer: 'https://id.example', tokenEndpoint: 'https://id.example/token', authorizationEndpoint: 'https://id.example/authorize' },

@@ -100,6 +100,11 @@ function wire(auth: BrowserAuth): void {
     element('error').textContent = '';
     auth.login().catch(showError);
   });
+  // The same login in a window of its own: called right in the click, or the browser blocks the window.
+  element('login-popup').addEventListener('click', () => {
+    element('error').textContent = '';
+    auth.loginPopup().then(showTokens, showError);
+  });
   // The promise API refreshes only when needed; the button asks the machine directly, as a UI may.
   element('refresh').addEventListener('click', () => auth.actor.send({ type: 'REFRESH' }));
   element('logout').addEventListener('click', () => {
@@ -115,6 +120,8 @@ function wire(auth: BrowserAuth): void {
 
 async function main(): Promise<void> {
   const auth = createBrowserAuth(optionsFrom(await loadConfig()));
+  // The callback page inside a login window: hand the callback to the page that opened it, and close.
+  if (isCallback() && window.opener !== null) return auth.handlePopupCallback();
   await auth.ready;
   wire(auth);
   showTokens(await auth.getTokens());

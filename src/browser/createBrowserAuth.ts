@@ -16,6 +16,7 @@ import { sameUser, userFromTokens, type UserClaims } from '../client/user.js';
 import type { GrantActor, LoginOptions, LogoutOptions, LogoutResult, OAuthClientOptions } from '../client/index.js';
 import { consumeProviderLogout } from '../../machines/persistence.js';
 import { systemClock } from '../services/clock.js';
+import { POPUP_CALLBACK_MESSAGE, popupBlocked, popupCallback, type PopupWindow } from './popup.js';
 import type { CallbackTokens } from '../client/types.js';
 import type { TokenSet } from '../protocol/types.js';
 import type { Services } from '../services/types.js';
@@ -78,6 +79,26 @@ export interface BrowserAuth {
    * @param url The return URL; default `location.href`.
    */
   handleLogoutCallback(url?: string): Promise<void>;
+  /**
+   * Login in a popup window instead of a redirect of this page: call it from
+   * a click (browsers block other popups: `popup_blocked`). The authorization
+   * request opens in the window; the callback page there calls
+   * {@link BrowserAuth.handlePopupCallback}, which hands the callback to this
+   * page — taken only from that window and this origin — and this page's
+   * machine checks and redeems it as for a redirect. Resolves with the tokens
+   * (and `appState`); the user closing the window first cancels the login
+   * (`popup_closed`).
+   */
+  loginPopup(options?: BrowserLoginOptions): Promise<CallbackTokens>;
+  /**
+   * On the callback page inside the login window: posts the callback URL to
+   * the page that opened the window (this origin only), then closes the
+   * window. It redeems nothing itself. Rejects with a `TypeError` on a page
+   * that no `loginPopup()` opened.
+   *
+   * @param url The callback URL; default `location.href`.
+   */
+  handlePopupCallback(url?: string): Promise<void>;
   /**
    * Calls `listener` whenever the tokens change — a login, a refresh, a
    * logout, or any of those in another tab — with the new tokens or
@@ -162,6 +183,13 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
   if (services.navigate === undefined && location?.assign) {
     services.navigate = (url) => location.assign?.(url);
   }
+  // While loginPopup() runs, the login's navigation goes to its window instead of this page.
+  let popupTarget: PopupWindow | undefined;
+  const pageNavigate = services.navigate;
+  services.navigate = async (url) => {
+    if (popupTarget !== undefined) popupTarget.location.href = url;
+    else await pageNavigate?.(url);
+  };
   // Validated above, once: the core is assembled without checking again, with the code grant alone (no other
   // grant is bundled), and faced by this helper's own methods (no refresh() nor userinfo() to bundle).
   const core = assembleCore(clientOptionsFrom(options, services), authorizationCodeKit());
@@ -230,6 +258,51 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
     getTokens: () => core.getTokens(),
     getTokenSet: () => core.getTokens(),
     logout: (options) => core.logout(options),
+
+    loginPopup(loginOptions: BrowserLoginOptions = {}): Promise<CallbackTokens> {
+      // Opened at once, inside the click that called this: a window opened after an await is blocked.
+      const popup = environment.open?.('about:blank', 'oauth-machines-login', 'popup,width=520,height=680') ?? null;
+      if (popup === null) return Promise.reject(popupBlocked());
+      const messages = environment.messages;
+      const origin = location === undefined ? undefined : new URL(location.href).origin;
+      if (messages === undefined || messages === null || origin === undefined) {
+        popup.close();
+        return Promise.reject(new TypeError('loginPopup(): no window to hear the login window from'));
+      }
+      const result = (async () => {
+        popupTarget = popup;
+        try {
+          await auth.login(loginOptions);
+        } finally {
+          popupTarget = undefined;
+        }
+        let callbackUrl: string;
+        try {
+          callbackUrl = await popupCallback(popup, origin, messages, clock ?? systemClock);
+        } catch (error) {
+          // The login waits for a callback that will not come: it ends here.
+          core.actor.send({ type: 'CANCEL' });
+          throw error;
+        }
+        popup.close();
+        return redeemCallback(core, callbackUrl);
+      })();
+      return result.catch((error: unknown) => {
+        if (!popup.closed) popup.close();
+        throw error;
+      });
+    },
+
+    async handlePopupCallback(url?: string): Promise<void> {
+      const href = url ?? location?.href;
+      const opener = environment.opener;
+      if (href === undefined || opener === undefined || opener === null || location === undefined) {
+        throw new TypeError('handlePopupCallback(): this page was not opened by loginPopup()');
+      }
+      const origin = new URL(location.href).origin;
+      opener.postMessage({ type: POPUP_CALLBACK_MESSAGE, url: href }, origin);
+      environment.close?.();
+    },
 
     async handleLogoutCallback(url?: string): Promise<void> {
       const href = url ?? location?.href;

@@ -8,6 +8,7 @@
 import type { LockManagerLike } from '../services/webLocks.js';
 import type { WebStorageLike } from '../services/webStorage.js';
 import type { AddressBar } from './addressBar.js';
+import type { MessageEventSource, PopupOpener, PopupWindow } from './popup.js';
 import type { BroadcastChannelConstructor, StorageEventSource } from './tabSync.js';
 
 /**
@@ -27,6 +28,14 @@ export interface BrowserEnvironment {
   /** Where `storage` events are heard (`window`). */
   addEventListener?: StorageEventSource['addEventListener'];
   removeEventListener?: StorageEventSource['removeEventListener'];
+  /** `window.open`, for `loginPopup()`. */
+  open?: ((url: string, target: string, features: string) => PopupWindow | null) | null;
+  /** `window.opener`, on a popup's callback page. */
+  opener?: PopupOpener | null;
+  /** Where the popup's `message` is heard (`window`). */
+  messages?: MessageEventSource | null;
+  /** `window.close`, for a popup's callback page once it handed the callback over. */
+  close?: (() => void) | null;
 }
 
 /** Reads a global without letting a throwing getter (`SecurityError` on blocked storage) escape. */
@@ -47,6 +56,9 @@ type Globals = {
   BroadcastChannel?: BroadcastChannelConstructor;
   addEventListener?: StorageEventSource['addEventListener'];
   removeEventListener?: StorageEventSource['removeEventListener'];
+  open?: BrowserEnvironment['open'];
+  opener?: PopupOpener | null;
+  close?: () => void;
 };
 
 /** The environment with the real globals filling every part not given (`null` in `given` means "absent"). */
@@ -73,5 +85,13 @@ export function resolveEnvironment(given: BrowserEnvironment = {}): BrowserEnvir
     environment.addEventListener = add;
     environment.removeEventListener = remove;
   }
+  const open = pick('open', () => g.open?.bind(globalThis));
+  if (typeof open === 'function') environment.open = open;
+  const opener = pick('opener', () => g.opener);
+  if (opener && typeof opener.postMessage === 'function') environment.opener = opener;
+  const messages = pick('messages', () => (typeof g.addEventListener === 'function' ? (globalThis as unknown as MessageEventSource) : undefined));
+  if (messages) environment.messages = messages;
+  const close = pick('close', () => g.close?.bind(globalThis));
+  if (typeof close === 'function') environment.close = close;
   return environment;
 }
