@@ -15,7 +15,6 @@ import type { ObservedSnapshot } from '../client/snapshot.js';
 import { sameUser, userFromTokens, type UserClaims } from '../client/user.js';
 import type { GrantActor, LoginOptions, LogoutOptions, LogoutResult, OAuthClientOptions } from '../client/index.js';
 import { consumeProviderLogout } from '../../machines/persistence.js';
-import { systemClock } from '../services/clock.js';
 import { POPUP_CALLBACK_MESSAGE, popupBlocked, popupCallback, type PopupWindow } from './popup.js';
 import type { CallbackTokens } from '../client/types.js';
 import type { TokenSet } from '../protocol/types.js';
@@ -278,7 +277,7 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
         }
         let callbackUrl: string;
         try {
-          callbackUrl = await popupCallback(popup, origin, messages, clock ?? systemClock);
+          callbackUrl = await popupCallback(popup, origin, messages, core.services.clock);
         } catch (error) {
           // The login waits for a callback that will not come: it ends here.
           core.actor.send({ type: 'CANCEL' });
@@ -309,7 +308,7 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
       if (href === undefined) throw new TypeError('handleLogoutCallback(url): no url given and no location to read it from');
       const state = new URL(href).searchParams.get('state');
       try {
-        await consumeProviderLogout(session.storage, storageKey, state, (clock ?? systemClock).now());
+        await consumeProviderLogout(session.storage, storageKey, state, core.services.clock.now());
       } finally {
         if (location) cleanAddressBar({ location, history: environment.history ?? undefined });
       }
